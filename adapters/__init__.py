@@ -1,0 +1,1 @@
+"""Exchange adapters, one package per exchange; imported on demand by the registry."""

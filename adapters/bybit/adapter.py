@@ -1,0 +1,641 @@
+"""The Bybit v5 adapter: every operation of the interface as a flow over Bybit's REST API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from adapters.bybit import parse
+from adapters.bybit.hosts import DEMO_UNSUPPORTED, ENVIRONMENTS, rest_host
+from adapters.bybit.limits import limit_for
+from adapters.bybit.requests import RequestBuilder
+from adapters.bybit.signer import BybitSigner
+from exchanges.adapter import Adapter
+from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+from exchanges.clock import ServerClock
+from exchanges.credentials import Credentials
+from exchanges.decimals import to_wire
+from exchanges.errors import (
+    BadRequest,
+    BadResponse,
+    BadSymbol,
+    DuplicateOrderId,
+    ExchangeError,
+    NotSupported,
+    OrderNotFound,
+    OutcomeUnknown,
+)
+from exchanges.flow import Flow
+from exchanges.models import (
+    Balances,
+    Candle,
+    Fill,
+    KeyInfo,
+    Market,
+    Order,
+    OrderBook,
+    Position,
+    Ticker,
+    Trade,
+    TradingFee,
+)
+from exchanges.ratelimit import Limit, RateLimiter
+from exchanges.symbols import Symbol
+from exchanges.wire import Prepared, Request, Response, Role
+
+__all__ = ["BybitAdapter"]
+
+# Unified timeframe -> (Bybit interval, length in ms; months vary and are not windowed).
+TIMEFRAMES: dict[str, tuple[str, int]] = {
+    "1m": ("1", 60_000),
+    "3m": ("3", 180_000),
+    "5m": ("5", 300_000),
+    "15m": ("15", 900_000),
+    "30m": ("30", 1_800_000),
+    "1h": ("60", 3_600_000),
+    "2h": ("120", 7_200_000),
+    "4h": ("240", 14_400_000),
+    "6h": ("360", 21_600_000),
+    "12h": ("720", 43_200_000),
+    "1d": ("D", 86_400_000),
+    "1w": ("W", 604_800_000),
+    "1M": ("M", 0),
+}
+
+_BOOK_LIMITS = {"spot": 1000, "linear": 1000, "inverse": 1000, "option": 25}
+_TRADE_LIMITS = {"spot": 60, "linear": 1000, "inverse": 1000, "option": 1000}
+_CLOSED = ("closed", "canceled", "rejected", "expired")
+_TRADE_EXEC_TYPES = {"Trade", "AdlTrade", "BustTrade", "BlockTrade"}
+_MAX_PAGES = 200
+_HISTORY_WINDOW_MS = 7 * 86_400_000
+
+
+def category_of(symbol: Symbol) -> str:
+    """Bybit's category of a unified symbol."""
+    kind = symbol.kind
+    if kind == "spot":
+        return "spot"
+    if kind == "option":
+        return "option"
+    return "linear" if symbol.linear else "inverse"
+
+
+class BybitAdapter(Adapter):
+    """Bybit v5: spot, linear, inverse (and option market data, orders and positions)."""
+
+    name = "bybit"
+    environments = ENVIRONMENTS
+
+    def __init__(
+        self,
+        *,
+        env: str = "mainnet",
+        base_url: str | None = None,
+        recv_window_ms: int = 5000,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=options)
+        if not 0 < recv_window_ms <= 60_000:
+            raise ValueError("recv_window_ms must be in (0, 60000]")
+        region = self.options.pop("region", None)
+        self.base_url = self.base_url_override or rest_host(env, region)
+        self.build = RequestBuilder(self.base_url)
+        self.signer = BybitSigner(recv_window_ms)
+        self._by_id: dict[tuple[str, str], Market] = {}
+
+    # -- pipeline hooks -------------------------------------------------------------------
+
+    def sign(self, request: Request, timestamp_ms: int, credentials: Credentials) -> Prepared:
+        """Bybit's ``X-BAPI-*`` headers over the exact query or body."""
+        return self.signer.sign(request, timestamp_ms, credentials)
+
+    def decode(self, response: Response) -> None:
+        """Check Bybit's envelope (retCode) or HTTP status."""
+        parse.decode(response, self.env)
+
+    def time_request(self) -> Request:
+        """``GET /v5/market/time``."""
+        return self.build.server_time()
+
+    def parse_time(self, response: Response) -> int:
+        """Server time in ms: ``timeNano`` when present, else the envelope's ``time``."""
+        res = parse.result(response)
+        nano = res.get("timeNano")
+        if isinstance(nano, str) and nano.isdigit():
+            return int(nano) // 1_000_000
+        stamp = parse.envelope_time(response)
+        if stamp is None:
+            raise BadResponse("no server time in the response", exchange=self.name)
+        return stamp
+
+    def rate_limits(self) -> tuple[dict[str, Limit], Callable[[str], Limit | None] | None]:
+        """Documented per-UID limits per route, plus the IP budget."""
+        return {}, limit_for
+
+    def observe(self, response: Response, limiter: RateLimiter, clock: ServerClock) -> None:
+        """Apply ``X-Bapi-Limit``/``-Status``/``-Reset-Timestamp`` to the route's window."""
+        headers = response.headers
+        status = headers.get("X-Bapi-Limit-Status")
+        request = response.request
+        if status is None or request is None or not request.rate_keys:
+            return
+        try:
+            remaining = int(status)
+            limit_text = headers.get("X-Bapi-Limit")
+            limit = int(limit_text) if limit_text else None
+            reset_text = headers.get("X-Bapi-Limit-Reset-Timestamp")
+            reset_in = None
+            if reset_text:
+                server_now = clock.now_ms() + clock.offset_ms
+                reset_in = (int(reset_text) - server_now) / 1000
+        except ValueError:
+            return
+        limiter.update(request.rate_keys[0], limit=limit, remaining=remaining, reset_in=reset_in)
+
+    # -- markets --------------------------------------------------------------------------
+
+    def market_group(self, symbol: Symbol) -> str:
+        """Markets load per category; options per base coin (Bybit lists them that way)."""
+        category = category_of(symbol)
+        return f"option:{symbol.base}" if category == "option" else category
+
+    def market_groups(self) -> tuple[str, ...]:
+        """``load_markets`` loads spot, linear and inverse; options load on first use."""
+        return ("spot", "linear", "inverse")
+
+    def fetch_market_group(self, group: str) -> Flow[list[Market]]:
+        """All pages of ``/v5/market/instruments-info`` for one category."""
+        category, _, base_coin = group.partition(":")
+        extra = {"baseCoin": base_coin} if base_coin else {}
+        items = yield from self._pages(
+            lambda cursor: self.build.instruments(category, cursor, **extra), None
+        )
+        return [parse.parse_market(category, item) for item in items]
+
+    def index_markets(self, group: str, markets: list[Market]) -> None:
+        """Keep (category, native id) → market for parsing responses."""
+        for market in markets:
+            self._by_id[(market.category or group, market.id)] = market
+
+    def _symbol(self, category: str, native: Any) -> str:
+        market = self._by_id.get((category, str(native)))
+        return market.symbol if market is not None else str(native)
+
+    def _ensure_groups(self, groups: Iterable[str]) -> Flow[None]:
+        for group in groups:
+            if group not in self._loaded_groups:
+                self._store(group, (yield from self.fetch_market_group(group)))
+
+    def _scan_targets(self) -> Flow[list[tuple[str, dict[str, str]]]]:
+        """Every (category, filter) that together covers all of an account's orders/positions.
+
+        Linear and inverse queries need a symbol, base coin or settle coin: the settle coins
+        come from the loaded markets.
+        """
+        yield from self._ensure_groups(("spot", "linear", "inverse"))
+        targets: list[tuple[str, dict[str, str]]] = [("spot", {})]
+        for category in ("linear", "inverse"):
+            settles = sorted(
+                {m.settle for (c, _), m in self._by_id.items() if c == category and m.settle}
+            )
+            targets.extend((category, {"settleCoin": coin}) for coin in settles)
+        return targets
+
+    def _check_env(self, path: str) -> None:
+        if self.env == "demo" and path in DEMO_UNSUPPORTED:
+            raise NotSupported(DEMO_UNSUPPORTED[path], exchange=self.name)
+
+    def _pages(self, make: Callable[[str | None], Request], want: int | None) -> Flow[list[Any]]:
+        """Follow ``nextPageCursor`` until the end or until ``want`` items are collected."""
+        items: list[Any] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            response = yield make(cursor)
+            res = parse.result(response)
+            page = res.get("list")
+            if not isinstance(page, list):
+                raise BadResponse("result.list is missing", exchange=self.name)
+            items.extend(page)
+            cursor = res.get("nextPageCursor") or None
+            if not cursor or cursor in seen or (want is not None and len(items) >= want):
+                break
+            seen.add(cursor)
+        return items
+
+    # -- market data ----------------------------------------------------------------------
+
+    def fetch_ticker(self, symbol: Symbol) -> Flow[Ticker]:
+        """``/v5/market/tickers`` for one symbol."""
+        market = yield from self.market(symbol)
+        category = market.category or category_of(symbol)
+        response = yield self.build.tickers(category, market.id)
+        items = parse.result_list(response)
+        if not items:
+            raise BadSymbol(f"Bybit returned no ticker for {market.symbol}", exchange=self.name)
+        return parse.parse_ticker(market.symbol, category, items[0], parse.envelope_time(response))
+
+    def fetch_tickers(self, symbols: list[Symbol] | None) -> Flow[dict[str, Ticker]]:
+        """All tickers of the categories involved (spot, linear, inverse when none given)."""
+        if symbols is None:
+            categories = ["spot", "linear", "inverse"]
+        else:
+            categories = sorted({category_of(s) for s in symbols})
+            if "option" in categories:
+                raise NotSupported(
+                    "fetch_tickers does not list options; use fetch_ticker per option",
+                    exchange=self.name,
+                )
+        yield from self._ensure_groups(categories)
+        wanted = None if symbols is None else {str(s) for s in symbols}
+        tickers: dict[str, Ticker] = {}
+        for category in categories:
+            response = yield self.build.tickers(category)
+            ts = parse.envelope_time(response)
+            for item in parse.result_list(response):
+                market = self._by_id.get((category, str(item.get("symbol"))))
+                if market is None or (wanted is not None and market.symbol not in wanted):
+                    continue
+                tickers[market.symbol] = parse.parse_ticker(market.symbol, category, item, ts)
+        return tickers
+
+    def fetch_order_book(self, symbol: Symbol, limit: int | None) -> Flow[OrderBook]:
+        """``/v5/market/orderbook`` (default depth 50; 25 for options)."""
+        market = yield from self.market(symbol)
+        category = market.category or category_of(symbol)
+        maximum = _BOOK_LIMITS[category]
+        if limit is not None and limit > maximum:
+            raise BadRequest(
+                f"Bybit's {category} order book goes to {maximum} levels, not {limit}",
+                exchange=self.name,
+                hint=f"Pass limit <= {maximum}.",
+            )
+        depth = limit if limit is not None else min(50, maximum)
+        response = yield self.build.orderbook(category, market.id, depth)
+        return parse.parse_order_book(market.symbol, parse.result(response))
+
+    def fetch_trades(self, symbol: Symbol, limit: int | None) -> Flow[list[Trade]]:
+        """``/v5/market/recent-trade``, oldest first."""
+        market = yield from self.market(symbol)
+        category = market.category or category_of(symbol)
+        maximum = _TRADE_LIMITS[category]
+        if limit is not None and limit > maximum:
+            raise BadRequest(
+                f"Bybit returns at most {maximum} recent {category} trades, not {limit}",
+                exchange=self.name,
+                hint=f"Pass limit <= {maximum}.",
+            )
+        response = yield self.build.recent_trades(category, market.id, limit)
+        trades = [parse.parse_trade(market.symbol, i) for i in parse.result_list(response)]
+        trades.sort(key=lambda t: t.timestamp)
+        return trades
+
+    def fetch_ohlcv(
+        self, symbol: Symbol, timeframe: str, since: int | None, limit: int | None
+    ) -> Flow[list[Candle]]:
+        """``/v5/market/kline``, oldest first; pages of 1000 when ``limit`` asks for more."""
+        market = yield from self.market(symbol)
+        category = market.category or category_of(symbol)
+        if category == "option":
+            raise NotSupported("Bybit has no klines for options", exchange=self.name)
+        spec = TIMEFRAMES.get(timeframe)
+        if spec is None:
+            raise BadRequest(
+                f"Bybit has no timeframe {timeframe!r}",
+                exchange=self.name,
+                hint=f"Use one of {', '.join(TIMEFRAMES)}.",
+            )
+        interval, step = spec
+        want = limit if limit is not None else 200
+        candles: dict[int, Candle] = {}
+        start, end = since, None
+        for _ in range(_MAX_PAGES):
+            page = min(1000, want - len(candles))
+            if page <= 0:
+                break
+            if start is not None and step:
+                # An explicit window makes the page deterministic (Bybit pages newest first).
+                end = start + (page - 1) * step
+            response = yield self.build.kline(category, market.id, interval, start, end, page)
+            rows = parse.result(response).get("list")
+            if not isinstance(rows, list):
+                raise BadResponse("kline result.list is missing", exchange=self.name)
+            batch = parse.parse_candles(category, rows)
+            fresh = [c for c in batch if c.timestamp not in candles]
+            for candle in fresh:
+                candles[candle.timestamp] = candle
+            if not fresh or not step:
+                break
+            if start is not None:
+                start = batch[-1].timestamp + step
+            else:
+                end = batch[0].timestamp - 1
+        ordered = sorted(candles.values(), key=lambda c: c.timestamp)
+        return ordered[:want] if since is not None else ordered[-want:]
+
+    # -- account --------------------------------------------------------------------------
+
+    def fetch_balance(self) -> Flow[Balances]:
+        """``/v5/account/wallet-balance`` of the unified account."""
+        response = yield self.build.wallet_balance()
+        return parse.parse_balances(parse.result_list(response), parse.envelope_time(response))
+
+    def fetch_trading_fee(self, symbol: Symbol) -> Flow[TradingFee]:
+        """``/v5/account/fee-rate`` for one symbol (not offered by demo trading)."""
+        self._check_env("/v5/account/fee-rate")
+        market = yield from self.market(symbol)
+        category = market.category or category_of(symbol)
+        response = yield self.build.fee_rate(category, market.id)
+        items = parse.result_list(response)
+        if not items:
+            raise BadSymbol(f"Bybit returned no fee rate for {market.symbol}", exchange=self.name)
+        return parse.parse_trading_fee(market.symbol, items[0])
+
+    def fetch_key_info(self, role: Role = "read") -> Flow[KeyInfo]:
+        """``/v5/user/query-api`` for the key of ``role``."""
+        response = yield self.build.query_api(role)
+        return parse.parse_key_info(parse.result(response))
+
+    # -- orders ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _id_params(ref: OrderRef) -> dict[str, str]:
+        if ref.id is not None:
+            return {"orderId": ref.id}
+        assert ref.client_order_id is not None
+        return {"orderLinkId": ref.client_order_id}
+
+    def create_order(self, args: OrderArgs) -> Flow[Order]:
+        """``/v5/order/create`` with an ``orderLinkId`` always set, placed exactly once.
+
+        When the outcome is unknown (timeout after sending, dropped connection, 5xx, 10016) the
+        order is looked up by that id; it is resent only if it provably does not exist, and a
+        110072 after the resend means the first attempt had landed.
+        """
+        market = yield from self.market(args.symbol)
+        category = market.category or category_of(args.symbol)
+        body: dict[str, Any] = {
+            "category": category,
+            "symbol": market.id,
+            "side": "Buy" if args.side == "buy" else "Sell",
+            "orderType": "Limit" if args.type == "limit" else "Market",
+            "qty": to_wire(args.amount),
+        }
+        if args.price is not None:
+            body["price"] = to_wire(args.price)
+        if args.post_only:
+            body["timeInForce"] = "PostOnly"
+        elif args.time_in_force is not None:
+            body["timeInForce"] = args.time_in_force
+        if args.type == "market" and category == "spot":
+            # Spot market buys count qty in the quote coin unless told otherwise.
+            body["marketUnit"] = "baseCoin"
+        if args.reduce_only:
+            body["reduceOnly"] = True
+        body["orderLinkId"] = args.client_order_id
+        body.update(args.params)
+        request = self.build.create_order(body, category)
+        known = {
+            "type": args.type,
+            "side": args.side,
+            "price": args.price,
+            "amount": args.amount,
+            "time_in_force": "PO" if args.post_only else args.time_in_force or "GTC",
+            "post_only": args.post_only,
+            "reduce_only": args.reduce_only,
+        }
+        try:
+            response = yield request
+        except OutcomeUnknown as unknown:
+            return (yield from self._reconcile_create(market, request, args, known, unknown))
+        return parse.parse_ack(market.symbol, parse.result(response), **known)
+
+    def _reconcile_create(
+        self,
+        market: Market,
+        request: Request,
+        args: OrderArgs,
+        known: dict[str, Any],
+        unknown: OutcomeUnknown,
+    ) -> Flow[Order]:
+        cid = args.client_order_id
+        found = yield from self._lookup_or_unknown(market, cid, unknown)
+        if found is not None:
+            return found
+        # Provably absent: resend once. The same orderLinkId makes a second copy impossible.
+        try:
+            response = yield request
+        except DuplicateOrderId:
+            found = yield from self._lookup_or_unknown(market, cid, unknown)
+            if found is not None:
+                return found
+            raise self._unknown(unknown, cid) from None
+        except OutcomeUnknown as again:
+            found = yield from self._lookup_or_unknown(market, cid, again)
+            if found is not None:
+                return found
+            raise self._unknown(again, cid) from None
+        return parse.parse_ack(market.symbol, parse.result(response), **known)
+
+    def _unknown(self, cause: OutcomeUnknown, cid: str) -> OutcomeUnknown:
+        err = OutcomeUnknown(
+            f"{cause.message}; the order could not be confirmed",
+            exchange=self.name,
+            code=cause.code,
+            http_status=cause.http_status,
+            endpoint=cause.endpoint,
+            client_order_id=cid,
+        )
+        err.__cause__ = cause
+        return err
+
+    def _lookup_or_unknown(
+        self, market: Market, cid: str, cause: OutcomeUnknown
+    ) -> Flow[Order | None]:
+        try:
+            return (yield from self._find(market, {"orderLinkId": cid}))
+        except ExchangeError as err:
+            raise self._unknown(cause, cid) from err
+
+    def _find(self, market: Market, ids: dict[str, str]) -> Flow[Order | None]:
+        """Look an order up in realtime, then in history."""
+        category = market.category or "spot"
+        params = {"category": category, "symbol": market.id, **ids}
+        for path in ("/v5/order/realtime", "/v5/order/history"):
+            response = yield self.build.orders(path, params, category)
+            items = parse.result_list(response)
+            if items:
+                return parse.parse_order(market.symbol, items[0])
+        return None
+
+    def fetch_order(self, ref: OrderRef) -> Flow[Order]:
+        """By id or client order id: realtime first, then history."""
+        market = yield from self.market(ref.symbol)
+        found = yield from self._find(market, self._id_params(ref))
+        if found is None:
+            raise OrderNotFound(
+                f"Bybit has no order {ref.id or ref.client_order_id} on {market.symbol}",
+                exchange=self.name,
+            )
+        return found
+
+    def amend_order(self, args: AmendArgs) -> Flow[Order]:
+        """``/v5/order/amend``; an unknown outcome is settled by looking at the order."""
+        market = yield from self.market(args.ref.symbol)
+        category = market.category or "spot"
+        body: dict[str, Any] = {"category": category, "symbol": market.id}
+        body.update(self._id_params(args.ref))
+        if args.amount is not None:
+            body["qty"] = to_wire(args.amount)
+        if args.price is not None:
+            body["price"] = to_wire(args.price)
+        request = self.build.amend_order(body, category)
+        known = {"price": args.price, "amount": args.amount}
+        try:
+            response = yield request
+        except OutcomeUnknown as unknown:
+            current = yield from self._find(market, self._id_params(args.ref))
+            if current is not None and self._amended(current, args):
+                return current
+            if current is None or current.status != "open":
+                raise
+            # The amendment provably did not apply: it sets absolute values, so send it again.
+            response = yield request
+            del unknown
+        return parse.parse_ack(market.symbol, parse.result(response), **known)
+
+    @staticmethod
+    def _amended(order: Order, args: AmendArgs) -> bool:
+        return (args.price is None or order.price == args.price) and (
+            args.amount is None or order.amount == args.amount
+        )
+
+    def cancel_order(self, ref: OrderRef) -> Flow[Order]:
+        """``/v5/order/cancel``; an unknown outcome is settled by looking at the order."""
+        market = yield from self.market(ref.symbol)
+        category = market.category or "spot"
+        body = {"category": category, "symbol": market.id, **self._id_params(ref)}
+        request = self.build.cancel_order(body, category)
+        try:
+            response = yield request
+        except OutcomeUnknown:
+            current = yield from self._find(market, self._id_params(ref))
+            if current is not None and current.status == "canceled":
+                return current
+            if current is None or current.status != "open":
+                raise
+            response = yield request
+        return parse.parse_ack(market.symbol, parse.result(response))
+
+    def cancel_all_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        """``/v5/order/cancel-all`` for one market, or for every market with open orders."""
+        if symbol is not None:
+            markets = [(yield from self.market(symbol))]
+        else:
+            open_orders = yield from self.fetch_open_orders(None)
+            symbols = sorted({o.symbol for o in open_orders})
+            markets = [self.markets[s] for s in symbols if s in self.markets]
+        cancelled: list[Order] = []
+        for market in markets:
+            category = market.category or "spot"
+            body = {"category": category, "symbol": market.id}
+            response = yield self.build.cancel_all(body, category)
+            for item in parse.result_list(response):
+                cancelled.append(parse.parse_ack(market.symbol, item))
+        return cancelled
+
+    def _list(
+        self,
+        path: str,
+        symbol: Symbol | None,
+        extra: dict[str, Any],
+        want: int | None,
+        page_size: int,
+    ) -> Flow[list[tuple[str, Any]]]:
+        """(category, item) pairs of a listing endpoint for one market or across the account."""
+        if symbol is not None:
+            market = yield from self.market(symbol)
+            category = market.category or category_of(symbol)
+            targets: list[tuple[str, dict[str, str]]] = [(category, {"symbol": market.id})]
+        else:
+            targets = yield from self._scan_targets()
+        found: list[tuple[str, Any]] = []
+        for category, scope in targets:
+
+            def make(cursor: str | None, c: str = category, s: dict[str, str] = scope) -> Request:
+                params = {"category": c, **s, **extra, "limit": page_size, "cursor": cursor}
+                return self.build.orders(path, params, c)
+
+            items = yield from self._pages(make, want)
+            found.extend((category, item) for item in items)
+        return found
+
+    def fetch_open_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        """``/v5/order/realtime``, all pages, for one market or across spot, linear, inverse."""
+        pairs = yield from self._list("/v5/order/realtime", symbol, {}, None, 50)
+        orders = [parse.parse_order(self._symbol(c, i.get("symbol")), i) for c, i in pairs]
+        return [o for o in orders if o.status == "open"]
+
+    def fetch_closed_orders(
+        self, symbol: Symbol | None, since: int | None, limit: int | None
+    ) -> Flow[list[Order]]:
+        """``/v5/order/history`` (7-day window from ``since``), closed orders newest first."""
+        extra: dict[str, Any] = {}
+        if since is not None:
+            extra = {"startTime": since, "endTime": since + _HISTORY_WINDOW_MS}
+        pairs = yield from self._list("/v5/order/history", symbol, extra, limit, 50)
+        orders = [parse.parse_order(self._symbol(c, i.get("symbol")), i) for c, i in pairs]
+        closed = [o for o in orders if o.status in _CLOSED]
+        closed.sort(key=lambda o: o.updated or o.timestamp or 0, reverse=True)
+        return closed[:limit] if limit is not None else closed
+
+    def fetch_my_trades(
+        self, symbol: Symbol | None, since: int | None, limit: int | None
+    ) -> Flow[list[Fill]]:
+        """``/v5/execution/list`` (trades only, no funding), newest first."""
+        extra: dict[str, Any] = {}
+        if since is not None:
+            extra = {"startTime": since, "endTime": since + _HISTORY_WINDOW_MS}
+        pairs = yield from self._list("/v5/execution/list", symbol, extra, limit, 100)
+        fills = [
+            parse.parse_fill(self._symbol(c, i.get("symbol")), i)
+            for c, i in pairs
+            if i.get("execType", "Trade") in _TRADE_EXEC_TYPES
+        ]
+        fills.sort(key=lambda f: f.timestamp, reverse=True)
+        return fills[:limit] if limit is not None else fills
+
+    def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
+        """``/v5/position/list``, non-empty positions only."""
+        pairs: list[tuple[str, Any]] = []
+        if symbols:
+            for symbol in symbols:
+                if symbol.kind == "spot":
+                    raise BadRequest(f"{symbol} is spot: positions are for derivatives only")
+                pairs.extend((yield from self._positions_of(symbol)))
+        else:
+            targets = yield from self._scan_targets()
+            for category, scope in targets:
+                if category == "spot":
+                    continue
+
+                def make(
+                    cursor: str | None, c: str = category, s: dict[str, str] = scope
+                ) -> Request:
+                    params = {"category": c, **s, "limit": 200, "cursor": cursor}
+                    return self.build.positions(params, c)
+
+                items = yield from self._pages(make, None)
+                pairs.extend((category, item) for item in items)
+        positions = []
+        for category, item in pairs:
+            position = parse.parse_position(self._symbol(category, item.get("symbol")), item)
+            if position is not None:
+                positions.append(position)
+        return positions
+
+    def _positions_of(self, symbol: Symbol) -> Flow[list[tuple[str, Any]]]:
+        market = yield from self.market(symbol)
+        category = market.category or category_of(symbol)
+        response = yield self.build.positions({"category": category, "symbol": market.id}, category)
+        return [(category, item) for item in parse.result_list(response)]

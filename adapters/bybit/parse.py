@@ -1,0 +1,590 @@
+"""Bybit v5 parsers: the response envelope, then each result item into a model.
+
+Field names and types: ../shared/reference/bybit-v5.md §e–f (docs at commit 072c197d). Nearly
+every number inside ``result`` is a string; empty strings mean "none".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from adapters.bybit.errors import error_for_code, error_for_http
+from exchanges.decimals import ZERO, opt_dec
+from exchanges.errors import BadResponse
+from exchanges.models import (
+    Balance,
+    Balances,
+    Candle,
+    Fill,
+    KeyInfo,
+    Market,
+    Order,
+    OrderBook,
+    OrderStatus,
+    Position,
+    Ticker,
+    Trade,
+    TradingFee,
+)
+from exchanges.wire import Response
+
+__all__ = [
+    "decode",
+    "parse_balances",
+    "parse_candles",
+    "parse_fill",
+    "parse_key_info",
+    "parse_market",
+    "parse_order",
+    "parse_order_book",
+    "parse_position",
+    "parse_ticker",
+    "parse_trade",
+    "parse_trading_fee",
+]
+
+_D = Decimal
+
+_STATUS: dict[str, OrderStatus] = {
+    "New": "open",
+    "PartiallyFilled": "open",
+    "Untriggered": "open",
+    "Triggered": "open",
+    "Active": "open",
+    "Created": "open",
+    "Filled": "closed",
+    "Cancelled": "canceled",
+    "PartiallyFilledCanceled": "canceled",
+    "Deactivated": "canceled",
+    "Rejected": "rejected",
+}
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
+
+
+def _reset_in(response: Response, server_ms: Any) -> float | None:
+    reset = response.headers.get("X-Bapi-Limit-Reset-Timestamp")
+    if reset is None or not isinstance(server_ms, int):
+        return None
+    try:
+        return max((int(reset) - server_ms) / 1000, 0.0)
+    except ValueError:
+        return None
+
+
+def decode(response: Response, env: str) -> None:
+    """Check the envelope; set ``response.data`` or raise the normalised error.
+
+    Non-JSON bodies (HTML error pages, truncated bodies) are classified by HTTP status; a JSON
+    envelope by ``retCode`` only.
+    """
+    request = response.request
+    endpoint = request.endpoint if request is not None else None
+    status = response.status
+    try:
+        data = json.loads(response.body)
+    except ValueError:
+        if status == 200:
+            raise BadResponse(
+                f"HTTP 200 with a body that is not JSON ({len(response.body)} bytes, "
+                "truncated or a proxy page)",
+                exchange="bybit",
+                http_status=status,
+                endpoint=endpoint,
+            ) from None
+        raise error_for_http(status, response.body, endpoint=endpoint) from None
+    code = data.get("retCode", data.get("ret_code")) if isinstance(data, dict) else None
+    if code is None:
+        if status != 200:
+            raise error_for_http(status, response.body, endpoint=endpoint)
+        raise BadResponse(
+            "JSON without Bybit's retCode envelope",
+            exchange="bybit",
+            http_status=status,
+            endpoint=endpoint,
+        )
+    if not isinstance(code, int) or isinstance(code, bool):
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            raise BadResponse(
+                f"retCode is not a number: {code!r}",
+                exchange="bybit",
+                http_status=status,
+                endpoint=endpoint,
+            ) from None
+    response.code = code
+    if code != 0:
+        message = data.get("retMsg", data.get("ret_msg", ""))
+        raise error_for_code(
+            code,
+            message if isinstance(message, str) else str(message),
+            env=env,
+            http_status=status,
+            endpoint=endpoint,
+            retry_after=_reset_in(response, data.get("time")),
+        )
+    if status != 200:
+        raise error_for_http(status, response.body, endpoint=endpoint)
+    response.data = data
+
+
+def result(response: Response) -> dict[str, Any]:
+    """The envelope's ``result`` object (a ``BadResponse`` if it is not one)."""
+    data = response.data
+    res = data.get("result") if isinstance(data, dict) else None
+    if not isinstance(res, dict):
+        raise BadResponse(
+            "the response has no result object",
+            exchange="bybit",
+            endpoint=response.request.endpoint if response.request else None,
+        )
+    return res
+
+
+def result_list(response: Response) -> list[Any]:
+    """``result.list`` (a ``BadResponse`` if it is not a list)."""
+    items = result(response).get("list")
+    if not isinstance(items, list):
+        raise BadResponse(
+            "the response has no result.list",
+            exchange="bybit",
+            endpoint=response.request.endpoint if response.request else None,
+        )
+    return items
+
+
+def envelope_time(response: Response) -> int | None:
+    """The envelope's server ``time`` in ms, if present."""
+    value = response.data.get("time") if isinstance(response.data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _ms(value: Any) -> int | None:
+    if value is None or value == "" or value == "0":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _iso_ms(value: Any) -> int | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    ms = int(stamp.timestamp() * 1000)
+    return ms if ms > 0 else None
+
+
+def _yymmdd(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%y%m%d")
+
+
+def _need(item: Mapping[str, Any], name: str) -> Any:
+    value = item.get(name)
+    if value is None:
+        raise BadResponse(f"a Bybit item lacks {name!r}", exchange="bybit")
+    return value
+
+
+def _dec(item: Mapping[str, Any], name: str) -> Decimal:
+    value = opt_dec(item.get(name))
+    if value is None:
+        raise BadResponse(f"a Bybit item lacks the number {name!r}", exchange="bybit")
+    return value
+
+
+# -- markets ------------------------------------------------------------------------------
+
+
+def _option_parts(native: str) -> tuple[str, int | None, Decimal | None, str | None]:
+    # BTC-29JUL22-25000-C, optionally with a settle suffix: BTC-27DEC24-100000-C-USDT
+    parts = native.split("-")
+    if len(parts) < 4:
+        return native, None, None, None
+    expiry = None
+    tag = parts[1]
+    try:
+        day, month, year = int(tag[:-5]), _MONTHS[tag[-5:-2]], 2000 + int(tag[-2:])
+        expiry = int(datetime(year, month, day, 8, tzinfo=UTC).timestamp() * 1000)
+    except (KeyError, ValueError):
+        expiry = None
+    return parts[0], expiry, opt_dec(parts[2]), {"C": "call", "P": "put"}.get(parts[3])
+
+
+def parse_market(category: str, item: Mapping[str, Any]) -> Market:
+    """One instruments-info item as a ``Market`` with unified symbol, precision and limits."""
+    native = str(_need(item, "symbol"))
+    base = str(_need(item, "baseCoin"))
+    quote = str(_need(item, "quoteCoin"))
+    price_filter = item.get("priceFilter") or {}
+    lot = item.get("lotSizeFilter") or {}
+    status = item.get("status", "Trading")
+    tick = opt_dec(price_filter.get("tickSize"))
+    if category == "spot":
+        return Market(
+            symbol=f"{base}/{quote}",
+            id=native,
+            type="spot",
+            base=base,
+            quote=quote,
+            settle=None,
+            linear=None,
+            inverse=None,
+            contract_size=None,
+            price_step=tick,
+            amount_step=opt_dec(lot.get("basePrecision")),
+            min_amount=opt_dec(lot.get("minOrderQty")),
+            max_amount=opt_dec(lot.get("maxOrderQty") or lot.get("maxLimitOrderQty")),
+            min_notional=opt_dec(lot.get("minOrderAmt")),
+            active=status == "Trading",
+            category=category,
+            raw=item,
+        )
+    settle = str(item.get("settleCoin") or (base if category == "inverse" else quote))
+    if category == "option":
+        _, expiry, strike, right = _option_parts(native)
+        if expiry is None:
+            expiry = _ms(item.get("deliveryTime"))
+        option_type = item.get("optionsType")
+        right = right or {"Call": "call", "Put": "put"}.get(str(option_type))
+        letter = "C" if right == "call" else "P"
+        date = _yymmdd(expiry) if expiry else "000000"
+        strike_text = format(strike, "f") if strike is not None else "0"
+        return Market(
+            symbol=f"{base}/{quote}:{settle}-{date}-{strike_text}-{letter}",
+            id=native,
+            type="option",
+            base=base,
+            quote=quote,
+            settle=settle,
+            linear=settle == quote,
+            inverse=settle == base,
+            contract_size=_D(1),
+            price_step=tick,
+            amount_step=opt_dec(lot.get("qtyStep")),
+            min_amount=opt_dec(lot.get("minOrderQty")),
+            max_amount=opt_dec(lot.get("maxOrderQty")),
+            min_notional=None,
+            active=status == "Trading",
+            expiry=expiry,
+            strike=strike,
+            option_type="call" if right == "call" else "put",
+            category=category,
+            raw=item,
+        )
+    contract_type = str(item.get("contractType", ""))
+    delivery = _ms(item.get("deliveryTime"))
+    dated = "Futures" in contract_type or (
+        delivery is not None and "Perpetual" not in contract_type
+    )
+    symbol = f"{base}/{quote}:{settle}"
+    if dated and delivery:
+        symbol += f"-{_yymmdd(delivery)}"
+    return Market(
+        symbol=symbol,
+        id=native,
+        type="future" if dated else "swap",
+        base=base,
+        quote=quote,
+        settle=settle,
+        linear=category == "linear",
+        inverse=category == "inverse",
+        contract_size=_D(1),
+        price_step=tick,
+        amount_step=opt_dec(lot.get("qtyStep")),
+        min_amount=opt_dec(lot.get("minOrderQty")),
+        max_amount=opt_dec(lot.get("maxOrderQty")),
+        min_notional=opt_dec(lot.get("minNotionalValue")),
+        active=status == "Trading",
+        expiry=delivery if dated else None,
+        category=category,
+        raw=item,
+    )
+
+
+# -- market data --------------------------------------------------------------------------
+
+
+def parse_ticker(symbol: str, category: str, item: Mapping[str, Any], ts: int | None) -> Ticker:
+    """One tickers item; for inverse contracts volumes are swapped to keep base/quote meaning."""
+    base_volume = opt_dec(item.get("volume24h"))
+    quote_volume = opt_dec(item.get("turnover24h"))
+    if category == "inverse":
+        # Inverse volume24h counts USD contracts and turnover24h the base coin.
+        base_volume, quote_volume = quote_volume, base_volume
+    return Ticker(
+        symbol=symbol,
+        timestamp=ts,
+        bid=opt_dec(item.get("bid1Price")),
+        ask=opt_dec(item.get("ask1Price")),
+        last=opt_dec(item.get("lastPrice")),
+        high=opt_dec(item.get("highPrice24h")),
+        low=opt_dec(item.get("lowPrice24h")),
+        base_volume=base_volume,
+        quote_volume=quote_volume,
+        bid_size=opt_dec(item.get("bid1Size")),
+        ask_size=opt_dec(item.get("ask1Size")),
+        open=opt_dec(item.get("prevPrice24h")),
+        mark_price=opt_dec(item.get("markPrice")),
+        index_price=opt_dec(item.get("indexPrice")),
+        funding_rate=opt_dec(item.get("fundingRate")),
+        next_funding_time=_ms(item.get("nextFundingTime")),
+        raw=item,
+    )
+
+
+def _levels(rows: Any) -> tuple[tuple[Decimal, Decimal], ...]:
+    if not isinstance(rows, list):
+        raise BadResponse("order book levels are not a list", exchange="bybit")
+    try:
+        return tuple([(_D(p), _D(q)) for p, q in rows])
+    except (ValueError, TypeError, ArithmeticError):
+        raise BadResponse(
+            "order book levels are not [price, size] strings", exchange="bybit"
+        ) from None
+
+
+def parse_order_book(symbol: str, res: Mapping[str, Any]) -> OrderBook:
+    """``result`` of /v5/market/orderbook; bids descending, asks ascending as sent."""
+    ts = res.get("ts")
+    update = res.get("u")
+    return OrderBook(
+        symbol=symbol,
+        timestamp=ts if isinstance(ts, int) else _ms(ts),
+        bids=_levels(res.get("b")),
+        asks=_levels(res.get("a")),
+        sequence=update if isinstance(update, int) else _ms(update),
+        raw=res,
+    )
+
+
+def parse_trade(symbol: str, item: Mapping[str, Any]) -> Trade:
+    """One recent-trade item; ``side`` is the taker's."""
+    side = item.get("side")
+    return Trade(
+        id=str(_need(item, "execId")),
+        symbol=symbol,
+        timestamp=int(_need(item, "time")),
+        side="buy" if side == "Buy" else "sell" if side == "Sell" else None,
+        price=_dec(item, "price"),
+        amount=_dec(item, "size"),
+        raw=item,
+    )
+
+
+def parse_candles(category: str, rows: list[Any]) -> list[Candle]:
+    """Kline rows (newest first on the wire) as candles oldest first."""
+    candles = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) < 7:
+            raise BadResponse(
+                "a kline row is not [start, o, h, l, c, volume, turnover]", exchange="bybit"
+            )
+        volume, turnover = _D(row[5]), _D(row[6])
+        if category == "inverse":
+            # Inverse klines count volume in USD contracts and turnover in the base coin.
+            volume, turnover = turnover, volume
+        candles.append(
+            Candle(
+                timestamp=int(row[0]),
+                open=_D(row[1]),
+                high=_D(row[2]),
+                low=_D(row[3]),
+                close=_D(row[4]),
+                volume=volume,
+                quote_volume=turnover,
+                raw=row,
+            )
+        )
+    candles.sort(key=lambda c: c.timestamp)
+    return candles
+
+
+# -- account ------------------------------------------------------------------------------
+
+
+def parse_balances(response_list: list[Any], ts: int | None) -> Balances:
+    """The UNIFIED wallet: total is walletBalance; used is locked plus order and position margin."""
+    items: dict[str, Balance] = {}
+    account: Any = response_list[0] if response_list else {}
+    for coin in account.get("coin") or []:
+        total = opt_dec(coin.get("walletBalance")) or ZERO
+        used = (
+            (opt_dec(coin.get("locked")) or ZERO)
+            + (opt_dec(coin.get("totalOrderIM")) or ZERO)
+            + (opt_dec(coin.get("totalPositionIM")) or ZERO)
+        )
+        currency = str(coin.get("coin"))
+        items[currency] = Balance(currency, total - used, used, total, raw=coin)
+    return Balances(items, timestamp=ts, raw=account)
+
+
+def parse_trading_fee(symbol: str, item: Mapping[str, Any]) -> TradingFee:
+    """One fee-rate item."""
+    return TradingFee(symbol, _dec(item, "makerFeeRate"), _dec(item, "takerFeeRate"), raw=item)
+
+
+def _scopes(permissions: Mapping[str, Any], read_only: bool) -> frozenset[str]:
+    scopes = {"read"}
+    for group, values in permissions.items():
+        if not isinstance(values, list):
+            continue
+        for value in values:
+            text = str(value)
+            if "withdraw" in text.lower():
+                # Bybit documents no field for it; the audit says the check is by name.
+                scopes.add("withdraw")
+            elif group == "Spot" and text == "SpotTrade":
+                scopes.add("spot_trade")
+            elif group in ("ContractTrade", "Derivatives"):
+                scopes.add("derivatives_trade")
+            elif group == "Options":
+                scopes.add("options_trade")
+            elif group == "Wallet":
+                scopes.add("transfer")
+            else:
+                scopes.add(f"bybit:{group}")
+    if read_only:
+        scopes -= {"spot_trade", "derivatives_trade", "options_trade"}
+    return frozenset(scopes)
+
+
+def parse_key_info(res: Mapping[str, Any]) -> KeyInfo:
+    """``result`` of /v5/user/query-api as normalised scopes (readOnly 1 means read-only)."""
+    read_only = str(res.get("readOnly", "0")) == "1"
+    permissions = res.get("permissions") or {}
+    ips = tuple(str(ip) for ip in res.get("ips") or [] if ip and ip != "*")
+    return KeyInfo(
+        read_only=read_only,
+        permissions=_scopes(permissions if isinstance(permissions, dict) else {}, read_only),
+        ip_whitelist=ips,
+        # The docs' example gives 1970-01-01 for keys that never expire.
+        expires_at=_iso_ms(res.get("expiredAt")),
+        created_at=_iso_ms(res.get("createdAt")),
+        label=res.get("note") or None,
+        raw=res,
+    )
+
+
+# -- orders -------------------------------------------------------------------------------
+
+
+def _side(value: Any) -> Any:
+    return "buy" if value == "Buy" else "sell" if value == "Sell" else None
+
+
+def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
+    """One realtime/history item."""
+    tif = item.get("timeInForce")
+    order_type = item.get("orderType")
+    price = opt_dec(item.get("price"))
+    if order_type == "Market" or (price is not None and price == 0):
+        price = None if order_type == "Market" else price
+    filled = opt_dec(item.get("cumExecQty"))
+    status = _STATUS.get(str(item.get("orderStatus")))
+    remaining = opt_dec(item.get("leavesQty"))
+    if status in ("closed", "canceled", "rejected", "expired"):
+        remaining = ZERO
+    average = opt_dec(item.get("avgPrice"))
+    fee = opt_dec(item.get("cumExecFee"))
+    detail = item.get("cumFeeDetail")
+    fee_currency = next(iter(detail)) if isinstance(detail, dict) and len(detail) == 1 else None
+    return Order(
+        id=item.get("orderId") or None,
+        client_order_id=item.get("orderLinkId") or None,
+        symbol=symbol,
+        type="limit" if order_type == "Limit" else "market" if order_type == "Market" else None,
+        side=_side(item.get("side")),
+        status=status,
+        price=price,
+        amount=opt_dec(item.get("qty")),
+        filled=filled,
+        remaining=remaining,
+        average=average if average else None,
+        time_in_force="PO" if tif == "PostOnly" else tif or None,
+        post_only=tif == "PostOnly",
+        reduce_only=bool(item.get("reduceOnly")) if "reduceOnly" in item else None,
+        timestamp=_ms(item.get("createdTime")),
+        updated=_ms(item.get("updatedTime")),
+        cost=opt_dec(item.get("cumExecValue")),
+        fee=fee,
+        fee_currency=fee_currency,
+        raw=item,
+    )
+
+
+def parse_ack(symbol: str, res: Mapping[str, Any], **known: Any) -> Order:
+    """An acknowledgement (create, amend, cancel): ids plus what the request itself said."""
+    return Order(
+        id=res.get("orderId") or None,
+        client_order_id=res.get("orderLinkId") or None,
+        symbol=symbol,
+        type=known.get("type"),
+        side=known.get("side"),
+        status=None,
+        price=known.get("price"),
+        amount=known.get("amount"),
+        filled=None,
+        remaining=None,
+        average=None,
+        time_in_force=known.get("time_in_force"),
+        post_only=known.get("post_only"),
+        reduce_only=known.get("reduce_only"),
+        timestamp=None,
+        updated=None,
+        raw=dict(res),
+    )
+
+
+def parse_fill(symbol: str, item: Mapping[str, Any]) -> Fill:
+    """One execution-list item."""
+    return Fill(
+        id=str(_need(item, "execId")),
+        order_id=item.get("orderId") or None,
+        client_order_id=item.get("orderLinkId") or None,
+        symbol=symbol,
+        side=_side(item.get("side")),
+        price=_dec(item, "execPrice"),
+        amount=_dec(item, "execQty"),
+        fee=opt_dec(item.get("execFee")),
+        fee_currency=item.get("feeCurrency") or None,
+        is_maker=item.get("isMaker") if isinstance(item.get("isMaker"), bool) else None,
+        timestamp=int(_need(item, "execTime")),
+        raw=item,
+    )
+
+
+def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
+    """One position-list item; an empty position (size 0) is None."""
+    size = opt_dec(item.get("size")) or ZERO
+    side = item.get("side")
+    if size == 0 or side not in ("Buy", "Sell"):
+        return None
+    return Position(
+        symbol=symbol,
+        side="long" if side == "Buy" else "short",
+        size=size,
+        entry_price=opt_dec(item.get("avgPrice")) or None,
+        mark_price=opt_dec(item.get("markPrice")),
+        liquidation_price=opt_dec(item.get("liqPrice")) or None,
+        unrealized_pnl=opt_dec(item.get("unrealisedPnl")),
+        leverage=opt_dec(item.get("leverage")),
+        timestamp=_ms(item.get("updatedTime")),
+        raw=item,
+    )

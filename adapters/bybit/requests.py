@@ -1,0 +1,210 @@
+"""Bybit v5 request builders: arguments in, exact bytes out (query string or JSON body, once).
+
+GET parameters are serialised in the given order with every value percent-encoded except
+RFC 3986 unreserved characters (so a cursor's ``%`` travels as ``%25``); POST bodies are compact
+JSON in insertion order, UTF-8. Whatever is built here is what the signer signs and the
+transport sends. Endpoint parameters: ../shared/reference/bybit-v5.md §e.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from adapters.bybit.limits import IP_KEY, route_key
+from exchanges.decimals import to_wire
+from exchanges.wire import Request, Role, encode_query
+
+__all__ = ["RequestBuilder", "json_body", "query_value"]
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def query_value(value: Any) -> str:
+    """One GET value as Bybit expects it: Decimals plain, booleans ``true``/``false``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal | int):
+        return to_wire(value)
+    raise TypeError(f"cannot put a {type(value).__name__} in a Bybit query: {value!r}")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return to_wire(value)
+    raise TypeError(f"cannot put a {type(value).__name__} in a Bybit body: {value!r}")
+
+
+def json_body(body: Mapping[str, Any]) -> bytes:
+    """Compact JSON, insertion order, UTF-8; Decimals as plain strings (never floats)."""
+    for name, value in body.items():
+        if isinstance(value, float):
+            raise TypeError(f"{name} is a float; pass Decimal or str so no digits are lost")
+    return json.dumps(
+        body, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    ).encode()
+
+
+class RequestBuilder:
+    """Builds ``Request``s for one Bybit host."""
+
+    __slots__ = ("base_url",)
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        signed: bool = False,
+        category: str | None = None,
+        role: Role = "read",
+        context: Any = None,
+    ) -> Request:
+        """A GET with its query string built once, ``None`` values dropped."""
+        query = ""
+        if params:
+            query = encode_query(
+                (name, query_value(value)) for name, value in params.items() if value is not None
+            )
+        keys = (route_key(path, category), IP_KEY) if signed else (IP_KEY,)
+        return Request(
+            "GET",
+            self.base_url,
+            path,
+            query=query,
+            signed=signed,
+            role=role,
+            rate_keys=keys,
+            context=context,
+        )
+
+    def post(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        category: str | None,
+        write: bool,
+        role: Role = "trade",
+        context: Any = None,
+    ) -> Request:
+        """A signed POST with its JSON body serialised once, ``None`` values dropped."""
+        data = json_body({k: v for k, v in body.items() if v is not None})
+        return Request(
+            "POST",
+            self.base_url,
+            path,
+            body=data,
+            headers=_JSON_HEADERS,
+            signed=True,
+            write=write,
+            role=role,
+            rate_keys=(route_key(path, category), IP_KEY),
+            context=context,
+        )
+
+    # -- market data ----------------------------------------------------------------------
+
+    def server_time(self) -> Request:
+        """``GET /v5/market/time``."""
+        return self.get("/v5/market/time")
+
+    def instruments(self, category: str, cursor: str | None = None, **extra: Any) -> Request:
+        """``GET /v5/market/instruments-info`` (one page; spot has no pages)."""
+        limit = None if category == "spot" else 1000
+        return self.get(
+            "/v5/market/instruments-info",
+            {"category": category, **extra, "limit": limit, "cursor": cursor or None},
+        )
+
+    def tickers(self, category: str, symbol: str | None = None, **extra: Any) -> Request:
+        """``GET /v5/market/tickers``."""
+        return self.get("/v5/market/tickers", {"category": category, "symbol": symbol, **extra})
+
+    def orderbook(self, category: str, symbol: str, limit: int | None) -> Request:
+        """``GET /v5/market/orderbook``."""
+        return self.get(
+            "/v5/market/orderbook", {"category": category, "symbol": symbol, "limit": limit}
+        )
+
+    def recent_trades(self, category: str, symbol: str, limit: int | None) -> Request:
+        """``GET /v5/market/recent-trade``."""
+        return self.get(
+            "/v5/market/recent-trade", {"category": category, "symbol": symbol, "limit": limit}
+        )
+
+    def kline(
+        self,
+        category: str,
+        symbol: str,
+        interval: str,
+        start: int | None,
+        end: int | None,
+        limit: int | None,
+    ) -> Request:
+        """``GET /v5/market/kline``."""
+        return self.get(
+            "/v5/market/kline",
+            {
+                "category": category,
+                "symbol": symbol,
+                "interval": interval,
+                "start": start,
+                "end": end,
+                "limit": limit,
+            },
+        )
+
+    # -- account --------------------------------------------------------------------------
+
+    def wallet_balance(self) -> Request:
+        """``GET /v5/account/wallet-balance`` of the unified account."""
+        return self.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}, signed=True)
+
+    def fee_rate(self, category: str, symbol: str) -> Request:
+        """``GET /v5/account/fee-rate``."""
+        return self.get(
+            "/v5/account/fee-rate",
+            {"category": category, "symbol": symbol},
+            signed=True,
+            category=category,
+        )
+
+    def query_api(self, role: Role) -> Request:
+        """``GET /v5/user/query-api`` for the key of ``role``."""
+        return self.get("/v5/user/query-api", signed=True, role=role)
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def create_order(self, body: Mapping[str, Any], category: str) -> Request:
+        """``POST /v5/order/create`` (a write: never resent blindly)."""
+        return self.post("/v5/order/create", body, category=category, write=True)
+
+    def amend_order(self, body: Mapping[str, Any], category: str) -> Request:
+        """``POST /v5/order/amend``."""
+        return self.post("/v5/order/amend", body, category=category, write=True)
+
+    def cancel_order(self, body: Mapping[str, Any], category: str) -> Request:
+        """``POST /v5/order/cancel``."""
+        return self.post("/v5/order/cancel", body, category=category, write=True)
+
+    def cancel_all(self, body: Mapping[str, Any], category: str) -> Request:
+        """``POST /v5/order/cancel-all``: idempotent, so a lost response is simply retried."""
+        return self.post("/v5/order/cancel-all", body, category=category, write=False)
+
+    def orders(
+        self, path: str, params: Mapping[str, Any], category: str, role: Role = "read"
+    ) -> Request:
+        """``GET /v5/order/realtime``, ``/v5/order/history`` or ``/v5/execution/list``."""
+        return self.get(path, params, signed=True, category=category, role=role)
+
+    def positions(self, params: Mapping[str, Any], category: str) -> Request:
+        """``GET /v5/position/list``."""
+        return self.get("/v5/position/list", params, signed=True, category=category)

@@ -1,0 +1,98 @@
+"""One interface for crypto exchanges, exact on the wire.
+
+>>> import exchanges
+>>> ex = exchanges.connect("bybit", env="testnet")   # keys from BYBIT_TESTNET_API_KEY/_SECRET
+>>> ex.fetch_ticker("BTC/USDT")
+"""
+
+from exchanges.client import AsyncExchange, Exchange, connect, connect_async
+from exchanges.credentials import Credentials
+from exchanges.errors import (
+    AccountRestricted,
+    ApiKeyExpired,
+    AuthenticationError,
+    BadRequest,
+    BadResponse,
+    BadSymbol,
+    ClockSkew,
+    DuplicateOrderId,
+    ExchangeError,
+    ExchangeNotAvailable,
+    InsufficientFunds,
+    InvalidApiKey,
+    InvalidOrder,
+    InvalidSignature,
+    IpNotAllowed,
+    NetworkError,
+    NotSupported,
+    OrderNotFound,
+    OutcomeUnknown,
+    PermissionDenied,
+    RateLimitExceeded,
+    RequestTimeout,
+    UnsafeApiKey,
+)
+from exchanges.models import (
+    Balance,
+    Balances,
+    Candle,
+    Fill,
+    Finding,
+    KeyAudit,
+    KeyInfo,
+    Market,
+    Order,
+    OrderBook,
+    Position,
+    Ticker,
+    Trade,
+    TradingFee,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccountRestricted",
+    "ApiKeyExpired",
+    "AsyncExchange",
+    "AuthenticationError",
+    "BadRequest",
+    "BadResponse",
+    "BadSymbol",
+    "Balance",
+    "Balances",
+    "Candle",
+    "ClockSkew",
+    "Credentials",
+    "DuplicateOrderId",
+    "Exchange",
+    "ExchangeError",
+    "ExchangeNotAvailable",
+    "Fill",
+    "Finding",
+    "InsufficientFunds",
+    "InvalidApiKey",
+    "InvalidOrder",
+    "InvalidSignature",
+    "IpNotAllowed",
+    "KeyAudit",
+    "KeyInfo",
+    "Market",
+    "NetworkError",
+    "NotSupported",
+    "Order",
+    "OrderBook",
+    "OrderNotFound",
+    "OutcomeUnknown",
+    "PermissionDenied",
+    "Position",
+    "RateLimitExceeded",
+    "RequestTimeout",
+    "Ticker",
+    "Trade",
+    "TradingFee",
+    "UnsafeApiKey",
+    "__version__",
+    "connect",
+    "connect_async",
+]

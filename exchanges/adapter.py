@@ -1,0 +1,250 @@
+"""What the common layer asks of an exchange adapter.
+
+An adapter translates: arguments into exact request bytes, responses into models or normalised
+errors. It owns no I/O, no clock and no sleeping; every operation is a flow (see ``flow.py``).
+Operations an exchange lacks raise ``NotSupported`` with the reason.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from exchanges.errors import BadSymbol, NotSupported
+from exchanges.symbols import Symbol
+
+if TYPE_CHECKING:
+    from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+    from exchanges.clock import ServerClock
+    from exchanges.credentials import Credentials
+    from exchanges.flow import Flow
+    from exchanges.models import (
+        Balances,
+        Candle,
+        Fill,
+        KeyInfo,
+        Market,
+        Order,
+        OrderBook,
+        Position,
+        Ticker,
+        Trade,
+        TradingFee,
+    )
+    from exchanges.ratelimit import Limit, RateLimiter
+    from exchanges.wire import Prepared, Request, Response, Role
+
+__all__ = ["Adapter"]
+
+
+class Adapter(abc.ABC):
+    """Base of every exchange adapter: the pipeline hooks, the market cache, the operations."""
+
+    #: The name used in ``connect()``, logs and errors.
+    name: ClassVar[str]
+    #: Environments this exchange offers.
+    environments: ClassVar[tuple[str, ...]] = ("mainnet",)
+
+    def __init__(
+        self,
+        *,
+        env: str = "mainnet",
+        base_url: str | None = None,
+        recv_window_ms: int = 5000,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        if env not in self.environments:
+            raise ValueError(
+                f"{self.name} has no environment {env!r}; "
+                f"choose one of {', '.join(self.environments)}"
+            )
+        self.env = env
+        self.base_url_override = base_url.rstrip("/") if base_url else None
+        self.recv_window_ms = recv_window_ms
+        self.options = dict(options or {})
+        self.markets: dict[str, Market] = {}
+        self._loaded_groups: set[str] = set()
+
+    # -- pipeline hooks -------------------------------------------------------------------
+
+    def env_prefix(self) -> str:
+        """The environment-variable prefix of this environment's keys (``BYBIT_TESTNET``)."""
+        prefix = self.name.upper()
+        return prefix if self.env == "mainnet" else f"{prefix}_{self.env.upper()}"
+
+    @abc.abstractmethod
+    def sign(self, request: Request, timestamp_ms: int, credentials: Credentials) -> Prepared:
+        """Authenticate ``request`` over exactly the bytes that will be sent."""
+
+    def prepare(self, request: Request) -> Prepared:
+        """Turn an unsigned request into its wire form."""
+        from exchanges.wire import Prepared
+
+        headers = dict(request.headers) if request.headers else {}
+        return Prepared(
+            request.method, request.base_url + request.target, headers, request.body, request
+        )
+
+    @abc.abstractmethod
+    def decode(self, response: Response) -> None:
+        """Decode the body into ``response.data``; raise the normalised error for a failure."""
+
+    @abc.abstractmethod
+    def time_request(self) -> Request:
+        """The public request that returns the server time."""
+
+    @abc.abstractmethod
+    def parse_time(self, response: Response) -> int:
+        """The server time in ms from a decoded ``time_request`` response."""
+
+    def rate_limits(self) -> tuple[dict[str, Limit], Callable[[str], Limit | None] | None]:
+        """Static limits per key, and a function giving the limit of other keys."""
+        return {}, None
+
+    def observe(  # noqa: B027 - an optional hook
+        self, response: Response, limiter: RateLimiter, clock: ServerClock
+    ) -> None:
+        """Feed rate-limit headers of a response to the limiter (default: nothing)."""
+
+    # -- markets --------------------------------------------------------------------------
+
+    def market_group(self, symbol: Symbol) -> str:
+        """The group of markets loaded together that holds ``symbol`` (e.g. a category)."""
+        return "all"
+
+    def market_groups(self) -> tuple[str, ...]:
+        """Every group ``load_markets`` loads."""
+        return ("all",)
+
+    def fetch_market_group(self, group: str) -> Flow[list[Market]]:
+        """Fetch every market of one group."""
+        return self._nope("fetch_markets")
+
+    def fetch_markets(self) -> Flow[list[Market]]:
+        """Fetch every market of every group."""
+        markets: list[Market] = []
+        for group in self.market_groups():
+            markets.extend((yield from self.fetch_market_group(group)))
+        return markets
+
+    def load_markets(self, reload: bool = False) -> Flow[dict[str, Market]]:
+        """Load (once, unless ``reload``) every market into the cache."""
+        for group in self.market_groups():
+            if reload or group not in self._loaded_groups:
+                self._store(group, (yield from self.fetch_market_group(group)))
+        return dict(self.markets)
+
+    def _store(self, group: str, markets: list[Market]) -> None:
+        for market in markets:
+            self.markets[market.symbol] = market
+        self._loaded_groups.add(group)
+        self.index_markets(group, markets)
+
+    def index_markets(self, group: str, markets: list[Market]) -> None:  # noqa: B027
+        """Hook for adapters that keep their own index (native id → market)."""
+
+    def market(self, symbol: Symbol) -> Flow[Market]:
+        """The market of ``symbol``, loading its group on first use."""
+        text = str(symbol)
+        market = self.markets.get(text)
+        if market is None:
+            group = self.market_group(symbol)
+            if group not in self._loaded_groups:
+                self._store(group, (yield from self.fetch_market_group(group)))
+                market = self.markets.get(text)
+        if market is None:
+            raise BadSymbol(
+                f"{self.name} has no market {text}",
+                exchange=self.name,
+                hint="List the markets with load_markets(); unified symbols look like "
+                "BTC/USDT (spot) or BTC/USDT:USDT (perpetual).",
+            )
+        return market
+
+    # -- operations -----------------------------------------------------------------------
+
+    def _nope(self, what: str, why: str = "") -> Flow[Any]:
+        """A flow that raises ``NotSupported`` for ``what`` when run."""
+        reason = f" ({why})" if why else ""
+        raise NotSupported(f"{self.name} does not offer {what}{reason}", exchange=self.name)
+        yield  # type: ignore[unreachable]  # makes this a generator: it raises when run
+
+    def fetch_time(self) -> Flow[int]:
+        """The server time, ms."""
+        response = yield self.time_request()
+        return self.parse_time(response)
+
+    def fetch_ticker(self, symbol: Symbol) -> Flow[Ticker]:
+        """One market's ticker."""
+        return self._nope("fetch_ticker")
+
+    def fetch_tickers(self, symbols: list[Symbol] | None) -> Flow[dict[str, Ticker]]:
+        """Tickers of several markets (all when ``symbols`` is None)."""
+        return self._nope("fetch_tickers")
+
+    def fetch_order_book(self, symbol: Symbol, limit: int | None) -> Flow[OrderBook]:
+        """The order book."""
+        return self._nope("fetch_order_book")
+
+    def fetch_trades(self, symbol: Symbol, limit: int | None) -> Flow[list[Trade]]:
+        """Recent public trades, oldest first."""
+        return self._nope("fetch_trades")
+
+    def fetch_ohlcv(
+        self, symbol: Symbol, timeframe: str, since: int | None, limit: int | None
+    ) -> Flow[list[Candle]]:
+        """Candles, oldest first."""
+        return self._nope("fetch_ohlcv")
+
+    def fetch_balance(self) -> Flow[Balances]:
+        """The account's balances."""
+        return self._nope("fetch_balance")
+
+    def fetch_trading_fee(self, symbol: Symbol) -> Flow[TradingFee]:
+        """The account's fee rates for a market."""
+        return self._nope("fetch_trading_fee")
+
+    def create_order(self, args: OrderArgs) -> Flow[Order]:
+        """Place an order exactly once."""
+        return self._nope("create_order")
+
+    def amend_order(self, args: AmendArgs) -> Flow[Order]:
+        """Change an open order's amount and/or price."""
+        return self._nope("amend_order")
+
+    def cancel_order(self, ref: OrderRef) -> Flow[Order]:
+        """Cancel an order."""
+        return self._nope("cancel_order")
+
+    def cancel_all_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        """Cancel every open order (of one market, or all)."""
+        return self._nope("cancel_all_orders")
+
+    def fetch_order(self, ref: OrderRef) -> Flow[Order]:
+        """One order, open or closed."""
+        return self._nope("fetch_order")
+
+    def fetch_open_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        """Open orders."""
+        return self._nope("fetch_open_orders")
+
+    def fetch_closed_orders(
+        self, symbol: Symbol | None, since: int | None, limit: int | None
+    ) -> Flow[list[Order]]:
+        """Closed orders, newest first."""
+        return self._nope("fetch_closed_orders")
+
+    def fetch_my_trades(
+        self, symbol: Symbol | None, since: int | None, limit: int | None
+    ) -> Flow[list[Fill]]:
+        """The account's fills, newest first."""
+        return self._nope("fetch_my_trades")
+
+    def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
+        """Open derivatives positions."""
+        return self._nope("fetch_positions")
+
+    def fetch_key_info(self, role: Role = "read") -> Flow[KeyInfo]:
+        """What the key (of ``role``) may do."""
+        return self._nope("fetch_key_info")

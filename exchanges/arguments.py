@@ -1,0 +1,217 @@
+"""Validation of the interface's arguments, done once for every adapter before anything is sent."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from exchanges.decimals import to_decimal
+from exchanges.errors import BadRequest, InvalidOrder
+from exchanges.symbols import Symbol, parse_symbol
+
+__all__ = [
+    "AmendArgs",
+    "OrderArgs",
+    "OrderRef",
+    "check_limit",
+    "check_since",
+    "check_symbol",
+    "new_client_order_id",
+    "order_args",
+]
+
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+_TIME_IN_FORCE = {"GTC", "IOC", "FOK", "PO"}
+
+
+def new_client_order_id() -> str:
+    """A fresh client order id: 32 hex characters, accepted by every supported exchange."""
+    return uuid.uuid4().hex
+
+
+def _bad(message: str, hint: str) -> BadRequest:
+    return BadRequest(message, hint=hint)
+
+
+def check_symbol(symbol: Any) -> Symbol:
+    """Parse a unified symbol argument."""
+    if not isinstance(symbol, str):
+        raise TypeError(f"symbol must be a str like 'BTC/USDT', not {type(symbol).__name__}")
+    return parse_symbol(symbol)
+
+
+def check_client_order_id(value: Any) -> str | None:
+    """A client order id: 1-36 characters of ``[A-Za-z0-9_-]`` (the strictest exchange's rule)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"client_order_id must be a str, not {type(value).__name__}")
+    if not _CLIENT_ID.match(value):
+        raise _bad(
+            f"client_order_id {value!r} is not 1-36 characters of A-Z, a-z, 0-9, _ and -",
+            "Use a short id of letters, digits, '_' and '-' (uuid4().hex works everywhere).",
+        )
+    return value
+
+
+def check_limit(limit: Any, name: str = "limit") -> int | None:
+    """A positive int or None."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"{name} must be an int, not {type(limit).__name__}")
+    if limit <= 0:
+        raise _bad(f"{name} must be positive, got {limit}", f"Pass {name}=None for the default.")
+    return limit
+
+
+def check_since(since: Any) -> int | None:
+    """A time in ms since the epoch, or None."""
+    if since is None:
+        return None
+    if isinstance(since, bool) or not isinstance(since, int):
+        raise TypeError(f"since must be an int (ms since the epoch), not {type(since).__name__}")
+    if since < 0:
+        raise _bad(f"since must not be negative, got {since}", "Pass ms since 1970-01-01 UTC.")
+    return since
+
+
+def _positive(value: Any, name: str) -> Decimal:
+    try:
+        number = to_decimal(value, name)
+    except ValueError as exc:
+        raise InvalidOrder(str(exc), hint=f"Pass {name} as a finite positive Decimal.") from None
+    if number <= 0:
+        raise InvalidOrder(
+            f"{name} must be positive, got {value!r}", hint=f"Pass {name} as a positive Decimal."
+        )
+    return number
+
+
+@attrs.frozen
+class OrderArgs:
+    """A validated new order; ``client_order_id`` is always set (generated when not given)."""
+
+    symbol: Symbol
+    type: str
+    side: str
+    amount: Decimal
+    price: Decimal | None
+    client_order_id: str
+    time_in_force: str | None
+    post_only: bool
+    reduce_only: bool
+    params: dict[str, Any]
+    client_order_id_given: bool = False
+
+
+def order_args(
+    symbol: Any,
+    type: Any,
+    side: Any,
+    amount: Any,
+    price: Any = None,
+    *,
+    client_order_id: Any = None,
+    time_in_force: Any = None,
+    post_only: Any = False,
+    reduce_only: Any = False,
+    params: Any = None,
+) -> OrderArgs:
+    """Validate ``create_order``'s arguments (``InvalidOrder``/``BadRequest``/``TypeError``)."""
+    sym = check_symbol(symbol)
+    if type not in ("limit", "market"):
+        raise _bad(f"type must be 'limit' or 'market', got {type!r}", "Use 'limit' or 'market'.")
+    if side not in ("buy", "sell"):
+        raise _bad(f"side must be 'buy' or 'sell', got {side!r}", "Use 'buy' or 'sell'.")
+    qty = _positive(amount, "amount")
+    px: Decimal | None = None
+    if type == "limit":
+        if price is None:
+            raise InvalidOrder("a limit order needs a price", hint="Pass price=Decimal(...).")
+        px = _positive(price, "price")
+    elif price is not None:
+        raise InvalidOrder("a market order takes no price", hint="Drop price, or use type='limit'.")
+    if time_in_force is not None and time_in_force not in _TIME_IN_FORCE:
+        raise _bad(
+            f"time_in_force must be one of GTC, IOC, FOK, PO, got {time_in_force!r}",
+            "Use post_only=True for maker-only orders.",
+        )
+    for flag, name in ((post_only, "post_only"), (reduce_only, "reduce_only")):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, not {flag.__class__.__name__}")
+    if time_in_force == "PO":
+        post_only = True
+    if post_only and type == "market":
+        raise InvalidOrder("a market order cannot be post-only", hint="Use a limit order.")
+    if post_only and time_in_force in ("IOC", "FOK"):
+        raise InvalidOrder(
+            f"post_only conflicts with time_in_force={time_in_force}", hint="Pick one of them."
+        )
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params must be a dict, not {params.__class__.__name__}")
+    if reduce_only and sym.kind == "spot":
+        raise InvalidOrder("reduce_only applies to derivatives only", hint="Drop reduce_only.")
+    given = check_client_order_id(client_order_id)
+    return OrderArgs(
+        symbol=sym,
+        type=type,
+        side=side,
+        amount=qty,
+        price=px,
+        client_order_id=given or new_client_order_id(),
+        time_in_force=None if time_in_force == "PO" else time_in_force,
+        post_only=post_only,
+        reduce_only=reduce_only,
+        params=dict(params or {}),
+        client_order_id_given=given is not None,
+    )
+
+
+@attrs.frozen
+class OrderRef:
+    """An order named by exchange id or client order id (at least one)."""
+
+    symbol: Symbol
+    id: str | None
+    client_order_id: str | None
+
+
+def order_ref(id: Any, symbol: Any, client_order_id: Any) -> OrderRef:
+    """Validate an order reference."""
+    sym = check_symbol(symbol)
+    if id is not None and not isinstance(id, str | int):
+        raise TypeError(f"id must be a str, not {type(id).__name__}")
+    cid = check_client_order_id(client_order_id)
+    if id is None and cid is None:
+        raise _bad(
+            "give the order's id or its client_order_id", "Pass id=... or client_order_id=..."
+        )
+    if id is not None and str(id) == "":
+        raise _bad("the order id is empty", "Pass the id the exchange returned.")
+    return OrderRef(sym, None if id is None else str(id), cid)
+
+
+@attrs.frozen
+class AmendArgs:
+    """A validated amendment: the order plus its new amount and/or price."""
+
+    ref: OrderRef
+    amount: Decimal | None
+    price: Decimal | None
+
+
+def amend_args(id: Any, symbol: Any, amount: Any, price: Any, client_order_id: Any) -> AmendArgs:
+    """Validate ``amend_order``'s arguments."""
+    ref = order_ref(id, symbol, client_order_id)
+    if amount is None and price is None:
+        raise _bad("nothing to amend", "Pass amount=... and/or price=...")
+    return AmendArgs(
+        ref,
+        None if amount is None else _positive(amount, "amount"),
+        None if price is None else _positive(price, "price"),
+    )

@@ -1,0 +1,533 @@
+"""``Exchange`` and ``AsyncExchange``: the public interface, and ``connect``/``connect_async``.
+
+Both classes validate arguments once (``arguments.py``), ask the adapter for the operation's
+flow and drive it: ``Exchange`` with blocking I/O, ``AsyncExchange`` with asyncio. Nothing else
+differs between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from exchanges import arguments as args
+from exchanges.adapter import Adapter
+from exchanges.audit import audit_key_info
+from exchanges.clock import ServerClock
+from exchanges.credentials import Credentials
+from exchanges.flow import Flow, Session, run_async, run_sync
+from exchanges.models import (
+    Balances,
+    Candle,
+    Fill,
+    KeyAudit,
+    KeyInfo,
+    Market,
+    Order,
+    OrderBook,
+    Position,
+    Ticker,
+    Trade,
+    TradingFee,
+)
+from exchanges.registry import adapter_class
+from exchanges.retry import RetryPolicy
+from exchanges.transport.sync import SyncTransport
+from exchanges.wire import Request, Response, Role
+
+if TYPE_CHECKING:
+    from exchanges.transport.aio import AioTransport
+
+__all__ = ["AsyncExchange", "Exchange", "connect", "connect_async"]
+
+T = TypeVar("T")
+
+
+def _audit_flow(session: Session, role: Role) -> Generator[Request, Response, KeyAudit]:
+    info = yield from session.adapter.fetch_key_info(role)
+    credentials = session.credentials
+    if role == "trade" and session.trade_credentials is not None:
+        credentials = session.trade_credentials
+    masked = credentials.masked_key if credentials is not None else "?"
+    return audit_key_info(session.adapter.name, masked, info, session.clock.now_ms())
+
+
+def _symbols(symbols: Any) -> list[Any] | None:
+    if symbols is None:
+        return None
+    if isinstance(symbols, str):
+        raise TypeError("symbols must be a list of symbols, not one str")
+    return [args.check_symbol(s) for s in symbols]
+
+
+def _optional_symbol(symbol: Any) -> Any:
+    return None if symbol is None else args.check_symbol(symbol)
+
+
+def _timeframe(timeframe: Any) -> str:
+    if not isinstance(timeframe, str):
+        raise TypeError(f"timeframe must be a str like '1m', not {type(timeframe).__name__}")
+    return timeframe
+
+
+class _Client:
+    """What both clients share: the adapter and the session."""
+
+    def __init__(self, adapter: Adapter, session: Session) -> None:
+        self.adapter = adapter
+        self.session = session
+
+    @property
+    def name(self) -> str:
+        """The exchange's name."""
+        return self.adapter.name
+
+    @property
+    def env(self) -> str:
+        """The environment: ``mainnet``, ``testnet`` or ``demo``."""
+        return self.adapter.env
+
+    @property
+    def markets(self) -> dict[str, Market]:
+        """The markets loaded so far, by unified symbol."""
+        return self.adapter.markets
+
+    def __repr__(self) -> str:
+        key = self.session.credentials
+        who = f" key={key.masked_key}" if key is not None else ""
+        return f"<{type(self).__name__} {self.name} env={self.env}{who}>"
+
+
+class Exchange(_Client):
+    """A connected exchange with blocking methods; use as a context manager or call ``close()``."""
+
+    def __init__(self, adapter: Adapter, session: Session, transport: SyncTransport) -> None:
+        super().__init__(adapter, session)
+        self.transport = transport
+
+    def _run(self, flow: Flow[T]) -> T:
+        return run_sync(self.session.execute(flow), self.transport)
+
+    def __enter__(self) -> Exchange:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.transport.close()
+
+    def fetch_time(self) -> int:
+        """The exchange's time, ms since the epoch."""
+        return self._run(self.adapter.fetch_time())
+
+    def load_markets(self, reload: bool = False) -> dict[str, Market]:
+        """Every market by unified symbol, loaded once and cached."""
+        return self._run(self.adapter.load_markets(reload))
+
+    def fetch_markets(self) -> list[Market]:
+        """Every market, fetched now."""
+        return self._run(self.adapter.fetch_markets())
+
+    def market(self, symbol: str) -> Market:
+        """One market, loading its group of markets on first use."""
+        return self._run(self.adapter.market(args.check_symbol(symbol)))
+
+    def fetch_ticker(self, symbol: str) -> Ticker:
+        """The ticker of one market."""
+        return self._run(self.adapter.fetch_ticker(args.check_symbol(symbol)))
+
+    def fetch_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
+        """Tickers by symbol (all markets of the symbols' kinds; every spot market if None)."""
+        return self._run(self.adapter.fetch_tickers(_symbols(symbols)))
+
+    def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        """The order book, best levels first."""
+        return self._run(
+            self.adapter.fetch_order_book(args.check_symbol(symbol), args.check_limit(limit))
+        )
+
+    def fetch_trades(self, symbol: str, limit: int | None = None) -> list[Trade]:
+        """Recent public trades, oldest first."""
+        return self._run(
+            self.adapter.fetch_trades(args.check_symbol(symbol), args.check_limit(limit))
+        )
+
+    def fetch_ohlcv(
+        self, symbol: str, timeframe: str = "1m", since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
+        """Candles, oldest first."""
+        return self._run(
+            self.adapter.fetch_ohlcv(
+                args.check_symbol(symbol),
+                _timeframe(timeframe),
+                args.check_since(since),
+                args.check_limit(limit),
+            )
+        )
+
+    def fetch_balance(self) -> Balances:
+        """Balances by currency."""
+        return self._run(self.adapter.fetch_balance())
+
+    def fetch_trading_fee(self, symbol: str) -> TradingFee:
+        """The account's maker and taker fee rates for one market."""
+        return self._run(self.adapter.fetch_trading_fee(args.check_symbol(symbol)))
+
+    def create_order(
+        self,
+        symbol: str,
+        type: str,
+        side: str,
+        amount: Any,
+        price: Any = None,
+        *,
+        client_order_id: str | None = None,
+        time_in_force: str | None = None,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        params: dict[str, Any] | None = None,
+    ) -> Order:
+        """Place an order exactly once (a client order id is generated when not given)."""
+        order = args.order_args(
+            symbol, type, side, amount, price,
+            client_order_id=client_order_id, time_in_force=time_in_force,
+            post_only=post_only, reduce_only=reduce_only, params=params,
+        )  # fmt: skip
+        return self._run(self.adapter.create_order(order))
+
+    def amend_order(
+        self,
+        id: str | None,
+        symbol: str,
+        *,
+        amount: Any = None,
+        price: Any = None,
+        client_order_id: str | None = None,
+    ) -> Order:
+        """Change an open order's amount and/or price."""
+        return self._run(
+            self.adapter.amend_order(args.amend_args(id, symbol, amount, price, client_order_id))
+        )
+
+    def cancel_order(
+        self, id: str | None, symbol: str, *, client_order_id: str | None = None
+    ) -> Order:
+        """Cancel an order by id or client order id."""
+        return self._run(self.adapter.cancel_order(args.order_ref(id, symbol, client_order_id)))
+
+    def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
+        """Cancel every open order (of one market, or everywhere)."""
+        return self._run(self.adapter.cancel_all_orders(_optional_symbol(symbol)))
+
+    def fetch_order(
+        self, id: str | None, symbol: str, *, client_order_id: str | None = None
+    ) -> Order:
+        """One order, open or closed, by id or client order id."""
+        return self._run(self.adapter.fetch_order(args.order_ref(id, symbol, client_order_id)))
+
+    def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        """Open orders (of one market, or everywhere)."""
+        return self._run(self.adapter.fetch_open_orders(_optional_symbol(symbol)))
+
+    def fetch_closed_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[Order]:
+        """Closed orders, newest first."""
+        return self._run(
+            self.adapter.fetch_closed_orders(
+                _optional_symbol(symbol), args.check_since(since), args.check_limit(limit)
+            )
+        )
+
+    def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[Fill]:
+        """The account's fills, newest first."""
+        return self._run(
+            self.adapter.fetch_my_trades(
+                _optional_symbol(symbol), args.check_since(since), args.check_limit(limit)
+            )
+        )
+
+    def fetch_positions(self, symbols: list[str] | None = None) -> list[Position]:
+        """Open derivatives positions."""
+        return self._run(self.adapter.fetch_positions(_symbols(symbols)))
+
+    def fetch_key_info(self) -> KeyInfo:
+        """What the (read) key may do."""
+        return self._run(self.adapter.fetch_key_info("read"))
+
+    def audit_key(self, role: Role = "read") -> KeyAudit:
+        """Audit the read key (or the trade key with ``role="trade"``)."""
+        return self._run(_audit_flow(self.session, role))
+
+
+class AsyncExchange(_Client):
+    """A connected exchange with coroutine methods; use ``async with`` or ``await close()``."""
+
+    def __init__(self, adapter: Adapter, session: Session, transport: AioTransport) -> None:
+        super().__init__(adapter, session)
+        self.transport = transport
+
+    async def _run(self, flow: Flow[T]) -> T:
+        return await run_async(self.session.execute(flow), self.transport)
+
+    async def __aenter__(self) -> AsyncExchange:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connections."""
+        await self.transport.close()
+
+    async def fetch_time(self) -> int:
+        """The exchange's time, ms since the epoch."""
+        return await self._run(self.adapter.fetch_time())
+
+    async def load_markets(self, reload: bool = False) -> dict[str, Market]:
+        """Every market by unified symbol, loaded once and cached."""
+        return await self._run(self.adapter.load_markets(reload))
+
+    async def fetch_markets(self) -> list[Market]:
+        """Every market, fetched now."""
+        return await self._run(self.adapter.fetch_markets())
+
+    async def market(self, symbol: str) -> Market:
+        """One market, loading its group of markets on first use."""
+        return await self._run(self.adapter.market(args.check_symbol(symbol)))
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        """The ticker of one market."""
+        return await self._run(self.adapter.fetch_ticker(args.check_symbol(symbol)))
+
+    async def fetch_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
+        """Tickers by symbol (all markets of the symbols' kinds; every spot market if None)."""
+        return await self._run(self.adapter.fetch_tickers(_symbols(symbols)))
+
+    async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        """The order book, best levels first."""
+        return await self._run(
+            self.adapter.fetch_order_book(args.check_symbol(symbol), args.check_limit(limit))
+        )
+
+    async def fetch_trades(self, symbol: str, limit: int | None = None) -> list[Trade]:
+        """Recent public trades, oldest first."""
+        return await self._run(
+            self.adapter.fetch_trades(args.check_symbol(symbol), args.check_limit(limit))
+        )
+
+    async def fetch_ohlcv(
+        self, symbol: str, timeframe: str = "1m", since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
+        """Candles, oldest first."""
+        return await self._run(
+            self.adapter.fetch_ohlcv(
+                args.check_symbol(symbol),
+                _timeframe(timeframe),
+                args.check_since(since),
+                args.check_limit(limit),
+            )
+        )
+
+    async def fetch_balance(self) -> Balances:
+        """Balances by currency."""
+        return await self._run(self.adapter.fetch_balance())
+
+    async def fetch_trading_fee(self, symbol: str) -> TradingFee:
+        """The account's maker and taker fee rates for one market."""
+        return await self._run(self.adapter.fetch_trading_fee(args.check_symbol(symbol)))
+
+    async def create_order(
+        self,
+        symbol: str,
+        type: str,
+        side: str,
+        amount: Any,
+        price: Any = None,
+        *,
+        client_order_id: str | None = None,
+        time_in_force: str | None = None,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        params: dict[str, Any] | None = None,
+    ) -> Order:
+        """Place an order exactly once (a client order id is generated when not given)."""
+        order = args.order_args(
+            symbol, type, side, amount, price,
+            client_order_id=client_order_id, time_in_force=time_in_force,
+            post_only=post_only, reduce_only=reduce_only, params=params,
+        )  # fmt: skip
+        return await self._run(self.adapter.create_order(order))
+
+    async def amend_order(
+        self,
+        id: str | None,
+        symbol: str,
+        *,
+        amount: Any = None,
+        price: Any = None,
+        client_order_id: str | None = None,
+    ) -> Order:
+        """Change an open order's amount and/or price."""
+        return await self._run(
+            self.adapter.amend_order(args.amend_args(id, symbol, amount, price, client_order_id))
+        )
+
+    async def cancel_order(
+        self, id: str | None, symbol: str, *, client_order_id: str | None = None
+    ) -> Order:
+        """Cancel an order by id or client order id."""
+        return await self._run(
+            self.adapter.cancel_order(args.order_ref(id, symbol, client_order_id))
+        )
+
+    async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
+        """Cancel every open order (of one market, or everywhere)."""
+        return await self._run(self.adapter.cancel_all_orders(_optional_symbol(symbol)))
+
+    async def fetch_order(
+        self, id: str | None, symbol: str, *, client_order_id: str | None = None
+    ) -> Order:
+        """One order, open or closed, by id or client order id."""
+        return await self._run(
+            self.adapter.fetch_order(args.order_ref(id, symbol, client_order_id))
+        )
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        """Open orders (of one market, or everywhere)."""
+        return await self._run(self.adapter.fetch_open_orders(_optional_symbol(symbol)))
+
+    async def fetch_closed_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[Order]:
+        """Closed orders, newest first."""
+        return await self._run(
+            self.adapter.fetch_closed_orders(
+                _optional_symbol(symbol), args.check_since(since), args.check_limit(limit)
+            )
+        )
+
+    async def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[Fill]:
+        """The account's fills, newest first."""
+        return await self._run(
+            self.adapter.fetch_my_trades(
+                _optional_symbol(symbol), args.check_since(since), args.check_limit(limit)
+            )
+        )
+
+    async def fetch_positions(self, symbols: list[str] | None = None) -> list[Position]:
+        """Open derivatives positions."""
+        return await self._run(self.adapter.fetch_positions(_symbols(symbols)))
+
+    async def fetch_key_info(self) -> KeyInfo:
+        """What the (read) key may do."""
+        return await self._run(self.adapter.fetch_key_info("read"))
+
+    async def audit_key(self, role: Role = "read") -> KeyAudit:
+        """Audit the read key (or the trade key with ``role="trade"``)."""
+        return await self._run(_audit_flow(self.session, role))
+
+
+def _build(
+    exchange: str,
+    *,
+    env: str,
+    credentials: Credentials | None,
+    trade_credentials: Credentials | None,
+    base_url: str | None,
+    recv_window_ms: int,
+    allow_withdrawal_keys: bool,
+    clock: ServerClock | None,
+    retry: RetryPolicy | None,
+    options: dict[str, Any],
+) -> tuple[Adapter, Session]:
+    if credentials is not None and not isinstance(credentials, Credentials):
+        raise TypeError("credentials must be exchanges.Credentials")
+    if trade_credentials is not None and not isinstance(trade_credentials, Credentials):
+        raise TypeError("trade_credentials must be exchanges.Credentials")
+    if isinstance(recv_window_ms, bool) or not isinstance(recv_window_ms, int):
+        raise TypeError("recv_window_ms must be an int")
+    cls = adapter_class(exchange)
+    sync_clock = bool(options.pop("sync_clock", True))
+    if exchange.lower().startswith("ccxt:"):
+        options["ccxt_id"] = exchange.split(":", 1)[1]
+    adapter = cls(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=options)
+    if credentials is None:
+        credentials = Credentials.from_env(adapter.env_prefix())
+    session = Session(
+        adapter,
+        credentials=credentials,
+        trade_credentials=trade_credentials,
+        clock=clock,
+        retry=retry,
+        allow_withdrawal_keys=allow_withdrawal_keys,
+        sync_clock=sync_clock,
+    )
+    return adapter, session
+
+
+def connect(
+    exchange: str,
+    *,
+    env: str = "mainnet",
+    credentials: Credentials | None = None,
+    trade_credentials: Credentials | None = None,
+    base_url: str | None = None,
+    recv_window_ms: int = 5000,
+    timeout: float = 10.0,
+    allow_withdrawal_keys: bool = False,
+    clock: ServerClock | None = None,
+    retry: RetryPolicy | None = None,
+    **options: Any,
+) -> Exchange:
+    """Connect to ``exchange`` (``bybit``, ``binance``, ``okx``, ``ccxt:<id>``) with blocking I/O.
+
+    Credentials default to ``<EXCHANGE>[_TESTNET|_DEMO]_API_KEY`` / ``_API_SECRET`` from the
+    environment; public methods work without any.
+    """
+    adapter, session = _build(
+        exchange, env=env, credentials=credentials, trade_credentials=trade_credentials,
+        base_url=base_url, recv_window_ms=recv_window_ms,
+        allow_withdrawal_keys=allow_withdrawal_keys, clock=clock, retry=retry, options=options,
+    )  # fmt: skip
+    custom = getattr(adapter, "connect_sync", None)
+    if custom is not None:
+        client: Exchange = custom(session, timeout)
+        return client
+    return Exchange(adapter, session, SyncTransport(timeout=timeout, exchange=adapter.name))
+
+
+def connect_async(
+    exchange: str,
+    *,
+    env: str = "mainnet",
+    credentials: Credentials | None = None,
+    trade_credentials: Credentials | None = None,
+    base_url: str | None = None,
+    recv_window_ms: int = 5000,
+    timeout: float = 10.0,
+    allow_withdrawal_keys: bool = False,
+    clock: ServerClock | None = None,
+    retry: RetryPolicy | None = None,
+    **options: Any,
+) -> AsyncExchange:
+    """Like ``connect`` but returns an ``AsyncExchange`` whose methods are coroutines."""
+    adapter, session = _build(
+        exchange, env=env, credentials=credentials, trade_credentials=trade_credentials,
+        base_url=base_url, recv_window_ms=recv_window_ms,
+        allow_withdrawal_keys=allow_withdrawal_keys, clock=clock, retry=retry, options=options,
+    )  # fmt: skip
+    custom = getattr(adapter, "connect_async", None)
+    if custom is not None:
+        client: AsyncExchange = custom(session, timeout)
+        return client
+    # aiohttp costs ~160 ms to import: only async users pay for it.
+    from exchanges.transport.aio import AioTransport
+
+    return AsyncExchange(adapter, session, AioTransport(timeout=timeout, exchange=adapter.name))

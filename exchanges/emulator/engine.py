@@ -1,0 +1,796 @@
+"""An exchange-agnostic matching engine for the local exchange emulator.
+
+Exchange front-ends translate REST requests into calls on :class:`Engine` and its results and
+:class:`EngineError` kinds back into their exchange's envelopes and codes. The engine is pure
+in-memory state: no I/O, no threads, no wall clock (time comes from ``now_ms``), and every
+operation is atomic: it either fully applies or raises before changing anything (ids drawn
+from the seeded RNG included, so a failed call does not shift later ids).
+
+Choices the engine makes for every exchange:
+
+* instruments are identified by ``(category, symbol)``; methods taking a ``symbol`` also take
+  ``category=`` to disambiguate a symbol listed in several categories (spot and linear
+  "BTCUSDT"); without it an ambiguous symbol is an ``invalid_request``;
+* self-trade prevention "cancel taker": a taker never fills against its own account's resting
+  order; its remainder is cancelled with ``cancel_reason="self_trade"`` (even a GTC order);
+* reduce-only orders are rejected (``reduce_only_rejected``) unless the position is on the
+  other side and ``qty <= |size|``; one that may rest must also fit together with the
+  account's other open reduce-only orders. When a position later shrinks, resting
+  reduce-only orders that no longer fit (newest last) are cancelled with reason
+  "reduce_only";
+* market orders are IOC (or FOK when asked) and their stored ``time_in_force`` says so;
+* the market maker (uid 0) owns the synthetic liquidity, has unlimited funds and no fills
+  of its own; its side of a trade shows only on the public tape;
+* money rules (exact notionals, 8-decimal fees and margins rounded toward zero) are in
+  :mod:`exchanges.emulator.accounts`.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+
+import attrs
+
+from exchanges.emulator.accounts import (
+    ZERO,
+    Account,
+    FillOutcome,
+    Position,
+    apply_fill,
+    div,
+    money_down,
+    position_view,
+    quote_value,
+    reservation,
+    settle_value,
+)
+from exchanges.emulator.book import MARKET_MAKER_UID, MINUTE_MS, Market, Order, Plan
+from exchanges.emulator.instruments import (
+    CATEGORIES,
+    BalanceView,
+    BookView,
+    CandleView,
+    EngineError,
+    FillView,
+    InstrumentKey,
+    InstrumentSpec,
+    OrderView,
+    PositionView,
+    PublicTradeView,
+    TickerView,
+    check_order,
+    check_price,
+    check_qty,
+    default_instruments,
+    to_amount,
+)
+
+__all__ = [
+    "BalanceView",
+    "BookView",
+    "CandleView",
+    "Engine",
+    "EngineError",
+    "FillView",
+    "InstrumentKey",
+    "InstrumentSpec",
+    "OrderView",
+    "PositionView",
+    "PublicTradeView",
+    "TickerView",
+    "default_instruments",
+]
+
+MAX_KLINES = 1000
+_NO_MATCH = Plan((), "price")
+
+
+class Engine:
+    """In-memory matching engine: books, accounts, orders, fills, and synthetic market data."""
+
+    instruments: dict[InstrumentKey, InstrumentSpec]
+    _rng: random.Random
+    _markets: dict[InstrumentKey, Market]
+    _accounts: dict[int, Account]
+    _orders: dict[str, Order]
+    _user_orders: dict[int, list[Order]]
+    _open: dict[int, dict[str, Order]]
+    _client_ids: dict[int, dict[str, Order]]
+    _ledger: list[Order]
+    _fills: dict[int, list[FillView]]
+    _seq: int
+    _order_seq: int
+
+    def __init__(
+        self,
+        *,
+        instruments: Sequence[InstrumentSpec] | None = None,
+        seed: int = 0,
+        now_ms: Callable[[], int],
+        levels: int = 50,
+    ) -> None:
+        specs = default_instruments() if instruments is None else list(instruments)
+        self.instruments = {}
+        self._by_symbol: dict[str, list[InstrumentSpec]] = {}
+        for spec in specs:
+            if spec.key in self.instruments:
+                raise ValueError(f"instrument {spec.key} listed twice")
+            self.instruments[spec.key] = spec
+            self._by_symbol.setdefault(spec.symbol, []).append(spec)
+        if levels < 0:
+            raise ValueError("levels must be >= 0")
+        self._now_ms = now_ms
+        self._levels = levels
+        self._seed = seed
+        self.reset(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Back to the initial state: books re-seeded, accounts, orders, fills and ledger empty."""
+        if seed is not None:
+            self._seed = seed
+        now = self._now()
+        self._rng = random.Random(self._seed)
+        self._markets = {
+            key: Market.create(spec, seed=self._seed, levels=self._levels, now=now)
+            for key, spec in self.instruments.items()
+        }
+        self._accounts = {}
+        self._orders = {}
+        self._user_orders = {}
+        self._open = {}
+        self._client_ids = {}
+        self._ledger = []
+        self._fills = {}
+        self._seq = 0
+        self._order_seq = 0
+
+    # -- instruments and accounts -------------------------------------------------------------
+
+    def instrument(self, symbol: str, category: str | None = None) -> InstrumentSpec:
+        """Resolve a symbol (and optional category) to its instrument, or raise."""
+        if category is not None:
+            if category not in CATEGORIES:
+                raise EngineError("invalid_request", f"unknown category {category!r}")
+            spec = self.instruments.get((category, symbol))
+            if spec is None:
+                raise EngineError("unknown_symbol", f"no {category} instrument {symbol!r}")
+            return spec
+        found = self._by_symbol.get(symbol, [])
+        if not found:
+            raise EngineError("unknown_symbol", f"no instrument {symbol!r}")
+        if len(found) > 1:
+            raise EngineError("invalid_request", f"{symbol!r} is in several categories: pass one")
+        return found[0]
+
+    def create_account(self, uid: int, balances: Mapping[str, Decimal]) -> None:
+        """Open a new account with the given coin balances."""
+        if isinstance(uid, bool) or not isinstance(uid, int) or uid == MARKET_MAKER_UID:
+            raise EngineError("invalid_request", f"uid must be a non-zero int, got {uid!r}")
+        if uid in self._accounts:
+            raise EngineError("invalid_request", f"account {uid} already exists")
+        account = Account(uid=uid)
+        for coin, value in balances.items():
+            amount = to_amount(value, "invalid_request", f"balance of {coin}")
+            if not isinstance(coin, str) or not coin or amount < 0:
+                raise EngineError("invalid_request", f"bad balance {coin!r}: {value}")
+            account.balance(coin).total = amount
+        self._accounts[uid] = account
+        self._user_orders[uid] = []
+        self._open[uid] = {}
+        self._client_ids[uid] = {}
+        self._fills[uid] = []
+
+    def deposit(self, uid: int, coin: str, amount: Decimal) -> None:
+        """Add to (or, with a negative amount, withdraw from) a coin's total."""
+        account = self._account(uid)
+        value = to_amount(amount, "invalid_request", "amount")
+        if not isinstance(coin, str) or not coin:
+            raise EngineError("invalid_request", f"bad coin {coin!r}")
+        free = account.balances[coin].free if coin in account.balances else ZERO
+        if free + value < 0:
+            raise EngineError("insufficient_funds", f"withdrawing {-value} {coin}, free {free}")
+        account.balance(coin).total += value
+
+    def has_account(self, uid: int) -> bool:
+        """True if the uid has an account (the market maker, uid 0, has none)."""
+        return uid in self._accounts
+
+    def set_leverage(
+        self, uid: int, symbol: str, leverage: Decimal, *, category: str | None = None
+    ) -> None:
+        """Set a derivatives instrument's leverage, re-locking position and order margin."""
+        account = self._account(uid)
+        spec = self.instrument(symbol, category)
+        value = to_amount(leverage, "invalid_request", "leverage")
+        if not spec.is_derivative:
+            raise EngineError("invalid_request", f"{spec.symbol} is spot: no leverage")
+        if not 1 <= value <= spec.max_leverage or value % Decimal("0.01") != 0:
+            raise EngineError("invalid_request", f"leverage must be 1..{spec.max_leverage}")
+        trial = account.clone()
+        trial.leverage[spec.key] = value
+        balance = trial.balance(spec.settle)
+        position = trial.positions.get(spec.key)
+        if position is not None and position.entry is not None:
+            notional = settle_value(spec, abs(position.size), position.entry)
+            margin = money_down(div(notional, value))
+            balance.locked += margin - position.margin
+            position.margin = margin
+        new_locks: list[tuple[Order, Decimal]] = []
+        for order in self._open[uid].values():
+            if order.spec.key == spec.key:
+                assert order.price is not None
+                _, lock = reservation(
+                    spec, order.side, order.remaining, order.price, value,
+                    reduce_only=order.reduce_only,
+                )  # fmt: skip
+                balance.locked += lock - order.lock
+                new_locks.append((order, lock))
+        if not trial.solvent():
+            raise EngineError("insufficient_funds", "not enough free margin for that leverage")
+        self._accounts[uid] = trial
+        for order, lock in new_locks:
+            order.lock = lock
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def place_order(
+        self,
+        uid: int,
+        symbol: str,
+        side: str,
+        type: str,
+        qty: Decimal,
+        *,
+        price: Decimal | None = None,
+        time_in_force: str = "GTC",
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
+        quote_qty: bool = False,
+        category: str | None = None,
+    ) -> OrderView:
+        """Accept and execute an order, or raise EngineError having changed nothing."""
+        account = self._account(uid)
+        spec = self.instrument(symbol, category)
+        market = self._markets[spec.key]
+        tif, amount, limit = check_order(
+            spec,
+            side,
+            type,
+            qty,
+            price,
+            time_in_force,
+            reduce_only=reduce_only,
+            quote_qty=quote_qty,
+        )
+        if client_order_id is not None:
+            if not isinstance(client_order_id, str) or not client_order_id:
+                raise EngineError("invalid_request", "client_order_id must be a non-empty str")
+            if client_order_id in self._client_ids[uid]:
+                raise EngineError("duplicate_client_order_id", f"{client_order_id!r} was used")
+        best_opposite = market.opposite_of(side).best()
+        if spec.min_notional > 0:
+            at = limit if limit is not None else best_opposite
+            notional = amount if quote_qty or at is None else quote_value(spec, amount, at)
+            if (quote_qty or at is not None) and notional < spec.min_notional:
+                raise EngineError("min_notional", f"order value {notional} < {spec.min_notional}")
+        if reduce_only:
+            self._check_reduce_only(
+                account, spec, side, amount, may_rest=tif in ("GTC", "PostOnly")
+            )
+        if type == "market" and best_opposite is None:
+            raise EngineError("no_liquidity", f"no {spec.symbol} liquidity to {side} against")
+        if tif == "PostOnly" and limit is not None and market.would_take(side, limit):
+            raise EngineError("post_only_would_take", f"{side} at {limit} would take liquidity")
+        if tif == "PostOnly":
+            plan = _NO_MATCH
+        elif quote_qty:
+            plan = market.plan(side, uid, qty=None, limit=None, budget=amount)
+        else:
+            plan = market.plan(side, uid, qty=amount, limit=limit)
+        if tif == "FOK" and (plan.stop != "budget" if quote_qty else plan.qty < amount):
+            raise EngineError("fok_unfillable", f"only {plan.qty} of {amount} is available")
+        now = self._now()
+        order = Order(
+            order_id="",
+            uid=uid,
+            spec=spec,
+            side=side,
+            type=type,
+            price=limit,
+            qty=amount,
+            time_in_force=tif,
+            reduce_only=reduce_only,
+            client_order_id=client_order_id,
+            quote_qty=quote_qty,
+            created_ms=now,
+            updated_ms=now,
+            seq=self._order_seq + 1,
+        )
+        trial, outcomes = self._try(account, order, plan, now)
+        # Committing from here on: nothing below raises.
+        self._order_seq += 1
+        order.order_id = self._new_id()
+        self._orders[order.order_id] = order
+        self._user_orders[uid].append(order)
+        self._ledger.append(order)
+        if client_order_id is not None:
+            self._client_ids[uid][client_order_id] = order
+        self._commit(market, trial, order, plan, outcomes, now, requeue=True)
+        return order.view()
+
+    def amend_order(
+        self,
+        uid: int,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+        category: str | None = None,
+    ) -> OrderView:
+        """Change an open limit order's total qty and/or price.
+
+        A price change or a qty increase sends the order to the back of its (new) level; a
+        pure qty decrease keeps its place. A new price that crosses trades at once (as taker).
+        """
+        account = self._account(uid)
+        spec = self.instrument(symbol, category)
+        order = self._find(uid, order_id, client_order_id, spec)
+        if not order.is_open:
+            raise EngineError("order_closed", f"order {order.order_id} is {order.status}")
+        if qty is None and price is None:
+            raise EngineError("invalid_request", "nothing to amend: give qty and/or price")
+        assert order.price is not None
+        new_qty = order.qty if qty is None else check_qty(spec, qty)
+        new_price = order.price if price is None else check_price(spec, price)
+        if new_qty <= order.filled:
+            raise EngineError("invalid_qty", f"qty {new_qty} must exceed filled {order.filled}")
+        if new_qty == order.qty and new_price == order.price:
+            raise EngineError("invalid_request", "the amendment changes nothing")
+        if quote_value(spec, new_qty, new_price) < spec.min_notional:
+            raise EngineError("min_notional", f"order value below {spec.min_notional}")
+        if order.reduce_only:
+            self._check_reduce_only(
+                account, spec, order.side, new_qty - order.filled, may_rest=True, besides=order
+            )
+        market = self._markets[spec.key]
+        crosses = market.would_take(order.side, new_price)
+        if crosses and order.time_in_force == "PostOnly":
+            raise EngineError("post_only_would_take", f"amending to {new_price} would take")
+        now = self._now()
+        work = attrs.evolve(order, qty=new_qty, price=new_price, updated_ms=now)
+        plan = _NO_MATCH
+        if crosses:
+            plan = market.plan(order.side, uid, qty=work.remaining, limit=new_price)
+        trial, outcomes = self._try(account, work, plan, now)
+        requeue = new_price != order.price or new_qty > order.qty
+        if requeue:
+            market.side_of(order.side).remove(order)
+        for field in attrs.fields(Order):
+            setattr(order, field.name, getattr(work, field.name))
+        self._commit(market, trial, order, plan, outcomes, now, requeue=requeue)
+        return order.view()
+
+    def cancel_order(
+        self,
+        uid: int,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+        category: str | None = None,
+    ) -> OrderView:
+        """Cancel one open order, releasing what it locked."""
+        self._account(uid)
+        spec = self.instrument(symbol, category)
+        order = self._find(uid, order_id, client_order_id, spec)
+        if not order.is_open:
+            raise EngineError("order_closed", f"order {order.order_id} is {order.status}")
+        self._cancel(order, "user", self._now())
+        self._touch(self._markets[spec.key])
+        return order.view()
+
+    def cancel_all(
+        self, uid: int, *, symbol: str | None = None, category: str | None = None
+    ) -> list[OrderView]:
+        """Cancel every open order of the account (optionally of one symbol/category)."""
+        self._account(uid)
+        if category is not None and category not in CATEGORIES:
+            raise EngineError("invalid_request", f"unknown category {category!r}")
+        if symbol is not None and not any(
+            spec.symbol == symbol for spec in self.instruments.values()
+        ):
+            raise EngineError("unknown_symbol", f"no instrument {symbol!r}")
+        now = self._now()
+        targets = self._filter(self._open[uid].values(), symbol, category)
+        touched: dict[InstrumentKey, Market] = {}
+        for order in targets:
+            self._cancel(order, "user", now)
+            touched[order.spec.key] = self._markets[order.spec.key]
+        for market in touched.values():
+            self._touch(market)
+        return [order.view() for order in targets]
+
+    def get_order(
+        self, uid: int, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> OrderView:
+        """One order of the account, open or closed."""
+        self._account(uid)
+        return self._find(uid, order_id, client_order_id, None).view()
+
+    def open_orders(
+        self, uid: int, *, symbol: str | None = None, category: str | None = None
+    ) -> list[OrderView]:
+        """The account's open orders, newest first."""
+        self._account(uid)
+        orders = self._filter(self._open[uid].values(), symbol, category)
+        return [order.view() for order in orders]
+
+    def closed_orders(
+        self, uid: int, *, symbol: str | None = None, category: str | None = None
+    ) -> list[OrderView]:
+        """The account's filled and cancelled orders, newest first."""
+        self._account(uid)
+        orders = (o for o in self._user_orders[uid] if not o.is_open)
+        return [order.view() for order in self._filter(orders, symbol, category)]
+
+    def fills(
+        self,
+        uid: int,
+        *,
+        symbol: str | None = None,
+        category: str | None = None,
+        order_id: str | None = None,
+    ) -> list[FillView]:
+        """The account's executions, newest first."""
+        self._account(uid)
+        return [
+            fill
+            for fill in reversed(self._fills[uid])
+            if (symbol is None or fill.symbol == symbol)
+            and (category is None or fill.category == category)
+            and (order_id is None or fill.order_id == order_id)
+        ]
+
+    def ledger(self) -> list[OrderView]:
+        """Every order accepted since the reset, in acceptance order."""
+        return [order.view() for order in self._ledger]
+
+    # -- account views -------------------------------------------------------------------------
+
+    def balances(self, uid: int) -> dict[str, BalanceView]:
+        """Coin -> (total, locked, free) of the account."""
+        account = self._account(uid)
+        return {
+            coin: BalanceView(coin=coin, total=b.total, locked=b.locked, free=b.free)
+            for coin, b in sorted(account.balances.items())
+        }
+
+    def positions(
+        self, uid: int, *, symbol: str | None = None, category: str | None = None
+    ) -> list[PositionView]:
+        """The account's derivatives positions; a named symbol always yields one (maybe flat)."""
+        account = self._account(uid)
+        views = []
+        for spec in self.instruments.values():
+            if not spec.is_derivative or (category is not None and spec.category != category):
+                continue
+            if symbol is not None and spec.symbol != symbol:
+                continue
+            position = account.positions.get(spec.key)
+            if position is None:
+                if symbol is None:
+                    continue
+                position = Position(created_ms=0, updated_ms=0)
+            mark = self._markets[spec.key].mid()
+            views.append(position_view(spec, position, account.leverage_for(spec), mark))
+        return views
+
+    # -- market data -----------------------------------------------------------------------------
+
+    def book(self, symbol: str, depth: int, *, category: str | None = None) -> BookView:
+        """The aggregated order book, ``depth`` levels per side, best first."""
+        market = self._markets[self.instrument(symbol, category).key]
+        if depth < 1:
+            raise EngineError("invalid_request", "depth must be >= 1")
+        return market.book_view(depth, self._now())
+
+    def public_trades(
+        self, symbol: str, limit: int, *, category: str | None = None
+    ) -> list[PublicTradeView]:
+        """The latest trades of the instrument, newest first."""
+        market = self._markets[self.instrument(symbol, category).key]
+        if limit < 1:
+            raise EngineError("invalid_request", "limit must be >= 1")
+        return market.trades[-limit:][::-1]
+
+    def ticker(self, symbol: str, *, category: str | None = None) -> TickerView:
+        """Top of book, last price, mark/index (= mid) and rolling 24h statistics."""
+        market = self._markets[self.instrument(symbol, category).key]
+        return market.ticker(self._now())
+
+    def klines(
+        self,
+        symbol: str,
+        interval_ms: int,
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 200,
+        category: str | None = None,
+    ) -> list[CandleView]:
+        """Candles starting in ``[start_ms, end_ms]`` (the latest ``limit``), oldest first.
+
+        Candles align to multiples of ``interval_ms`` since the epoch; volume is in qty units
+        (base coin, or contracts for inverse), turnover in quote (settle coin for inverse).
+        """
+        market = self._markets[self.instrument(symbol, category).key]
+        if interval_ms <= 0 or interval_ms % MINUTE_MS:
+            raise EngineError("invalid_request", "interval_ms must be a positive whole minute")
+        if not 1 <= limit <= MAX_KLINES:
+            raise EngineError("invalid_request", f"limit must be 1..{MAX_KLINES}")
+        return market.klines(interval_ms, start_ms, end_ms, limit, self._now())
+
+    def audit(self) -> list[str]:
+        """Internal consistency problems, for tests; empty when the state is sound."""
+        problems: list[str] = []
+        for uid, account in self._accounts.items():
+            expected: dict[str, Decimal] = {}
+            for order in self._open[uid].values():
+                expected[order.lock_coin] = expected.get(order.lock_coin, ZERO) + order.lock
+                if order.remaining <= 0 or order.lock < 0:
+                    problems.append(f"open order {order.order_id} has {order.remaining} left")
+            for key, position in account.positions.items():
+                coin = self.instruments[key].settle
+                expected[coin] = expected.get(coin, ZERO) + position.margin
+                if (position.size == 0) != (position.entry is None) or position.margin < 0:
+                    problems.append(f"uid {uid} position {key} is inconsistent")
+            for coin, balance in account.balances.items():
+                if balance.locked != expected.get(coin, ZERO) or balance.free < 0:
+                    problems.append(f"uid {uid} {coin}: {balance} vs locks {expected.get(coin)}")
+        for key, market in self._markets.items():
+            bid, ask = market.bids.best(), market.asks.best()
+            if bid is not None and ask is not None and bid >= ask:
+                problems.append(f"{key} book is crossed: {bid} >= {ask}")
+            for side in (market.bids, market.asks):
+                for _, orders in side.best_first():
+                    for order in orders:
+                        if order.remaining <= 0 or (order.uid and not order.is_open):
+                            problems.append(f"{key} book holds a dead order {order.order_id}")
+        resting = sum(len(orders) for orders in self._open.values())
+        booked = sum(
+            1
+            for market in self._markets.values()
+            for side in (market.bids, market.asks)
+            for _, orders in side.best_first()
+            for order in orders
+            if order.uid != MARKET_MAKER_UID
+        )
+        if resting != booked:
+            problems.append(f"{resting} open user orders but {booked} in the books")
+        return problems
+
+    # -- internals: execution --------------------------------------------------------------------
+
+    def _try(
+        self, account: Account, order: Order, plan: Plan, now: int
+    ) -> tuple[Account, list[FillOutcome]]:
+        """Run the taker side of ``plan`` for ``order`` on a clone of its account.
+
+        Mutates ``order`` (a new or working copy) to its end state; raises
+        insufficient_funds if the account cannot afford it.
+        """
+        spec = order.spec
+        trial = account.clone()
+        if order.lock:
+            # An amendment: the old reservation is freed first, then the new one is taken.
+            trial.balance(order.lock_coin).locked -= order.lock
+            order.lock = ZERO
+        leverage = trial.leverage_for(spec)
+        # Like a real exchange, the whole order must be affordable at its own price up front,
+        # even if it would fill at better prices; market orders are checked on their fills.
+        coin, needed = spec.settle, ZERO
+        if order.price is not None:
+            coin, needed = reservation(
+                spec, order.side, order.remaining, order.price, leverage,
+                reduce_only=order.reduce_only,
+            )  # fmt: skip
+        elif spec.category == "spot" and order.side == "sell":
+            coin, needed = spec.base, order.qty
+        if needed and trial.balance(coin).free < needed:
+            raise EngineError("insufficient_funds", f"needs {needed} {coin} free")
+        outcomes = []
+        for match in plan.matches:
+            outcome = apply_fill(
+                trial, spec, order.side, match.qty, match.price, spec.taker_fee,
+                order_lock=None, now=now,
+            )  # fmt: skip
+            order.add_fill(match, outcome.fee)
+            outcomes.append(outcome)
+        order.finish(plan)
+        if order.is_open:
+            assert order.price is not None
+            order.lock_coin, order.lock = reservation(
+                spec, order.side, order.remaining, order.price, leverage,
+                reduce_only=order.reduce_only,
+            )  # fmt: skip
+            trial.balance(order.lock_coin).locked += order.lock
+        if not trial.solvent():
+            raise EngineError("insufficient_funds", "the account cannot afford this order")
+        return trial, outcomes
+
+    def _commit(
+        self,
+        market: Market,
+        trial: Account,
+        order: Order,
+        plan: Plan,
+        outcomes: list[FillOutcome],
+        now: int,
+        *,
+        requeue: bool,
+    ) -> None:
+        """Apply an already-checked taker operation: makers, tape, book and follow-ups."""
+        spec = market.spec
+        self._accounts[order.uid] = trial
+        touched = {order.uid}
+        for match, outcome in zip(plan.matches, outcomes, strict=True):
+            trade_id = self._new_id()
+            maker = match.maker
+            if maker.uid == MARKET_MAKER_UID:
+                maker.filled += match.qty
+            else:
+                maker_outcome = apply_fill(
+                    self._accounts[maker.uid], spec, maker.side, match.qty, match.price,
+                    spec.maker_fee, order_lock=maker.lock, now=now,
+                )  # fmt: skip
+                maker.lock -= maker_outcome.lock_used
+                maker.updated_ms = now
+                maker.add_fill(match, maker_outcome.fee)
+                fill = maker.fill_view(
+                    trade_id, match, maker_outcome.fee, maker_outcome.fee_coin, maker=True, now=now
+                )
+                self._fills[maker.uid].append(fill)
+                touched.add(maker.uid)
+            if maker.remaining == 0:
+                market.side_of(maker.side).remove(maker)
+                if maker.uid != MARKET_MAKER_UID:
+                    self._close(maker, "filled", None, now)
+            elif maker.uid != MARKET_MAKER_UID:
+                maker.status = "partially_filled"
+            fill = order.fill_view(
+                trade_id, match, outcome.fee, outcome.fee_coin, maker=False, now=now
+            )
+            self._fills[order.uid].append(fill)
+            market.record_trade(
+                PublicTradeView(
+                    trade_id=trade_id,
+                    symbol=spec.symbol,
+                    side=order.side,
+                    price=match.price,
+                    qty=match.qty,
+                    time_ms=now,
+                )
+            )
+        if order.is_open:
+            if requeue:
+                market.side_of(order.side).add(order)
+            self._open[order.uid][order.order_id] = order
+        else:
+            self._open[order.uid].pop(order.order_id, None)
+        if spec.is_derivative:
+            for uid in sorted(touched):
+                self._enforce_reduce_only(spec, uid, now)
+        market.refill(now)
+        if plan.matches or requeue or order.is_open:
+            self._touch(market)
+
+    def _close(self, order: Order, status: str, reason: str | None, now: int) -> None:
+        """Mark a resting user order closed and release what it still locks."""
+        if order.lock:
+            self._accounts[order.uid].balance(order.lock_coin).locked -= order.lock
+            order.lock = ZERO
+        order.status = status
+        order.cancel_reason = reason
+        order.updated_ms = now
+        self._open[order.uid].pop(order.order_id, None)
+
+    def _cancel(self, order: Order, reason: str, now: int) -> None:
+        self._markets[order.spec.key].side_of(order.side).remove(order)
+        self._close(order, order.cancelled_status(), reason, now)
+
+    def _enforce_reduce_only(self, spec: InstrumentSpec, uid: int, now: int) -> None:
+        """Cancel resting reduce-only orders the position no longer covers (newest go first)."""
+        position = self._accounts[uid].positions.get(spec.key)
+        size = position.size if position is not None else ZERO
+        closing_side = "sell" if size > 0 else "buy"
+        budget = abs(size)
+        resting = [o for o in self._open[uid].values() if o.reduce_only and o.spec.key == spec.key]
+        for order in sorted(resting, key=lambda o: o.seq):
+            if order.side == closing_side and 0 < order.remaining <= budget:
+                budget -= order.remaining
+            else:
+                self._cancel(order, "reduce_only", now)
+
+    def _check_reduce_only(
+        self,
+        account: Account,
+        spec: InstrumentSpec,
+        side: str,
+        qty: Decimal,
+        *,
+        may_rest: bool,
+        besides: Order | None = None,
+    ) -> None:
+        position = account.positions.get(spec.key)
+        size = position.size if position is not None else ZERO
+        if size == 0 or (size > 0) == (side == "buy"):
+            raise EngineError("reduce_only_rejected", "no position on the other side to reduce")
+        available = abs(size)
+        if may_rest:
+            available -= sum(
+                (
+                    o.remaining
+                    for o in self._open[account.uid].values()
+                    if o.reduce_only and o.spec.key == spec.key and o is not besides
+                ),
+                ZERO,
+            )
+        if qty > available:
+            raise EngineError("reduce_only_rejected", f"qty {qty} exceeds reducible {available}")
+
+    # -- internals: lookups, validation, views ---------------------------------------------------
+
+    def _now(self) -> int:
+        return int(self._now_ms())
+
+    def _new_id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _touch(self, market: Market) -> None:
+        self._seq += 1
+        market.update_id += 1
+        market.seq = self._seq
+
+    def _account(self, uid: int) -> Account:
+        account = self._accounts.get(uid)
+        if account is None:
+            raise EngineError("unknown_account", f"no account {uid!r}")
+        return account
+
+    def _find(
+        self,
+        uid: int,
+        order_id: str | None,
+        client_order_id: str | None,
+        spec: InstrumentSpec | None,
+    ) -> Order:
+        if order_id is None and client_order_id is None:
+            raise EngineError("invalid_request", "give order_id or client_order_id")
+        by_id = self._orders.get(order_id) if order_id is not None else None
+        by_client = (
+            self._client_ids[uid].get(client_order_id) if client_order_id is not None else None
+        )
+        order = by_id if order_id is not None else by_client
+        if (
+            order is None
+            or order.uid != uid
+            or (client_order_id is not None and by_client is not order)
+            or (spec is not None and order.spec.key != spec.key)
+        ):
+            raise EngineError("order_not_found", f"no order {order_id or client_order_id!r}")
+        return order
+
+    @staticmethod
+    def _filter(orders: Iterable[Order], symbol: str | None, category: str | None) -> list[Order]:
+        chosen = [
+            o
+            for o in orders
+            if (symbol is None or o.spec.symbol == symbol)
+            and (category is None or o.spec.category == category)
+        ]
+        return sorted(chosen, key=lambda o: o.seq, reverse=True)

@@ -1,0 +1,382 @@
+"""The emulator's HTTP server: an exchange front-end over the shared state, faults, admin API.
+
+The server is exchange-agnostic: it parses nothing of an exchange's API. It hands each request
+(raw request line, raw body bytes, headers, peer address) to the exchange's front-end, injects
+faults around it, and serves ``/_emulator/`` admin endpoints to loopback peers only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any, Protocol
+
+import attrs
+from aiohttp import web
+
+from exchanges.emulator.engine import Engine, InstrumentSpec, OrderView
+from exchanges.emulator.faults import AFTER_KINDS, FaultInjector, FaultRule, parse_faults
+from exchanges.emulator.keys import ApiKey, KeyStore
+from exchanges.emulator.limits import WindowCounter
+
+__all__ = [
+    "DEFAULT_BALANCES",
+    "DEFAULT_UID",
+    "EmulatorState",
+    "FrontEnd",
+    "Incoming",
+    "Outgoing",
+    "Server",
+    "front_end_class",
+]
+
+DEFAULT_UID = 1001
+DEFAULT_BALANCES: Mapping[str, Decimal] = {
+    "USDT": Decimal("100000"),
+    "BTC": Decimal("2"),
+    "ETH": Decimal("20"),
+    "SOL": Decimal("200"),
+}
+
+_FRONT_ENDS = {
+    "bybit": "adapters.bybit.emulator:BybitFrontEnd",
+    "binance": "adapters.binance.emulator:BinanceFrontEnd",
+    "okx": "adapters.okx.emulator:OkxFrontEnd",
+}
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@attrs.frozen
+class Incoming:
+    """A request as received: raw path and query string, raw body bytes, headers, peer IP."""
+
+    method: str
+    path: str
+    query: str
+    body: bytes
+    headers: Mapping[str, str]
+    remote: str
+
+
+@attrs.frozen
+class Outgoing:
+    """A response to send."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    content_type: str = "application/json"
+
+
+class FrontEnd(Protocol):
+    """What an exchange front-end provides to the server."""
+
+    name: str
+
+    def handle(self, request: Incoming) -> Outgoing | None:
+        """Answer a request of the exchange's API, or None if the path is not one."""
+        ...
+
+    def fault_response(self, kind: str, request: Incoming) -> Outgoing:
+        """The exchange's own envelope for ``server_error`` and ``rate_limit`` faults."""
+        ...
+
+
+def front_end_class(exchange: str) -> Callable[[EmulatorState], FrontEnd]:
+    """The front-end class of an exchange (imported on demand)."""
+    target = _FRONT_ENDS.get(exchange)
+    if target is None:
+        raise ValueError(f"no emulator front-end for {exchange!r}; known: {', '.join(_FRONT_ENDS)}")
+    module, _, name = target.partition(":")
+    cls: Callable[[EmulatorState], FrontEnd] = getattr(importlib.import_module(module), name)
+    return cls
+
+
+class EmulatorState:
+    """Everything the emulator knows; one lock serialises every change to it."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        instruments: list[InstrumentSpec] | None = None,
+        ip_limit: bool = True,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.seed = seed
+        self.clock_offset_ms = 0
+        self.engine = Engine(instruments=instruments, seed=seed, now_ms=self.now_ms)
+        self.keys = KeyStore()
+        self.faults = FaultInjector(seed)
+        self.limits = WindowCounter()
+        self.ip_limit = ip_limit
+        self.requests = 0
+        self.started_ms = self.now_ms()
+
+    def now_ms(self) -> int:
+        """The emulator's clock: wall time plus the configured offset."""
+        return time.time_ns() // 1_000_000 + self.clock_offset_ms
+
+    def add_key(self, key: ApiKey, balances: Mapping[str, Decimal] | None = None) -> None:
+        """Register a key, creating its account (with ``balances``) if it is new."""
+        with self.lock:
+            if not self.engine.has_account(key.uid):
+                self.engine.create_account(key.uid, dict(balances or DEFAULT_BALANCES))
+            elif balances:
+                for coin, amount in balances.items():
+                    self.engine.deposit(key.uid, coin, Decimal(amount))
+            if not key.created_at:
+                key = attrs.evolve(key, created_at=self.now_ms())
+            self.keys.add(key)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Back to the initial state, keeping keys (and re-creating their accounts)."""
+        with self.lock:
+            if seed is not None:
+                self.seed = seed
+            self.engine.reset(self.seed)
+            self.limits.reset()
+            self.faults.clear()
+            self.clock_offset_ms = 0
+            for key in self.keys.all():
+                if not self.engine.has_account(key.uid):
+                    self.engine.create_account(key.uid, dict(DEFAULT_BALANCES))
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for tests and reports: requests, faults injected, most requests per window."""
+        return {
+            "requests": self.requests,
+            "faults_injected": dict(self.faults.injected),
+            "max_in_window": dict(self.limits.max_in_window),
+            "rate_limited": dict(self.limits.rejected),
+            "clock_offset_ms": self.clock_offset_ms,
+        }
+
+
+def order_json(order: OrderView) -> dict[str, Any]:
+    """An engine order as plain JSON (Decimals as strings)."""
+    out: dict[str, Any] = {}
+    for field, value in attrs.asdict(order).items():
+        out[field] = str(value) if isinstance(value, Decimal) else value
+    return out
+
+
+def _html(status: int, title: str) -> bytes:
+    return (
+        f"<html><head><title>{status} {title}</title></head><body><center><h1>{status} "
+        f"{title}</h1></center><hr><center>emulator</center></body></html>"
+    ).encode()
+
+
+_HTML_TITLES = {403: "Forbidden", 500: "Internal Server Error", 502: "Bad Gateway",
+                503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}  # fmt: skip
+
+
+class Server:
+    """Runs one exchange front-end on aiohttp, in the current or a background thread."""
+
+    def __init__(self, exchange: str, state: EmulatorState, *, host: str = "127.0.0.1") -> None:
+        self.exchange = exchange
+        self.state = state
+        self.front = front_end_class(exchange)(state)
+        self.host = host
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._extra_routes: list[Callable[[web.Application], None]] = []
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` once started."""
+        return f"http://{self.host}:{self.port}"
+
+    def application(self) -> web.Application:
+        """The aiohttp application: admin routes, extra routes (WebSockets), then the API."""
+        app = web.Application(client_max_size=1 << 20)
+        app.router.add_route("*", "/_emulator/{name:.*}", self._admin)
+        for add in self._extra_routes:
+            add(app)
+        register = getattr(self.front, "register_routes", None)
+        if register is not None:
+            register(app)
+        app.router.add_route("*", "/{tail:.*}", self._api)
+        return app
+
+    async def start(self, port: int = 0) -> None:
+        """Bind and start serving."""
+        self._runner = web.AppRunner(self.application(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, port, reuse_address=True)
+        await site.start()
+        address = self._runner.addresses[0]
+        self.port = int(address[1])
+
+    async def stop(self) -> None:
+        """Stop serving and close connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- the exchange's API ---------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        raw = request.raw_path
+        path, _, query = raw.partition("?")
+        body = await request.read()
+        incoming = Incoming(
+            request.method, path, query, body, request.headers, request.remote or ""
+        )
+        state = self.state
+        state.requests += 1
+        rule = state.faults.choose(request.method, path)
+        if rule is not None and rule.kind == "latency":
+            await asyncio.sleep((rule.param or 500) / 1000)
+            rule = None
+        if rule is not None and rule.kind not in AFTER_KINDS:
+            return self._before(rule, incoming, request)
+        with state.lock:
+            out = self.front.handle(incoming)
+        if out is None:
+            out = Outgoing(404, _html(404, "Not Found"), content_type="text/html")
+        if rule is not None:
+            return self._after(rule, incoming, request, out)
+        return self._response(out)
+
+    def _response(self, out: Outgoing) -> web.Response:
+        return web.Response(
+            status=out.status, body=out.body, headers=out.headers, content_type=out.content_type
+        )
+
+    def _before(self, rule: FaultRule, incoming: Incoming, request: web.Request) -> web.Response:
+        kind = rule.kind
+        if kind == "drop_before":
+            return self._drop(request)
+        if kind == "http_5xx":
+            status = rule.param or 502
+            return web.Response(status=status, body=_html(status, _HTML_TITLES.get(status, "Error")),
+                                content_type="text/html")  # fmt: skip
+        if kind == "html_403":
+            return web.Response(status=403, body=_html(403, "Forbidden"), content_type="text/html")
+        if kind == "malformed":
+            return web.Response(status=200, body=b"<html>maintenance</html>", content_type="text/html")
+        if kind == "empty":
+            return web.Response(status=200, body=b"", content_type="application/json")
+        with self.state.lock:
+            return self._response(self.front.fault_response(kind, incoming))
+
+    def _after(
+        self, rule: FaultRule, incoming: Incoming, request: web.Request, out: Outgoing
+    ) -> web.Response:
+        kind = rule.kind
+        if kind == "drop_after":
+            return self._drop(request)
+        if kind == "http_5xx_after":
+            status = rule.param or 502
+            return web.Response(status=status, body=_html(status, _HTML_TITLES.get(status, "Error")),
+                                content_type="text/html")  # fmt: skip
+        if kind == "truncated":
+            return web.Response(
+                status=out.status, body=out.body[: len(out.body) // 2], content_type=out.content_type
+            )
+        with self.state.lock:
+            return self._response(self.front.fault_response("server_error", incoming))
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.Response:
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        return web.Response(status=599)
+
+    # -- admin ----------------------------------------------------------------------------
+
+    async def _admin(self, request: web.Request) -> web.Response:
+        if (request.remote or "") not in _LOOPBACK:
+            return web.json_response({"error": "the admin API answers loopback peers only"}, status=403)
+        name = request.match_info["name"]
+        body: Any = {}
+        if request.can_read_body:
+            try:
+                body = json.loads(await request.read() or b"{}")
+            except ValueError:
+                return web.json_response({"error": "the body is not JSON"}, status=400)
+        try:
+            result = self.admin(request.method, name, body)
+        except (ValueError, TypeError, KeyError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response(result)
+
+    def admin(self, method: str, name: str, body: Mapping[str, Any]) -> Any:
+        """Serve one admin call (also used directly by ``Emulator``)."""
+        state = self.state
+        with state.lock:
+            if name == "ledger" and method == "GET":
+                return [order_json(o) for o in state.engine.ledger()]
+            if name == "faults" and method == "GET":
+                return {"rules": [r.to_json() for r in state.faults.rules],
+                        "injected": dict(state.faults.injected)}  # fmt: skip
+            if name == "faults" and method == "POST":
+                rules = body.get("rules", [])
+                if isinstance(rules, str):
+                    rules = parse_faults(rules)
+                state.faults.set(rules, body.get("seed"))
+                return {"rules": [r.to_json() for r in state.faults.rules]}
+            if name == "faults" and method == "DELETE":
+                state.faults.clear()
+                return {"rules": []}
+            if name == "clock" and method == "POST":
+                state.clock_offset_ms = int(body["offset_ms"])
+                return {"offset_ms": state.clock_offset_ms}
+            if name == "clock" and method == "GET":
+                return {"offset_ms": state.clock_offset_ms, "now_ms": state.now_ms()}
+            if name == "keys" and method == "POST":
+                balances = {k: Decimal(str(v)) for k, v in (body.get("balances") or {}).items()}
+                fields = {k: v for k, v in body.items() if k != "balances"}
+                fields.setdefault("uid", DEFAULT_UID)
+                if "permissions" in fields:
+                    fields["permissions"] = frozenset(fields["permissions"])
+                state.add_key(ApiKey(**fields), balances or None)
+                return {"api_key": fields["api_key"], "uid": fields["uid"]}
+            if name == "keys" and method == "GET":
+                return [{"api_key": k.api_key, "uid": k.uid, "permissions": sorted(k.permissions),
+                         "ips": list(k.ips), "expires_at": k.expires_at} for k in state.keys.all()]  # fmt: skip
+            if name == "reset" and method == "POST":
+                state.reset(body.get("seed"))
+                return {"seed": state.seed}
+            if name == "stats" and method == "GET":
+                return state.stats()
+            if name == "balances" and method == "GET":
+                uid = int(body.get("uid", DEFAULT_UID))
+                return {c: {"total": str(b.total), "locked": str(b.locked), "free": str(b.free)}
+                        for c, b in state.engine.balances(uid).items()}  # fmt: skip
+        raise KeyError(f"no admin endpoint {method} /_emulator/{name}")
+
+
+def default_key(
+    api_key: str = "test-key",
+    secret: str | None = "test-secret",
+    *,
+    public_key: str | None = None,
+    permissions: Iterable[str] | None = None,
+    ips: Iterable[str] = (),
+    uid: int = DEFAULT_UID,
+) -> ApiKey:
+    """The key an emulator starts with: obviously fake, trading scopes, no withdrawal."""
+    scopes = (
+        frozenset(permissions)
+        if permissions is not None
+        else frozenset({"read", "spot_trade", "derivatives_trade", "options_trade"})
+    )
+    return ApiKey(
+        api_key=api_key,
+        uid=uid,
+        secret=None if public_key else secret,
+        public_key=public_key,
+        permissions=scopes,
+        ips=tuple(ips),
+    )

@@ -1,0 +1,292 @@
+"""Operations as generators, the request pipeline, and the two drivers (sync and async).
+
+An adapter writes each operation once, as a *flow*: a generator that yields ``Request``s,
+receives ``Response``s (already checked and decoded) and returns a model. Failures are thrown
+into the flow as normalised errors, so multi-step logic (reconcile an order whose outcome is
+unknown, follow a cursor) is ordinary ``try``/``except`` around a ``yield``.
+
+The pipeline (``Session.execute``) takes each request through rate limiter → clock → signer →
+transport → error check, with retries, clock resync and rate-limit waits. It never sleeps or
+touches a socket itself: it yields ``Send`` and ``Sleep`` effects, which ``run_sync`` performs
+with ``time.sleep`` and a sync transport and ``run_async`` with ``asyncio.sleep`` and an async
+transport. That is the only code that differs between the sync and the async client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from exchanges.clock import ClockSample, ServerClock
+from exchanges.errors import (
+    AuthenticationError,
+    ClockSkew,
+    ExchangeError,
+    NotSupported,
+    RateLimitExceeded,
+    UnsafeApiKey,
+)
+from exchanges.ratelimit import RateLimiter
+from exchanges.retry import RetryPolicy, RetryRun, outcome_unknown
+from exchanges.wire import Prepared, Request, Response
+
+if TYPE_CHECKING:
+    from exchanges.adapter import Adapter
+    from exchanges.credentials import Credentials
+    from exchanges.transport.base import AsyncTransport, Transport
+
+__all__ = ["Effects", "Flow", "Send", "Session", "Sleep", "run_async", "run_sync"]
+
+T = TypeVar("T")
+
+Flow = Generator[Request, Response, T]
+
+
+class Send:
+    """Effect: send this prepared request and resume with its ``Response``."""
+
+    __slots__ = ("prepared",)
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+
+
+class Sleep:
+    """Effect: wait this many seconds, then resume with ``None``."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+Effect = Send | Sleep
+Effects = Generator[Effect, Any, T]
+
+
+class Session:
+    """The state one client shares across calls: adapter, keys, clock, limiter, retry policy."""
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        *,
+        credentials: Credentials | None = None,
+        trade_credentials: Credentials | None = None,
+        clock: ServerClock | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        allow_withdrawal_keys: bool = False,
+        sync_clock: bool = True,
+    ) -> None:
+        self.adapter = adapter
+        self.credentials = credentials
+        self.trade_credentials = trade_credentials
+        self.clock = clock or ServerClock()
+        if limiter is None:
+            limits, default = adapter.rate_limits()
+            limiter = RateLimiter(limits, default=default)
+        self.limiter = limiter
+        self.retry = retry or RetryPolicy()
+        self.allow_withdrawal_keys = allow_withdrawal_keys
+        self.sync_clock = sync_clock
+        self.log = logging.getLogger(f"exchanges.{adapter.name}")
+        self._trade_key_checked = False
+
+    # -- the pipeline ---------------------------------------------------------------------
+
+    def execute(self, flow: Flow[T]) -> Effects[T]:
+        """Run an operation's flow, taking each request it yields through the pipeline."""
+        try:
+            request = next(flow)
+            while True:
+                try:
+                    response = yield from self.exchange(request)
+                except ExchangeError as err:
+                    request = flow.throw(err)
+                else:
+                    request = flow.send(response)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+
+    def exchange(self, request: Request) -> Effects[Response]:
+        """One logical request: retried on retryable failures (reads), resynced on clock skew."""
+        if request.write and not self._trade_key_checked and not self.allow_withdrawal_keys:
+            yield from self._check_trade_key()
+        run: RetryRun | None = None
+        resynced = False
+        rate_limited = 0
+        while True:
+            try:
+                return (yield from self._attempt(request))
+            except ClockSkew:
+                # The exchange refused the stamp before acting: safe to resend, writes included.
+                if resynced or not request.signed:
+                    raise
+                resynced = True
+                self.clock.invalidate()
+                yield from self.resync()
+            except RateLimitExceeded as err:
+                # Refused before acting, so writes may be resent too; bounded.
+                rate_limited += 1
+                wait = self.retry.rate_limit_wait(err, rate_limited)
+                if wait is None:
+                    raise
+                self._log_retry(request, err, wait)
+                yield Sleep(wait)
+            except ExchangeError as err:
+                if request.write:
+                    if isinstance(err, AuthenticationError) or not err.retryable:
+                        raise
+                    converted = outcome_unknown(err)
+                    if converted is not err:
+                        raise converted from err
+                    # Not sent at all (no connection): resending is not a blind resend.
+                if run is None:
+                    run = self.retry.start()
+                wait = run.next_wait(err)
+                if wait is None:
+                    raise
+                self._log_retry(request, err, wait)
+                yield Sleep(wait)
+
+    def _attempt(self, request: Request) -> Effects[Response]:
+        wait = self.limiter.reserve(request.rate_keys, request.weight)
+        if wait > 0:
+            yield Sleep(wait)
+        if request.signed:
+            credentials = self._credentials_for(request)
+            if self.sync_clock and self.clock.needs_sync():
+                yield from self.resync()
+            prepared = self.adapter.sign(request, self.clock.timestamp_ms(), credentials)
+        else:
+            prepared = self.adapter.prepare(request)
+        response: Response = yield Send(prepared)
+        self.adapter.observe(response, self.limiter, self.clock)
+        try:
+            self.adapter.decode(response)
+        except ExchangeError as err:
+            if self.log.isEnabledFor(logging.DEBUG):
+                self.log.debug(
+                    "%s -> %s code=%s %s in %.1f ms",
+                    request.endpoint,
+                    response.status,
+                    err.code,
+                    type(err).__name__,
+                    response.elapsed * 1000,
+                )
+            raise
+        if self.log.isEnabledFor(logging.DEBUG):
+            self.log.debug(
+                "%s -> %s code=%s in %.1f ms",
+                request.endpoint,
+                response.status,
+                response.code,
+                response.elapsed * 1000,
+            )
+        return response
+
+    def resync(self) -> Effects[None]:
+        """Take one clock sample from the exchange's time endpoint."""
+        request = self.adapter.time_request()
+        wait = self.limiter.reserve(request.rate_keys, request.weight)
+        if wait > 0:
+            yield Sleep(wait)
+        sent = self.clock.now_ms()
+        response: Response = yield Send(self.adapter.prepare(request))
+        received = self.clock.now_ms()
+        self.adapter.decode(response)
+        server = self.adapter.parse_time(response)
+        self.clock.add_sample(ClockSample(sent, received, server))
+        self.log.debug(
+            "clock resynced: offset %d ms, rtt %d ms", self.clock.offset_ms, received - sent
+        )
+
+    def _credentials_for(self, request: Request) -> Credentials:
+        credentials = self.credentials
+        if request.role == "trade" and self.trade_credentials is not None:
+            credentials = self.trade_credentials
+        if credentials is None:
+            raise AuthenticationError(
+                f"{request.endpoint} needs API credentials and none were given",
+                exchange=self.adapter.name,
+                endpoint=request.endpoint,
+                hint=f"Pass credentials= to connect(), or set "
+                f"{self.adapter.env_prefix()}_API_KEY and {self.adapter.env_prefix()}_API_SECRET.",
+            )
+        return credentials
+
+    def _check_trade_key(self) -> Effects[None]:
+        # Checked once per client, before the first write, with the key that will sign writes.
+        try:
+            info = yield from self.execute(self.adapter.fetch_key_info(role="trade"))
+        except NotSupported as err:
+            # Some sandboxes have no key endpoint (Binance spot testnet): nothing to check there.
+            self.log.warning("cannot check the trading key's permissions: %s", err.message)
+            self._trade_key_checked = True
+            return
+        if info.can_withdraw:
+            credentials = self.trade_credentials or self.credentials
+            masked = credentials.masked_key if credentials is not None else "?"
+            raise UnsafeApiKey(
+                f"the trading key {masked} can withdraw funds; refusing to trade with it",
+                exchange=self.adapter.name,
+            )
+        self._trade_key_checked = True
+
+    def _log_retry(self, request: Request, err: ExchangeError, wait: float) -> None:
+        self.log.debug(
+            "%s failed with %s (code %s); retrying in %.3f s",
+            request.endpoint,
+            type(err).__name__,
+            err.code,
+            wait,
+        )
+
+
+def run_sync(
+    effects: Effects[T], transport: Transport, sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """Drive a pipeline with blocking I/O."""
+    try:
+        effect = next(effects)
+        while True:
+            if type(effect) is Send:
+                try:
+                    response = transport.send(effect.prepared)
+                except ExchangeError as err:
+                    effect = effects.throw(err)
+                else:
+                    effect = effects.send(response)
+            else:
+                assert type(effect) is Sleep
+                sleep(effect.seconds)
+                effect = effects.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+async def run_async(effects: Effects[T], transport: AsyncTransport) -> T:
+    """Drive a pipeline from asyncio."""
+    try:
+        effect = next(effects)
+        while True:
+            if type(effect) is Send:
+                try:
+                    response = await transport.send(effect.prepared)
+                except ExchangeError as err:
+                    effect = effects.throw(err)
+                else:
+                    effect = effects.send(response)
+            else:
+                assert type(effect) is Sleep
+                await asyncio.sleep(effect.seconds)
+                effect = effects.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result

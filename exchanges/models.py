@@ -1,0 +1,320 @@
+"""The data every adapter returns: frozen, slotted attrs classes with Decimal amounts.
+
+Times are int milliseconds since the epoch (UTC). Each model keeps ``raw``, the exchange's own
+JSON for that item, as an escape hatch; ``raw`` takes no part in equality or repr, so models from
+two sources that mean the same thing compare equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+import attrs
+
+__all__ = [
+    "Balance",
+    "Balances",
+    "Candle",
+    "Fill",
+    "Finding",
+    "KeyAudit",
+    "KeyInfo",
+    "Market",
+    "MarketType",
+    "Order",
+    "OrderBook",
+    "OrderSide",
+    "OrderStatus",
+    "OrderType",
+    "Position",
+    "Raw",
+    "Severity",
+    "Ticker",
+    "Trade",
+    "TradingFee",
+]
+
+Raw = Any
+MarketType = Literal["spot", "swap", "future", "option"]
+OrderSide = Literal["buy", "sell"]
+OrderType = Literal["limit", "market"]
+OrderStatus = Literal["open", "closed", "canceled", "rejected", "expired"]
+Severity = Literal["critical", "warning", "info"]
+
+
+def _raw() -> Any:
+    return attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Market:
+    """A tradable instrument with its precision and limits."""
+
+    symbol: str
+    id: str
+    type: MarketType
+    base: str
+    quote: str
+    settle: str | None
+    linear: bool | None
+    inverse: bool | None
+    contract_size: Decimal | None
+    price_step: Decimal | None
+    amount_step: Decimal | None
+    min_amount: Decimal | None
+    max_amount: Decimal | None
+    min_notional: Decimal | None
+    active: bool
+    expiry: int | None = None
+    strike: Decimal | None = None
+    option_type: Literal["call", "put"] | None = None
+    category: str | None = None
+    raw: Raw = _raw()
+
+    @property
+    def spot(self) -> bool:
+        """True for a spot market."""
+        return self.type == "spot"
+
+    @property
+    def contract(self) -> bool:
+        """True for swaps, futures and options."""
+        return self.type != "spot"
+
+
+@attrs.frozen
+class Ticker:
+    """Best prices and 24-hour statistics of one market."""
+
+    symbol: str
+    timestamp: int | None
+    bid: Decimal | None
+    ask: Decimal | None
+    last: Decimal | None
+    high: Decimal | None
+    low: Decimal | None
+    base_volume: Decimal | None
+    quote_volume: Decimal | None
+    bid_size: Decimal | None = None
+    ask_size: Decimal | None = None
+    open: Decimal | None = None
+    mark_price: Decimal | None = None
+    index_price: Decimal | None = None
+    funding_rate: Decimal | None = None
+    next_funding_time: int | None = None
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class OrderBook:
+    """Price levels, best first: ``bids`` descending, ``asks`` ascending, as (price, amount)."""
+
+    symbol: str
+    timestamp: int | None
+    bids: tuple[tuple[Decimal, Decimal], ...]
+    asks: tuple[tuple[Decimal, Decimal], ...]
+    sequence: int | None
+    raw: Raw = _raw()
+
+    @property
+    def best_bid(self) -> tuple[Decimal, Decimal] | None:
+        """The highest bid, or None."""
+        return self.bids[0] if self.bids else None
+
+    @property
+    def best_ask(self) -> tuple[Decimal, Decimal] | None:
+        """The lowest ask, or None."""
+        return self.asks[0] if self.asks else None
+
+
+@attrs.frozen
+class Trade:
+    """A public trade; ``side`` is the taker's side."""
+
+    id: str
+    symbol: str
+    timestamp: int
+    side: OrderSide | None
+    price: Decimal
+    amount: Decimal
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class Candle:
+    """One OHLCV bar; ``timestamp`` is the bar's start."""
+
+    timestamp: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    quote_volume: Decimal | None = None
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class Balance:
+    """One currency's balance: ``free + used == total``."""
+
+    currency: str
+    free: Decimal
+    used: Decimal
+    total: Decimal
+    raw: Raw = _raw()
+
+
+def _balance_dict(items: Mapping[str, Balance]) -> dict[str, Balance]:
+    return dict(items)
+
+
+@attrs.frozen
+class Balances(Mapping[str, Balance]):
+    """A read-only mapping currency → ``Balance``, with the account-level JSON in ``raw``."""
+
+    by_currency: dict[str, Balance] = attrs.field(converter=_balance_dict)
+    timestamp: int | None = None
+    raw: Raw = _raw()
+
+    def __getitem__(self, currency: str) -> Balance:
+        return self.by_currency[currency]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_currency)
+
+    def __len__(self) -> int:
+        return len(self.by_currency)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.by_currency.items())))
+
+
+@attrs.frozen
+class TradingFee:
+    """The account's maker and taker fee rates for a market (0.001 = 0.1 %)."""
+
+    symbol: str
+    maker: Decimal
+    taker: Decimal
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class Order:
+    """An order as the exchange reports it.
+
+    Fields the exchange did not report are ``None``: an acknowledgement of a new order carries
+    ids only on some exchanges, so ``status`` may be ``None`` until the order is fetched.
+    """
+
+    id: str | None
+    client_order_id: str | None
+    symbol: str
+    type: OrderType | None
+    side: OrderSide | None
+    status: OrderStatus | None
+    price: Decimal | None
+    amount: Decimal | None
+    filled: Decimal | None
+    remaining: Decimal | None
+    average: Decimal | None
+    time_in_force: str | None
+    post_only: bool | None
+    reduce_only: bool | None
+    timestamp: int | None
+    updated: int | None
+    cost: Decimal | None = None
+    fee: Decimal | None = None
+    fee_currency: str | None = None
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class Fill:
+    """One execution of one of the account's orders."""
+
+    id: str
+    order_id: str | None
+    client_order_id: str | None
+    symbol: str
+    side: OrderSide | None
+    price: Decimal
+    amount: Decimal
+    fee: Decimal | None
+    fee_currency: str | None
+    is_maker: bool | None
+    timestamp: int
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class Position:
+    """An open derivatives position; ``size`` is positive for both sides."""
+
+    symbol: str
+    side: Literal["long", "short"]
+    size: Decimal
+    entry_price: Decimal | None
+    mark_price: Decimal | None
+    liquidation_price: Decimal | None
+    unrealized_pnl: Decimal | None
+    leverage: Decimal | None
+    timestamp: int | None = None
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class KeyInfo:
+    """What an API key may do, in normalised scopes.
+
+    Scopes: ``read``, ``spot_trade``, ``derivatives_trade``, ``options_trade``, ``transfer``,
+    ``withdraw``, plus exchange-specific ones prefixed by the exchange's name.
+    """
+
+    read_only: bool
+    permissions: frozenset[str]
+    ip_whitelist: tuple[str, ...]
+    expires_at: int | None
+    created_at: int | None
+    label: str | None = None
+    raw: Raw = _raw()
+
+    @property
+    def can_withdraw(self) -> bool:
+        """True if the key may withdraw funds."""
+        return "withdraw" in self.permissions
+
+    @property
+    def can_trade(self) -> bool:
+        """True if the key may place orders of any kind."""
+        return not self.read_only and bool(
+            self.permissions & {"spot_trade", "derivatives_trade", "options_trade"}
+        )
+
+
+@attrs.frozen
+class Finding:
+    """One observation of a key audit, with what to do about it."""
+
+    severity: Severity
+    code: str
+    message: str
+    advice: str
+
+
+@attrs.frozen
+class KeyAudit:
+    """The findings of auditing one API key, most severe first."""
+
+    exchange: str
+    key: str
+    info: KeyInfo
+    findings: tuple[Finding, ...]
+
+    @property
+    def critical(self) -> bool:
+        """True when any finding is critical."""
+        return any(f.severity == "critical" for f in self.findings)

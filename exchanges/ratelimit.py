@@ -1,0 +1,143 @@
+"""Client-side rate limiting: rolling windows keyed by route and globally, fed by response headers.
+
+Each key (``bybit:POST /v5/order/create``, ``bybit:ip``) is a rolling window of ``limit``
+requests per ``period`` seconds. ``reserve`` books a send time for a request on all its keys at
+once and returns how long the caller must wait; bookings are made in order, so concurrent callers
+queue fairly without polling. Exchanges' replies (remaining quota, reset time, an explicit
+"too many requests") adjust a key through ``update`` and ``block_until``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+
+import attrs
+
+__all__ = ["Limit", "RateLimiter"]
+
+
+@attrs.frozen
+class Limit:
+    """``limit`` requests per rolling ``period`` seconds."""
+
+    limit: int
+    period: float
+
+
+class _Window:
+    __slots__ = ("blocked_until", "limit", "period", "sends")
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        # Booked send times, ascending; at most ``limit`` are needed to decide the next one.
+        self.sends: deque[float] = deque(maxlen=limit)
+        self.blocked_until = 0.0
+
+    def earliest(self, now: float, weight: int) -> float:
+        weight = min(weight, self.limit)
+        at = max(now, self.blocked_until)
+        if self.sends:
+            at = max(at, self.sends[-1])
+            if len(self.sends) + weight > self.limit:
+                # The request may go once the send ``weight`` places back has left the window.
+                index = len(self.sends) + weight - 1 - self.limit
+                at = max(at, self.sends[max(index, 0)] + self.period)
+        return at
+
+    def book(self, at: float, weight: int) -> None:
+        for _ in range(min(weight, self.limit)):
+            self.sends.append(at)
+
+
+class RateLimiter:
+    """Books send times against every key a request counts towards; thread-safe."""
+
+    def __init__(
+        self,
+        limits: Mapping[str, Limit] | None = None,
+        *,
+        default: Callable[[str], Limit | None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        margin: float = 0.02,
+    ) -> None:
+        self._limits = dict(limits or {})
+        self._default = default
+        self._windows: dict[str, _Window | None] = {}
+        self._monotonic = monotonic
+        # Server-side windows are measured on arrival, which jitters: keep a small gap.
+        self._margin = margin
+        self._lock = threading.Lock()
+        self.enabled = True
+
+    def _window(self, key: str) -> _Window | None:
+        try:
+            return self._windows[key]
+        except KeyError:
+            pass
+        spec = self._limits.get(key)
+        if spec is None and self._default is not None:
+            spec = self._default(key)
+        window = None
+        if spec is not None:
+            window = _Window(spec.limit, spec.period * (1 + self._margin))
+        self._windows[key] = window
+        return window
+
+    def reserve(self, keys: Iterable[str], weight: int = 1) -> float:
+        """Book the earliest send time allowed on all ``keys``; return seconds to wait for it."""
+        if not self.enabled:
+            return 0.0
+        with self._lock:
+            now = self._monotonic()
+            windows = [w for w in map(self._window, keys) if w is not None]
+            if not windows:
+                return 0.0
+            at = max(w.earliest(now, weight) for w in windows)
+            for w in windows:
+                w.book(at, weight)
+        return at - now
+
+    def block_until(self, key: str, seconds_from_now: float) -> None:
+        """Stop sending on ``key`` for a while (the exchange said the quota is spent)."""
+        with self._lock:
+            window = self._window(key)
+            if window is not None:
+                window.blocked_until = max(
+                    window.blocked_until, self._monotonic() + max(seconds_from_now, 0.0)
+                )
+
+    def blocked_for(self, key: str) -> float:
+        """Seconds until ``key`` is no longer blocked (0 when it is not)."""
+        with self._lock:
+            window = self._window(key)
+            if window is None:
+                return 0.0
+            return max(window.blocked_until - self._monotonic(), 0.0)
+
+    def update(
+        self,
+        key: str,
+        *,
+        limit: int | None = None,
+        remaining: int | None = None,
+        reset_in: float | None = None,
+    ) -> None:
+        """Apply what the exchange reported for ``key``: its limit, what remains, when it resets."""
+        with self._lock:
+            window = self._window(key)
+            if window is None:
+                if limit is None or limit <= 0:
+                    return
+                window = _Window(limit, 1.0)
+                self._windows[key] = window
+            if limit is not None and limit > 0 and limit != window.limit:
+                window.limit = limit
+                window.sends = deque(window.sends, maxlen=limit)
+            if remaining is not None and remaining <= 0 and reset_in is not None:
+                window.blocked_until = max(
+                    window.blocked_until, self._monotonic() + max(reset_in, 0.0)
+                )

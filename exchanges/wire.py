@@ -1,0 +1,142 @@
+"""Sans-I/O values that flows, signers and transports exchange.
+
+An adapter describes a call as a ``Request`` (its exact query string and body bytes, decided
+once); its signer turns it into a ``Prepared`` request (method, URL, headers, body) over exactly
+those bytes; a transport sends a ``Prepared`` untouched and returns a ``Response``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+from urllib.parse import quote
+
+__all__ = ["Prepared", "Request", "Response", "encode_query", "encode_value"]
+
+Role = Literal["read", "trade"]
+
+# RFC 3986 unreserved characters stay as they are; everything else is percent-encoded with
+# uppercase hex. urllib3 leaves such a target untouched, so the bytes signed are the bytes sent.
+_SAFE = "-._~"
+
+
+def encode_value(value: str) -> str:
+    """Percent-encode one query value (UTF-8, uppercase hex, only unreserved characters kept)."""
+    return quote(value, safe=_SAFE)
+
+
+def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """Serialise ordered (name, value) pairs into the one query string that is signed and sent."""
+    return "&".join(f"{quote(k, safe=_SAFE)}={quote(v, safe=_SAFE)}" for k, v in pairs)
+
+
+class Request:
+    """One call an adapter wants made: exact bytes plus what the pipeline needs to know."""
+
+    __slots__ = (
+        "base_url",
+        "body",
+        "context",
+        "endpoint",
+        "headers",
+        "method",
+        "path",
+        "query",
+        "rate_keys",
+        "role",
+        "signed",
+        "weight",
+        "write",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        base_url: str,
+        path: str,
+        *,
+        query: str = "",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        signed: bool = False,
+        write: bool = False,
+        role: Role = "read",
+        rate_keys: tuple[str, ...] = (),
+        weight: int = 1,
+        context: Any = None,
+    ) -> None:
+        self.method = method
+        self.base_url = base_url
+        self.path = path
+        self.query = query
+        self.body = body
+        self.headers = headers
+        self.signed = signed
+        #: A non-idempotent write (an order): never resent blindly.
+        self.write = write
+        #: Which key signs it: writes may use a separate trade key.
+        self.role: Role = role
+        self.rate_keys = rate_keys
+        self.weight = weight
+        #: Anything the adapter wants back when it parses the response.
+        self.context = context
+        self.endpoint = f"{method} {path}"
+
+    @property
+    def target(self) -> str:
+        """Path plus query string, as on the request line."""
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.target}>"
+
+
+class Prepared:
+    """A request ready for the wire: nothing may change its bytes after this."""
+
+    __slots__ = ("body", "headers", "method", "request", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        request: Request,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.request = request
+
+    def __repr__(self) -> str:
+        # Headers carry signatures: never shown.
+        return f"<Prepared {self.method} {self.url}>"
+
+
+class Response:
+    """What came back: status, headers (case-insensitive), body bytes, and the decoded payload."""
+
+    __slots__ = ("body", "code", "data", "elapsed", "headers", "request", "status")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        request: Request | None = None,
+        elapsed: float = 0.0,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.request = request
+        self.elapsed = elapsed
+        #: The decoded JSON payload, set once by the adapter's ``decode``.
+        self.data: Any = None
+        #: The exchange's native result code, for logs.
+        self.code: str | int | None = None
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {len(self.body)} bytes>"
