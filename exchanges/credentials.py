@@ -87,6 +87,8 @@ class Credentials:
     private_key: Secret | None = attrs.field(default=None, kw_only=True, converter=_to_secret)
     passphrase: Secret | None = attrs.field(default=None, kw_only=True, converter=_to_secret)
     _kind: KeyKind = attrs.field(init=False, eq=False)
+    # Parsing a PEM (and validating an RSA key) costs tens of ms: done once, here.
+    _key_object: Any = attrs.field(init=False, eq=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         if not self.api_key.strip():
@@ -99,13 +101,18 @@ class Credentials:
             object.__setattr__(self, "secret", None)
         kind: KeyKind = "hmac"
         if self.private_key is not None:
-            kind = _pem_kind(self.private_key.reveal())
+            kind, key_object = _load_pem(self.private_key.reveal())
+            object.__setattr__(self, "_key_object", key_object)
         object.__setattr__(self, "_kind", kind)
 
     @property
     def kind(self) -> KeyKind:
         """How requests are signed: ``hmac``, ``rsa`` or ``ed25519`` (from the PEM's key type)."""
         return self._kind
+
+    def signing_key(self) -> Any:
+        """The parsed private key object (``cryptography``), or None for HMAC credentials."""
+        return self._key_object
 
     @property
     def masked_key(self) -> str:
@@ -152,7 +159,7 @@ class Credentials:
         return cls(key, secret, private_key=private, passphrase=passphrase)
 
 
-def _pem_kind(pem: str) -> KeyKind:
+def _load_pem(pem: str) -> tuple[KeyKind, Any]:
     from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -161,7 +168,7 @@ def _pem_kind(pem: str) -> KeyKind:
     except (ValueError, TypeError):
         raise ValueError("private_key is not an unencrypted PEM private key") from None
     if isinstance(key, rsa.RSAPrivateKey):
-        return "rsa"
+        return "rsa", key
     if isinstance(key, ed25519.Ed25519PrivateKey):
-        return "ed25519"
+        return "ed25519", key
     raise ValueError(f"unsupported private key type: {type(key).__name__}")

@@ -14,14 +14,14 @@ def to_wire(value: Decimal | int | str) -> str:
     """Format an amount for the wire: plain digits, never an exponent, no invented zeros.
 
     ``Decimal("1E-18")`` becomes ``"0.000000000000000001"``, ``Decimal("1.50")`` stays
-    ``"1.50"`` (the value's own digits), ``Decimal("1E+3")`` becomes ``"1000"`` and ``-0``
-    becomes ``"0"``.
+    ``"1.50"`` (the value's own digits), ``Decimal("1E+3")`` becomes ``"1000"`` and ``-0.0``
+    becomes ``"0.0"``.
     """
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"cannot send a non-finite amount: {value}")
-        text = format(value, "f")
-        return "0" if text.startswith("-0") and value.is_zero() else text
+        # A negative zero keeps its digits but not its sign: "-0.00" means nothing to an exchange.
+        return format(value.copy_abs() if value.is_zero() else value, "f")
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, str):

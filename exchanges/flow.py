@@ -170,6 +170,7 @@ class Session:
         try:
             self.adapter.decode(response)
         except ExchangeError as err:
+            self._scrub(err)
             if self.log.isEnabledFor(logging.DEBUG):
                 self.log.debug(
                     "%s -> %s code=%s %s in %.1f ms",
@@ -205,6 +206,19 @@ class Session:
         self.log.debug(
             "clock resynced: offset %d ms, rtt %d ms", self.clock.offset_ms, received - sent
         )
+
+    def _scrub(self, err: ExchangeError) -> None:
+        # Exchanges echo what they signed (Bybit's 10004 "origin_string[...]"): keys are
+        # masked and anything secret removed before the error reaches logs or users.
+        for credentials in (self.credentials, self.trade_credentials):
+            if credentials is None:
+                continue
+            for secret in (credentials.secret, credentials.passphrase):
+                if secret is not None and secret.reveal() and secret.reveal() in err.message:
+                    err.message = err.message.replace(secret.reveal(), "<redacted>")
+            if credentials.api_key in err.message:
+                err.message = err.message.replace(credentials.api_key, credentials.masked_key)
+        err.args = (err.message,)
 
     def _credentials_for(self, request: Request) -> Credentials:
         credentials = self.credentials

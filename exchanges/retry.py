@@ -52,7 +52,8 @@ class RetryPolicy:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.attempts)
             | tenacity.stop_after_delay(self.max_delay),
-            wait=tenacity.wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait),
+            wait=tenacity.wait_exponential(multiplier=self.initial_wait, max=self.max_wait)
+            + tenacity.wait_random(0, self.initial_wait),
             retry=tenacity.retry_if_exception(_is_retryable),
             reraise=True,
         )
@@ -79,6 +80,7 @@ class RetryRun:
     def __init__(self, retrying: tenacity.Retrying) -> None:
         import tenacity
 
+        retrying.begin()
         self._retrying = retrying
         self._state = tenacity.RetryCallState(retrying, fn=None, args=(), kwargs={})
 

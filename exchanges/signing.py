@@ -41,12 +41,7 @@ class KeyMaterial:
             assert credentials.secret is not None
             self.hmac_key = credentials.secret.reveal().encode()
         else:
-            from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-            assert credentials.private_key is not None
-            self.private_key = load_pem_private_key(
-                credentials.private_key.reveal().encode(), password=None
-            )
+            self.private_key = credentials.signing_key()
 
     def __repr__(self) -> str:
         return f"<KeyMaterial {self.kind} for {self.credentials.masked_key}>"

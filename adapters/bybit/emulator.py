@@ -101,6 +101,7 @@ class BybitFrontEnd:
             (get, "/v5/market/kline"): (self.kline, None),
             (get, "/v5/account/wallet-balance"): (self.wallet_balance, "read"),
             (get, "/v5/account/fee-rate"): (self.fee_rate, "read"),
+            (get, "/v5/account/info"): (self.account_info, "read"),
             (get, "/v5/user/query-api"): (self.query_api, "read"),
             (post, "/v5/order/create"): (self.order_create, "trade"),
             (post, "/v5/order/amend"): (self.order_amend, "trade"),
@@ -287,8 +288,10 @@ class BybitFrontEnd:
     def _engine_error(err: EngineError, path: str, spot: bool) -> BybitError:
         kind = err.kind
         if kind == "insufficient_funds":
-            return BybitError(170131, "Insufficient balance.") if spot else BybitError(
-                110007, "ab not enough for new order"
+            return (
+                BybitError(170131, "Insufficient balance.")
+                if spot
+                else BybitError(110007, "ab not enough for new order")
             )
         if kind == "duplicate_client_order_id":
             return BybitError(110072, "OrderLinkedID is duplicate")
@@ -297,8 +300,10 @@ class BybitFrontEnd:
                 return BybitError(170213, "Order does not exist.")
             return BybitError(110001, "order not exists or too late to cancel")
         if kind == "min_notional":
-            return BybitError(170140, "Order value exceeded lower limit") if spot else BybitError(
-                110094, "Order notional value below the lower limit"
+            return (
+                BybitError(170140, "Order value exceeded lower limit")
+                if spot
+                else BybitError(110094, "Order notional value below the lower limit")
             )
         if kind == "reduce_only_rejected":
             return BybitError(110017, "current position is zero, cannot fix reduce-only order qty")
@@ -442,6 +447,9 @@ class BybitFrontEnd:
         specs = self._specs(category)
         if params.get("symbol"):
             specs = [s for s in specs if s.symbol == params["symbol"]]
+        # Only ``Trading`` symbols by default; ``status`` filters (every emulated one trades).
+        if params.get("status") and params["status"] != "Trading":
+            specs = []
         items = [self._instrument_json(s) for s in specs]
         if category == "spot":
             return {"category": category, "list": items}
@@ -488,10 +496,7 @@ class BybitFrontEnd:
     def tickers(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``/v5/market/tickers``."""
         category = self._category(params)
-        if params.get("symbol"):
-            specs = [self._spec(params, category)]
-        else:
-            specs = self._specs(category)
+        specs = [self._spec(params, category)] if params.get("symbol") else self._specs(category)
         return {"category": category, "list": [self._ticker_json(s) for s in specs]}
 
     def orderbook(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -573,7 +578,11 @@ class BybitFrontEnd:
             if wanted is not None and coin not in wanted:
                 continue
             position_im = sum(
-                (p.position_margin for p in positions if self._settle(p.symbol, p.category) == coin),
+                (
+                    p.position_margin
+                    for p in positions
+                    if self._settle(p.symbol, p.category) == coin
+                ),
                 Decimal(0),
             )
             upl = sum(
@@ -647,6 +656,19 @@ class BybitFrontEnd:
         if category == "spot":
             result["category"] = "spot"
         return result
+
+    def account_info(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
+        """``/v5/account/info`` (docs v5/account/account-info): a UTA 2.0 account, cross margin."""
+        return {
+            "unifiedMarginStatus": 5,  # docs v5/acct-mode: 5 = UTA 2.0 (query-api says uta=1)
+            "marginMode": "REGULAR_MARGIN",
+            "isMasterTrader": False,
+            "spotHedgingStatus": "OFF",
+            "updatedTime": str(key.created_at),
+            "dcpStatus": "OFF",  # deprecated, always OFF
+            "timeWindow": 0,  # deprecated, always 0
+            "smpGroup": 0,  # deprecated, always 0
+        }
 
     def query_api(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
         """``/v5/user/query-api``: the calling key's permissions, IPs and expiry."""
@@ -926,17 +948,19 @@ class BybitFrontEnd:
                 continue
             if settle and self._settle(f.symbol, f.category) != settle:
                 continue
+            # The order's context (§e execution/list: orderType, orderPrice, orderQty).
+            order = self.engine.get_order(key.uid, order_id=f.order_id)
             items.append(
                 {
                     "symbol": f.symbol,
                     "orderId": f.order_id,
                     "orderLinkId": f.client_order_id or "",
                     "side": "Buy" if f.side == "buy" else "Sell",
-                    "orderPrice": _w(f.price),
-                    "orderQty": _w(f.qty),
+                    "orderPrice": _w(order.price if order.price is not None else f.price),
+                    "orderQty": _w(order.qty),
                     "leavesQty": "0",
                     "createType": "CreateByUser",
-                    "orderType": "Limit",
+                    "orderType": "Limit" if order.type == "limit" else "Market",
                     "stopOrderType": "",
                     "execFee": _w(f.fee),
                     "execFeeV2": "",

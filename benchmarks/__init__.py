@@ -1,0 +1,1 @@
+"""Client-cost benchmarks against a canned loopback server: ``python -m benchmarks [--quick]``."""

@@ -1,0 +1,420 @@
+"""``exchanges demo``: a guided tour of the library against the embedded emulator, offline.
+
+The tour is written against the public API only (unified symbols, ``connect``, the error
+classes), so the same code runs on every exchange whose emulator front-end exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+import exchanges
+from exchanges.cli import tables
+from exchanges.cli.local import EXCHANGES, start_emulator, unavailable
+from exchanges.cli.render import Output
+from exchanges.errors import (
+    ExchangeError,
+    InsufficientFunds,
+    InvalidSignature,
+    PermissionDenied,
+    UnsafeApiKey,
+)
+from exchanges.models import Market
+
+if TYPE_CHECKING:
+    from exchanges.emulator import Emulator
+
+__all__ = ["DEMO_KEYS", "DemoKey", "add_parser", "run"]
+
+E = TypeVar("E", bound=ExchangeError)
+
+SYMBOL = "BTC/USDT"
+
+
+@attrs.frozen
+class DemoKey:
+    """One of the demo's obviously fake API keys and what it is for."""
+
+    role: str
+    api_key: str
+    secret: str
+    passphrase: str
+    permissions: tuple[str, ...]
+    use: str
+
+    @property
+    def credentials(self) -> exchanges.Credentials:
+        """The key as the library takes it."""
+        return exchanges.Credentials(self.api_key, self.secret, passphrase=self.passphrase)
+
+
+#: Distinct endings, because only the first and last four characters are ever shown.
+DEMO_KEYS = (
+    DemoKey(
+        "read",
+        "demo-key-read-only",
+        "demo-secret-read-only",
+        "demo-pass-read-only",
+        ("read",),
+        "credentials= (every read)",
+    ),
+    DemoKey(
+        "trade",
+        "demo-key-trade",
+        "demo-secret-trade",
+        "demo-pass-trade",
+        ("read", "spot_trade", "derivatives_trade"),
+        "trade_credentials= (orders)",
+    ),
+    DemoKey(
+        "withdraw",
+        "demo-key-withdraw",
+        "demo-secret-withdraw",
+        "demo-pass-withdraw",
+        ("read", "spot_trade", "withdraw"),
+        "nothing: the demo shows why",
+    ),
+)
+WRONG_SECRET = "demo-secret-wrong"
+
+
+class StepFailed(Exception):
+    """A demo step saw something other than what it demonstrates."""
+
+
+class Tour:
+    """The demo's state: the emulator, the keys, the bot's client and the steps' results."""
+
+    def __init__(self, out: Output, emu: Emulator, exchange: str) -> None:
+        self.out = out
+        self.emu = emu
+        self.exchange = exchange
+        self.keys = {key.role: key for key in DEMO_KEYS}
+        self._clients: list[exchanges.Exchange] = []
+        self.ex = self.connect(
+            credentials=self.keys["read"].credentials,
+            trade_credentials=self.keys["trade"].credentials,
+        )
+        self.market: Market | None = None
+        self.bid = Decimal(0)
+        self.ask = Decimal(0)
+
+    def connect(self, **kwargs: Any) -> exchanges.Exchange:
+        """A client of the emulator, as a bot would create it."""
+        ex = exchanges.connect(self.exchange, base_url=self.emu.base_url, **kwargs)
+        self._clients.append(ex)
+        return ex
+
+    def close(self) -> None:
+        """Close every client the tour opened."""
+        for ex in self._clients:
+            ex.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def expect(self, cls: type[E], call: Callable[[], object], what: str) -> E:
+        """Run ``call``, which must raise ``cls``; show the error as a user would see it."""
+        try:
+            call()
+        except cls as err:
+            self.out.ok(f"{what} → {type(err).__name__}")
+            self.out.line(str(err), indent=2)
+            return err
+        except ExchangeError as err:
+            raise StepFailed(f"expected {cls.__name__}, got {type(err).__name__}: {err}") from err
+        raise StepFailed(f"expected {cls.__name__}, but the call succeeded")
+
+    def prices(self) -> tuple[Decimal, Decimal]:
+        """The best bid and ask, from the ticker (fetched when no step has fetched it yet)."""
+        if not (self.bid and self.ask):
+            ticker = self.ex.fetch_ticker(SYMBOL)
+            if not (ticker.bid and ticker.ask):
+                raise StepFailed(f"{SYMBOL} has no bid and ask to place orders against")
+            self.bid, self.ask = ticker.bid, ticker.ask
+        return self.bid, self.ask
+
+    def far_price(self, factor: str) -> Decimal:
+        """A buy price ``factor`` × the bid, on the market's price grid: it cannot fill."""
+        step = self._market().price_step or Decimal("0.01")
+        bid, _ = self.prices()
+        return (bid * Decimal(factor) / step).to_integral_value(ROUND_DOWN) * step
+
+    def amount_for(self, notional: Decimal, price: Decimal) -> Decimal:
+        """An amount worth about ``notional`` in quote currency, valid for the market."""
+        market = self._market()
+        step = market.amount_step or Decimal("0.000001")
+        amount = (notional / price / step).to_integral_value(ROUND_UP) * step
+        if market.min_amount is not None:
+            amount = max(amount, market.min_amount)
+        return amount
+
+    def _market(self) -> Market:
+        if self.market is None:
+            self.market = self.ex.market(SYMBOL)
+        return self.market
+
+    # -- the steps -------------------------------------------------------------------------
+
+    def step_keys(self) -> None:
+        """The emulator and the three keys."""
+        self.out.line(f"Emulator for {self.exchange} on {self.emu.base_url} (loopback only)")
+        self.out.table(
+            ["role", "api key", "permissions", "passed to connect() as"],
+            [
+                (k.role, k.credentials.masked_key, ", ".join(k.permissions), k.use)
+                for k in DEMO_KEYS
+            ],
+        )
+        self.out.note(
+            f'ex = exchanges.connect("{self.exchange}", base_url="{self.emu.base_url}", '
+            "credentials=read_key, trade_credentials=trade_key)"
+        )
+        self.out.ok(f"connected: {self.ex!r}")
+
+    def step_audit(self) -> None:
+        """Audit every key; the withdrawal key is critical and refused for trading."""
+        withdraw = self.keys["withdraw"]
+        risky = self.connect(credentials=withdraw.credentials)
+        audits = [
+            ("read", self.ex.audit_key()),
+            ("trade", self.ex.audit_key("trade")),
+            ("withdraw", risky.audit_key()),
+        ]
+        tables.show_audit(self.out, audits)
+        if not audits[2][1].critical:
+            raise StepFailed("the withdrawal-enabled key was not flagged critical")
+        self.out.ok(f"{withdraw.credentials.masked_key} is flagged CRITICAL (it can withdraw)")
+        price = self.far_price("0.8")
+        self.expect(
+            UnsafeApiKey,
+            lambda: risky.create_order(
+                SYMBOL, "limit", "buy", self.amount_for(Decimal(100), price), price, post_only=True
+            ),
+            "an order with the withdrawal-enabled key is refused before it is sent",
+        )
+
+    def step_balances(self) -> None:
+        """Balances, read with the read-only key."""
+        tables.show_balances(self.out, self.ex.fetch_balance().values())
+
+    def step_market_data(self) -> None:
+        """Market limits, ticker and the top of the order book."""
+        market = self._market()
+        self.out.line(
+            f"{market.symbol} ({market.type}, native id {market.id}): price step "
+            f"{market.price_step}, amount step {market.amount_step}, min amount "
+            f"{market.min_amount}, min notional {market.min_notional}"
+        )
+        ticker = self.ex.fetch_ticker(SYMBOL)
+        if ticker.bid is None or ticker.ask is None:
+            raise StepFailed("the ticker has no bid/ask")
+        self.bid, self.ask = ticker.bid, ticker.ask
+        tables.show_ticker(self.out, ticker)
+        book = self.ex.fetch_order_book(SYMBOL, limit=5)
+        tables.show_book(self.out, book, title=f"fetch_order_book({SYMBOL!r}, limit=5)")
+        if not book.bids or not book.asks or book.bids[0][0] >= book.asks[0][0]:
+            raise StepFailed("the order book is empty or crossed")
+
+    def step_limit_order(self) -> None:
+        """A post-only limit order far below the market: placed, amended, cancelled."""
+        price = self.far_price("0.8")
+        amount = self.amount_for(Decimal(500), price)
+        placed = self.ex.create_order(SYMBOL, "limit", "buy", amount, price, post_only=True)
+        self.out.note(f"client order id {placed.client_order_id} (generated: exactly-once)")
+        opened = self.ex.fetch_order(placed.id, SYMBOL)
+        new_price = self.far_price("0.79")
+        self.ex.amend_order(placed.id, SYMBOL, price=new_price)
+        amended = self.ex.fetch_order(placed.id, SYMBOL)
+        self.ex.cancel_order(placed.id, SYMBOL)
+        cancelled = self.ex.fetch_order(placed.id, SYMBOL)
+        tables.show_orders(
+            self.out, [opened, amended, cancelled], labels=["placed", "amended", "cancelled"]
+        )
+        if opened.status != "open" or amended.price != new_price:
+            raise StepFailed(f"expected an open order at {new_price}, saw {amended}")
+        if cancelled.status != "canceled":
+            raise StepFailed(f"expected a canceled order, saw status {cancelled.status}")
+        self.out.ok(f"open at {price}, amended to {new_price}, then canceled; nothing filled")
+
+    def step_market_order(self) -> None:
+        """A market buy that fills; its fills and the balances after."""
+        market = self._market()
+        before = self.ex.fetch_balance()
+        amount = self.amount_for(Decimal(1000), self.prices()[1])
+        placed = self.ex.create_order(SYMBOL, "market", "buy", amount)
+        order = self.ex.fetch_order(placed.id, SYMBOL)
+        tables.show_orders(self.out, [order], labels=["market buy"])
+        fills = [f for f in self.ex.fetch_my_trades(SYMBOL) if f.order_id == placed.id]
+        tables.show_fills(self.out, fills, title=f"fetch_my_trades({SYMBOL!r})")
+        after = self.ex.fetch_balance()
+        rows = []
+        for currency in (market.base, market.quote):
+            old = before[currency].total if currency in before else Decimal(0)
+            new = after[currency].total if currency in after else Decimal(0)
+            rows.append((currency, old, new, f"{new - old:+f}"))
+        self.out.table(
+            ["currency", "before", "after", "change"], rows, title="Balances", right=(1, 2, 3)
+        )
+        filled = sum((f.amount for f in fills), Decimal(0))
+        if order.status != "closed" or filled != amount:
+            raise StepFailed(f"expected {amount} filled, saw {filled} (status {order.status})")
+        self.out.ok(f"bought {filled} {market.base} in {len(fills)} fill(s)")
+
+    def step_wrong_secret(self) -> None:
+        """A wrong secret: the exchange says the signature is invalid, with a hint."""
+        read = self.keys["read"]
+        wrong = exchanges.Credentials(read.api_key, WRONG_SECRET, passphrase=read.passphrase)
+        self.out.protect(wrong)
+        client = self.connect(credentials=wrong)
+        self.expect(InvalidSignature, client.fetch_balance, "fetch_balance() with a wrong secret")
+
+    def step_read_only_order(self) -> None:
+        """The read-only key placing an order: permission denied."""
+        client = self.connect(credentials=self.keys["read"].credentials)
+        price = self.far_price("0.8")
+        amount = self.amount_for(Decimal(100), price)
+        self.expect(
+            PermissionDenied,
+            lambda: client.create_order(SYMBOL, "limit", "buy", amount, price, post_only=True),
+            "create_order() with only the read-only key",
+        )
+
+    def step_insufficient_funds(self) -> None:
+        """An order worth more than the account holds."""
+        market = self._market()
+        balances = self.ex.fetch_balance()
+        free = balances[market.quote].free if market.quote in balances else Decimal(0)
+        price = self.far_price("0.8")
+        amount = self.amount_for(free * 2 + Decimal(100), price)
+        self.out.line(f"free {market.quote}: {free}; order: buy {amount} {market.base} @ {price}")
+        self.expect(
+            InsufficientFunds,
+            lambda: self.ex.create_order(SYMBOL, "limit", "buy", amount, price, post_only=True),
+            "an order worth twice the free balance",
+        )
+
+    def step_clock(self) -> None:
+        """The exchange's clock moves: the client resyncs and resends, transparently."""
+        clock = self.ex.session.clock
+        try:
+            for offset, expect_resync in ((3000, False), (-3000, True)):
+                self.emu.set_clock_offset(offset)
+                before = clock.resyncs
+                self.ex.fetch_balance()
+                after = clock.resyncs
+                ahead = "ahead of" if offset > 0 else "behind"
+                self.out.line(
+                    f"exchange clock {abs(offset) / 1000:g} s {ahead} ours: fetch_balance() OK; "
+                    f"clock.resyncs {before} → {after}, offset estimate {clock.offset_ms} ms"
+                )
+                if expect_resync and after <= before:
+                    raise StepFailed("the client did not resync its clock")
+        finally:
+            self.emu.set_clock_offset(0)
+        self.out.note(
+            "3 s ahead: our stamp is 3 s old, inside the 5 s receive window, so it is accepted. "
+            "3 s behind: our stamp is in the exchange's future, which it refuses (ClockSkew); "
+            "the client resyncs and resends once, and the call succeeds."
+        )
+        self.out.ok("no error reached the caller")
+
+
+STEPS: tuple[tuple[str, Callable[[Tour], None]], ...] = (
+    ("Emulator and API keys", Tour.step_keys),
+    ("Key audit", Tour.step_audit),
+    ("Balances", Tour.step_balances),
+    ("Ticker and order book", Tour.step_market_data),
+    ("Post-only limit order: place, amend, cancel", Tour.step_limit_order),
+    ("Market order, fills and balances", Tour.step_market_order),
+    ("Error: wrong secret", Tour.step_wrong_secret),
+    ("Error: read-only key places an order", Tour.step_read_only_order),
+    ("Error: insufficient funds", Tour.step_insufficient_funds),
+    ("Clock skew: transparent resync", Tour.step_clock),
+)
+
+
+def _run_steps(out: Output, tour: Tour) -> list[tuple[str, bool, float]]:
+    results = []
+    for number, (title, step) in enumerate(STEPS, 1):
+        out.section(f"Step {number}/{len(STEPS)}: {title}")
+        started = time.perf_counter()
+        try:
+            step(tour)
+        except (StepFailed, ExchangeError) as exc:
+            # A failed step is reported and the tour goes on: later steps do not depend on it.
+            out.bad(f"step failed: {exc}")
+            ok = False
+        else:
+            ok = True
+        results.append((title, ok, (time.perf_counter() - started) * 1000))
+    return results
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    """Run the tour; 0 when every step passed, 1 otherwise, 2 when the exchange is unavailable."""
+    exchange: str = args.exchange
+    missing = unavailable(exchange, emulator=True)
+    if missing is not None:
+        out.error(f"exchanges demo: {exchange} is not available yet: {missing}")
+        out.error("Try: exchanges demo --exchange bybit")
+        return 2
+    for key in DEMO_KEYS:
+        out.protect(key.credentials)
+    started = time.perf_counter()
+    out.line(
+        f"exchanges demo: {exchange} on a local emulator (seed {args.seed}). Nothing leaves "
+        "this machine, and every key below is fake."
+    )
+    with out.progress(f"Starting the {exchange} emulator"):
+        emu = start_emulator(exchange, seed=args.seed, default_key=False)
+    try:
+        for key in DEMO_KEYS:
+            emu.add_key(
+                key.api_key, key.secret, passphrase=key.passphrase, permissions=key.permissions
+            )
+        tour = Tour(out, emu, exchange)
+        try:
+            results = _run_steps(out, tour)
+        finally:
+            tour.close()
+    finally:
+        emu.stop()
+    elapsed = time.perf_counter() - started
+    passed = sum(ok for _, ok, _ in results)
+    out.section("Summary")
+    out.table(
+        ["step", "result", "ms"],
+        [(title, "passed" if ok else "FAILED", f"{ms:.0f}") for title, ok, ms in results],
+        right=(2,),
+    )
+    summary = f"{passed}/{len(results)} steps passed in {elapsed:.1f} s"
+    if passed == len(results):
+        out.ok(summary)
+        return 0
+    out.bad(summary)
+    return 1
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``exchanges demo``."""
+    parser = commands.add_parser(
+        "demo",
+        help="a guided tour on the embedded emulator (offline, fake keys)",
+        description="Start a local emulator, create fake keys and walk through key audit, "
+        "market data, orders, fills and the errors a bot meets. Nothing leaves this machine.",
+        epilog="example:\n  exchanges demo\n  exchanges demo --exchange bybit --seed 42",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--exchange", choices=EXCHANGES, default="bybit", help="which exchange (default: bybit)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=7, help="the emulator's random seed (default: 7)"
+    )
+    parser.set_defaults(handler=run)

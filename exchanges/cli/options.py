@@ -1,0 +1,47 @@
+"""Arguments shared by the commands that talk to an exchange, and the connection they describe."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import exchanges
+from exchanges.cli.local import unavailable
+from exchanges.cli.render import Output
+
+__all__ = ["add_connection_arguments", "connect_from", "formatter"]
+
+formatter = argparse.RawDescriptionHelpFormatter
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``EXCHANGE``, ``--env``, ``--base-url``, ``--region`` and ``--json``."""
+    parser.add_argument("exchange", metavar="EXCHANGE", help="bybit, binance, okx or ccxt:<id>")
+    parser.add_argument(
+        "--env",
+        choices=("mainnet", "testnet", "demo"),
+        default="mainnet",
+        help="the environment (default: mainnet); keys come from <EXCHANGE>[_TESTNET|_DEMO]"
+        "_API_KEY and _API_SECRET",
+    )
+    parser.add_argument(
+        "--base-url", metavar="URL", help="override the host (an emulator, a proxy)"
+    )
+    parser.add_argument("--region", help="a regional host by name (e.g. Bybit: nl, eu, tr)")
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON on stdout (Decimals as strings)"
+    )
+
+
+def connect_from(args: argparse.Namespace, out: Output) -> exchanges.Exchange:
+    """Connect as the arguments say, with keys from the environment; register them for redaction."""
+    options: dict[str, Any] = {}
+    if args.region:
+        options["region"] = args.region
+    missing = unavailable(args.exchange, emulator=False)
+    if missing is not None:
+        raise missing
+    ex = exchanges.connect(args.exchange, env=args.env, base_url=args.base_url, **options)
+    out.protect(ex.session.credentials)
+    out.protect(ex.session.trade_credentials)
+    return ex
