@@ -191,10 +191,17 @@ class Exchange(_Client):
     ) -> Order:
         """Place an order exactly once (a client order id is generated when not given)."""
         order = args.order_args(
-            symbol, type, side, amount, price,
-            client_order_id=client_order_id, time_in_force=time_in_force,
-            post_only=post_only, reduce_only=reduce_only, params=params,
-        )  # fmt: skip
+            symbol,
+            type,
+            side,
+            amount,
+            price,
+            client_order_id=client_order_id,
+            time_in_force=time_in_force,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            params=params,
+        )
         return self._run(self.adapter.create_order(order))
 
     def amend_order(
@@ -357,10 +364,17 @@ class AsyncExchange(_Client):
     ) -> Order:
         """Place an order exactly once (a client order id is generated when not given)."""
         order = args.order_args(
-            symbol, type, side, amount, price,
-            client_order_id=client_order_id, time_in_force=time_in_force,
-            post_only=post_only, reduce_only=reduce_only, params=params,
-        )  # fmt: skip
+            symbol,
+            type,
+            side,
+            amount,
+            price,
+            client_order_id=client_order_id,
+            time_in_force=time_in_force,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            params=params,
+        )
         return await self._run(self.adapter.create_order(order))
 
     async def amend_order(
@@ -492,10 +506,17 @@ def connect(
     environment; public methods work without any.
     """
     adapter, session = _build(
-        exchange, env=env, credentials=credentials, trade_credentials=trade_credentials,
-        base_url=base_url, recv_window_ms=recv_window_ms,
-        allow_withdrawal_keys=allow_withdrawal_keys, clock=clock, retry=retry, options=options,
-    )  # fmt: skip
+        exchange,
+        env=env,
+        credentials=credentials,
+        trade_credentials=trade_credentials,
+        base_url=base_url,
+        recv_window_ms=recv_window_ms,
+        allow_withdrawal_keys=allow_withdrawal_keys,
+        clock=clock,
+        retry=retry,
+        options=options,
+    )
     custom = getattr(adapter, "connect_sync", None)
     if custom is not None:
         client: Exchange = custom(session, timeout)
@@ -519,10 +540,17 @@ def connect_async(
 ) -> AsyncExchange:
     """Like ``connect`` but returns an ``AsyncExchange`` whose methods are coroutines."""
     adapter, session = _build(
-        exchange, env=env, credentials=credentials, trade_credentials=trade_credentials,
-        base_url=base_url, recv_window_ms=recv_window_ms,
-        allow_withdrawal_keys=allow_withdrawal_keys, clock=clock, retry=retry, options=options,
-    )  # fmt: skip
+        exchange,
+        env=env,
+        credentials=credentials,
+        trade_credentials=trade_credentials,
+        base_url=base_url,
+        recv_window_ms=recv_window_ms,
+        allow_withdrawal_keys=allow_withdrawal_keys,
+        clock=clock,
+        retry=retry,
+        options=options,
+    )
     custom = getattr(adapter, "connect_async", None)
     if custom is not None:
         client: AsyncExchange = custom(session, timeout)

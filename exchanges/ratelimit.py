@@ -21,25 +21,35 @@ __all__ = ["Limit", "RateLimiter"]
 
 @attrs.frozen
 class Limit:
-    """``limit`` requests per rolling ``period`` seconds."""
+    """``limit`` requests per rolling ``period`` seconds, at most ``burst`` of them back to back.
+
+    Beyond the burst, requests are paced at ``period / limit``: an exchange counts requests on
+    arrival, and a burst that queues on its side arrives spread out, so a full-window burst
+    followed by on-time requests can exceed the window there even when it did not here.
+    """
 
     limit: int
     period: float
+    burst: int | None = None
 
 
 class _Window:
-    __slots__ = ("blocked_until", "limit", "period", "sends")
+    __slots__ = ("blocked_until", "interval", "limit", "period", "sends", "tat", "tolerance")
 
-    def __init__(self, limit: int, period: float) -> None:
+    def __init__(self, limit: int, period: float, burst: int | None = None) -> None:
         self.limit = limit
         self.period = period
         # Booked send times, ascending; at most ``limit`` are needed to decide the next one.
         self.sends: deque[float] = deque(maxlen=limit)
         self.blocked_until = 0.0
+        # Pacing (GCRA): theoretical arrival time and how far ahead of it a burst may run.
+        self.interval = period / limit
+        self.tolerance = self.interval * (min(burst or limit, limit) - 1)
+        self.tat = 0.0
 
     def earliest(self, now: float, weight: int) -> float:
         weight = min(weight, self.limit)
-        at = max(now, self.blocked_until)
+        at = max(now, self.blocked_until, self.tat - self.tolerance)
         if self.sends:
             at = max(at, self.sends[-1])
             if len(self.sends) + weight > self.limit:
@@ -51,6 +61,7 @@ class _Window:
     def book(self, at: float, weight: int) -> None:
         for _ in range(min(weight, self.limit)):
             self.sends.append(at)
+        self.tat = max(self.tat, at) + self.interval * weight
 
 
 class RateLimiter:
@@ -83,7 +94,7 @@ class RateLimiter:
             spec = self._default(key)
         window = None
         if spec is not None:
-            window = _Window(spec.limit, spec.period * (1 + self._margin))
+            window = _Window(spec.limit, spec.period * (1 + self._margin), spec.burst)
         self._windows[key] = window
         return window
 
@@ -135,8 +146,11 @@ class RateLimiter:
                 window = _Window(limit, 1.0)
                 self._windows[key] = window
             if limit is not None and limit > 0 and limit != window.limit:
+                burst = round(window.tolerance / window.interval) + 1
                 window.limit = limit
                 window.sends = deque(window.sends, maxlen=limit)
+                window.interval = window.period / limit
+                window.tolerance = window.interval * (min(burst, limit) - 1)
             if remaining is not None and remaining <= 0 and reset_in is not None:
                 window.blocked_until = max(
                     window.blocked_until, self._monotonic() + max(reset_in, 0.0)

@@ -25,20 +25,41 @@ def envelope(result: Any = None, code: int = 0, msg: str = "OK", time: int = NOW
 
 
 SPOT_INSTRUMENT = {
-    "symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "status": "Trading",
-    "lotSizeFilter": {"basePrecision": "0.000001", "minOrderQty": "0.000048",
-                      "maxOrderQty": "71", "minOrderAmt": "1"},
+    "symbol": "BTCUSDT",
+    "baseCoin": "BTC",
+    "quoteCoin": "USDT",
+    "status": "Trading",
+    "lotSizeFilter": {
+        "basePrecision": "0.000001",
+        "minOrderQty": "0.000048",
+        "maxOrderQty": "71",
+        "minOrderAmt": "1",
+    },
     "priceFilter": {"tickSize": "0.01"},
-}  # fmt: skip
+}
 LINEAR_INSTRUMENT = {
-    "symbol": "BTCUSDT", "contractType": "LinearPerpetual", "status": "Trading",
-    "baseCoin": "BTC", "quoteCoin": "USDT", "settleCoin": "USDT", "deliveryTime": "0",
+    "symbol": "BTCUSDT",
+    "contractType": "LinearPerpetual",
+    "status": "Trading",
+    "baseCoin": "BTC",
+    "quoteCoin": "USDT",
+    "settleCoin": "USDT",
+    "deliveryTime": "0",
     "priceFilter": {"tickSize": "0.10"},
-    "lotSizeFilter": {"qtyStep": "0.001", "minOrderQty": "0.001", "maxOrderQty": "1190",
-                      "minNotionalValue": "5"},
-}  # fmt: skip
-KEY_INFO = {"readOnly": 0, "permissions": {"Spot": ["SpotTrade"]}, "ips": ["1.2.3.4"],
-            "expiredAt": "1970-01-01T00:00:00Z", "createdAt": "2026-01-01T00:00:00Z"}  # fmt: skip
+    "lotSizeFilter": {
+        "qtyStep": "0.001",
+        "minOrderQty": "0.001",
+        "maxOrderQty": "1190",
+        "minNotionalValue": "5",
+    },
+}
+KEY_INFO = {
+    "readOnly": 0,
+    "permissions": {"Spot": ["SpotTrade"]},
+    "ips": ["1.2.3.4"],
+    "expiredAt": "1970-01-01T00:00:00Z",
+    "createdAt": "2026-01-01T00:00:00Z",
+}
 
 
 class FakeBybit:
@@ -48,8 +69,11 @@ class FakeBybit:
         self.sent: list[Prepared] = []
         self.handlers: dict[tuple[str, str], Callable[[Prepared], Response | Exception]] = {}
         self.server_time = NOW
-        self.on("GET", "/v5/market/time", lambda p: self.ok({"timeSecond": "1",
-                "timeNano": str(self.server_time * 1_000_000)}))  # fmt: skip
+        self.on(
+            "GET",
+            "/v5/market/time",
+            lambda p: self.ok({"timeSecond": "1", "timeNano": str(self.server_time * 1_000_000)}),
+        )
         self.on("GET", "/v5/market/instruments-info", self._instruments)
         self.on("GET", "/v5/user/query-api", lambda p: self.ok(KEY_INFO))
 
@@ -118,8 +142,9 @@ def make_client(
         credentials=credentials or exchanges.Credentials("test-key-123456", "test-secret"),
         trade_credentials=trade_credentials,
         clock=ServerClock(now_ms=clock or FakeClock()),
-        retry=RetryPolicy(initial_wait=0.001, max_wait=0.002, min_rate_limit_wait=0.001,
-                          max_rate_limit_wait=0.01),  # fmt: skip
+        retry=RetryPolicy(
+            initial_wait=0.001, max_wait=0.002, min_rate_limit_wait=0.001, max_rate_limit_wait=0.01
+        ),
         allow_withdrawal_keys=allow_withdrawal_keys,
     )
     session.limiter.enabled = False

@@ -34,9 +34,20 @@ from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
 __all__ = ["BybitFrontEnd"]
 
 _INTERVALS = {
-    "1": 1, "3": 3, "5": 5, "15": 15, "30": 30, "60": 60, "120": 120, "240": 240,
-    "360": 360, "720": 720, "D": 1440, "W": 10080, "M": 43200,
-}  # fmt: skip
+    "1": 1,
+    "3": 3,
+    "5": 5,
+    "15": 15,
+    "30": 30,
+    "60": 60,
+    "120": 120,
+    "240": 240,
+    "360": 360,
+    "720": 720,
+    "D": 1440,
+    "W": 10080,
+    "M": 43200,
+}
 _STATUS = {
     "new": "New",
     "partially_filled": "PartiallyFilled",
@@ -152,8 +163,9 @@ class BybitFrontEnd:
             return None
         handler, access = route
         if self.state.ip_limit:
-            verdict = self.state.limits.hit(f"{IP_KEY}:{request.remote}", 600, 5000,
-                                            self.state.now_ms())  # fmt: skip
+            verdict = self.state.limits.hit(
+                f"{IP_KEY}:{request.remote}", 600, 5000, self.state.now_ms()
+            )
             if not verdict.allowed:
                 page = b"<html><body><h1>403 Forbidden</h1>access too frequent</body></html>"
                 return Outgoing(403, page, content_type="text/html")
@@ -322,8 +334,6 @@ class BybitFrontEnd:
         category = params.get("category", default)
         if category not in _CATEGORIES:
             raise BybitError(10001, f"params error: category invalid [{category}]")
-        if category == "option":
-            raise BybitError(10001, "params error: the emulator lists no options")
         return str(category)
 
     def _spec(self, params: Mapping[str, Any], category: str) -> InstrumentSpec:
@@ -439,6 +449,7 @@ class BybitFrontEnd:
         }
 
     def _specs(self, category: str) -> list[InstrumentSpec]:
+        # The emulator lists no options: the option category is valid and empty.
         return [s for (c, _), s in sorted(self.engine.instruments.items()) if c == category]
 
     def instruments(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -520,8 +531,9 @@ class BybitFrontEnd:
         """``/v5/market/recent-trade``, newest first."""
         category = self._category(params)
         spec = self._spec(params, category)
-        limit = self._limit(params, 60 if category == "spot" else 500,
-                            60 if category == "spot" else 1000)  # fmt: skip
+        limit = self._limit(
+            params, 60 if category == "spot" else 500, 60 if category == "spot" else 1000
+        )
         trades = self.engine.public_trades(spec.symbol, limit, category=category)
         return {
             "category": category,
@@ -551,16 +563,27 @@ class BybitFrontEnd:
         start = int(params["start"]) if params.get("start") else None
         end = int(params["end"]) if params.get("end") else None
         candles = self.engine.klines(
-            spec.symbol, minutes * 60_000, start_ms=start, end_ms=end, limit=1000,
+            spec.symbol,
+            minutes * 60_000,
+            start_ms=start,
+            end_ms=end,
+            limit=1000,
             category=category,
-        )  # fmt: skip
+        )
         # With a start, Bybit returns the first ``limit`` candles from it; else the latest.
         chosen = candles[:limit] if start is not None else candles[-limit:]
         rows = [
-            [str(c.start_ms), _w(c.open), _w(c.high), _w(c.low), _w(c.close),
-             _w(c.volume), _w(c.turnover)]
+            [
+                str(c.start_ms),
+                _w(c.open),
+                _w(c.high),
+                _w(c.low),
+                _w(c.close),
+                _w(c.volume),
+                _w(c.turnover),
+            ]
             for c in reversed(chosen)
-        ]  # fmt: skip
+        ]
         return {"category": category, "symbol": spec.symbol, "list": rows}
 
     # -- account --------------------------------------------------------------------------
@@ -673,10 +696,18 @@ class BybitFrontEnd:
     def query_api(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
         """``/v5/user/query-api``: the calling key's permissions, IPs and expiry."""
         perms: dict[str, list[str]] = {
-            "ContractTrade": [], "Spot": [], "Wallet": [], "Options": [], "Derivatives": [],
-            "CopyTrading": [], "BlockTrade": [], "Exchange": [], "NFT": [], "Affiliate": [],
+            "ContractTrade": [],
+            "Spot": [],
+            "Wallet": [],
+            "Options": [],
+            "Derivatives": [],
+            "CopyTrading": [],
+            "BlockTrade": [],
+            "Exchange": [],
+            "NFT": [],
+            "Affiliate": [],
             "Earn": [],
-        }  # fmt: skip
+        }
         if key.allows("spot_trade"):
             perms["Spot"] = ["SpotTrade"]
         if key.allows("derivatives_trade"):
@@ -800,16 +831,26 @@ class BybitFrontEnd:
         if link is not None and (not isinstance(link, str) or not _LINK_ID.match(link)):
             raise BybitError(10001, "params error: orderLinkId invalid (<= 36 of [A-Za-z0-9_-])")
         quote_qty = (
-            category == "spot" and order_type == "market" and side == "buy"
+            category == "spot"
+            and order_type == "market"
+            and side == "buy"
             and params.get("marketUnit", "quoteCoin") == "quoteCoin"
-        )  # fmt: skip
+        )
         reduce_only = params.get("reduceOnly") in (True, "true", "True")
         try:
             order = self.engine.place_order(
-                key.uid, spec.symbol, side, order_type, qty, price=price, time_in_force=tif,
-                reduce_only=reduce_only, client_order_id=link, quote_qty=quote_qty,
+                key.uid,
+                spec.symbol,
+                side,
+                order_type,
+                qty,
+                price=price,
+                time_in_force=tif,
+                reduce_only=reduce_only,
+                client_order_id=link,
+                quote_qty=quote_qty,
                 category=category,
-            )  # fmt: skip
+            )
         except EngineError as err:
             if err.kind == "post_only_would_take":
                 raise BybitError(10001, "PostOnly order would take liquidity") from None
@@ -830,9 +871,13 @@ class BybitFrontEnd:
         category = self._category(params)
         spec = self._spec(params, category)
         order = self.engine.amend_order(
-            key.uid, spec.symbol, **self._ref(params), qty=self._decimal(params, "qty"),
-            price=self._decimal(params, "price"), category=category,
-        )  # fmt: skip
+            key.uid,
+            spec.symbol,
+            **self._ref(params),
+            qty=self._decimal(params, "qty"),
+            price=self._decimal(params, "price"),
+            category=category,
+        )
         return {"orderId": order.order_id, "orderLinkId": order.client_order_id or ""}
 
     def order_cancel(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
@@ -885,9 +930,11 @@ class BybitFrontEnd:
         if symbol is not None:
             self._spec(params, category)
         elif category == "linear" and not (
-            params.get("baseCoin") or params.get("settleCoin")
-            or params.get("orderId") or params.get("orderLinkId")
-        ):  # fmt: skip
+            params.get("baseCoin")
+            or params.get("settleCoin")
+            or params.get("orderId")
+            or params.get("orderLinkId")
+        ):
             raise BybitError(10001, "params error: symbol, baseCoin or settleCoin is required")
         return symbol
 
@@ -920,16 +967,18 @@ class BybitFrontEnd:
         page, cursor = self._page(items, params, 20, 50)
         return {"category": category, "list": page, "nextPageCursor": cursor}
 
-    def _window(self, items: list[Any], params: Mapping[str, Any],
-                stamp: Callable[[Any], int]) -> list[Any]:  # fmt: skip
+    def _window(
+        self, items: list[Any], params: Mapping[str, Any], stamp: Callable[[Any], int]
+    ) -> list[Any]:
         start = int(params["startTime"]) if params.get("startTime") else None
         end = int(params["endTime"]) if params.get("endTime") else None
         if start is not None and end is not None and end - start > 7 * 86_400_000:
             raise BybitError(10001, "params error: endTime - startTime must be <= 7 days")
         return [
-            i for i in items
+            i
+            for i in items
             if (start is None or stamp(i) >= start) and (end is None or stamp(i) <= end)
-        ]  # fmt: skip
+        ]
 
     def execution_list(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
         """``/v5/execution/list``, newest first."""
@@ -937,8 +986,9 @@ class BybitFrontEnd:
         symbol = params.get("symbol") or None
         if symbol is not None:
             self._spec(params, category)
-        fills = self.engine.fills(key.uid, symbol=symbol, category=category,
-                                  order_id=params.get("orderId") or None)  # fmt: skip
+        fills = self.engine.fills(
+            key.uid, symbol=symbol, category=category, order_id=params.get("orderId") or None
+        )
         fills = self._window(fills, params, lambda f: f.time_ms)
         link = params.get("orderLinkId")
         settle = params.get("settleCoin")

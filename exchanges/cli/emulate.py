@@ -79,6 +79,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
         asyncio.run(_serve(emu, out, args))
     except KeyboardInterrupt:
         out.info("emulator stopped")
+    except OSError as exc:
+        out.error(f"exchanges emulate: cannot listen on {args.host}:{args.port}: {exc}")
+        return 1
     return 0
 
 

@@ -1,8 +1,9 @@
 """What the command prints: rich tables and sections on stdout, progress and errors on stderr, JSON.
 
-Every string that came from an exchange goes through ``Output.redact`` first: exchanges echo
-request details in error messages (Bybit's ``origin_string[...]`` holds the full API key), and
-the command must never print a key unmasked, nor any secret.
+Everything printed goes through ``Output.redact`` first. Exchanges echo what was signed in error
+messages (Bybit's ``origin_string[...]``); the pipeline already masks the key in the errors it
+raises, and the command masks again whatever it prints, so no other path (a ``ValueError``
+quoting an argument, a message built elsewhere) can show a key unmasked or any secret.
 """
 
 from __future__ import annotations

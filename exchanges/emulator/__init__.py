@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -52,9 +52,10 @@ class Emulator:
         balances: Mapping[str, Decimal] | None = None,
         faults: str | Iterable[FaultRule] | None = None,
         ip_limit: bool = True,
+        wall_ms: Callable[[], int] | None = None,
     ) -> None:
         self.exchange = exchange
-        self.state = EmulatorState(seed=seed, ip_limit=ip_limit)
+        self.state = EmulatorState(seed=seed, ip_limit=ip_limit, wall_ms=wall_ms)
         self.server = Server(exchange, self.state, host=host)
         self._port = port
         if api_key is not None:
@@ -146,8 +147,9 @@ class Emulator:
         result: list[dict[str, Any]] = self._admin("GET", "ledger")
         return result
 
-    def set_faults(self, faults: str | Iterable[FaultRule | Mapping[str, Any]],
-                   seed: int | None = None) -> None:  # fmt: skip
+    def set_faults(
+        self, faults: str | Iterable[FaultRule | Mapping[str, Any]], seed: int | None = None
+    ) -> None:
         """Replace the fault rules (a spec string like ``drop_after:0.1@/v5/order/create``)."""
         rules = parse_faults(faults) if isinstance(faults, str) else list(faults)
         self.state.faults.set(rules, seed)
@@ -199,4 +201,3 @@ class Emulator:
         """An account's balances as the engine holds them."""
         result: dict[str, dict[str, str]] = self._admin("GET", "balances", {"uid": uid})
         return result
-

@@ -62,7 +62,7 @@ def _kind(_: Any, __: Any, value: str) -> None:
 
 @attrs.frozen
 class FaultRule:
-    """Inject ``kind`` into requests under ``path`` with ``probability``, at most ``count`` times."""
+    """Inject ``kind`` into requests under ``path`` with ``probability``, up to ``count`` times."""
 
     kind: str = attrs.field(validator=_kind)
     probability: float = 1.0

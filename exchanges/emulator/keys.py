@@ -23,9 +23,13 @@ def _scopes(value: Iterable[str]) -> frozenset[str]:
     return scopes
 
 
+def _ip_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class ApiKey:
-    """One API key: HMAC ``secret`` or RSA/Ed25519 ``public_key`` (PEM), owned by account ``uid``."""
+    """One API key: HMAC ``secret`` or RSA/Ed25519 ``public_key`` (PEM), of account ``uid``."""
 
     api_key: str
     uid: int
@@ -35,7 +39,7 @@ class ApiKey:
         default=frozenset({"read", "spot_trade", "derivatives_trade", "options_trade"}),
         converter=_scopes,
     )
-    ips: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    ips: tuple[str, ...] = attrs.field(default=(), converter=_ip_tuple)
     expires_at: int | None = None
     created_at: int = 0
     label: str = ""

@@ -107,10 +107,13 @@ class EmulatorState:
         seed: int = 0,
         instruments: list[InstrumentSpec] | None = None,
         ip_limit: bool = True,
+        wall_ms: Callable[[], int] | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.seed = seed
         self.clock_offset_ms = 0
+        # Injectable so recordings can run on a frozen clock.
+        self._wall_ms = wall_ms or (lambda: time.time_ns() // 1_000_000)
         self.engine = Engine(instruments=instruments, seed=seed, now_ms=self.now_ms)
         self.keys = KeyStore()
         self.faults = FaultInjector(seed)
@@ -121,7 +124,7 @@ class EmulatorState:
 
     def now_ms(self) -> int:
         """The emulator's clock: wall time plus the configured offset."""
-        return time.time_ns() // 1_000_000 + self.clock_offset_ms
+        return self._wall_ms() + self.clock_offset_ms
 
     def add_key(self, key: ApiKey, balances: Mapping[str, Decimal] | None = None) -> None:
         """Register a key, creating its account (with ``balances``) if it is new."""
@@ -174,8 +177,13 @@ def _html(status: int, title: str) -> bytes:
     ).encode()
 
 
-_HTML_TITLES = {403: "Forbidden", 500: "Internal Server Error", 502: "Bad Gateway",
-                503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}  # fmt: skip
+_HTML_TITLES = {
+    403: "Forbidden",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
 
 
 class Server:
@@ -258,12 +266,17 @@ class Server:
             return self._drop(request)
         if kind == "http_5xx":
             status = rule.param or 502
-            return web.Response(status=status, body=_html(status, _HTML_TITLES.get(status, "Error")),
-                                content_type="text/html")  # fmt: skip
+            return web.Response(
+                status=status,
+                body=_html(status, _HTML_TITLES.get(status, "Error")),
+                content_type="text/html",
+            )
         if kind == "html_403":
             return web.Response(status=403, body=_html(403, "Forbidden"), content_type="text/html")
         if kind == "malformed":
-            return web.Response(status=200, body=b"<html>maintenance</html>", content_type="text/html")
+            return web.Response(
+                status=200, body=b"<html>maintenance</html>", content_type="text/html"
+            )
         if kind == "empty":
             return web.Response(status=200, body=b"", content_type="application/json")
         with self.state.lock:
@@ -277,11 +290,16 @@ class Server:
             return self._drop(request)
         if kind == "http_5xx_after":
             status = rule.param or 502
-            return web.Response(status=status, body=_html(status, _HTML_TITLES.get(status, "Error")),
-                                content_type="text/html")  # fmt: skip
+            return web.Response(
+                status=status,
+                body=_html(status, _HTML_TITLES.get(status, "Error")),
+                content_type="text/html",
+            )
         if kind == "truncated":
             return web.Response(
-                status=out.status, body=out.body[: len(out.body) // 2], content_type=out.content_type
+                status=out.status,
+                body=out.body[: len(out.body) // 2],
+                content_type=out.content_type,
             )
         with self.state.lock:
             return self._response(self.front.fault_response("server_error", incoming))
@@ -297,7 +315,9 @@ class Server:
 
     async def _admin(self, request: web.Request) -> web.Response:
         if (request.remote or "") not in _LOOPBACK:
-            return web.json_response({"error": "the admin API answers loopback peers only"}, status=403)
+            return web.json_response(
+                {"error": "the admin API answers loopback peers only"}, status=403
+            )
         name = request.match_info["name"]
         body: Any = {}
         if request.can_read_body:
@@ -318,8 +338,10 @@ class Server:
             if name == "ledger" and method == "GET":
                 return [order_json(o) for o in state.engine.ledger()]
             if name == "faults" and method == "GET":
-                return {"rules": [r.to_json() for r in state.faults.rules],
-                        "injected": dict(state.faults.injected)}  # fmt: skip
+                return {
+                    "rules": [r.to_json() for r in state.faults.rules],
+                    "injected": dict(state.faults.injected),
+                }
             if name == "faults" and method == "POST":
                 rules = body.get("rules", [])
                 if isinstance(rules, str):
@@ -343,8 +365,16 @@ class Server:
                 state.add_key(ApiKey(**fields), balances or None)
                 return {"api_key": fields["api_key"], "uid": fields["uid"]}
             if name == "keys" and method == "GET":
-                return [{"api_key": k.api_key, "uid": k.uid, "permissions": sorted(k.permissions),
-                         "ips": list(k.ips), "expires_at": k.expires_at} for k in state.keys.all()]  # fmt: skip
+                return [
+                    {
+                        "api_key": k.api_key,
+                        "uid": k.uid,
+                        "permissions": sorted(k.permissions),
+                        "ips": list(k.ips),
+                        "expires_at": k.expires_at,
+                    }
+                    for k in state.keys.all()
+                ]
             if name == "reset" and method == "POST":
                 state.reset(body.get("seed"))
                 return {"seed": state.seed}
@@ -352,8 +382,10 @@ class Server:
                 return state.stats()
             if name == "balances" and method == "GET":
                 uid = int(body.get("uid", DEFAULT_UID))
-                return {c: {"total": str(b.total), "locked": str(b.locked), "free": str(b.free)}
-                        for c, b in state.engine.balances(uid).items()}  # fmt: skip
+                return {
+                    c: {"total": str(b.total), "locked": str(b.locked), "free": str(b.free)}
+                    for c, b in state.engine.balances(uid).items()
+                }
         raise KeyError(f"no admin endpoint {method} /_emulator/{name}")
 
 

@@ -91,8 +91,17 @@ async def test_account_and_key(ex: Any) -> None:
 async def test_order_lifecycle(ex: Any, emulator: Emulator) -> None:
     ticker = await call(ex, "fetch_ticker", "BTC/USDT")
     far = (ticker.bid * Decimal("0.9")).quantize(Decimal("0.01"))
-    placed = await call(ex, "create_order", "BTC/USDT", "limit", "buy", Decimal("0.01"), far,
-                        post_only=True, client_order_id="life-1")  # fmt: skip
+    placed = await call(
+        ex,
+        "create_order",
+        "BTC/USDT",
+        "limit",
+        "buy",
+        Decimal("0.01"),
+        far,
+        post_only=True,
+        client_order_id="life-1",
+    )
     assert placed.client_order_id == "life-1" and placed.id
     balances = await call(ex, "fetch_balance")
     assert balances["USDT"].used == far * Decimal("0.01")
@@ -110,8 +119,16 @@ async def test_order_lifecycle(ex: Any, emulator: Emulator) -> None:
     closed = await call(ex, "fetch_closed_orders", "BTC/USDT")
     assert placed.id in [o.id for o in closed]
     with pytest.raises(DuplicateOrderId):
-        await call(ex, "create_order", "BTC/USDT", "limit", "buy", Decimal("0.01"), far,
-                   client_order_id="life-1")  # fmt: skip
+        await call(
+            ex,
+            "create_order",
+            "BTC/USDT",
+            "limit",
+            "buy",
+            Decimal("0.01"),
+            far,
+            client_order_id="life-1",
+        )
     with pytest.raises(OrderNotFound):
         await call(ex, "fetch_order", "no-such-order", "BTC/USDT")
     with pytest.raises(OrderNotFound):
@@ -121,8 +138,15 @@ async def test_order_lifecycle(ex: Any, emulator: Emulator) -> None:
 
 async def test_market_order_fills_positions_and_fills(ex: Any) -> None:
     before = (await call(ex, "fetch_balance"))["USDT"].total
-    await call(ex, "create_order", "BTC/USDT:USDT", "market", "buy", Decimal("0.01"),
-               client_order_id="mkt-1")  # fmt: skip
+    await call(
+        ex,
+        "create_order",
+        "BTC/USDT:USDT",
+        "market",
+        "buy",
+        Decimal("0.01"),
+        client_order_id="mkt-1",
+    )
     positions = await call(ex, "fetch_positions")
     assert [(p.symbol, p.side, p.size) for p in positions] == [
         ("BTC/USDT:USDT", "long", Decimal("0.010"))
@@ -134,8 +158,9 @@ async def test_market_order_fills_positions_and_fills(ex: Any) -> None:
     assert all(f.fee_currency == "USDT" and f.fee > 0 for f in fills)
     after = (await call(ex, "fetch_balance"))["USDT"].total
     assert after == before - sum(f.fee for f in fills)
-    await call(ex, "create_order", "BTC/USDT:USDT", "market", "sell", Decimal("0.01"),
-               reduce_only=True)  # fmt: skip
+    await call(
+        ex, "create_order", "BTC/USDT:USDT", "market", "sell", Decimal("0.01"), reduce_only=True
+    )
     assert await call(ex, "fetch_positions") == []
     spot = await call(ex, "create_order", "ETH/USDT", "market", "buy", Decimal("0.5"))
     eth = (await call(ex, "fetch_balance"))["ETH"]
@@ -153,8 +178,15 @@ async def test_cancel_all_and_insufficient_funds(ex: Any) -> None:
     for _ in range(3):
         await call(ex, "create_order", "ETH/USDT", "limit", "buy", Decimal("0.1"), low)
     linear = await call(ex, "fetch_ticker", "ETH/USDT:USDT")
-    await call(ex, "create_order", "ETH/USDT:USDT", "limit", "buy", Decimal("0.1"),
-               (linear.bid * Decimal("0.8")).quantize(Decimal("0.01")))  # fmt: skip
+    await call(
+        ex,
+        "create_order",
+        "ETH/USDT:USDT",
+        "limit",
+        "buy",
+        Decimal("0.1"),
+        (linear.bid * Decimal("0.8")).quantize(Decimal("0.01")),
+    )
     cancelled = await call(ex, "cancel_all_orders")
     assert len(cancelled) == 4
     assert {o.symbol for o in cancelled} == {"ETH/USDT", "ETH/USDT:USDT"}
@@ -163,33 +195,39 @@ async def test_cancel_all_and_insufficient_funds(ex: Any) -> None:
         await call(ex, "create_order", "BTC/USDT", "limit", "buy", Decimal(100), Decimal(60000))
     assert info.value.code == 170131
     with pytest.raises(InsufficientFunds) as info:
-        await call(ex, "create_order", "BTC/USDT:USDT", "limit", "buy", Decimal(100), Decimal(60000))
+        await call(
+            ex, "create_order", "BTC/USDT:USDT", "limit", "buy", Decimal(100), Decimal(60000)
+        )
     assert info.value.code == 110007
 
 
 def test_authentication_failures(emulator: Emulator) -> None:
     url = emulator.base_url
-    wrong = exchanges.connect("bybit", base_url=url,
-                              credentials=exchanges.Credentials("test-key", "wrong-secret"))  # fmt: skip
+    wrong = exchanges.connect(
+        "bybit", base_url=url, credentials=exchanges.Credentials("test-key", "wrong-secret")
+    )
     with pytest.raises(InvalidSignature) as info:
         wrong.fetch_balance()
     assert info.value.code == 10004 and "origin_string" in info.value.message
     assert "wrong-secret" not in str(info.value)
-    unknown = exchanges.connect("bybit", base_url=url, env="testnet",
-                                credentials=exchanges.Credentials("nobody", "x"))  # fmt: skip
+    unknown = exchanges.connect(
+        "bybit", base_url=url, env="testnet", credentials=exchanges.Credentials("nobody", "x")
+    )
     with pytest.raises(InvalidApiKey) as info2:
         unknown.fetch_balance()
     assert "testnet" in info2.value.hint
     emulator.add_key("ro-key", "ro-secret", permissions=("read",))
-    read_only = exchanges.connect("bybit", base_url=url,
-                                  credentials=exchanges.Credentials("ro-key", "ro-secret"))  # fmt: skip
+    read_only = exchanges.connect(
+        "bybit", base_url=url, credentials=exchanges.Credentials("ro-key", "ro-secret")
+    )
     assert read_only.fetch_balance()["USDT"].total > 0
     with pytest.raises(PermissionDenied) as info3:
         read_only.create_order("BTC/USDT", "market", "buy", Decimal("0.001"))
     assert info3.value.code == 10005
     emulator.add_key("ip-key", "ip-secret", ips=("10.0.0.1",))
-    fenced = exchanges.connect("bybit", base_url=url,
-                               credentials=exchanges.Credentials("ip-key", "ip-secret"))  # fmt: skip
+    fenced = exchanges.connect(
+        "bybit", base_url=url, credentials=exchanges.Credentials("ip-key", "ip-secret")
+    )
     with pytest.raises(IpNotAllowed):
         fenced.fetch_balance()
 

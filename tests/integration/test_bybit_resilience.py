@@ -43,9 +43,11 @@ async def test_burst_never_sees_10006_and_stays_within_the_limit(
     started = time.monotonic()
     n = 40  # 4x the 10/s per-UID create limit for linear
     orders = await asyncio.gather(
-        *[aclient.create_order("ETH/USDT:USDT", "limit", "buy", Decimal("0.01"), price)
-          for _ in range(n)]
-    )  # fmt: skip
+        *[
+            aclient.create_order("ETH/USDT:USDT", "limit", "buy", Decimal("0.01"), price)
+            for _ in range(n)
+        ]
+    )
     elapsed = time.monotonic() - started
     assert len({o.id for o in orders}) == n
     stats = emulator.stats()
@@ -61,8 +63,9 @@ def test_response_lost_after_the_order_was_accepted(
 ) -> None:
     client.fetch_key_info()
     emulator.set_faults(f"{fault}:1.0@/v5/order/create*1")
-    order = client.create_order("BTC/USDT", "market", "buy", Decimal("0.001"),
-                                client_order_id=f"once-{fault}")  # fmt: skip
+    order = client.create_order(
+        "BTC/USDT", "market", "buy", Decimal("0.001"), client_order_id=f"once-{fault}"
+    )
     assert order.client_order_id == f"once-{fault}"
     assert order.status == "closed"  # learnt from the lookup, not the lost acknowledgement
     ledger = emulator.ledger()
@@ -75,8 +78,9 @@ def test_request_lost_before_the_exchange_acted_is_resent_once(
 ) -> None:
     client.fetch_key_info()
     emulator.set_faults(f"{fault}:1.0@/v5/order/create*1")
-    order = client.create_order("BTC/USDT", "market", "buy", Decimal("0.001"),
-                                client_order_id=f"resent-{fault}")  # fmt: skip
+    order = client.create_order(
+        "BTC/USDT", "market", "buy", Decimal("0.001"), client_order_id=f"resent-{fault}"
+    )
     assert order.id is not None
     assert [o["client_order_id"] for o in emulator.ledger()] == [f"resent-{fault}"]
 
@@ -87,8 +91,9 @@ def test_outcome_unknown_when_nothing_can_be_confirmed(
     client.fetch_key_info()
     emulator.set_faults("drop_after:1.0@/v5/order/create*1,drop_before:1.0@/v5/order")
     with pytest.raises(OutcomeUnknown) as info:
-        client.create_order("BTC/USDT", "market", "buy", Decimal("0.001"),
-                            client_order_id="unknown-1")  # fmt: skip
+        client.create_order(
+            "BTC/USDT", "market", "buy", Decimal("0.001"), client_order_id="unknown-1"
+        )
     assert info.value.client_order_id == "unknown-1"
     emulator.clear_faults()
     # The exception names an id that settles the question.
@@ -98,8 +103,7 @@ def test_outcome_unknown_when_nothing_can_be_confirmed(
 
 
 def test_withdrawal_key_cannot_trade_unless_allowed(emulator: Emulator) -> None:
-    emulator.add_key("danger-key", "danger-secret",
-                     permissions=("read", "spot_trade", "withdraw"))  # fmt: skip
+    emulator.add_key("danger-key", "danger-secret", permissions=("read", "spot_trade", "withdraw"))
     creds = exchanges.Credentials("danger-key", "danger-secret")
     ex = exchanges.connect("bybit", base_url=emulator.base_url, credentials=creds)
     audit = ex.audit_key()
@@ -107,8 +111,9 @@ def test_withdrawal_key_cannot_trade_unless_allowed(emulator: Emulator) -> None:
     with pytest.raises(UnsafeApiKey):
         ex.create_order("BTC/USDT", "market", "buy", Decimal("0.001"))
     assert emulator.ledger() == []
-    allowed = exchanges.connect("bybit", base_url=emulator.base_url, credentials=creds,
-                                allow_withdrawal_keys=True)  # fmt: skip
+    allowed = exchanges.connect(
+        "bybit", base_url=emulator.base_url, credentials=creds, allow_withdrawal_keys=True
+    )
     allowed.create_order("BTC/USDT", "market", "buy", Decimal("0.001"))
     assert len(emulator.ledger()) == 1
 
@@ -118,20 +123,30 @@ def test_rsa_key_trades(emulator: Emulator) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()  # fmt: skip
     emulator.add_key("rsa-key", public_key=public, permissions=("read", "spot_trade"))
-    ex = exchanges.connect("bybit", base_url=emulator.base_url,
-                           credentials=exchanges.Credentials("rsa-key", private_key=private))  # fmt: skip
+    ex = exchanges.connect(
+        "bybit",
+        base_url=emulator.base_url,
+        credentials=exchanges.Credentials("rsa-key", private_key=private),
+    )
     assert ex.fetch_balance()["USDT"].total > 0
     ex.create_order("BTC/USDT", "market", "buy", Decimal("0.001"))
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    wrong = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()  # fmt: skip
-    bad = exchanges.connect("bybit", base_url=emulator.base_url,
-                            credentials=exchanges.Credentials("rsa-key", private_key=wrong))  # fmt: skip
+    wrong = other.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    bad = exchanges.connect(
+        "bybit",
+        base_url=emulator.base_url,
+        credentials=exchanges.Credentials("rsa-key", private_key=wrong),
+    )
     with pytest.raises(InvalidSignature):
         bad.fetch_balance()

@@ -175,6 +175,12 @@ def ledger_by_link(emu: Emulator) -> dict[str, dict[str, Any]]:
     return {o["client_order_id"]: o for o in emu.ledger() if o["client_order_id"]}
 
 
+def limit_buy(category: str, link: str) -> dict[str, str]:
+    # A BTCUSDT buy well below the emulator's ~65000 market: it rests on the book.
+    return {"category": category, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+            "qty": "0.001", "price": "60000", "orderLinkId": link}  # fmt: skip
+
+
 def pybit_code(call: Any, *args: Any, **kwargs: Any) -> int:
     with pytest.raises(InvalidRequestError) as caught:
         call(*args, **kwargs)
@@ -194,24 +200,8 @@ def test_pybit_wallet_limit_amend_cancel_and_market_fill(emu: Emulator) -> None:
     assert account["accountType"] == "UNIFIED"
     assert {c["coin"]: Decimal(c["walletBalance"]) for c in account["coin"]}["USDT"] == 100000
 
-    spot = session.place_order(
-        category="spot",
-        symbol="BTCUSDT",
-        side="Buy",
-        orderType="Limit",
-        qty="0.001",
-        price="60000",
-        orderLinkId="pybit-spot-limit",
-    )
-    linear = session.place_order(
-        category="linear",
-        symbol="BTCUSDT",
-        side="Buy",
-        orderType="Limit",
-        qty="0.001",
-        price="60000",
-        orderLinkId="pybit-linear-limit",
-    )
+    spot = session.place_order(**limit_buy("spot", "pybit-spot-limit"))
+    linear = session.place_order(**limit_buy("linear", "pybit-linear-limit"))
     assert spot["retCode"] == linear["retCode"] == 0
     assert spot["result"]["orderLinkId"] == "pybit-spot-limit"
     assert linear["result"]["orderLinkId"] == "pybit-linear-limit"
@@ -305,19 +295,7 @@ def test_pybit_wallet_limit_amend_cancel_and_market_fill(emu: Emulator) -> None:
 def test_pybit_wrong_secret_is_10004(emu: Emulator) -> None:
     session = pybit_http(emu, KEY, "wrong-secret")
     assert pybit_code(session.get_wallet_balance, accountType="UNIFIED") == 10004
-    assert (
-        pybit_code(
-            session.place_order,
-            category="linear",
-            symbol="BTCUSDT",
-            side="Buy",
-            orderType="Limit",
-            qty="0.001",
-            price="60000",
-            orderLinkId="pybit-bad-secret",
-        )
-        == 10004
-    )
+    assert pybit_code(session.place_order, **limit_buy("linear", "pybit-bad-secret")) == 10004
     assert emu.ledger() == []
 
 
@@ -325,15 +303,7 @@ def test_pybit_stale_timestamp_is_10002(emu: Emulator) -> None:
     emu.set_clock_offset(30_000)  # the client's clock is 30 s behind the server's
     session = pybit_http(emu)
     with pytest.raises(InvalidRequestError) as caught:
-        session.place_order(
-            category="spot",
-            symbol="BTCUSDT",
-            side="Buy",
-            orderType="Limit",
-            qty="0.001",
-            price="60000",
-            orderLinkId="pybit-stale",
-        )
+        session.place_order(**limit_buy("spot", "pybit-stale"))
     assert caught.value.status_code == 10002
     stamps = re.search(r"req_timestamp\[(\d+)\],server_timestamp\[(\d+)\]", caught.value.message)
     assert stamps is not None
@@ -355,15 +325,7 @@ def test_pybit_recovers_from_a_small_skew_by_widening_recv_window(emu: Emulator)
     emu.set_clock_offset(6_000)  # 6 s behind: outside 5000 ms, inside pybit's second 7500 ms
     session = pybit_http(emu, retry=True)
     served = emu.stats()["requests"]
-    response = session.place_order(
-        category="linear",
-        symbol="BTCUSDT",
-        side="Buy",
-        orderType="Limit",
-        qty="0.001",
-        price="60000",
-        orderLinkId="pybit-skewed",
-    )
+    response = session.place_order(**limit_buy("linear", "pybit-skewed"))
     assert response["retCode"] == 0
     assert emu.stats()["requests"] - served == 2
     assert list(ledger_by_link(emu)) == ["pybit-skewed"]
@@ -374,16 +336,7 @@ def test_pybit_read_only_key_cannot_trade_10005(emu: Emulator) -> None:
     assert session.get_wallet_balance(accountType="UNIFIED")["retCode"] == 0
     assert session.get_open_orders(category="linear", symbol="BTCUSDT")["retCode"] == 0
     for category in ("spot", "linear"):
-        code = pybit_code(
-            session.place_order,
-            category=category,
-            symbol="BTCUSDT",
-            side="Buy",
-            orderType="Limit",
-            qty="0.001",
-            price="60000",
-            orderLinkId=f"pybit-ro-{category}",
-        )
+        code = pybit_code(session.place_order, **limit_buy(category, f"pybit-ro-{category}"))
         assert code == 10005
     assert emu.ledger() == []
 
@@ -391,19 +344,7 @@ def test_pybit_read_only_key_cannot_trade_10005(emu: Emulator) -> None:
 def test_pybit_key_bound_to_another_ip_is_10010(emu: Emulator) -> None:
     session = pybit_http(emu, IP_KEY, IP_SECRET)
     assert pybit_code(session.get_wallet_balance, accountType="UNIFIED") == 10010
-    assert (
-        pybit_code(
-            session.place_order,
-            category="linear",
-            symbol="BTCUSDT",
-            side="Buy",
-            orderType="Limit",
-            qty="0.001",
-            price="60000",
-            orderLinkId="pybit-ip",
-        )
-        == 10010
-    )
+    assert pybit_code(session.place_order, **limit_buy("linear", "pybit-ip")) == 10010
     assert emu.ledger() == []
 
 
@@ -412,36 +353,14 @@ def test_pybit_rsa_key_accepted_and_wrong_rsa_key_refused(
 ) -> None:
     session = pybit_http(emu, RSA_KEY, rsa_pems["private"], rsa_auth=True)
     assert session.get_wallet_balance(accountType="UNIFIED")["retCode"] == 0
-    placed = session.place_order(
-        category="spot",
-        symbol="BTCUSDT",
-        side="Buy",
-        orderType="Limit",
-        qty="0.001",
-        price="60000",
-        orderLinkId="pybit-rsa",
-    )
+    placed = session.place_order(**limit_buy("spot", "pybit-rsa"))
     assert placed["retCode"] == 0
-    assert (
-        session.cancel_order(category="spot", symbol="BTCUSDT", orderLinkId="pybit-rsa")["retCode"]
-        == 0
-    )
+    cancelled = session.cancel_order(category="spot", symbol="BTCUSDT", orderLinkId="pybit-rsa")
+    assert cancelled["retCode"] == 0
 
     wrong = pybit_http(emu, RSA_KEY, rsa_pems["other_private"], rsa_auth=True)
     assert pybit_code(wrong.get_wallet_balance, accountType="UNIFIED") == 10004
-    assert (
-        pybit_code(
-            wrong.place_order,
-            category="spot",
-            symbol="BTCUSDT",
-            side="Buy",
-            orderType="Limit",
-            qty="0.001",
-            price="60000",
-            orderLinkId="pybit-rsa-wrong",
-        )
-        == 10004
-    )
+    assert pybit_code(wrong.place_order, **limit_buy("spot", "pybit-rsa-wrong")) == 10004
     # An HMAC signature is no signature for an RSA key.
     hmac_for_rsa = pybit_http(emu, RSA_KEY, SECRET)
     assert pybit_code(hmac_for_rsa.get_wallet_balance, accountType="UNIFIED") == 10004
@@ -483,15 +402,7 @@ def pybit_style_headers(payload: str, stamp: int, recv_window: int = 5000) -> di
     }
 
 
-ORDER = {
-    "category": "linear",
-    "symbol": "BTCUSDT",
-    "side": "Buy",
-    "orderType": "Limit",
-    "qty": "0.001",
-    "price": "60000",
-    "orderLinkId": "raw-order",
-}
+ORDER = limit_buy("linear", "raw-order")
 WALLET = {"accountType": "UNIFIED", "coin": "USDT"}
 
 
@@ -637,9 +548,20 @@ def test_ccxt_balance_limit_amend_cancel_and_market_fill(emu: Emulator) -> None:
     assert Decimal(ledger["ccxt-linear-limit"]["price"]) == Decimal("59000")
     assert ledger["ccxt-linear-mkt"]["status"] == "filled"
     assert ledger["ccxt-spot-mkt"]["status"] == "filled"
-    # Every call stayed on the emulator's v5 API (checked per request by LoopbackBybit.fetch).
-    paths = {path for _, path in exchange.sent}
-    assert {"/v5/user/query-api", "/v5/account/info", "/v5/order/amend"} <= paths
+    # Every endpoint ccxt called, each on the emulator (LoopbackBybit.fetch checks every URL).
+    assert {path for _, path in exchange.sent} == {
+        "/v5/market/instruments-info",
+        "/v5/user/query-api",  # is_unified_enabled(), once
+        "/v5/account/info",  # is_unified_enabled(), once
+        "/v5/account/wallet-balance",
+        "/v5/order/create",
+        "/v5/order/realtime",
+        "/v5/order/amend",
+        "/v5/order/cancel",
+        "/v5/execution/list",
+        "/v5/position/list",
+    }
+    assert exchange.sent.count(("GET", "/v5/account/info")) == 1
 
 
 @pytest.mark.parametrize(

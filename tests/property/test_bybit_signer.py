@@ -109,7 +109,7 @@ def test_decimals_reach_the_wire_as_plain_strings(body: dict[str, Any], ts: int)
         if name in body:
             assert f'"{name}":"{to_wire(body[name])}"' in sent
             assert Decimal(to_wire(body[name])) == body[name]
-    assert "e+" not in sent.lower() and "e-" not in sent.lower() or "symbol" in sent
+    assert ("e+" not in sent.lower() and "e-" not in sent.lower()) or "symbol" in sent
 
 
 def rsa_pem(bits: int) -> tuple[rsa.RSAPrivateKey, str, Credentials]:
@@ -172,11 +172,18 @@ def test_reference_vectors() -> None:
     )
     post = builder.post(
         "/v5/order/create",
-        {"symbol": "BTCUSDT", "category": "linear", "side": "Buy", "orderType": "Limit",
-         "qty": Decimal("0.001"), "price": Decimal("30000"), "reduceOnly": False},
+        {
+            "symbol": "BTCUSDT",
+            "category": "linear",
+            "side": "Buy",
+            "orderType": "Limit",
+            "qty": Decimal("0.001"),
+            "price": Decimal("30000"),
+            "reduceOnly": False,
+        },
         category="linear",
         write=True,
-    )  # fmt: skip
+    )
     assert (
         signer.sign(post, 1700000000000, creds).headers["X-BAPI-SIGN"]
         == "e0dc7d28bf26de89c1a0c94cc1282ed60457c95e3786e4b0403b3ad6216a5636"

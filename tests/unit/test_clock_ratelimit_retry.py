@@ -97,8 +97,11 @@ def test_server_feedback_blocks_and_resizes() -> None:
 
 
 def test_default_limits_from_a_function() -> None:
-    limiter = RateLimiter(default=lambda key: Limit(1, 1.0) if key.startswith("a") else None,
-                          monotonic=Monotonic(), margin=0)  # fmt: skip
+    limiter = RateLimiter(
+        default=lambda key: Limit(1, 1.0) if key.startswith("a") else None,
+        monotonic=Monotonic(),
+        margin=0,
+    )
     assert limiter.reserve(["a1"]) == 0.0
     assert limiter.reserve(["a1"]) == 1.0
     assert limiter.reserve(["b"]) == 0.0 and limiter.reserve(["b"]) == 0.0

@@ -29,11 +29,21 @@ ORDER_ACK = {"orderId": "oid-1", "orderLinkId": "cid-1"}
 
 def open_order(link: str, status: str = "New") -> dict[str, str]:
     return {
-        "orderId": "oid-1", "orderLinkId": link, "symbol": "BTCUSDT", "side": "Buy",
-        "orderType": "Limit", "price": "60000", "qty": "0.01", "orderStatus": status,
-        "cumExecQty": "0", "leavesQty": "0.01", "avgPrice": "", "timeInForce": "GTC",
-        "createdTime": str(NOW), "updatedTime": str(NOW),
-    }  # fmt: skip
+        "orderId": "oid-1",
+        "orderLinkId": link,
+        "symbol": "BTCUSDT",
+        "side": "Buy",
+        "orderType": "Limit",
+        "price": "60000",
+        "qty": "0.01",
+        "orderStatus": status,
+        "cumExecQty": "0",
+        "leavesQty": "0.01",
+        "avgPrice": "",
+        "timeInForce": "GTC",
+        "createdTime": str(NOW),
+        "updatedTime": str(NOW),
+    }
 
 
 def test_clock_skew_resyncs_once_then_succeeds() -> None:
@@ -80,8 +90,11 @@ def test_rate_limit_waits_and_retries_writes_too() -> None:
     fake = FakeBybit()
     replies = iter(
         [
-            fake.error(10006, "Too many visits!", {"X-Bapi-Limit-Status": "0",
-                       "X-Bapi-Limit-Reset-Timestamp": str(NOW + 5)}),  # fmt: skip
+            fake.error(
+                10006,
+                "Too many visits!",
+                {"X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(NOW + 5)},
+            ),
             fake.ok(ORDER_ACK),
         ]
     )
@@ -144,8 +157,9 @@ def test_write_failing_after_send_is_reconciled_not_resent() -> None:
 
     fake.on("GET", "/v5/order/realtime", realtime)
     ex = make_client(fake)
-    order = ex.create_order("BTC/USDT", "limit", "buy", Decimal("0.01"), Decimal("60000"),
-                            client_order_id="my-order-1")  # fmt: skip
+    order = ex.create_order(
+        "BTC/USDT", "limit", "buy", Decimal("0.01"), Decimal("60000"), client_order_id="my-order-1"
+    )
     assert order.client_order_id == "my-order-1" and order.status == "open"
     assert fake.paths().count("POST /v5/order/create") == 1
 
@@ -155,8 +169,11 @@ def test_write_resent_once_when_provably_absent_and_110072_means_placed() -> Non
     creates = iter([fake.error(10016, "Server error."), fake.error(110072, "duplicate")])
     fake.on("POST", "/v5/order/create", lambda p: next(creates))
     lookups = iter([[], [open_order("cid-9")]])
-    fake.on("GET", "/v5/order/realtime",
-            lambda p: fake.ok({"list": next(lookups), "nextPageCursor": ""}))  # fmt: skip
+    fake.on(
+        "GET",
+        "/v5/order/realtime",
+        lambda p: fake.ok({"list": next(lookups), "nextPageCursor": ""}),
+    )
     fake.on("GET", "/v5/order/history", lambda p: fake.ok({"list": [], "nextPageCursor": ""}))
     ex = make_client(fake)
     order = ex.create_order("BTC/USDT", "limit", "buy", "0.01", "60000", client_order_id="cid-9")
@@ -215,9 +232,10 @@ def test_trade_key_signs_writes_and_read_key_signs_reads() -> None:
     create = by_path[("POST", "/v5/order/create")]
     assert create.headers["X-BAPI-API-KEY"] == trade.api_key
     message = (create.headers["X-BAPI-TIMESTAMP"] + trade.api_key + "5000").encode() + create.body
-    assert create.headers["X-BAPI-SIGN"] == hmac.new(
-        b"trade-secret", message, hashlib.sha256
-    ).hexdigest()
+    assert (
+        create.headers["X-BAPI-SIGN"]
+        == hmac.new(b"trade-secret", message, hashlib.sha256).hexdigest()
+    )
 
 
 def test_private_call_without_credentials_says_which_variables() -> None:

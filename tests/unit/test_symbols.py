@@ -41,9 +41,20 @@ def test_option_parts() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "BTC", "BTC/", "/USDT", "BTC-USDT", "BTC/USDT:", "BTC/USDT:USDT-2512", "BTC/USDT:USDT-251332",
-     "BTC/USDT:USDT-251226-100-X", "BTC/USDT USDT", "BTC/USDT/ETH"],
-)  # fmt: skip
+    [
+        "",
+        "BTC",
+        "BTC/",
+        "/USDT",
+        "BTC-USDT",
+        "BTC/USDT:",
+        "BTC/USDT:USDT-2512",
+        "BTC/USDT:USDT-251332",
+        "BTC/USDT:USDT-251226-100-X",
+        "BTC/USDT USDT",
+        "BTC/USDT/ETH",
+    ],
+)
 def test_malformed_symbols_say_what_is_expected(bad: str) -> None:
     with pytest.raises(BadSymbol) as info:
         parse_symbol(bad)
@@ -56,8 +67,9 @@ def test_type_errors() -> None:
 
 
 @given(CODE, CODE, st.none() | CODE, EXPIRY, st.integers(1, 10**7), st.sampled_from("CP"))
-def test_round_trip(base: str, quote: str, settle: str | None, expiry: str, strike: int,
-                    right: str) -> None:  # fmt: skip
+def test_round_trip(
+    base: str, quote: str, settle: str | None, expiry: str, strike: int, right: str
+) -> None:
     for sym in (
         Symbol(base, quote),
         Symbol(base, quote, settle or quote),

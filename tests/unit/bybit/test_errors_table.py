@@ -12,37 +12,102 @@ from exchanges import errors as e
 from exchanges.wire import Request, Response
 
 EXPECTED: dict[int, type[e.ExchangeError]] = {
-    -1: e.ClockSkew, 429: e.ExchangeNotAvailable, -2015: e.ApiKeyExpired, 33004: e.ApiKeyExpired,
-    5004: e.ExchangeNotAvailable, 10000: e.ExchangeNotAvailable, 10001: e.BadRequest,
-    10002: e.ClockSkew, 10003: e.InvalidApiKey, 10004: e.InvalidSignature,
-    10005: e.PermissionDenied, 10006: e.RateLimitExceeded, 10007: e.AuthenticationError,
-    10008: e.AccountRestricted, 10009: e.AccountRestricted, 10010: e.IpNotAllowed,
-    10014: e.BadRequest, 10016: e.ExchangeNotAvailable, 10017: e.BadRequest,
-    10018: e.RateLimitExceeded, 10020: e.AccountRestricted, 10024: e.AccountRestricted,
-    10027: e.AccountRestricted, 10028: e.AccountRestricted, 10029: e.BadSymbol,
-    100028: e.AccountRestricted, 30035: e.RateLimitExceeded,
-    110001: e.OrderNotFound, 110003: e.InvalidOrder, 110004: e.InsufficientFunds,
-    110005: e.InvalidOrder, 110006: e.InsufficientFunds, 110007: e.InsufficientFunds,
-    110008: e.OrderNotFound, 110009: e.InvalidOrder, 110010: e.OrderNotFound,
-    110012: e.InsufficientFunds, 110014: e.InsufficientFunds, 110017: e.InvalidOrder,
-    110020: e.InvalidOrder, 110021: e.InvalidOrder, 110025: e.BadRequest, 110026: e.BadRequest,
-    110043: e.BadRequest, 110044: e.InsufficientFunds, 110045: e.InsufficientFunds,
-    110072: e.DuplicateOrderId, 110079: e.InvalidOrder, 110092: e.InvalidOrder,
-    110093: e.InvalidOrder, 110094: e.InvalidOrder, 110100: e.NotSupported,
+    -1: e.ClockSkew,
+    429: e.ExchangeNotAvailable,
+    -2015: e.ApiKeyExpired,
+    33004: e.ApiKeyExpired,
+    5004: e.ExchangeNotAvailable,
+    10000: e.ExchangeNotAvailable,
+    10001: e.BadRequest,
+    10002: e.ClockSkew,
+    10003: e.InvalidApiKey,
+    10004: e.InvalidSignature,
+    10005: e.PermissionDenied,
+    10006: e.RateLimitExceeded,
+    10007: e.AuthenticationError,
+    10008: e.AccountRestricted,
+    10009: e.AccountRestricted,
+    10010: e.IpNotAllowed,
+    10014: e.BadRequest,
+    10016: e.ExchangeNotAvailable,
+    10017: e.BadRequest,
+    10018: e.RateLimitExceeded,
+    10020: e.AccountRestricted,
+    10024: e.AccountRestricted,
+    10027: e.AccountRestricted,
+    10028: e.AccountRestricted,
+    10029: e.BadSymbol,
+    100028: e.AccountRestricted,
+    30035: e.RateLimitExceeded,
+    110001: e.OrderNotFound,
+    110003: e.InvalidOrder,
+    110004: e.InsufficientFunds,
+    110005: e.InvalidOrder,
+    110006: e.InsufficientFunds,
+    110007: e.InsufficientFunds,
+    110008: e.OrderNotFound,
+    110009: e.InvalidOrder,
+    110010: e.OrderNotFound,
+    110012: e.InsufficientFunds,
+    110014: e.InsufficientFunds,
+    110017: e.InvalidOrder,
+    110020: e.InvalidOrder,
+    110021: e.InvalidOrder,
+    110025: e.BadRequest,
+    110026: e.BadRequest,
+    110043: e.BadRequest,
+    110044: e.InsufficientFunds,
+    110045: e.InsufficientFunds,
+    110072: e.DuplicateOrderId,
+    110079: e.InvalidOrder,
+    110092: e.InvalidOrder,
+    110093: e.InvalidOrder,
+    110094: e.InvalidOrder,
+    110100: e.NotSupported,
     181017: e.InvalidOrder,
-    170001: e.ExchangeNotAvailable, 170005: e.RateLimitExceeded, 170007: e.ExchangeNotAvailable,
-    170121: e.BadSymbol, 170124: e.InvalidOrder, 170130: e.BadRequest,
-    170131: e.InsufficientFunds, 170132: e.InvalidOrder, 170133: e.InvalidOrder,
-    170134: e.InvalidOrder, 170136: e.InvalidOrder, 170137: e.InvalidOrder,
-    170139: e.OrderNotFound, 170140: e.InvalidOrder, 170141: e.DuplicateOrderId,
-    170142: e.OrderNotFound, 170143: e.OrderNotFound, 170193: e.InvalidOrder,
-    170194: e.InvalidOrder, 170209: e.AccountRestricted, 170210: e.InvalidOrder,
-    170213: e.OrderNotFound, 170222: e.RateLimitExceeded, 170371: e.InvalidOrder,
-    170372: e.InvalidOrder, 170810: e.InvalidOrder,
-}  # fmt: skip
+    170001: e.ExchangeNotAvailable,
+    170005: e.RateLimitExceeded,
+    170007: e.ExchangeNotAvailable,
+    170121: e.BadSymbol,
+    170124: e.InvalidOrder,
+    170130: e.BadRequest,
+    170131: e.InsufficientFunds,
+    170132: e.InvalidOrder,
+    170133: e.InvalidOrder,
+    170134: e.InvalidOrder,
+    170136: e.InvalidOrder,
+    170137: e.InvalidOrder,
+    170139: e.OrderNotFound,
+    170140: e.InvalidOrder,
+    170141: e.DuplicateOrderId,
+    170142: e.OrderNotFound,
+    170143: e.OrderNotFound,
+    170193: e.InvalidOrder,
+    170194: e.InvalidOrder,
+    170209: e.AccountRestricted,
+    170210: e.InvalidOrder,
+    170213: e.OrderNotFound,
+    170222: e.RateLimitExceeded,
+    170371: e.InvalidOrder,
+    170372: e.InvalidOrder,
+    170810: e.InvalidOrder,
+}
 
-RETRYABLE = {-1, 429, 5004, 10000, 10002, 10006, 10016, 30035, 110079, 170001, 170005, 170007,
-             170222}  # fmt: skip
+RETRYABLE = {
+    -1,
+    429,
+    5004,
+    10000,
+    10002,
+    10006,
+    10016,
+    30035,
+    110079,
+    170001,
+    170005,
+    170007,
+    170222,
+}
 
 
 def test_table_covers_exactly_the_expected_codes() -> None:
@@ -51,8 +116,9 @@ def test_table_covers_exactly_the_expected_codes() -> None:
 
 @pytest.mark.parametrize("code", sorted(EXPECTED))
 def test_code_maps_to_class_with_hint(code: int) -> None:
-    err = error_for_code(code, "native message", env="testnet", http_status=200,
-                         endpoint="POST /v5/order/create")  # fmt: skip
+    err = error_for_code(
+        code, "native message", env="testnet", http_status=200, endpoint="POST /v5/order/create"
+    )
     assert type(err) is EXPECTED[code]
     assert err.code == code and err.message == "native message" and err.exchange == "bybit"
     assert err.hint and len(err.hint) > 10
@@ -61,10 +127,14 @@ def test_code_maps_to_class_with_hint(code: int) -> None:
 
 
 def test_10003_hint_names_the_environment_and_that_keys_are_separate() -> None:
-    for env, host in (("testnet", "api-testnet.bybit.com"), ("demo", "api-demo.bybit.com"),
-                      ("mainnet", "api.bybit.com")):  # fmt: skip
-        hint = error_for_code(10003, "API key is invalid.", env=env, http_status=200,
-                              endpoint=None).hint  # fmt: skip
+    for env, host in (
+        ("testnet", "api-testnet.bybit.com"),
+        ("demo", "api-demo.bybit.com"),
+        ("mainnet", "api.bybit.com"),
+    ):
+        hint = error_for_code(
+            10003, "API key is invalid.", env=env, http_status=200, endpoint=None
+        ).hint
         assert host in hint and "separate" in hint
 
 
@@ -74,20 +144,27 @@ def test_unknown_codes_keep_code_and_message() -> None:
 
 
 def test_classification_ignores_the_message() -> None:
-    a = error_for_code(110007, "ab not enough for new order", env="m", http_status=200,
-                       endpoint=None)  # fmt: skip
+    a = error_for_code(
+        110007, "ab not enough for new order", env="m", http_status=200, endpoint=None
+    )
     b = error_for_code(110007, "Too many visits!", env="m", http_status=200, endpoint=None)
     assert type(a) is type(b) is e.InsufficientFunds
 
 
 @pytest.mark.parametrize(
     ("status", "cls", "retryable"),
-    [(403, e.RateLimitExceeded, False), (429, e.RateLimitExceeded, True),
-     (401, e.AuthenticationError, False), (404, e.BadRequest, False),
-     (500, e.ExchangeNotAvailable, True), (502, e.ExchangeNotAvailable, True),
-     (503, e.ExchangeNotAvailable, True), (400, e.BadRequest, False),
-     (418, e.BadResponse, True)],
-)  # fmt: skip
+    [
+        (403, e.RateLimitExceeded, False),
+        (429, e.RateLimitExceeded, True),
+        (401, e.AuthenticationError, False),
+        (404, e.BadRequest, False),
+        (500, e.ExchangeNotAvailable, True),
+        (502, e.ExchangeNotAvailable, True),
+        (503, e.ExchangeNotAvailable, True),
+        (400, e.BadRequest, False),
+        (418, e.BadResponse, True),
+    ],
+)
 def test_http_statuses_of_non_json_bodies(
     status: int, cls: type[e.ExchangeError], retryable: bool
 ) -> None:
@@ -143,9 +220,10 @@ def test_batch_items_are_surfaced_per_item() -> None:
     data = {
         "retCode": 0,
         "result": {"list": [{"orderId": "1"}, {"orderId": ""}]},
-        "retExtInfo": {"list": [{"code": 0, "msg": "OK"}, {"code": 170213,
-                                                         "msg": "Order does not exist."}]},
-    }  # fmt: skip
+        "retExtInfo": {
+            "list": [{"code": 0, "msg": "OK"}, {"code": 170213, "msg": "Order does not exist."}]
+        },
+    }
     items = item_errors(data, env="mainnet", endpoint="POST /v5/order/cancel-batch")
     assert items[0] is None
     assert isinstance(items[1], e.OrderNotFound) and items[1].code == 170213
