@@ -1,7 +1,9 @@
 """Section 5: import time and memory, a fresh ``python -c STMT`` per sample.
 
-Wall time is measured by the parent around spawn-to-exit; peak RSS is the child's ``ru_maxrss``
-from ``os.wait4`` (nothing is added to the child). Each target is run once untimed first, so
+Wall time is measured by the parent around spawn-to-exit. Peak RSS is the child's ``VmHWM``
+(its own high-water mark) printed after the statement: ``ru_maxrss`` would not do, because
+Linux carries the forking parent's peak (this process, with ccxt loaded) across ``exec``.
+Each target is run once untimed first, so
 ``.pyc`` files and the file cache are warm; samples are interleaved, order rotated per sample.
 Figures "minus bare interpreter" subtract the median of ``pass`` of the same samples.
 """
@@ -41,34 +43,46 @@ def _env() -> dict[str, str]:
     return env
 
 
+# Appended to every statement: the child's own peak RSS in KiB (VmHWM, else ru_maxrss).
+_REPORT = (
+    "\nimport sys as _s\n"
+    "try:\n"
+    "    _h = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+    "except (OSError, IndexError):\n"
+    "    import resource as _r\n"
+    "    _h = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss\n"
+    "_s.stdout.write(f'RSS_KIB {_h}')\n"
+)
+
+
 def sample(stmt: str, env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of one ``python -c stmt``."""
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", stmt],
+    proc = subprocess.run(
+        [sys.executable, "-c", stmt + _REPORT],
         cwd=_REPO,
         env=env,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read() if proc.stderr is not None else b""
-    if proc.stderr is not None:
-        proc.stderr.close()
-    if proc.returncode != 0:
-        raise RuntimeError(f"`python -c {stmt!r}` failed: {err.decode(errors='replace')[-500:]}")
-    return wall, usage.ru_maxrss / 1024
+    if proc.returncode != 0 or "RSS_KIB" not in proc.stdout:
+        raise RuntimeError(f"`python -c {stmt!r}` failed: {proc.stderr[-500:]}")
+    kib = int(proc.stdout.rsplit("RSS_KIB", 1)[1].split()[0])
+    return wall, kib / 1024
 
 
-def run(samples: int, notes: list[str], log: Callable[[str], Any]) -> dict[str, Any]:
+def run(
+    samples: int, notes: list[str], log: Callable[[str], Any], *, warm: bool = True
+) -> dict[str, Any]:
     env = _env()
     names = []
     for name, stmt in TARGETS.items():
         try:
-            sample(stmt, env)  # warm .pyc and file cache, and check it runs at all
+            if warm:
+                sample(stmt, env)  # warm .pyc and file cache, and check it runs at all
             names.append(name)
         except RuntimeError as exc:
             notes.append(f"import: {name} skipped ({exc})")
@@ -76,12 +90,18 @@ def run(samples: int, notes: list[str], log: Callable[[str], Any]) -> dict[str, 
     rss: dict[str, list[float]] = {n: [] for n in names}
     for i in range(samples):
         for name in rotated(names, i):
-            wall, mib = sample(TARGETS[name], env)
+            try:
+                wall, mib = sample(TARGETS[name], env)
+            except RuntimeError as exc:
+                notes.append(f"import: {name} skipped ({exc})")
+                names.remove(name)
+                continue
             walls[name].append(wall)
             rss[name].append(mib)
     log(f"  {samples} sample(s) of {len(names)} targets done")
     out: dict[str, Any] = {}
-    bare_walls, bare_rss = walls.get("bare"), rss.get("bare")
+    bare_walls = walls["bare"] if "bare" in names else None
+    bare_rss = rss["bare"] if "bare" in names else None
     for name in names:
         row: dict[str, Any] = {
             "stmt": TARGETS[name],
@@ -92,7 +112,9 @@ def run(samples: int, notes: list[str], log: Callable[[str], Any]) -> dict[str, 
         }
         if bare_walls and bare_rss:
             # Per sample index: the bare interpreter measured in the same round.
-            row["wall_added"] = summary([a - b for a, b in zip(walls[name], bare_walls, strict=True)])
-            row["rss_added"] = summary([a - b for a, b in zip(rss[name], bare_rss, strict=True)])
+            row["wall_added"] = summary(
+                [a - b for a, b in zip(walls[name], bare_walls, strict=False)]
+            )
+            row["rss_added"] = summary([a - b for a, b in zip(rss[name], bare_rss, strict=False)])
         out[name] = row
     return {"samples": samples, "rows": out}

@@ -36,7 +36,7 @@ OPS = ("time", "ob", "wallet", "order")
 OP_TITLES = {
     "time": "fetch_time: GET /v5/market/time (public, 134 B)",
     "ob": "fetch_order_book(BTC/USDT:USDT, 50): GET /v5/market/orderbook (public, 2.3 KB)",
-    "wallet": "fetch_balance: GET /v5/account/wallet-balance (signed, 2.3 KB)",
+    "wallet": "fetch_balance: GET /v5/account/wallet-balance (signed, 2.2 KB)",
     "order": "create_order(BTC/USDT:USDT, limit, buy, 0.001, 65000.5): POST /v5/order/create "
     "(signed)",
 }
@@ -44,8 +44,8 @@ OP_TITLES = {
 SIGNED_OPS = ("wallet", "order")
 APPROACHES = ("hc", "urllib3", "ours", "ccxt", "pybit")
 APPROACH_TITLES = {
-    "hc": "stdlib http.client keep-alive + json.loads (hand-signed) — floor",
-    "urllib3": "raw urllib3 HTTPConnectionPool.urlopen + json.loads (hand-signed)",
+    "hc": "stdlib http.client keep-alive + json.loads (signed by hand) — floor",
+    "urllib3": "raw urllib3 HTTPConnectionPool.urlopen + json.loads (signed by hand)",
     "ours": "exchanges.connect('bybit') unified call",
     "ccxt": "ccxt.bybit unified call",
     "pybit": "pybit HTTP method",
@@ -291,7 +291,9 @@ def run(
             }
             for other in ("hc", "urllib3", "ccxt"):
                 if other in per[op] and other != name:
-                    rs = [a / b for a, b in zip(got["median"], per[op][other]["median"], strict=True)]
+                    rs = [
+                        a / b for a, b in zip(got["median"], per[op][other]["median"], strict=True)
+                    ]
                     row["ratios"][other] = {"runs": rs, **summary(rs)}
                     diffs = [
                         a - b for a, b in zip(got["median"], per[op][other]["median"], strict=True)

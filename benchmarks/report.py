@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -331,11 +331,11 @@ def markdown(results: dict[str, Any]) -> str:
     targets = {t["id"]: t for t in results.get("targets", [])}
     lines = ["# Benchmarks: client cost against a canned Bybit server", ""]
     lines += _header(results)
-    lines += ["", "## Targets", ""] + targets_table(results)
+    lines += ["", "## Targets", "", *targets_table(results)]
     for section in (_sign_section, _sync_section, _async_section, _parse_section, _import_section):
         part = section(results, targets)
         if part:
-            lines += [""] + part
+            lines += ["", *part]
     notes = results.get("notes") or []
     lines += ["", "## Notes", ""]
     lines += [f"- {note}" for note in notes] or ["- none"]
@@ -361,18 +361,25 @@ def _method() -> list[str]:
         "trading key checked (`/v5/user/query-api`, a key without withdrawal permission).",
         "- Micro benchmarks: `perf_counter_ns` around a loop of N calls after a 5 % warm-up, "
         "`gc.collect()` first, GC left on.",
+        "- Import: a fresh `python -c STMT` per sample (warm `.pyc`), samples interleaved; wall "
+        "time spawn-to-exit as seen by the parent. Peak RSS is the child's own `VmHWM`, which "
+        "for a bare interpreter is ~10.6 MiB; `ru_maxrss` (the baseline's method) reads ~17.5 "
+        "MiB there because Linux carries the launching process's peak across `exec`, so the "
+        'baseline\'s "minus bare" figures are ~7 MiB lower than these for the same process.',
     ]
 
 
 def update_readme(path: Path, results: dict[str, Any]) -> bool:
     """Replace the block between the bench markers in ``path``; False (and a warning) if absent."""
     if not path.exists():
-        print(f"warning: {path} does not exist; --readme did nothing")
+        print(f"warning: {path} does not exist; --readme did nothing", file=sys.stderr)
         return False
     text = path.read_text(encoding="utf-8")
     start, end = text.find(START), text.find(END)
     if start < 0 or end < 0 or end < start:
-        print(f"warning: {path} has no {START} … {END} block; --readme did nothing")
+        print(
+            f"warning: {path} has no {START} … {END} block; --readme did nothing", file=sys.stderr
+        )
         return False
     meta = results["meta"]
     block = [
@@ -388,7 +395,3 @@ def update_readme(path: Path, results: dict[str, Any]) -> bool:
     ]
     path.write_text(text[:start] + "\n".join(block) + text[end + len(END) :], encoding="utf-8")
     return True
-
-
-def median_or_none(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None

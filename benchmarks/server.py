@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -29,8 +30,17 @@ from benchmarks import fixtures
 
 _REPO = Path(__file__).resolve().parent.parent
 
-_SIGNED = {"/v5/account/wallet-balance", "/v5/order/create", "/v5/user/query-api", "/v5/account/info"}
+_SIGNED = {
+    "/v5/account/wallet-balance",
+    "/v5/order/create",
+    "/v5/user/query-api",
+    "/v5/account/info",
+}
 _MAX_HEAD = 64 * 1024
+_TIME = (
+    b'{"retCode":0,"retMsg":"OK","result":{"timeSecond":"%d","timeNano":"%d"},'
+    b'"retExtInfo":{},"time":%d}'
+)
 
 
 def _now_ms() -> int:
@@ -130,7 +140,9 @@ class Canned:
             return _error(10004, "error sign! origin_string[...]")
         return None
 
-    def handle(self, method: bytes, target: bytes, headers: dict[bytes, bytes], body: bytes) -> bytes:
+    def handle(
+        self, method: bytes, target: bytes, headers: dict[bytes, bytes], body: bytes
+    ) -> bytes:
         self.requests += 1
         path, _, query = target.partition(b"?")
         route = path.decode("latin-1")
@@ -146,10 +158,7 @@ class Canned:
         params = dict(parse_qsl(query.decode("latin-1"))) if query else {}
         if route == "/v5/market/time":
             ns = time.time_ns()
-            payload = b'{"retCode":0,"retMsg":"OK","result":{"timeSecond":"%d","timeNano":"%d"},' % (
-                ns // 1_000_000_000,
-                ns,
-            ) + b'"retExtInfo":{},"time":%d}' % (ns // 1_000_000)
+            payload = _TIME % (ns // 1_000_000_000, ns, ns // 1_000_000)
         elif route == "/v5/market/orderbook":
             payload = self._order_book(params)
         elif route == "/v5/market/instruments-info":
@@ -230,10 +239,8 @@ async def serve(port: int, ready: Any = None) -> None:
     if ready is not None:
         ready(bound)
     # The parent holds our stdin: when it exits or closes it, we stop (no orphans).
-    try:
+    with contextlib.suppress(ValueError, OSError, NotImplementedError):
         loop.add_reader(sys.stdin.fileno(), lambda: _on_stdin(stop))
-    except (ValueError, OSError, NotImplementedError):
-        pass
     async with server:
         await stop
 
@@ -247,9 +254,11 @@ def pin(cpu: int | None) -> bool:
     """Pin this process to ``cpu`` when the machine offers it; True if pinned."""
     if cpu is None or not hasattr(os, "sched_setaffinity"):
         return False
-    if cpu not in os.sched_getaffinity(0):
+    # The parent may already be pinned to another CPU (we inherit its mask): widen, not check.
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError:
         return False
-    os.sched_setaffinity(0, {cpu})
     return True
 
 

@@ -95,7 +95,9 @@ class _Client:
     def __repr__(self) -> str:
         key = self.session.credentials
         who = f" key={key.masked_key}" if key is not None else ""
-        return f"<{type(self).__name__} {self.name} env={self.env}{who}>"
+        where = self.adapter.base_url_override
+        at = f" base_url={where}" if where else ""
+        return f"<{type(self).__name__} {self.name} env={self.env}{at}{who}>"
 
 
 class Exchange(_Client):

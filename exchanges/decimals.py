@@ -62,10 +62,19 @@ def dec(text: str) -> Decimal:
 
 def opt_dec(text: Any) -> Decimal | None:
     """Parse an optional numeric field: ``""``, ``None`` and non-numbers become ``None``."""
-    if text is None or text == "":
+    # The parsers' hot path: non-empty strings first, without the general type checks.
+    if text.__class__ is str:
+        if not text:
+            return None
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            return None
+        return result if result.is_finite() else None
+    if text is None or isinstance(text, bool):
         return None
     try:
-        result = Decimal(text) if isinstance(text, str | int) else Decimal(str(text))
+        result = Decimal(text) if isinstance(text, int) else Decimal(str(text))
     except (InvalidOperation, ValueError, TypeError):
         return None
     return result if result.is_finite() else None

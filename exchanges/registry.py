@@ -42,9 +42,7 @@ def adapter_class(exchange: str) -> type[Adapter]:
     if not isinstance(exchange, str):
         raise TypeError(f"exchange must be a str, not {type(exchange).__name__}")
     name = exchange.lower()
-    if name.startswith("ccxt:"):
-        return _load(_BRIDGE)
-    target = _ADAPTERS.get(name)
+    target = _BRIDGE if name.startswith("ccxt:") else _ADAPTERS.get(name)
     if target is None:
         raise NotSupported(
             f"unknown exchange {exchange!r}",
@@ -58,6 +56,12 @@ def adapter_class(exchange: str) -> type[Adapter]:
             raise NotSupported(
                 f"the {name} adapter is not available in this version",
                 exchange=name,
-                hint="Use 'ccxt:" + name + "' through the ccxt bridge meanwhile.",
+                hint="Use one of " + ", ".join(known_exchanges()) + ".",
+            ) from None
+        if exc.name == "ccxt":
+            raise NotSupported(
+                "the ccxt bridge needs the ccxt package",
+                exchange=name,
+                hint='Install it with: pip install "exchanges[ccxt]"',
             ) from None
         raise

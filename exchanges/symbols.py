@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -69,6 +70,9 @@ class Symbol:
         return datetime.strptime(self.expiry, "%y%m%d").replace(tzinfo=UTC).date()
 
     def __str__(self) -> str:
+        return _text(self)
+
+    def _format(self) -> str:
         text = f"{self.base}/{self.quote}"
         if self.settle is not None:
             text += f":{self.settle}"
@@ -79,10 +83,21 @@ class Symbol:
         return text
 
 
+@functools.lru_cache(maxsize=4096)
+def _text(symbol: Symbol) -> str:
+    return symbol._format()
+
+
 def parse_symbol(text: str) -> Symbol:
     """Parse a unified symbol; raise ``BadSymbol`` saying what is wrong."""
     if not isinstance(text, str):
         raise TypeError(f"symbol must be a str, not {type(text).__name__}")
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> Symbol:
+    # Symbols are immutable and a bot repeats the same few: parse each text once.
     match = _PATTERN.match(text)
     if match is None:
         raise BadSymbol(

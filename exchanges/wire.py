@@ -7,6 +7,7 @@ those bytes; a transport sends a ``Prepared`` untouched and returns a ``Response
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 from urllib.parse import quote
@@ -20,14 +21,18 @@ Role = Literal["read", "trade"]
 _SAFE = "-._~"
 
 
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9._~-]").search
+
+
 def encode_value(value: str) -> str:
     """Percent-encode one query value (UTF-8, uppercase hex, only unreserved characters kept)."""
-    return quote(value, safe=_SAFE)
+    # Most values (symbols, numbers, categories) need no escaping: skip quote() for them.
+    return quote(value, safe=_SAFE) if _NEEDS_QUOTING(value) else value
 
 
 def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
     """Serialise ordered (name, value) pairs into the one query string that is signed and sent."""
-    return "&".join(f"{quote(k, safe=_SAFE)}={quote(v, safe=_SAFE)}" for k, v in pairs)
+    return "&".join(f"{encode_value(k)}={encode_value(v)}" for k, v in pairs)
 
 
 class Request:
@@ -37,7 +42,6 @@ class Request:
         "base_url",
         "body",
         "context",
-        "endpoint",
         "headers",
         "method",
         "path",
@@ -80,7 +84,11 @@ class Request:
         self.weight = weight
         #: Anything the adapter wants back when it parses the response.
         self.context = context
-        self.endpoint = f"{method} {path}"
+
+    @property
+    def endpoint(self) -> str:
+        """``METHOD /path``, as errors and logs name it."""
+        return f"{self.method} {self.path}"
 
     @property
     def target(self) -> str:

@@ -474,8 +474,10 @@ class BybitAdapter(Adapter):
         found = yield from self._find(market, self._id_params(ref))
         if found is None:
             raise OrderNotFound(
-                f"Bybit has no order {ref.id or ref.client_order_id} on {market.symbol}",
+                f"Bybit has no order {ref.id or ref.client_order_id} on {market.symbol} "
+                "(neither open nor in the history)",
                 exchange=self.name,
+                endpoint="GET /v5/order/history",
             )
         return found
 

@@ -39,14 +39,18 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot put a {type(value).__name__} in a Bybit body: {value!r}")
 
 
+# One encoder for every body: json.dumps would build a new one per call.
+_ENCODER = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, check_circular=False, default=_json_default
+)
+
+
 def json_body(body: Mapping[str, Any]) -> bytes:
     """Compact JSON, insertion order, UTF-8; Decimals as plain strings (never floats)."""
     for name, value in body.items():
-        if isinstance(value, float):
+        if value.__class__ is float:
             raise TypeError(f"{name} is a float; pass Decimal or str so no digits are lost")
-    return json.dumps(
-        body, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    ).encode()
+    return _ENCODER.encode(body).encode()
 
 
 class RequestBuilder:

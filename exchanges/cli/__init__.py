@@ -29,12 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from exchanges import __version__
     from exchanges.cli import compare, data, demo, emulate, keys
+    from exchanges.cli.options import formatter
 
     parser = argparse.ArgumentParser(
         prog="exchanges",
         description="One interface for crypto exchanges, exact on the wire.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=formatter,
     )
     parser.add_argument("--version", action="version", version=f"exchanges {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

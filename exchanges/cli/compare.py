@@ -11,7 +11,7 @@ import argparse
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -20,6 +20,7 @@ import exchanges
 from exchanges.cli.local import EXCHANGES, start_emulator, unavailable
 from exchanges.cli.options import formatter
 from exchanges.cli.render import Output, cell
+from exchanges.cli.sizing import amount_for, price_below
 from exchanges.errors import ExchangeError, InsufficientFunds, OrderNotFound
 from exchanges.models import Market
 
@@ -31,7 +32,7 @@ UNKNOWN_ORDER_ID = "1234567890123"
 
 @attrs.frozen
 class Result:
-    """One step on one exchange: a value or an error, and how long it took."""
+    """One step on one exchange: a value (Decimals kept exact) or an error, and its latency."""
 
     ok: bool
     text: str
@@ -99,7 +100,7 @@ class Scenario:
         with timer():
             ticker = self.ex.fetch_ticker(self.symbol)
         self.bid = ticker.bid or ticker.last
-        value = {"bid": cell(ticker.bid), "ask": cell(ticker.ask), "last": cell(ticker.last)}
+        value = {"bid": ticker.bid, "ask": ticker.ask, "last": ticker.last}
         return Result(True, f"{cell(ticker.bid)} / {cell(ticker.ask)}", timer.ms, value=value)
 
     def min_order(self, timer: _Timer) -> Result:
@@ -108,10 +109,10 @@ class Scenario:
             self.market = self.ex.market(self.symbol)
         m = self.market
         value = {
-            "min_amount": cell(m.min_amount),
-            "min_notional": cell(m.min_notional),
-            "amount_step": cell(m.amount_step),
-            "price_step": cell(m.price_step),
+            "min_amount": m.min_amount,
+            "min_notional": m.min_notional,
+            "amount_step": m.amount_step,
+            "price_step": m.price_step,
         }
         text = f"{cell(m.min_amount)} {m.base} / ≥ {cell(m.min_notional)} {m.quote}"
         return Result(True, text, timer.ms, value=value)
@@ -119,18 +120,8 @@ class Scenario:
     def _far_order(self, notional: Decimal) -> tuple[Decimal, Decimal]:
         if self.market is None or self.bid is None:
             raise _Skip("needs the ticker and the market")
-        m = self.market
-        price_step = m.price_step or Decimal("0.01")
-        price = (self.bid * Decimal("0.8") / price_step).to_integral_value(ROUND_DOWN) * price_step
-        amount_step = m.amount_step or Decimal("0.000001")
-        amount = (notional / price / amount_step).to_integral_value(ROUND_UP) * amount_step
-        if m.min_amount is not None:
-            amount = max(amount, m.min_amount)
-        if m.min_notional is not None and amount * price < m.min_notional:
-            amount = (m.min_notional * 2 / price / amount_step).to_integral_value(
-                ROUND_UP
-            ) * amount_step
-        return price, amount
+        price = price_below(self.market, self.bid, Decimal("0.8"))
+        return price, amount_for(self.market, notional, price)
 
     def post_only(self, timer: _Timer) -> Result:
         """A post-only buy 20 % below the bid: placed, then cancelled."""
@@ -141,7 +132,7 @@ class Scenario:
             )
             self.ex.cancel_order(placed.id, self.symbol)
             final = self.ex.fetch_order(placed.id, self.symbol)
-        value = {"price": cell(price), "amount": cell(amount), "status": final.status}
+        value = {"price": price, "amount": amount, "status": final.status}
         ok = final.status == "canceled"
         mark = "✓" if ok else "✗"
         return Result(ok, f"{mark} {final.status}", timer.ms, value=value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -17,7 +17,9 @@ import attrs
 import exchanges
 from exchanges.cli import tables
 from exchanges.cli.local import EXCHANGES, start_emulator, unavailable
+from exchanges.cli.options import formatter
 from exchanges.cli.render import Output
+from exchanges.cli.sizing import amount_for, price_below
 from exchanges.errors import (
     ExchangeError,
     InsufficientFunds,
@@ -141,18 +143,11 @@ class Tour:
 
     def far_price(self, factor: str) -> Decimal:
         """A buy price ``factor`` × the bid, on the market's price grid: it cannot fill."""
-        step = self._market().price_step or Decimal("0.01")
-        bid, _ = self.prices()
-        return (bid * Decimal(factor) / step).to_integral_value(ROUND_DOWN) * step
+        return price_below(self._market(), self.prices()[0], Decimal(factor))
 
     def amount_for(self, notional: Decimal, price: Decimal) -> Decimal:
         """An amount worth about ``notional`` in quote currency, valid for the market."""
-        market = self._market()
-        step = market.amount_step or Decimal("0.000001")
-        amount = (notional / price / step).to_integral_value(ROUND_UP) * step
-        if market.min_amount is not None:
-            amount = max(amount, market.min_amount)
-        return amount
+        return amount_for(self._market(), notional, price)
 
     def _market(self) -> Market:
         if self.market is None:
@@ -361,7 +356,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     exchange: str = args.exchange
     missing = unavailable(exchange, emulator=True)
     if missing is not None:
-        out.error(f"exchanges demo: {exchange} is not available yet: {missing}")
+        out.error(f"exchanges demo: {exchange} is not available yet: {missing.message}.")
         out.error("Try: exchanges demo --exchange bybit")
         return 2
     for key in DEMO_KEYS:
@@ -409,7 +404,7 @@ def add_parser(commands: Any) -> None:
         description="Start a local emulator, create fake keys and walk through key audit, "
         "market data, orders, fills and the errors a bot meets. Nothing leaves this machine.",
         epilog="example:\n  exchanges demo\n  exchanges demo --exchange bybit --seed 42",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=formatter,
     )
     parser.add_argument(
         "--exchange", choices=EXCHANGES, default="bybit", help="which exchange (default: bybit)"

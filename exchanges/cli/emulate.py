@@ -47,15 +47,13 @@ async def _serve(emu: Emulator, out: Output, args: argparse.Namespace) -> None:
         # Not on Windows: there Ctrl-C arrives as KeyboardInterrupt, handled by run().
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    server = asyncio.create_task(emu.serve_forever())
-    # serve_forever binds and then waits: the port is known once the server reports it.
-    while emu.server.port == 0 and not server.done():
-        await asyncio.sleep(0.005)
-    if server.done():
-        server.result()  # the bind failed: raise its error
-    print(f"exchanges emulator ({args.exchange}) listening on {emu.base_url}", flush=True)
-    key = mask_key(args.api_key) if args.api_key else "the default test key"
-    out.info(f"API key {key}, permissions {args.permissions}; Ctrl-C or SIGTERM stops it")
+
+    def ready(base_url: str) -> None:
+        print(f"exchanges emulator ({args.exchange}) listening on {base_url}", flush=True)
+        key = mask_key(args.api_key) if args.api_key else "the default test key"
+        out.info(f"API key {key}, permissions {args.permissions}; Ctrl-C or SIGTERM stops it")
+
+    server = asyncio.create_task(emu.serve_forever(ready))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({server, stopper}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()

@@ -16,45 +16,18 @@ __all__ = ["EXCHANGES", "start_emulator", "unavailable"]
 EXCHANGES = ("bybit", "binance", "okx")
 
 
-def _missing_module(exc: ModuleNotFoundError) -> bool:
-    # Only a missing adapter package means "not available yet"; a missing dependency is a bug.
-    return bool(exc.name and exc.name.startswith("adapters."))
-
-
 def unavailable(exchange: str, *, emulator: bool) -> NotSupported | None:
     """Why ``exchange`` cannot be used here (its adapter, or emulator front-end, is missing)."""
     try:
         adapter_class(exchange)
+        if emulator:
+            # The emulator pulls in aiohttp (~200 ms): only commands that run one pay for it.
+            from exchanges.emulator.server import front_end_class
+
+            front_end_class(exchange)
     except NotSupported as err:
         return err
-    except ModuleNotFoundError as exc:
-        # adapter_class wraps a missing package for named exchanges, not for "ccxt:<id>".
-        if not _missing_module(exc):
-            raise
-        return NotSupported(
-            f"the adapter for {exchange!r} is not available in this version",
-            exchange=exchange,
-            hint=f"Use one of {', '.join(EXCHANGES)} whose adapter is installed.",
-        )
-    if not emulator:
-        return None
-    # The emulator pulls in aiohttp (~200 ms): only commands that run one pay for it.
-    from exchanges.emulator.server import front_end_class
-
-    try:
-        front_end_class(exchange)
-    except ModuleNotFoundError as exc:
-        if not _missing_module(exc):
-            raise
-    except ValueError as exc:
-        return NotSupported(str(exc), exchange=exchange)
-    else:
-        return None
-    return NotSupported(
-        f"the {exchange} emulator front-end is not available in this version",
-        exchange=exchange,
-        hint="Run it against the exchange's testnet or demo environment meanwhile.",
-    )
+    return None
 
 
 def start_emulator(exchange: str, *, seed: int, default_key: bool = True) -> Emulator:

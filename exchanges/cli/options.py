@@ -11,7 +11,17 @@ from exchanges.cli.render import Output
 
 __all__ = ["add_connection_arguments", "connect_from", "formatter"]
 
-formatter = argparse.RawDescriptionHelpFormatter
+
+class _Formatter(argparse.HelpFormatter):
+    """Wraps one-paragraph descriptions; keeps text with line breaks (the examples) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+formatter = _Formatter
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:

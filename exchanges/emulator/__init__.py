@@ -129,9 +129,11 @@ class Emulator:
         self._thread.join(15)
         self._thread = None
 
-    async def serve_forever(self) -> None:
-        """Serve in the running loop until cancelled (the ``exchanges emulate`` command)."""
+    async def serve_forever(self, ready: Callable[[str], None] | None = None) -> None:
+        """Serve in the running loop until cancelled; ``ready(base_url)`` once bound."""
         await self.server.start(self._port)
+        if ready is not None:
+            ready(self.base_url)
         try:
             await asyncio.Event().wait()
         finally:
@@ -174,6 +176,7 @@ class Emulator:
         expires_at: int | None = None,
         uid: int = DEFAULT_UID,
         balances: Mapping[str, Decimal] | None = None,
+        environment: str | None = None,
     ) -> ApiKey:
         """Add a key (and its account, with ``balances``, if the uid is new)."""
         key = ApiKey(
@@ -185,6 +188,7 @@ class Emulator:
             permissions=frozenset(permissions),
             ips=tuple(ips),
             expires_at=expires_at,
+            environment=environment,
         )
         self.state.add_key(key, balances)
         return key

@@ -44,6 +44,8 @@ class ApiKey:
     created_at: int = 0
     label: str = ""
     passphrase: str | None = attrs.field(default=None, repr=False)
+    #: The environment the key belongs to ("live", "demo", ...); None means any.
+    environment: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if (self.secret is None) == (self.public_key is None):

@@ -23,6 +23,7 @@ from exchanges.emulator.engine import Engine, InstrumentSpec, OrderView
 from exchanges.emulator.faults import AFTER_KINDS, FaultInjector, FaultRule, parse_faults
 from exchanges.emulator.keys import ApiKey, KeyStore
 from exchanges.emulator.limits import WindowCounter
+from exchanges.errors import NotSupported
 
 __all__ = [
     "DEFAULT_BALANCES",
@@ -92,9 +93,22 @@ def front_end_class(exchange: str) -> Callable[[EmulatorState], FrontEnd]:
     """The front-end class of an exchange (imported on demand)."""
     target = _FRONT_ENDS.get(exchange)
     if target is None:
-        raise ValueError(f"no emulator front-end for {exchange!r}; known: {', '.join(_FRONT_ENDS)}")
+        raise NotSupported(
+            f"no emulator front-end for {exchange!r}",
+            exchange=exchange,
+            hint=f"The emulator speaks {', '.join(_FRONT_ENDS)}.",
+        )
     module, _, name = target.partition(":")
-    cls: Callable[[EmulatorState], FrontEnd] = getattr(importlib.import_module(module), name)
+    try:
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not exc.name.startswith("adapters."):
+            raise
+        raise NotSupported(
+            f"the {exchange} emulator front-end is not available in this version",
+            exchange=exchange,
+        ) from None
+    cls: Callable[[EmulatorState], FrontEnd] = getattr(loaded, name)
     return cls
 
 

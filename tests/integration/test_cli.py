@@ -460,6 +460,20 @@ def test_emulate_rejects_a_bad_fault_spec(capsys: pytest.CaptureFixture[str]) ->
     assert status == 2 and "unknown fault kind" in err
 
 
+def test_output_masks_keys_and_removes_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    from exchanges.cli.render import Output
+
+    out = Output()
+    out.protect(exchanges.Credentials("abcd-key-1234", "s3cr3t-value", passphrase="pass-phrase"))
+    out.error("key abcd-key-1234 secret s3cr3t-value phrase pass-phrase")
+    out.line("abcd-key-1234")
+    out.json({"k": "abcd-key-1234", "s": "s3cr3t-value"})
+    captured = capsys.readouterr()
+    assert captured.err == "key abcd…1234 secret <redacted> phrase <redacted>\n"
+    assert captured.out.splitlines()[0] == "abcd…1234"
+    assert json.loads(captured.out.split("\n", 1)[1]) == {"k": "abcd…1234", "s": "<redacted>"}
+
+
 # -- the command itself ----------------------------------------------------------------------
 
 COMMANDS = [
