@@ -32,7 +32,8 @@ from exchanges.models import (
 )
 from exchanges.registry import adapter_class
 from exchanges.retry import RetryPolicy
-from exchanges.transport.sync import SyncTransport
+from exchanges.transport.base import Transport
+from exchanges.transport.stdlib import StdlibTransport
 from exchanges.wire import Request, Response, Role
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class _Client:
 class Exchange(_Client):
     """A connected exchange with blocking methods; use as a context manager or call ``close()``."""
 
-    def __init__(self, adapter: Adapter, session: Session, transport: SyncTransport) -> None:
+    def __init__(self, adapter: Adapter, session: Session, transport: Transport) -> None:
         super().__init__(adapter, session)
         self.transport = transport
 
@@ -500,12 +501,14 @@ def connect(
     allow_withdrawal_keys: bool = False,
     clock: ServerClock | None = None,
     retry: RetryPolicy | None = None,
+    transport: str = "stdlib",
     **options: Any,
 ) -> Exchange:
     """Connect to ``exchange`` (``bybit``, ``binance``, ``okx``, ``ccxt:<id>``) with blocking I/O.
 
     Credentials default to ``<EXCHANGE>[_TESTNET|_DEMO]_API_KEY`` / ``_API_SECRET`` from the
-    environment; public methods work without any.
+    environment; public methods work without any. ``transport="urllib3"`` selects the urllib3
+    transport instead of the (faster) standard-library one.
     """
     adapter, session = _build(
         exchange,
@@ -523,7 +526,15 @@ def connect(
     if custom is not None:
         client: Exchange = custom(session, timeout)
         return client
-    return Exchange(adapter, session, SyncTransport(timeout=timeout, exchange=adapter.name))
+    if transport == "stdlib":
+        sender: Transport = StdlibTransport(timeout=timeout, exchange=adapter.name)
+    elif transport == "urllib3":
+        from exchanges.transport.sync import SyncTransport
+
+        sender = SyncTransport(timeout=timeout, exchange=adapter.name)
+    else:
+        raise ValueError(f"transport must be 'stdlib' or 'urllib3', not {transport!r}")
+    return Exchange(adapter, session, sender)
 
 
 def connect_async(

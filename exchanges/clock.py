@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from collections import deque
@@ -35,6 +34,14 @@ class ClockSample:
     def offset_ms(self) -> float:
         """Server minus local, taking the server's stamp to be at the round trip's midpoint."""
         return self.server_ms - (self.sent_ms + self.received_ms) / 2
+
+
+def _median(values: list[float] | list[int]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 class ServerClock:
@@ -91,9 +98,8 @@ class ServerClock:
         """Record a sample and recompute the offset as the median of recent samples."""
         with self._lock:
             self._samples.append(sample)
-            offsets = [s.offset_ms for s in self._samples]
-            self._offset = round(statistics.median(offsets))
-            rtt = statistics.median(s.rtt_ms for s in self._samples)
+            self._offset = round(_median([s.offset_ms for s in self._samples]))
+            rtt = _median([s.rtt_ms for s in self._samples])
             self._margin = int(rtt // 2) + self._safety_ms
             self._synced_at = sample.received_ms
             self.resyncs += 1

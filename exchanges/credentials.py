@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 import attrs
@@ -144,6 +143,8 @@ class Credentials:
         secret = env.get(f"{prefix}_API_SECRET") or None
         private = env.get(f"{prefix}_API_PRIVATE_KEY") or None
         if private is not None and not _looks_like_pem(private):
+            from pathlib import Path  # rarely needed; costs ~9 ms to import
+
             path = Path(private).expanduser()
             if not path.is_file():
                 raise ValueError(

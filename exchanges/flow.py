@@ -14,7 +14,6 @@ transport. That is the only code that differs between the sync and the async cli
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Generator
@@ -117,13 +116,29 @@ class Session:
         """One logical request: retried on retryable failures (reads), resynced on clock skew."""
         if request.write and not self._trade_key_checked and not self.allow_withdrawal_keys:
             yield from self._check_trade_key()
+        adapter = self.adapter
         run: RetryRun | None = None
         resynced = False
         rate_limited = 0
         while True:
+            wait = self.limiter.reserve(request.rate_keys, request.weight)
+            if wait > 0:
+                yield Sleep(wait)
+            # Everything before the send can fail only locally: such errors are not retried
+            # and never count as a write that may have reached the exchange.
+            if request.signed:
+                credentials = self._credentials_for(request)
+                if self.sync_clock and self.clock.needs_sync():
+                    yield from self.resync()
+                prepared = adapter.sign(request, self.clock.timestamp_ms(), credentials)
+            else:
+                prepared = adapter.prepare(request)
             try:
-                return (yield from self._attempt(request))
-            except ClockSkew:
+                response: Response = yield Send(prepared)
+                adapter.observe(response, self.limiter, self.clock)
+                adapter.decode(response)
+            except ClockSkew as err:
+                self._failed(request, err)
                 # The exchange refused the stamp before acting: safe to resend, writes included.
                 if resynced or not request.signed:
                     raise
@@ -131,14 +146,16 @@ class Session:
                 self.clock.invalidate()
                 yield from self.resync()
             except RateLimitExceeded as err:
+                self._failed(request, err)
                 # Refused before acting, so writes may be resent too; bounded.
                 rate_limited += 1
-                wait = self.retry.rate_limit_wait(err, rate_limited)
-                if wait is None:
+                backoff = self.retry.rate_limit_wait(err, rate_limited)
+                if backoff is None:
                     raise
-                self._log_retry(request, err, wait)
-                yield Sleep(wait)
+                self._log_retry(request, err, backoff)
+                yield Sleep(backoff)
             except ExchangeError as err:
+                self._failed(request, err)
                 if request.write:
                     if isinstance(err, AuthenticationError) or not err.retryable:
                         raise
@@ -148,48 +165,32 @@ class Session:
                     # Not sent at all (no connection): resending is not a blind resend.
                 if run is None:
                     run = self.retry.start()
-                wait = run.next_wait(err)
-                if wait is None:
+                backoff = run.next_wait(err)
+                if backoff is None:
                     raise
-                self._log_retry(request, err, wait)
-                yield Sleep(wait)
+                self._log_retry(request, err, backoff)
+                yield Sleep(backoff)
+            else:
+                if self.log.isEnabledFor(logging.DEBUG):
+                    self.log.debug(
+                        "%s -> %s code=%s in %.1f ms",
+                        request.endpoint,
+                        response.status,
+                        response.code,
+                        response.elapsed * 1000,
+                    )
+                return response
 
-    def _attempt(self, request: Request) -> Effects[Response]:
-        wait = self.limiter.reserve(request.rate_keys, request.weight)
-        if wait > 0:
-            yield Sleep(wait)
-        if request.signed:
-            credentials = self._credentials_for(request)
-            if self.sync_clock and self.clock.needs_sync():
-                yield from self.resync()
-            prepared = self.adapter.sign(request, self.clock.timestamp_ms(), credentials)
-        else:
-            prepared = self.adapter.prepare(request)
-        response: Response = yield Send(prepared)
-        self.adapter.observe(response, self.limiter, self.clock)
-        try:
-            self.adapter.decode(response)
-        except ExchangeError as err:
-            self._scrub(err)
-            if self.log.isEnabledFor(logging.DEBUG):
-                self.log.debug(
-                    "%s -> %s code=%s %s in %.1f ms",
-                    request.endpoint,
-                    response.status,
-                    err.code,
-                    type(err).__name__,
-                    response.elapsed * 1000,
-                )
-            raise
+    def _failed(self, request: Request, err: ExchangeError) -> None:
+        self._scrub(err)
         if self.log.isEnabledFor(logging.DEBUG):
             self.log.debug(
-                "%s -> %s code=%s in %.1f ms",
+                "%s -> %s code=%s %s",
                 request.endpoint,
-                response.status,
-                response.code,
-                response.elapsed * 1000,
+                err.http_status if err.http_status is not None else "no response",
+                err.code,
+                type(err).__name__,
             )
-        return response
 
     def resync(self) -> Effects[None]:
         """Take one clock sample from the exchange's time endpoint."""
@@ -287,6 +288,8 @@ def run_sync(
 
 async def run_async(effects: Effects[T], transport: AsyncTransport) -> T:
     """Drive a pipeline from asyncio."""
+    import asyncio  # here: sync users should not pay asyncio's import time
+
     try:
         effect = next(effects)
         while True:

@@ -48,20 +48,34 @@ class _Window:
         self.tat = 0.0
 
     def earliest(self, now: float, weight: int) -> float:
-        weight = min(weight, self.limit)
-        at = max(now, self.blocked_until, self.tat - self.tolerance)
-        if self.sends:
-            at = max(at, self.sends[-1])
-            if len(self.sends) + weight > self.limit:
+        if weight > self.limit:
+            weight = self.limit
+        at = now
+        if self.blocked_until > at:
+            at = self.blocked_until
+        paced = self.tat - self.tolerance
+        if paced > at:
+            at = paced
+        sends = self.sends
+        if sends:
+            if sends[-1] > at:
+                at = sends[-1]
+            over = len(sends) + weight - self.limit
+            if over > 0:
                 # The request may go once the send ``weight`` places back has left the window.
-                index = len(self.sends) + weight - 1 - self.limit
-                at = max(at, self.sends[max(index, 0)] + self.period)
+                freed = sends[over - 1] + self.period
+                if freed > at:
+                    at = freed
         return at
 
     def book(self, at: float, weight: int) -> None:
-        for _ in range(min(weight, self.limit)):
+        if weight == 1:
             self.sends.append(at)
-        self.tat = max(self.tat, at) + self.interval * weight
+        else:
+            for _ in range(min(weight, self.limit)):
+                self.sends.append(at)
+        tat = self.tat if self.tat > at else at
+        self.tat = tat + self.interval * weight
 
 
 class RateLimiter:
@@ -78,6 +92,8 @@ class RateLimiter:
         self._limits = dict(limits or {})
         self._default = default
         self._windows: dict[str, _Window | None] = {}
+        # Requests carry the same few key tuples: resolve each tuple to its windows once.
+        self._by_keys: dict[tuple[str, ...], list[_Window]] = {}
         self._monotonic = monotonic
         # Server-side windows are measured on arrival, which jitters: keep a small gap.
         self._margin = margin
@@ -98,18 +114,33 @@ class RateLimiter:
         self._windows[key] = window
         return window
 
+    def _windows_of(self, keys: tuple[str, ...]) -> list[_Window]:
+        windows = self._by_keys.get(keys)
+        if windows is None:
+            windows = [w for w in map(self._window, keys) if w is not None]
+            self._by_keys[keys] = windows
+        return windows
+
     def reserve(self, keys: Iterable[str], weight: int = 1) -> float:
         """Book the earliest send time allowed on all ``keys``; return seconds to wait for it."""
         if not self.enabled:
             return 0.0
         with self._lock:
-            now = self._monotonic()
-            windows = [w for w in map(self._window, keys) if w is not None]
+            if keys.__class__ is not tuple:
+                keys = tuple(keys)
+            windows = self._by_keys.get(keys)
+            if windows is None:
+                windows = self._windows_of(keys)
             if not windows:
                 return 0.0
-            at = max(w.earliest(now, weight) for w in windows)
-            for w in windows:
-                w.book(at, weight)
+            now = self._monotonic()
+            at = now
+            for window in windows:
+                earliest = window.earliest(now, weight)
+                if earliest > at:
+                    at = earliest
+            for window in windows:
+                window.book(at, weight)
         return at - now
 
     def block_until(self, key: str, seconds_from_now: float) -> None:
@@ -145,6 +176,7 @@ class RateLimiter:
                     return
                 window = _Window(limit, 1.0)
                 self._windows[key] = window
+                self._by_keys.clear()
             if limit is not None and limit > 0 and limit != window.limit:
                 burst = round(window.tolerance / window.interval) + 1
                 window.limit = limit

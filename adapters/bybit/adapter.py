@@ -143,11 +143,13 @@ class BybitAdapter(Adapter):
             remaining = int(status)
             limit_text = headers.get("X-Bapi-Limit")
             limit = int(limit_text) if limit_text else None
-            reset_text = headers.get("X-Bapi-Limit-Reset-Timestamp")
             reset_in = None
-            if reset_text:
-                server_now = clock.now_ms() + clock.offset_ms
-                reset_in = (int(reset_text) - server_now) / 1000
+            if remaining <= 0:
+                # The reset time matters only once the quota is spent.
+                reset_text = headers.get("X-Bapi-Limit-Reset-Timestamp")
+                if reset_text:
+                    server_now = clock.now_ms() + clock.offset_ms
+                    reset_in = (int(reset_text) - server_now) / 1000
         except ValueError:
             return
         limiter.update(request.rate_keys[0], limit=limit, remaining=remaining, reset_in=reset_in)

@@ -321,30 +321,50 @@ def parse_market(category: str, item: Mapping[str, Any]) -> Market:
 # -- market data --------------------------------------------------------------------------
 
 
+_TICKER_KEYS = (
+    "bid1Price", "ask1Price", "lastPrice", "highPrice24h", "lowPrice24h", "volume24h",
+    "turnover24h", "bid1Size", "ask1Size", "prevPrice24h", "markPrice", "indexPrice",
+    "fundingRate",
+)  # fmt: skip
+
+
+def _numbers(item: Mapping[str, Any], keys: tuple[str, ...]) -> list[Decimal | None]:
+    """Optional numeric fields; the fast path (well-formed strings) costs one Decimal each."""
+    get = item.get
+    try:
+        values = [_D(text) if text else None for text in map(get, keys)]
+    except (ArithmeticError, TypeError, ValueError):
+        return [opt_dec(get(key)) for key in keys]
+    for value in values:
+        if value is not None and not value.is_finite():
+            return [opt_dec(get(key)) for key in keys]
+    return values
+
+
 def parse_ticker(symbol: str, category: str, item: Mapping[str, Any], ts: int | None) -> Ticker:
     """One tickers item; for inverse contracts volumes are swapped to keep base/quote meaning."""
-    base_volume = opt_dec(item.get("volume24h"))
-    quote_volume = opt_dec(item.get("turnover24h"))
+    (bid, ask, last, high, low, base_volume, quote_volume, bid_size, ask_size, open_, mark,
+     index, funding) = _numbers(item, _TICKER_KEYS)  # fmt: skip
     if category == "inverse":
         # Inverse volume24h counts USD contracts and turnover24h the base coin.
         base_volume, quote_volume = quote_volume, base_volume
     return Ticker(
-        symbol=symbol,
-        timestamp=ts,
-        bid=opt_dec(item.get("bid1Price")),
-        ask=opt_dec(item.get("ask1Price")),
-        last=opt_dec(item.get("lastPrice")),
-        high=opt_dec(item.get("highPrice24h")),
-        low=opt_dec(item.get("lowPrice24h")),
-        base_volume=base_volume,
-        quote_volume=quote_volume,
-        bid_size=opt_dec(item.get("bid1Size")),
-        ask_size=opt_dec(item.get("ask1Size")),
-        open=opt_dec(item.get("prevPrice24h")),
-        mark_price=opt_dec(item.get("markPrice")),
-        index_price=opt_dec(item.get("indexPrice")),
-        funding_rate=opt_dec(item.get("fundingRate")),
-        next_funding_time=_ms(item.get("nextFundingTime")),
+        symbol,
+        ts,
+        bid,
+        ask,
+        last,
+        high,
+        low,
+        base_volume,
+        quote_volume,
+        bid_size,
+        ask_size,
+        open_,
+        mark,
+        index,
+        funding,
+        _ms(item.get("nextFundingTime")),
         raw=item,
     )
 
@@ -419,19 +439,28 @@ def parse_candles(category: str, rows: list[Any]) -> list[Candle]:
 # -- account ------------------------------------------------------------------------------
 
 
+_USED = ("locked", "totalOrderIM", "totalPositionIM")
+
+
 def parse_balances(response_list: list[Any], ts: int | None) -> Balances:
     """The UNIFIED wallet: total is walletBalance; used is locked plus order and position margin."""
     items: dict[str, Balance] = {}
     account: Any = response_list[0] if response_list else {}
-    for coin in account.get("coin") or []:
-        total = opt_dec(coin.get("walletBalance")) or ZERO
-        used = (
-            (opt_dec(coin.get("locked")) or ZERO)
-            + (opt_dec(coin.get("totalOrderIM")) or ZERO)
-            + (opt_dec(coin.get("totalPositionIM")) or ZERO)
-        )
-        currency = str(coin.get("coin"))
-        items[currency] = Balance(currency, total - used, used, total, raw=coin)
+    try:
+        for coin in account.get("coin") or []:
+            # Inline conversions: this runs per coin on every balance call.
+            total = _D(coin.get("walletBalance") or 0)
+            used = ZERO
+            for name in _USED:
+                text = coin.get(name)
+                if text and text != "0":
+                    used += _D(text)
+            currency = str(coin["coin"])
+            items[currency] = Balance(currency, total - used, used, total, raw=coin)
+    except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError):
+        raise BadResponse(
+            "the wallet balance has malformed coin entries", exchange="bybit"
+        ) from None
     return Balances(items, timestamp=ts, raw=account)
 
 

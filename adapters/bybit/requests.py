@@ -56,10 +56,18 @@ def json_body(body: Mapping[str, Any]) -> bytes:
 class RequestBuilder:
     """Builds ``Request``s for one Bybit host."""
 
-    __slots__ = ("base_url",)
+    __slots__ = ("_constant", "base_url")
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
+        # Requests without arguments never change: built once (requests are immutable).
+        self._constant: dict[str, Request] = {}
+
+    def _once(self, name: str, build: Any) -> Request:
+        request = self._constant.get(name)
+        if request is None:
+            request = self._constant[name] = build()
+        return request
 
     def get(
         self,
@@ -118,7 +126,7 @@ class RequestBuilder:
 
     def server_time(self) -> Request:
         """``GET /v5/market/time``."""
-        return self.get("/v5/market/time")
+        return self._once("time", lambda: self.get("/v5/market/time"))
 
     def instruments(self, category: str, cursor: str | None = None, **extra: Any) -> Request:
         """``GET /v5/market/instruments-info`` (one page; spot has no pages)."""
@@ -170,7 +178,10 @@ class RequestBuilder:
 
     def wallet_balance(self) -> Request:
         """``GET /v5/account/wallet-balance`` of the unified account."""
-        return self.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}, signed=True)
+        return self._once(
+            "wallet",
+            lambda: self.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}, signed=True),
+        )
 
     def fee_rate(self, category: str, symbol: str) -> Request:
         """``GET /v5/account/fee-rate``."""
@@ -183,7 +194,9 @@ class RequestBuilder:
 
     def query_api(self, role: Role) -> Request:
         """``GET /v5/user/query-api`` for the key of ``role``."""
-        return self.get("/v5/user/query-api", signed=True, role=role)
+        return self._once(
+            f"query-api:{role}", lambda: self.get("/v5/user/query-api", signed=True, role=role)
+        )
 
     # -- orders ---------------------------------------------------------------------------
 
