@@ -155,6 +155,13 @@ def order_args(
         )
     if params is not None and not isinstance(params, dict):
         raise TypeError(f"params must be a dict, not {params.__class__.__name__}")
+    for name, value in (params or {}).items():
+        if not isinstance(name, str):
+            raise TypeError(f"params keys must be str, not {name.__class__.__name__}")
+        if isinstance(value, float):
+            # A float would reach the wire as its binary approximation: refused here, before
+            # anything is sent, rather than when the body is built.
+            raise TypeError(f"params[{name!r}] is a float; pass Decimal or str")
     if reduce_only and sym.kind == "spot":
         raise InvalidOrder("reduce_only applies to derivatives only", hint="Drop reduce_only.")
     given = check_client_order_id(client_order_id)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from exchanges.clock import ClockSample, ServerClock
 from exchanges.errors import (
     AuthenticationError,
+    BadResponse,
     ClockSkew,
     ExchangeError,
     NotSupported,
@@ -63,6 +64,8 @@ class Sleep:
 
 
 Effect = Send | Sleep
+
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError, ArithmeticError)
 Effects = Generator[Effect, Any, T]
 
 
@@ -93,7 +96,8 @@ class Session:
         self.allow_withdrawal_keys = allow_withdrawal_keys
         self.sync_clock = sync_clock
         self.log = logging.getLogger(f"exchanges.{adapter.name}")
-        self._trade_key_checked = False
+        # None: not checked yet; "checking": a call is checking it now; "safe"; or "unsafe".
+        self._trade_key: str | None = None
 
     # -- the pipeline ---------------------------------------------------------------------
 
@@ -106,16 +110,26 @@ class Session:
                     response = yield from self.exchange(request)
                 except ExchangeError as err:
                     request = flow.throw(err)
-                else:
+                    continue
+                try:
                     request = flow.send(response)
+                except _SHAPE_ERRORS as exc:
+                    # Raised while the adapter read an answer: the answer had a shape its API
+                    # does not document (a missing key, a list where an object belongs).
+                    raise BadResponse(
+                        f"unexpected response to {request.endpoint}: {type(exc).__name__}: {exc}",
+                        exchange=self.adapter.name,
+                        http_status=response.status,
+                        endpoint=request.endpoint,
+                    ) from exc
         except StopIteration as done:
             result: T = done.value
             return result
 
     def exchange(self, request: Request) -> Effects[Response]:
         """One logical request: retried on retryable failures (reads), resynced on clock skew."""
-        if request.write and not self._trade_key_checked and not self.allow_withdrawal_keys:
-            yield from self._check_trade_key()
+        if request.write and self._trade_key != "safe" and not self.allow_withdrawal_keys:
+            yield from self._trade_key_verdict()
         adapter = self.adapter
         run: RetryRun | None = None
         resynced = False
@@ -215,8 +229,10 @@ class Session:
             if credentials is None:
                 continue
             for secret in (credentials.secret, credentials.passphrase):
-                if secret is not None and secret.reveal() and secret.reveal() in err.message:
-                    err.message = err.message.replace(secret.reveal(), "<redacted>")
+                # Very short secrets would also match ordinary words: test and demo keys only.
+                text = secret.reveal() if secret is not None else ""
+                if len(text) >= 6 and text in err.message:
+                    err.message = err.message.replace(text, "<redacted>")
             if credentials.api_key in err.message:
                 err.message = err.message.replace(credentials.api_key, credentials.masked_key)
         err.args = (err.message,)
@@ -235,23 +251,34 @@ class Session:
             )
         return credentials
 
-    def _check_trade_key(self) -> Effects[None]:
-        # Checked once per client, before the first write, with the key that will sign writes.
-        try:
-            info = yield from self.execute(self.adapter.fetch_key_info(role="trade"))
-        except NotSupported as err:
-            # Some sandboxes have no key endpoint (Binance spot testnet): nothing to check there.
-            self.log.warning("cannot check the trading key's permissions: %s", err.message)
-            self._trade_key_checked = True
-            return
-        if info.can_withdraw:
+    def _trade_key_verdict(self) -> Effects[None]:
+        # Checked once per client, before the first write, with the key that will sign writes;
+        # concurrent first writes wait for that one check instead of each making their own.
+        while self._trade_key == "checking":
+            yield Sleep(0.005)
+        if self._trade_key is None:
+            self._trade_key = "checking"
+            try:
+                self._trade_key = yield from self._check_trade_key()
+            finally:
+                if self._trade_key == "checking":
+                    self._trade_key = None  # the check failed: the next write tries again
+        if self._trade_key == "unsafe":
             credentials = self.trade_credentials or self.credentials
             masked = credentials.masked_key if credentials is not None else "?"
             raise UnsafeApiKey(
                 f"the trading key {masked} can withdraw funds; refusing to trade with it",
                 exchange=self.adapter.name,
             )
-        self._trade_key_checked = True
+
+    def _check_trade_key(self) -> Effects[str]:
+        try:
+            info = yield from self.execute(self.adapter.fetch_key_info(role="trade"))
+        except NotSupported as err:
+            # Some sandboxes have no key endpoint (Binance spot testnet): nothing to check there.
+            self.log.warning("cannot check the trading key's permissions: %s", err.message)
+            return "safe"
+        return "unsafe" if info.can_withdraw else "safe"
 
     def _log_retry(self, request: Request, err: ExchangeError, wait: float) -> None:
         self.log.debug(

@@ -9,6 +9,11 @@ import pytest
 
 import exchanges
 from exchanges.emulator import Emulator
+from tests import leaks
+
+# Installed before any test runs: the whole suite is scanned for leaked secrets at its end.
+leaks.install()
+LEAK_SCAN = "test_no_secret_leaked_anywhere"
 
 TEST_KEY = "test-key"
 TEST_SECRET = "test-secret"
@@ -45,3 +50,11 @@ async def aclient(
 def _debug_logging(caplog: pytest.LogCaptureFixture) -> None:
     # Every test runs with the library's DEBUG logging captured, so leak scans see it all.
     caplog.set_level(logging.DEBUG, logger="exchanges")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The leak scan judges everything the suite did, so it runs last.
+    scans = [item for item in items if item.name == LEAK_SCAN]
+    for item in scans:
+        items.remove(item)
+        items.append(item)

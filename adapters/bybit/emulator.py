@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import re
+import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -723,7 +724,8 @@ class BybitFrontEnd:
         now = self.state.now_ms()
         deadline = -2 if key.expires_at is None else max((key.expires_at - now) // 86_400_000, 0)
         return {
-            "id": str(abs(hash(key.api_key)) % 10_000_000),
+            # A stable id: hash() is salted per process, which would make recordings differ.
+            "id": str(zlib.crc32(key.api_key.encode()) % 10_000_000),
             "note": key.label or "emulator key",
             "apiKey": key.api_key,
             "readOnly": 1 if key.read_only else 0,

@@ -26,12 +26,22 @@ class WindowCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._hits: dict[str, deque[int]] = {}
+        self._arrivals: dict[str, deque[int]] = {}
         self.max_in_window: dict[str, int] = {}
+        self.max_arrivals: dict[str, int] = {}
         self.rejected: dict[str, int] = {}
 
     def hit(self, key: str, limit: int, window_ms: int, now_ms: int) -> Verdict:
         """Count a request on ``key`` if the window has room; say so either way."""
         with self._lock:
+            # Every arrival counts for the statistics, refused ones included: that is what
+            # a client sent, whatever the exchange made of it.
+            arrivals = self._arrivals.setdefault(key, deque())
+            arrivals.append(now_ms)
+            while arrivals and arrivals[0] <= now_ms - window_ms:
+                arrivals.popleft()
+            if len(arrivals) > self.max_arrivals.get(key, 0):
+                self.max_arrivals[key] = len(arrivals)
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now_ms - window_ms:
                 hits.popleft()
@@ -48,5 +58,7 @@ class WindowCounter:
         """Forget every count and statistic."""
         with self._lock:
             self._hits.clear()
+            self._arrivals.clear()
             self.max_in_window.clear()
+            self.max_arrivals.clear()
             self.rejected.clear()

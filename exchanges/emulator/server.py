@@ -171,6 +171,7 @@ class EmulatorState:
             "requests": self.requests,
             "faults_injected": dict(self.faults.injected),
             "max_in_window": dict(self.limits.max_in_window),
+            "max_arrivals_in_window": dict(self.limits.max_arrivals),
             "rate_limited": dict(self.limits.rejected),
             "clock_offset_ms": self.clock_offset_ms,
         }

@@ -164,7 +164,7 @@ class StdlibTransport:
             sent = stage != "connect"
             where = "after the request may have been sent" if sent else "before it was sent"
             raise self._error(prepared, f"{type(exc).__name__} {where}: {exc}", sent=sent) from None
-        if raw.will_close:
+        if getattr(raw, "will_close", True):
             conn.close()
         else:
             self._checkin(origin, conn)
@@ -174,8 +174,10 @@ class StdlibTransport:
     def _open(self, conn: http.client.HTTPConnection) -> None:
         conn.connect()
         # Connected under the connect timeout; from here on reads wait up to the full timeout.
+        # (A recorder's stand-in connection may have no socket at this point.)
         sock: Any = conn.sock
-        sock.settimeout(self._timeout)
+        if sock is not None:
+            sock.settimeout(self._timeout)
 
     def _error(self, prepared: Prepared, message: str, *, sent: bool) -> NetworkError:
         return NetworkError(

@@ -1,0 +1,1 @@
+"""Binance spot and USD-M futures: signer, hosts, limits, errors, builders, parsers, adapter."""

@@ -1,0 +1,635 @@
+"""The OKX v5 adapter: every operation of the interface as a flow over OKX's REST API.
+
+Markets: spot, perpetual swaps and dated futures load with ``load_markets``; options load per
+instrument family (``BTC-USD``) on first use, as OKX lists them (``instFamily`` is required for
+options). Amounts of swaps, futures and options are in contracts of ``Market.contract_size``
+(``ctVal``), like ccxt; spot amounts are in the base currency, spot market buys included
+(``tgtCcy=base_ccy``). Orders trade ``tdMode=cash`` on spot and ``cross`` on derivatives unless
+``params`` say otherwise (e.g. ``{"tdMode": "isolated"}``, or ``{"posSide": "long"}`` for an
+account in long/short mode). Facts: ../shared/reference/binance-okx.md §2.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from adapters.okx import parse
+from adapters.okx.errors import item_errors
+from adapters.okx.hosts import ENVIRONMENTS, check_environment, rest_host
+from adapters.okx.limits import limit_for
+from adapters.okx.requests import RequestBuilder
+from adapters.okx.signer import OkxSigner
+from exchanges.adapter import Adapter
+from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+from exchanges.credentials import Credentials
+from exchanges.decimals import ZERO, to_wire
+from exchanges.errors import (
+    BadRequest,
+    BadResponse,
+    DuplicateOrderId,
+    ExchangeError,
+    OrderNotFound,
+    OutcomeUnknown,
+)
+from exchanges.flow import Flow
+from exchanges.models import (
+    Balances,
+    Candle,
+    Fill,
+    KeyInfo,
+    Market,
+    Order,
+    OrderBook,
+    Position,
+    Ticker,
+    Trade,
+    TradingFee,
+)
+from exchanges.ratelimit import Limit
+from exchanges.symbols import Symbol
+from exchanges.wire import Prepared, Request, Response, Role
+
+__all__ = ["TIMEFRAMES", "OkxAdapter"]
+
+# Unified timeframe -> (OKX bar, length in ms). From 6h up OKX's plain bars open on Hong Kong
+# time; the ``utc`` bars open on UTC like every other timestamp here. Months are not windowed.
+TIMEFRAMES: dict[str, tuple[str, int]] = {
+    "1m": ("1m", 60_000),
+    "3m": ("3m", 180_000),
+    "5m": ("5m", 300_000),
+    "15m": ("15m", 900_000),
+    "30m": ("30m", 1_800_000),
+    "1h": ("1H", 3_600_000),
+    "2h": ("2H", 7_200_000),
+    "4h": ("4H", 14_400_000),
+    "6h": ("6Hutc", 21_600_000),
+    "12h": ("12Hutc", 43_200_000),
+    "1d": ("1Dutc", 86_400_000),
+    "1w": ("1Wutc", 604_800_000),
+    "1M": ("1Mutc", 0),
+}
+
+#: OKX's clOrdId: up to 32 letters and digits (stricter than the interface's 36 of [A-Za-z0-9_-]).
+CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
+
+_MARKET_GROUPS = ("SPOT", "SWAP", "FUTURES")
+_ALL_TYPES = ("SPOT", "SWAP", "FUTURES", "OPTION")
+_BOOK_MAX = 400  # /market/books sz
+_TRADES_MAX = 500  # /market/trades limit
+_CANDLES_MAX = 300  # /market/candles limit
+_HISTORY_MAX = 100  # /market/history-candles limit
+_PAGE = 100  # orders-pending, orders-history, fills
+_BATCH = 20  # cancel-batch-orders
+_MAX_PAGES = 200
+_CLOSED = ("closed", "canceled", "rejected", "expired")
+
+
+class OkxAdapter(Adapter):
+    """OKX v5: spot, swaps and futures (data, orders, positions) and option market data."""
+
+    name = "okx"
+    environments = ENVIRONMENTS
+
+    def __init__(
+        self,
+        *,
+        env: str = "mainnet",
+        base_url: str | None = None,
+        recv_window_ms: int = 5000,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        check_environment(env)
+        super().__init__(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=options)
+        region = self.options.pop("region", None)
+        # OKX has no receive window: its server allows 30 s either way (§2.1).
+        self.base_url = self.base_url_override or rest_host(region)
+        self.build = RequestBuilder(self.base_url, demo=env == "demo")
+        self.signer = OkxSigner(self.env_prefix())
+        self._by_id: dict[str, Market] = {}
+
+    # -- pipeline hooks -------------------------------------------------------------------
+
+    def sign(self, request: Request, timestamp_ms: int, credentials: Credentials) -> Prepared:
+        """OKX's ``OK-ACCESS-*`` headers over the exact target and body."""
+        return self.signer.sign(request, timestamp_ms, credentials)
+
+    def decode(self, response: Response) -> None:
+        """Check OKX's envelope (``code``, then ``data[].sCode``) or the HTTP status."""
+        parse.decode(response, self.env)
+
+    def time_request(self) -> Request:
+        """``GET /api/v5/public/time``."""
+        return self.build.server_time()
+
+    def parse_time(self, response: Response) -> int:
+        """Server time in ms from ``data[0].ts``."""
+        stamp = parse.first(response).get("ts")
+        if not isinstance(stamp, str) or not stamp.isdigit():
+            raise BadResponse("no server time in the response", exchange=self.name)
+        return int(stamp)
+
+    def rate_limits(self) -> tuple[dict[str, Limit], Callable[[str], Limit | None] | None]:
+        """OKX's documented per-endpoint limits (per IP, user, or user and instrument)."""
+        return {}, limit_for
+
+    # -- markets --------------------------------------------------------------------------
+
+    def market_group(self, symbol: Symbol) -> str:
+        """Markets load per ``instType``; options per instrument family (``OPTION:BTC-USD``)."""
+        inst_type = parse.inst_type_of(symbol)
+        return f"OPTION:{symbol.base}-{symbol.quote}" if inst_type == "OPTION" else inst_type
+
+    def market_groups(self) -> tuple[str, ...]:
+        """``load_markets`` loads spot, swaps and futures; options load on first use."""
+        return _MARKET_GROUPS
+
+    def fetch_market_group(self, group: str) -> Flow[list[Market]]:
+        """``/api/v5/public/instruments`` of one instrument type (or option family)."""
+        inst_type, _, family = group.partition(":")
+        response = yield self.build.instruments(inst_type, family or None)
+        return [parse.parse_market(item) for item in parse.data_list(response)]
+
+    def index_markets(self, group: str, markets: list[Market]) -> None:
+        """Keep instrument id → market for parsing responses."""
+        for market in markets:
+            self._by_id[market.id] = market
+
+    def _symbol(self, inst_id: Any) -> str:
+        market = self._by_id.get(str(inst_id))
+        return market.symbol if market is not None else parse.symbol_of(str(inst_id))
+
+    def _ensure_groups(self, groups: Iterable[str]) -> Flow[None]:
+        for group in groups:
+            if group not in self._loaded_groups:
+                self._store(group, (yield from self.fetch_market_group(group)))
+
+    # -- market data ----------------------------------------------------------------------
+
+    def fetch_ticker(self, symbol: Symbol) -> Flow[Ticker]:
+        """``/api/v5/market/ticker``."""
+        market = yield from self.market(symbol)
+        response = yield self.build.ticker(market.id)
+        return parse.parse_ticker(market, parse.first(response))
+
+    def fetch_tickers(self, symbols: list[Symbol] | None) -> Flow[dict[str, Ticker]]:
+        """``/api/v5/market/tickers`` per instrument type (spot, swaps, futures when none given)."""
+        if symbols is None:
+            groups: list[str] = list(_MARKET_GROUPS)
+        else:
+            groups = sorted({self.market_group(s) for s in symbols})
+        yield from self._ensure_groups(groups)
+        wanted = None if symbols is None else {str(s) for s in symbols}
+        tickers: dict[str, Ticker] = {}
+        for group in groups:
+            inst_type, _, family = group.partition(":")
+            response = yield self.build.tickers(inst_type, family or None)
+            for item in parse.data_list(response):
+                market = self._by_id.get(str(item.get("instId")))
+                if market is None or (wanted is not None and market.symbol not in wanted):
+                    continue
+                tickers[market.symbol] = parse.parse_ticker(market, item)
+        return tickers
+
+    def fetch_order_book(self, symbol: Symbol, limit: int | None) -> Flow[OrderBook]:
+        """``/api/v5/market/books`` (default 50 levels, at most 400; contracts for derivatives)."""
+        if limit is not None and limit > _BOOK_MAX:
+            raise BadRequest(
+                f"OKX's order book goes to {_BOOK_MAX} levels, not {limit}",
+                exchange=self.name,
+                hint=f"Pass limit <= {_BOOK_MAX}.",
+            )
+        market = yield from self.market(symbol)
+        response = yield self.build.books(market.id, limit or 50)
+        return parse.parse_order_book(market.symbol, parse.first(response))
+
+    def fetch_trades(self, symbol: Symbol, limit: int | None) -> Flow[list[Trade]]:
+        """``/api/v5/market/trades``, oldest first (at most 500)."""
+        if limit is not None and limit > _TRADES_MAX:
+            raise BadRequest(
+                f"OKX returns at most {_TRADES_MAX} recent trades, not {limit}",
+                exchange=self.name,
+                hint=f"Pass limit <= {_TRADES_MAX}.",
+            )
+        market = yield from self.market(symbol)
+        response = yield self.build.trades(market.id, limit)
+        trades = [parse.parse_trade(market.symbol, i) for i in parse.data_list(response)]
+        trades.sort(key=lambda t: t.timestamp)
+        return trades
+
+    def fetch_ohlcv(
+        self, symbol: Symbol, timeframe: str, since: int | None, limit: int | None
+    ) -> Flow[list[Candle]]:
+        """Candles, oldest first.
+
+        Without ``since``: ``/market/candles`` (the latest, up to 300 per page) and older pages
+        from ``/market/history-candles``. With ``since``: windows ``(since - 1, since + n·bar)``
+        of ``/market/history-candles`` (``before``/``after`` are exclusive bounds), as ccxt does.
+        """
+        spec = TIMEFRAMES.get(timeframe)
+        if spec is None:
+            raise BadRequest(
+                f"OKX has no timeframe {timeframe!r}",
+                exchange=self.name,
+                hint=f"Use one of {', '.join(TIMEFRAMES)}.",
+            )
+        bar, step = spec
+        market = yield from self.market(symbol)
+        want = limit if limit is not None else 100
+        candles: dict[int, Candle] = {}
+        start, older_than = since, None
+        for page_number in range(_MAX_PAGES):
+            missing = want - len(candles)
+            if missing <= 0:
+                break
+            history = since is not None or page_number > 0
+            page = min(missing, _HISTORY_MAX if history else _CANDLES_MAX)
+            if start is not None:
+                after = start + page * step if step else None
+                request = self.build.candles(
+                    market.id, bar, after=after, before=start - 1, limit=page, history=True
+                )
+            else:
+                request = self.build.candles(
+                    market.id, bar, after=older_than, before=None, limit=page, history=history
+                )
+            response = yield request
+            batch = parse.parse_candles(market, parse.data_list(response))
+            fresh = [c for c in batch if c.timestamp not in candles]
+            for candle in fresh:
+                candles[candle.timestamp] = candle
+            if not fresh or (start is not None and not step):
+                break
+            if start is not None:
+                start = batch[-1].timestamp + step
+            else:
+                older_than = batch[0].timestamp
+        ordered = sorted(candles.values(), key=lambda c: c.timestamp)
+        return ordered[:want] if since is not None else ordered[-want:]
+
+    # -- account --------------------------------------------------------------------------
+
+    def fetch_balance(self) -> Flow[Balances]:
+        """``/api/v5/account/balance`` (the trading account)."""
+        response = yield self.build.balance()
+        items = parse.data_list(response)
+        return parse.parse_balances(items[0] if items else {})
+
+    def fetch_trading_fee(self, symbol: Symbol) -> Flow[TradingFee]:
+        """``/api/v5/account/trade-fee`` (``instId`` for spot, ``instFamily`` for contracts)."""
+        market = yield from self.market(symbol)
+        inst_type = market.category or parse.inst_type_of(symbol)
+        family = None if market.spot else f"{market.base}-{market.quote}"
+        inst_id = market.id if market.spot else None
+        response = yield self.build.trade_fee(inst_type, inst_id, family)
+        return parse.parse_trading_fee(market, parse.first(response))
+
+    def fetch_key_info(self, role: Role = "read") -> Flow[KeyInfo]:
+        """``/api/v5/account/config`` for the key of ``role`` (``perm``, ``ip``, ``label``)."""
+        response = yield self.build.config(role)
+        return parse.parse_key_info(parse.first(response))
+
+    # -- orders ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _ids(ref: OrderRef) -> dict[str, str]:
+        if ref.id is not None:
+            return {"ordId": ref.id}
+        assert ref.client_order_id is not None
+        return {"clOrdId": ref.client_order_id}
+
+    def _check_client_id(self, cid: str | None) -> None:
+        if cid is not None and not CLIENT_ORDER_ID.match(cid):
+            raise BadRequest(
+                f"OKX's clOrdId allows up to 32 letters and digits, not {cid!r}",
+                exchange=self.name,
+                hint="Use letters and digits only (uuid4().hex works), or omit client_order_id "
+                "to get a generated one.",
+            )
+
+    @staticmethod
+    def _ord_type(args: OrderArgs) -> str:
+        if args.type == "market":
+            return "market"
+        if args.post_only:
+            return "post_only"
+        return {"IOC": "ioc", "FOK": "fok"}.get(args.time_in_force or "GTC", "limit")
+
+    @staticmethod
+    def _time_in_force(args: OrderArgs) -> str:
+        # OKX's market orders never rest (they report as IOC); post-only is its own ordType.
+        if args.type == "market":
+            return "IOC"
+        return "PO" if args.post_only else args.time_in_force or "GTC"
+
+    def create_order(self, args: OrderArgs) -> Flow[Order]:
+        """``/api/v5/trade/order`` with a ``clOrdId`` always set, placed exactly once.
+
+        When the outcome is unknown (lost response, 5xx, 50004, 51149) the order is looked up
+        by ``clOrdId``; it is resent once only if OKX provably does not have it (51603), and a
+        51016 after that resend means the first attempt had landed.
+        """
+        self._check_client_id(args.client_order_id)
+        market = yield from self.market(args.symbol)
+        body: dict[str, Any] = {
+            "instId": market.id,
+            "tdMode": "cash" if market.spot else "cross",
+            "side": args.side,
+            "ordType": self._ord_type(args),
+            "sz": to_wire(args.amount),
+        }
+        if args.price is not None:
+            body["px"] = to_wire(args.price)
+        if args.type == "market" and market.spot:
+            # Spot market buys count sz in the quote currency unless told otherwise.
+            body["tgtCcy"] = "base_ccy"
+        if args.reduce_only:
+            body["reduceOnly"] = True
+        body["clOrdId"] = args.client_order_id
+        body.update(args.params)
+        known = {
+            "type": args.type,
+            "side": args.side,
+            "price": args.price,
+            "amount": args.amount,
+            "time_in_force": self._time_in_force(args),
+            "post_only": args.post_only,
+            "reduce_only": args.reduce_only,
+        }
+        request = self.build.place_order(body, market.id)
+        cid = str(body["clOrdId"])
+        return (
+            yield from self._exactly_once(
+                request,
+                lambda: self._by_client_id(market, cid),
+                lambda response: parse.parse_ack(market.symbol, parse.first(response), **known),
+                cid,
+            )
+        )
+
+    def _exactly_once(
+        self,
+        request: Request,
+        lookup: Callable[[], Flow[Order | None]],
+        accept: Callable[[Response], Order],
+        cid: str,
+    ) -> Flow[Order]:
+        """Send a write keyed by a client order id so that it takes effect at most once."""
+        try:
+            return accept((yield request))
+        except OutcomeUnknown as err:
+            unknown = err
+        resent = False
+        while True:
+            try:
+                found = yield from lookup()
+            except ExchangeError as err:
+                raise self._unconfirmed(unknown, cid) from err
+            if found is not None:
+                return found
+            if resent:
+                raise self._unconfirmed(unknown, cid)
+            resent = True
+            try:
+                # Provably absent, so this is the only resend; the same clOrdId makes a second
+                # copy impossible (51016).
+                return accept((yield request))
+            except DuplicateOrderId:
+                continue
+            except OutcomeUnknown as again:
+                unknown = again
+
+    def _unconfirmed(self, cause: OutcomeUnknown, cid: str) -> OutcomeUnknown:
+        err = OutcomeUnknown(
+            f"{cause.message}; the order could not be confirmed",
+            exchange=self.name,
+            code=cause.code,
+            http_status=cause.http_status,
+            endpoint=cause.endpoint,
+            client_order_id=cid,
+        )
+        err.__cause__ = cause
+        return err
+
+    def _by_client_id(self, market: Market, cid: str) -> Flow[Order | None]:
+        """The order with this clOrdId, or None when OKX says it does not exist (51603)."""
+        try:
+            response = yield self.build.order(market.id, {"clOrdId": cid})
+        except OrderNotFound:
+            return None
+        items = parse.data_list(response)
+        return parse.parse_order(market.symbol, items[0], spot=market.spot) if items else None
+
+    def fetch_order(self, ref: OrderRef) -> Flow[Order]:
+        """``/api/v5/trade/order`` by id or client order id, open or closed (51603 if absent)."""
+        self._check_client_id(ref.client_order_id)
+        market = yield from self.market(ref.symbol)
+        response = yield self.build.order(market.id, self._ids(ref))
+        return parse.parse_order(market.symbol, parse.first(response), spot=market.spot)
+
+    def amend_order(self, args: AmendArgs) -> Flow[Order]:
+        """``/api/v5/trade/amend-order`` (``newSz`` is the total amount, filled part included).
+
+        When the outcome is unknown the order is fetched: if it shows the new values the
+        amendment is confirmed, otherwise the ``OutcomeUnknown`` stands.
+        """
+        self._check_client_id(args.ref.client_order_id)
+        market = yield from self.market(args.ref.symbol)
+        body: dict[str, Any] = {"instId": market.id, **self._ids(args.ref)}
+        if args.amount is not None:
+            body["newSz"] = to_wire(args.amount)
+        if args.price is not None:
+            body["newPx"] = to_wire(args.price)
+        try:
+            response = yield self.build.amend_order(body, market.id)
+        except OutcomeUnknown as unknown:
+            current = yield from self._settle(args.ref, unknown)
+            if (args.price is None or current.price == args.price) and (
+                args.amount is None or current.amount == args.amount
+            ):
+                return current
+            raise
+        return parse.parse_ack(
+            market.symbol, parse.first(response), price=args.price, amount=args.amount
+        )
+
+    def cancel_order(self, ref: OrderRef) -> Flow[Order]:
+        """``/api/v5/trade/cancel-order``; an unknown outcome is settled by fetching the order."""
+        self._check_client_id(ref.client_order_id)
+        market = yield from self.market(ref.symbol)
+        body = {"instId": market.id, **self._ids(ref)}
+        try:
+            response = yield self.build.cancel_order(body, market.id)
+        except OutcomeUnknown as unknown:
+            current = yield from self._settle(ref, unknown)
+            if current.status == "canceled":
+                return current
+            raise
+        return parse.parse_ack(market.symbol, parse.first(response), status="canceled")
+
+    def _settle(self, ref: OrderRef, unknown: OutcomeUnknown) -> Flow[Order]:
+        """The order after a write whose outcome is unknown (that error if it cannot be read)."""
+        try:
+            return (yield from self.fetch_order(ref))
+        except ExchangeError as err:
+            raise unknown from err
+
+    def cancel_all_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        """Batch-cancel the open orders (OKX has no cancel-all for regular orders).
+
+        ``/api/v5/trade/cancel-batch-orders`` takes at most 20 orders; each item succeeds or
+        fails on its own (``sCode``). Orders that are already gone (51400-51402: filled or
+        cancelled meanwhile) are skipped; any other failed item raises its own normalised
+        error after every batch was sent. A batch whose outcome is unknown is sent once more:
+        cancelling is idempotent, and the orders it had cancelled come back as 51400.
+        """
+        open_orders = yield from self.fetch_open_orders(symbol)
+        cancelled: list[Order] = []
+        failures: list[ExchangeError] = []
+        for start in range(0, len(open_orders), _BATCH):
+            chunk = open_orders[start : start + _BATCH]
+            items = [{"instId": self._inst_id(o), "ordId": o.id} for o in chunk]
+            request = self.build.cancel_batch(items)
+            try:
+                response = yield request
+            except OutcomeUnknown:
+                response = yield request
+            results = parse.data_list(response)
+            errors = item_errors(
+                results, env=self.env, http_status=response.status, endpoint=request.endpoint
+            )
+            by_id = {
+                str(r.get("ordId")): (r, err)
+                for r, err in zip(results, errors, strict=False)
+                if isinstance(r, dict)
+            }
+            for order in chunk:
+                result, err = by_id.get(str(order.id), (None, None))
+                if result is None:
+                    failures.append(
+                        BadResponse(
+                            f"OKX did not report on order {order.id} of the batch",
+                            exchange=self.name,
+                            endpoint=request.endpoint,
+                        )
+                    )
+                elif err is None:
+                    cancelled.append(
+                        attrs.evolve(order, status="canceled", remaining=ZERO, raw=result)
+                    )
+                elif not isinstance(err, OrderNotFound):
+                    err.message = f"order {order.id}: {err.message}"
+                    err.args = (err.message,)
+                    failures.append(err)
+        if failures:
+            first = failures[0]
+            first.message += (
+                f" ({len(cancelled)} order(s) cancelled, {len(failures)} failed; "
+                "the first failure is raised)"
+            )
+            first.args = (first.message,)
+            raise first
+        return cancelled
+
+    def _inst_id(self, order: Order) -> str:
+        raw = order.raw if isinstance(order.raw, dict) else {}
+        inst = raw.get("instId")
+        if isinstance(inst, str) and inst:
+            return inst
+        market = self.markets.get(order.symbol)
+        return market.id if market is not None else order.symbol
+
+    def _pages(
+        self, path: str, params: dict[str, Any], cursor_field: str, want: int | None
+    ) -> Flow[list[Any]]:
+        """Follow OKX's ``after`` cursor (the last item's id) until a short page or ``want``."""
+        items: list[Any] = []
+        after: str | None = None
+        for _ in range(_MAX_PAGES):
+            response = yield self.build.listing(path, {**params, "after": after, "limit": _PAGE})
+            page = parse.data_list(response)
+            items.extend(page)
+            if len(page) < _PAGE or (want is not None and len(items) >= want):
+                break
+            last = page[-1].get(cursor_field) if isinstance(page[-1], dict) else None
+            if not last or last == after:
+                break
+            after = str(last)
+        return items
+
+    def _scopes(self, symbol: Symbol | None, types: tuple[str, ...]) -> Flow[list[dict[str, Any]]]:
+        """The listing scopes: one market, or each instrument type (or one call for all)."""
+        if symbol is None:
+            return [{"instType": t} for t in types] if types else [{}]
+        market = yield from self.market(symbol)
+        return [{"instType": market.category or parse.inst_type_of(symbol), "instId": market.id}]
+
+    def _orders(self, items: list[Any]) -> list[Order]:
+        orders = []
+        for item in items:
+            symbol = self._symbol(item.get("instId"))
+            orders.append(parse.parse_order(symbol, item, spot=item.get("instType") == "SPOT"))
+        return orders
+
+    def fetch_open_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        """``/api/v5/trade/orders-pending``, every page, of one market or the whole account."""
+        items: list[Any] = []
+        for scope in (yield from self._scopes(symbol, ())):
+            items.extend(
+                (yield from self._pages("/api/v5/trade/orders-pending", scope, "ordId", None))
+            )
+        return [o for o in self._orders(items) if o.status == "open"]
+
+    def fetch_closed_orders(
+        self, symbol: Symbol | None, since: int | None, limit: int | None
+    ) -> Flow[list[Order]]:
+        """``/api/v5/trade/orders-history`` (last 7 days; ``instType`` is required), newest first.
+
+        OKX keeps unfilled cancelled orders in this history for 2 hours only (§2.5).
+        """
+        items: list[Any] = []
+        for scope in (yield from self._scopes(symbol, _ALL_TYPES)):
+            params = {**scope, "begin": since}
+            items.extend(
+                (yield from self._pages("/api/v5/trade/orders-history", params, "ordId", limit))
+            )
+        closed = [o for o in self._orders(items) if o.status in _CLOSED]
+        closed.sort(key=lambda o: o.updated or o.timestamp or 0, reverse=True)
+        return closed[:limit] if limit is not None else closed
+
+    def fetch_my_trades(
+        self, symbol: Symbol | None, since: int | None, limit: int | None
+    ) -> Flow[list[Fill]]:
+        """``/api/v5/trade/fills`` (last 3 days, §2.5), newest first."""
+        items: list[Any] = []
+        for scope in (yield from self._scopes(symbol, ())):
+            params = {**scope, "begin": since}
+            items.extend((yield from self._pages("/api/v5/trade/fills", params, "billId", limit)))
+        fills = [parse.parse_fill(self._symbol(i.get("instId")), i) for i in items]
+        fills.sort(key=lambda f: f.timestamp, reverse=True)
+        return fills[:limit] if limit is not None else fills
+
+    def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
+        """``/api/v5/account/positions`` (sizes in contracts), non-empty positions only."""
+        wanted: set[str] | None = None
+        if symbols:
+            for symbol in symbols:
+                if symbol.kind == "spot":
+                    raise BadRequest(
+                        f"{symbol} is spot: positions are for derivatives only", exchange=self.name
+                    )
+            wanted = {str(s) for s in symbols}
+            yield from self._ensure_groups(sorted({self.market_group(s) for s in symbols}))
+        response = yield self.build.positions()
+        positions = []
+        for item in parse.data_list(response):
+            name = self._symbol(item.get("instId"))
+            if wanted is not None and name not in wanted:
+                continue
+            position = parse.parse_position(name, item)
+            if position is not None:
+                positions.append(position)
+        return positions

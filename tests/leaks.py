@@ -1,0 +1,142 @@
+"""Secret-leak scanning for the whole test session.
+
+While the suite runs, every secret, passphrase and private key given to ``Credentials`` and
+every signature put on a request is remembered, and every log record (all loggers, DEBUG),
+every exception text that leaves a client call, and every ``repr`` of credentials and clients
+is kept. At the end ``scan()`` lists each place a remembered secret appears.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import exchanges
+from exchanges.credentials import Credentials
+from exchanges.wire import Prepared
+
+SIGNATURE_HEADERS = ("X-BAPI-SIGN", "OK-ACCESS-SIGN", "OK-ACCESS-PASSPHRASE")
+_QUERY_SIGNATURE = re.compile(r"(?:^|&)signature=([^&]+)")
+
+
+class LeakRecorder(logging.Handler):
+    """Collects secrets and the texts that must not contain them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self._guard = threading.RLock()
+        self.secrets: set[str] = set()
+        self.signatures: set[str] = set()
+        self.texts: list[tuple[str, str]] = []
+        self.records = 0
+        self.exceptions = 0
+
+    # -- what must stay secret ------------------------------------------------------------
+
+    def credentials(self, creds: Credentials) -> None:
+        with self._guard:
+            for secret in (creds.secret, creds.private_key, creds.passphrase):
+                # Shorter "secrets" (a test's "secret", "x") match ordinary words in messages.
+                if secret is not None and len(secret.reveal()) >= 8:
+                    self.secrets.add(secret.reveal())
+            if creds.private_key is not None:
+                # A PEM could leak in part: every base64 line of it counts on its own.
+                lines = creds.private_key.reveal().splitlines()
+                self.secrets.update(line for line in lines if len(line) >= 40)
+            self.texts.append(("repr(Credentials)", repr(creds)))
+
+    def prepared(self, prepared: Prepared) -> None:
+        found = [prepared.headers[h] for h in SIGNATURE_HEADERS if h in prepared.headers]
+        for text in (prepared.url.partition("?")[2], (prepared.body or b"").decode("latin-1")):
+            found.extend(_QUERY_SIGNATURE.findall(text))
+        with self._guard:
+            self.signatures.update(s for s in found if len(s) >= 16)
+
+    # -- where it must not appear ---------------------------------------------------------
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # a broken log call is not ours to judge here
+            return
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + str(record.exc_info[1])
+        with self._guard:
+            self.records += 1
+            self.texts.append((f"log {record.name}", text))
+
+    def exception(self, where: str, err: BaseException) -> None:
+        with self._guard:
+            self.exceptions += 1
+            self.texts.append((f"exception in {where}", f"{err!s} {err!r}"))
+
+    def scan(self, cassettes: Path | None = None) -> list[str]:
+        """Every (place, secret kind) where a remembered secret or signature shows."""
+        needles = [(s, "secret") for s in self.secrets] + [
+            (s, "signature") for s in self.signatures
+        ]
+        leaks = []
+        for where, text in self.texts:
+            for needle, kind in needles:
+                if needle in text:
+                    leaks.append(f"{kind} {needle[:4]}… in {where}: {text[:200]!r}")
+        if cassettes is not None and cassettes.is_dir():
+            for path in sorted(cassettes.rglob("*")):
+                if path.is_file():
+                    content = path.read_text(errors="replace")
+                    for needle in self.secrets:
+                        if needle in content:
+                            leaks.append(f"secret {needle[:4]}… in {path}")
+        return leaks
+
+
+RECORDER = LeakRecorder()
+
+
+def install() -> None:
+    """Hook the recorder into credentials, prepared requests, logging and client calls."""
+    original_post_init = Credentials.__attrs_post_init__
+
+    def post_init(self: Credentials) -> None:
+        original_post_init(self)
+        RECORDER.credentials(self)
+
+    Credentials.__attrs_post_init__ = post_init  # type: ignore[method-assign]
+
+    original_prepared = Prepared.__init__
+
+    def prepared_init(self: Prepared, *args: Any, **kwargs: Any) -> None:
+        original_prepared(self, *args, **kwargs)
+        RECORDER.prepared(self)
+
+    Prepared.__init__ = prepared_init  # type: ignore[method-assign]
+
+    root = logging.getLogger()
+    root.addHandler(RECORDER)
+    # Every logger at DEBUG: a leak in a third-party library's debug output counts too.
+    root.setLevel(logging.DEBUG)
+
+    original_run = exchanges.Exchange._run
+
+    def run(self: exchanges.Exchange, flow: Any) -> Any:
+        try:
+            return original_run(self, flow)
+        except Exception as err:
+            RECORDER.exception(f"{self!r}", err)
+            raise
+
+    exchanges.Exchange._run = run  # type: ignore[method-assign]
+
+    original_arun = exchanges.AsyncExchange._run
+
+    async def arun(self: exchanges.AsyncExchange, flow: Any) -> Any:
+        try:
+            return await original_arun(self, flow)
+        except Exception as err:
+            RECORDER.exception(f"{self!r}", err)
+            raise
+
+    exchanges.AsyncExchange._run = arun  # type: ignore[method-assign]
