@@ -50,7 +50,7 @@ def audit_key_info(exchange: str, masked_key: str, info: KeyInfo, now_ms: int) -
                 "Renew it, or bind an IP whitelist so it does not expire.",
             )
         )
-    if not info.ip_whitelist:
+    if not info.bound_to_ips:
         findings.append(
             Finding(
                 "warning",

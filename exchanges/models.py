@@ -280,7 +280,14 @@ class KeyInfo:
     expires_at: int | None
     created_at: int | None
     label: str | None = None
+    #: True when the exchange says the key is bound to IPs without listing them (Binance).
+    ip_restricted: bool | None = None
     raw: Raw = _raw()
+
+    @property
+    def bound_to_ips(self) -> bool:
+        """True if the key only works from whitelisted IP addresses."""
+        return bool(self.ip_whitelist) or bool(self.ip_restricted)
 
     @property
     def can_withdraw(self) -> bool:

@@ -37,7 +37,6 @@ from exchanges.models import (
 from exchanges.wire import Response
 
 __all__ = [
-    "IP_RESTRICTED",
     "decode",
     "market_of_path",
     "parse_balances_spot",
@@ -68,11 +67,6 @@ _STATUS: dict[str, OrderStatus] = {
     "EXPIRED": "expired",
     "EXPIRED_IN_MATCH": "expired",
 }
-
-#: ``KeyInfo.ip_whitelist`` when Binance says the key is IP-restricted: apiRestrictions
-#: reports ``ipRestrict`` but not the addresses (§1.7).
-IP_RESTRICTED = "(restricted; Binance does not list the IPs)"
-
 
 def market_of_path(path: str) -> MarketKind:
     """Which error table applies: USD-M for ``/fapi``, spot for ``/api`` and ``/sapi``."""
@@ -411,7 +405,8 @@ def parse_key_info(data: Mapping[str, Any]) -> KeyInfo:
     return KeyInfo(
         read_only=not (scopes & _WRITE_SCOPES),
         permissions=frozenset(scopes),
-        ip_whitelist=(IP_RESTRICTED,) if data.get("ipRestrict") is True else (),
+        ip_whitelist=(),
+        ip_restricted=data.get("ipRestrict") is True,
         expires_at=_ms(data.get("tradingAuthorityExpirationTime")),
         created_at=_ms(data.get("createTime")),
         raw=data,

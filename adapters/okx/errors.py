@@ -173,6 +173,9 @@ def error_for_code(
     retry_after: float | None = None,
 ) -> e.ExchangeError:
     """The normalised error for a non-zero OKX ``code`` or ``sCode`` (unknown codes kept as is)."""
+    if "_" in code and not sub_code:
+        # The error table writes sub-codes as "51008_1000" (§2.3); accept that spelling too.
+        code, _, sub_code = code.partition("_")
     text = f"{message} (subCode {sub_code})" if sub_code else message
     entry = CODES.get(code)
     if entry is None:

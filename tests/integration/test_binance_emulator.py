@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 import exchanges
-from adapters.binance.parse import IP_RESTRICTED
 from exchanges.emulator import Emulator
 from exchanges.errors import (
     BadRequest,
@@ -303,7 +302,8 @@ def test_ip_restricted_key_info(emu: Emulator) -> None:
         "binance", base_url=emu.base_url, credentials=exchanges.Credentials("ip-key", "ip-secret")
     )
     info = ex.fetch_key_info()
-    assert info.ip_whitelist == (IP_RESTRICTED,) and info.can_withdraw
+    assert info.ip_whitelist == () and info.ip_restricted and info.bound_to_ips
+    assert info.can_withdraw
     assert ex.audit_key().critical
 
 

@@ -394,7 +394,7 @@ def test_fills_positions_balances_fees_and_key_info() -> None:
          "tradingAuthorityExpirationTime": 1700000000000}
     )  # fmt: skip
     assert trading.can_trade and trading.can_withdraw and trading.expires_at == 1700000000000
-    assert trading.ip_whitelist == (parse.IP_RESTRICTED,)
+    assert trading.ip_whitelist == () and trading.ip_restricted is True
 
 
 def test_market_data_shapes() -> None:

@@ -152,6 +152,12 @@ def test_scode_wins_over_code_and_subcode_is_kept() -> None:
     assert "Insufficient USDT" in err.message
 
 
+def test_table_spelling_of_a_subcode_is_understood() -> None:
+    err = error_for_code("51008_1001", "margin", env="mainnet", http_status=200, endpoint=None)
+    assert type(err) is e.InsufficientFunds
+    assert (err.code, err.message) == ("51008", "margin (subCode 1001)")
+
+
 def test_code_1_without_items_is_a_generic_failure() -> None:
     err = decode_error(response({"code": "1", "msg": "Operation failed.", "data": []}))
     assert type(err) is e.ExchangeError and err.code == "1"

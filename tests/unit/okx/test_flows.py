@@ -291,3 +291,83 @@ def test_cancel_all_returns_the_cancelled_orders() -> None:
     ]
     pending = next(p for p in fake.sent if "orders-pending" in p.url)
     assert "instType=SPOT&instId=BTC-USDT" in pending.url
+
+
+OPTION = {
+    "instType": "OPTION",
+    "instId": "BTC-USD-251226-100000-C",
+    "uly": "BTC-USD",
+    "instFamily": "BTC-USD",
+    "settleCcy": "BTC",
+    "ctVal": "0.01",
+    "ctValCcy": "BTC",
+    "optType": "C",
+    "stk": "100000",
+    "expTime": "1766736000000",
+    "tickSz": "0.0005",
+    "lotSz": "1",
+    "minSz": "1",
+    "state": "live",
+}
+FUTURE = {
+    "instType": "FUTURES",
+    "instId": "BTC-USD-251226",
+    "uly": "BTC-USD",
+    "instFamily": "BTC-USD",
+    "settleCcy": "BTC",
+    "ctVal": "100",
+    "ctType": "inverse",
+    "expTime": "1766736000000",
+    "tickSz": "0.1",
+    "lotSz": "1",
+    "minSz": "1",
+    "state": "live",
+}
+
+
+def test_futures_load_with_the_markets_and_options_per_family() -> None:
+    fake = FakeOkx()
+
+    def instruments(prepared: Prepared) -> bytes:
+        params = fake.params(prepared)
+        table = {"SPOT": [SPOT], "FUTURES": [FUTURE], "SWAP": []}
+        if params["instType"] == "OPTION":
+            assert params["instFamily"] == "BTC-USD"
+            return envelope([OPTION])
+        return envelope(table[params["instType"]])
+
+    fake.handlers[("GET", "/api/v5/public/instruments")] = instruments
+    fake.handlers[("GET", "/api/v5/market/ticker")] = lambda p: envelope(
+        [
+            {
+                "instType": "OPTION",
+                "instId": "BTC-USD-251226-100000-C",
+                "last": "0.05",
+                "bidPx": "0.049",
+                "askPx": "0.051",
+                "vol24h": "10",
+                "volCcy24h": "0.1",
+                "ts": str(NOW),
+            }
+        ]
+    )
+    fake.handlers[("GET", "/api/v5/market/books")] = lambda p: envelope(
+        [{"asks": [["0.051", "5", "0", "1"]], "bids": [["0.049", "7", "0", "2"]], "ts": "1"}]
+    )
+    ex = client(fake)
+    markets = ex.load_markets()
+    assert set(markets) == {"BTC/USDT", "BTC/USD:BTC-251226"}
+    future = markets["BTC/USD:BTC-251226"]
+    assert (future.type, future.contract_size, future.inverse) == ("future", 100, True)
+    ticker = ex.fetch_ticker("BTC/USD:BTC-251226-100000-C")
+    assert (ticker.symbol, ticker.bid, ticker.base_volume) == (
+        "BTC/USD:BTC-251226-100000-C",
+        Decimal("0.049"),
+        Decimal("0.1"),
+    )
+    book = ex.fetch_order_book("BTC/USD:BTC-251226-100000-C", 5)
+    assert book.best_bid == (Decimal("0.049"), Decimal(7))
+    option = ex.market("BTC/USD:BTC-251226-100000-C")
+    assert (option.type, option.strike, option.option_type) == ("option", 100000, "call")
+    option_loads = [p for p in fake.sent if "instType=OPTION" in p.url]
+    assert len(option_loads) == 1  # loaded once, on first use
