@@ -32,11 +32,8 @@ from exchanges.decimals import ZERO, to_wire
 from exchanges.errors import (
     BadRequest,
     BadResponse,
-    DuplicateOrderId,
-    ExchangeError,
     NotSupported,
     OrderNotFound,
-    OutcomeUnknown,
 )
 from exchanges.flow import Flow
 from exchanges.models import (
@@ -53,6 +50,7 @@ from exchanges.models import (
     TradingFee,
 )
 from exchanges.ratelimit import Limit, RateLimiter
+from exchanges.reconcile import amend_settled, cancel_settled, place_once
 from exchanges.symbols import Symbol
 from exchanges.wire import Prepared, Request, Response, Role
 
@@ -446,34 +444,14 @@ class BinanceAdapter(Adapter):
         market = yield from self.market(args.symbol)
         group = self._group(market)
         request = self.build.new_order(group, self._order_params(group, market, args))
-        try:
-            response = yield request
-        except OutcomeUnknown as unknown:
-            return (yield from self._settle_new(market, request, args.client_order_id, unknown))
-        return parse.parse_order(market.symbol, response.data)
-
-    def _settle_new(
-        self, market: Market, request: Request, cid: str, unknown: OutcomeUnknown
-    ) -> Flow[Order]:
-        found = yield from self._lookup(market, cid, unknown)
-        if found is not None:
-            return found
-        try:
-            response = yield request
-        except (DuplicateOrderId, OutcomeUnknown) as again:
-            cause = again if isinstance(again, OutcomeUnknown) else unknown
-            found = yield from self._lookup(market, cid, cause)
-            if found is not None:
-                return found
-            raise self._unconfirmed(cause, cid) from again
-        return parse.parse_order(market.symbol, response.data)
-
-    def _lookup(self, market: Market, cid: str, cause: OutcomeUnknown) -> Flow[Order | None]:
-        """The order with client id ``cid``, None if Binance says -2013, else OutcomeUnknown."""
-        try:
-            return (yield from self._query(market, {"origClientOrderId": cid}))
-        except ExchangeError as err:
-            raise self._unconfirmed(cause, cid) from err
+        return (
+            yield from place_once(
+                request,
+                args.client_order_id,
+                lambda: self._query(market, {"origClientOrderId": args.client_order_id}),
+                lambda response: parse.parse_order(market.symbol, response.data),
+            )
+        )
 
     def _query(self, market: Market, ids: dict[str, str]) -> Flow[Order | None]:
         params = {"symbol": market.id, **ids}
@@ -482,18 +460,6 @@ class BinanceAdapter(Adapter):
         except OrderNotFound:
             return None
         return parse.parse_order(market.symbol, response.data)
-
-    def _unconfirmed(self, cause: OutcomeUnknown, cid: str | None) -> OutcomeUnknown:
-        err = OutcomeUnknown(
-            f"{cause.message}; the order could not be confirmed",
-            exchange=self.name,
-            code=cause.code,
-            http_status=cause.http_status,
-            endpoint=cause.endpoint,
-            client_order_id=cid,
-        )
-        err.__cause__ = cause
-        return err
 
     # -- orders: changing and cancelling ----------------------------------------------------
 
@@ -539,33 +505,26 @@ class BinanceAdapter(Adapter):
             "quantity": to_wire(amount),
             "price": to_wire(price),
         }
-        request = self.build.modify_order(params)
-        try:
-            response = yield request
-        except OutcomeUnknown:
-            now = yield from self._query(market, ids)
-            if now is not None and now.price == price and now.amount == amount:
-                return now
-            if now is None or now.status != "open":
-                raise
-            response = yield request
-        return parse.parse_order(market.symbol, response.data)
+        return (
+            yield from amend_settled(
+                self.build.modify_order(params),
+                lambda: self._query(market, ids),
+                lambda order: order.price == price and order.amount == amount,
+                lambda response: parse.parse_order(market.symbol, response.data),
+            )
+        )
 
     def cancel_order(self, ref: OrderRef) -> Flow[Order]:
         """``DELETE .../order``; an unknown outcome is settled by reading the order."""
         market = yield from self.market(ref.symbol)
         ids = self._id_params(ref)
-        request = self.build.cancel_order(self._group(market), {"symbol": market.id, **ids})
-        try:
-            response = yield request
-        except OutcomeUnknown:
-            now = yield from self._query(market, ids)
-            if now is not None and now.status == "canceled":
-                return now
-            if now is None or now.status != "open":
-                raise
-            response = yield request
-        return parse.parse_order(market.symbol, response.data)
+        return (
+            yield from cancel_settled(
+                self.build.cancel_order(self._group(market), {"symbol": market.id, **ids}),
+                lambda: self._query(market, ids),
+                lambda response: parse.parse_order(market.symbol, response.data),
+            )
+        )
 
     def cancel_all_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
         """Per symbol: spot ``DELETE /api/v3/openOrders``, USD-M ``/fapi/v1/allOpenOrders``.

@@ -19,11 +19,8 @@ from exchanges.errors import (
     BadRequest,
     BadResponse,
     BadSymbol,
-    DuplicateOrderId,
-    ExchangeError,
     NotSupported,
     OrderNotFound,
-    OutcomeUnknown,
 )
 from exchanges.flow import Flow
 from exchanges.models import (
@@ -40,6 +37,7 @@ from exchanges.models import (
     TradingFee,
 )
 from exchanges.ratelimit import Limit, RateLimiter
+from exchanges.reconcile import amend_settled, cancel_settled, place_once
 from exchanges.symbols import Symbol
 from exchanges.wire import Prepared, Request, Response, Role
 
@@ -406,58 +404,14 @@ class BybitAdapter(Adapter):
             "post_only": args.post_only,
             "reduce_only": args.reduce_only,
         }
-        try:
-            response = yield request
-        except OutcomeUnknown as unknown:
-            return (yield from self._reconcile_create(market, request, args, known, unknown))
-        return parse.parse_ack(market.symbol, parse.result(response), **known)
-
-    def _reconcile_create(
-        self,
-        market: Market,
-        request: Request,
-        args: OrderArgs,
-        known: dict[str, Any],
-        unknown: OutcomeUnknown,
-    ) -> Flow[Order]:
-        cid = args.client_order_id
-        found = yield from self._lookup_or_unknown(market, cid, unknown)
-        if found is not None:
-            return found
-        # Provably absent: resend once. The same orderLinkId makes a second copy impossible.
-        try:
-            response = yield request
-        except DuplicateOrderId:
-            found = yield from self._lookup_or_unknown(market, cid, unknown)
-            if found is not None:
-                return found
-            raise self._unknown(unknown, cid) from None
-        except OutcomeUnknown as again:
-            found = yield from self._lookup_or_unknown(market, cid, again)
-            if found is not None:
-                return found
-            raise self._unknown(again, cid) from None
-        return parse.parse_ack(market.symbol, parse.result(response), **known)
-
-    def _unknown(self, cause: OutcomeUnknown, cid: str) -> OutcomeUnknown:
-        err = OutcomeUnknown(
-            f"{cause.message}; the order could not be confirmed",
-            exchange=self.name,
-            code=cause.code,
-            http_status=cause.http_status,
-            endpoint=cause.endpoint,
-            client_order_id=cid,
+        return (
+            yield from place_once(
+                request,
+                args.client_order_id,
+                lambda: self._find(market, {"orderLinkId": args.client_order_id}),
+                lambda response: parse.parse_ack(market.symbol, parse.result(response), **known),
+            )
         )
-        err.__cause__ = cause
-        return err
-
-    def _lookup_or_unknown(
-        self, market: Market, cid: str, cause: OutcomeUnknown
-    ) -> Flow[Order | None]:
-        try:
-            return (yield from self._find(market, {"orderLinkId": cid}))
-        except ExchangeError as err:
-            raise self._unknown(cause, cid) from err
 
     def _find(self, market: Market, ids: dict[str, str]) -> Flow[Order | None]:
         """Look an order up in realtime, then in history."""
@@ -495,18 +449,14 @@ class BybitAdapter(Adapter):
             body["price"] = to_wire(args.price)
         request = self.build.amend_order(body, category)
         known = {"price": args.price, "amount": args.amount}
-        try:
-            response = yield request
-        except OutcomeUnknown as unknown:
-            current = yield from self._find(market, self._id_params(args.ref))
-            if current is not None and self._amended(current, args):
-                return current
-            if current is None or current.status != "open":
-                raise
-            # The amendment provably did not apply: it sets absolute values, so send it again.
-            response = yield request
-            del unknown
-        return parse.parse_ack(market.symbol, parse.result(response), **known)
+        return (
+            yield from amend_settled(
+                request,
+                lambda: self._find(market, self._id_params(args.ref)),
+                lambda order: self._amended(order, args),
+                lambda response: parse.parse_ack(market.symbol, parse.result(response), **known),
+            )
+        )
 
     @staticmethod
     def _amended(order: Order, args: AmendArgs) -> bool:
@@ -520,16 +470,13 @@ class BybitAdapter(Adapter):
         category = market.category or "spot"
         body = {"category": category, "symbol": market.id, **self._id_params(ref)}
         request = self.build.cancel_order(body, category)
-        try:
-            response = yield request
-        except OutcomeUnknown:
-            current = yield from self._find(market, self._id_params(ref))
-            if current is not None and current.status == "canceled":
-                return current
-            if current is None or current.status != "open":
-                raise
-            response = yield request
-        return parse.parse_ack(market.symbol, parse.result(response))
+        return (
+            yield from cancel_settled(
+                request,
+                lambda: self._find(market, self._id_params(ref)),
+                lambda response: parse.parse_ack(market.symbol, parse.result(response)),
+            )
+        )
 
     def cancel_all_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
         """``/v5/order/cancel-all`` for one market, or for every market with open orders."""
