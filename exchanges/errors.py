@@ -98,8 +98,6 @@ class ExchangeError(Exception):
         text = f"{head} {type(self).__name__}" if head else type(self).__name__
         if self.message:
             text += f": {self.message}"
-        if self.endpoint:
-            text += f" [{self.endpoint}]"
         if self.hint:
             text += f" — hint: {self.hint}"
         return text

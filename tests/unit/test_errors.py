@@ -83,9 +83,12 @@ def test_attributes_message_and_pickling(cls: type[errors.ExchangeError]) -> Non
     assert err.endpoint == "POST /v5/order/create"
     assert err.retryable is (cls.__name__ in RETRYABLE)
     text = str(err)
-    assert text.startswith(f"bybit 10004 {cls.__name__}: error sign!")
-    assert text.endswith(" — hint: check the secret")
-    assert "POST /v5/order/create" in text
+    expected = f"bybit 10004 {cls.__name__}: error sign! — hint: check the secret"
+    if cls.__name__ == "OutcomeUnknown":
+        assert text.startswith(expected)
+    else:
+        assert text == expected
+    assert "POST /v5/order/create" in repr(err)
     clone = pickle.loads(pickle.dumps(err))
     assert type(clone) is cls
     assert (clone.code, clone.message, clone.hint, clone.endpoint) == (
