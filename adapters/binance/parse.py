@@ -68,6 +68,7 @@ _STATUS: dict[str, OrderStatus] = {
     "EXPIRED_IN_MATCH": "expired",
 }
 
+
 def market_of_path(path: str) -> MarketKind:
     """Which error table applies: USD-M for ``/fapi``, spot for ``/api`` and ``/sapi``."""
     return "usdm" if path.startswith("/fapi") else "spot"
