@@ -46,7 +46,7 @@ def check_symbol(symbol: Any) -> Symbol:
 
 
 def check_client_order_id(value: Any) -> str | None:
-    """A client order id: 1-36 characters of ``[A-Za-z0-9_-]`` (the strictest exchange's rule)."""
+    """A client order id: 1-36 characters of ``[A-Za-z0-9_-]`` (adapters check their own rules)."""
     if value is None:
         return None
     if not isinstance(value, str):

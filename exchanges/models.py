@@ -8,7 +8,7 @@ two sources that mean the same thing compare equal.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 import attrs
@@ -44,6 +44,13 @@ OrderStatus = Literal["open", "closed", "canceled", "rejected", "expired"]
 Severity = Literal["critical", "warning", "info"]
 
 
+def _to_step(value: Decimal, step: Decimal | None, rounding: str) -> Decimal:
+    if not step:
+        return value
+    # Multiples of the step, not of its exponent: a step of 0.5 or 0.01000000 both work.
+    return (value / step).to_integral_value(rounding=rounding) * step
+
+
 def _raw() -> Any:
     return attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
@@ -77,6 +84,14 @@ class Market:
     def spot(self) -> bool:
         """True for a spot market."""
         return self.type == "spot"
+
+    def round_price(self, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+        """``price`` as a whole number of ``price_step`` (unchanged when the step is unknown)."""
+        return _to_step(price, self.price_step, rounding)
+
+    def round_amount(self, amount: Decimal, rounding: str = ROUND_DOWN) -> Decimal:
+        """``amount`` as a whole number of ``amount_step``, rounded down by default."""
+        return _to_step(amount, self.amount_step, rounding)
 
     @property
     def contract(self) -> bool:

@@ -77,3 +77,16 @@ def test_round_trip(
         Symbol(base, quote, settle or quote, expiry, Decimal(strike), right),
     ):
         assert parse_symbol(str(sym)) == sym
+
+
+def test_market_rounds_to_its_steps() -> None:
+    from decimal import ROUND_UP
+
+    from exchanges.models import Market
+
+    market = Market("BTC/USDT", "BTCUSDT", "spot", "BTC", "USDT", None, None, None, None,
+                    Decimal("0.01000000"), Decimal("0.5"), None, None, None, True)  # fmt: skip
+    assert market.round_price(Decimal("58499.991")) == Decimal("58499.99")
+    assert market.round_price(Decimal("1.005"), ROUND_UP) == Decimal("1.01")
+    assert market.round_amount(Decimal("1.7")) == Decimal("1.5")
+    assert market.round_amount(Decimal("0.4")) == 0
