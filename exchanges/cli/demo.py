@@ -21,9 +21,11 @@ from exchanges.cli.options import formatter
 from exchanges.cli.render import Output
 from exchanges.cli.sizing import amount_for, price_below
 from exchanges.errors import (
+    AuthenticationError,
     ExchangeError,
     InsufficientFunds,
     InvalidSignature,
+    NotSupported,
     PermissionDenied,
     UnsafeApiKey,
 )
@@ -224,7 +226,12 @@ class Tour:
         self.out.note(f"client order id {placed.client_order_id} (generated: exactly-once)")
         opened = self.ex.fetch_order(placed.id, SYMBOL)
         new_price = self.far_price("0.79")
-        self.ex.amend_order(placed.id, SYMBOL, price=new_price)
+        try:
+            self.ex.amend_order(placed.id, SYMBOL, price=new_price)
+        except NotSupported as err:
+            # Some exchanges have no in-place amend for this market: say so and go on.
+            self.out.note(f"amend_order → NotSupported: {err.message}")
+            new_price = price
         amended = self.ex.fetch_order(placed.id, SYMBOL)
         self.ex.cancel_order(placed.id, SYMBOL)
         cancelled = self.ex.fetch_order(placed.id, SYMBOL)
@@ -235,7 +242,7 @@ class Tour:
             raise StepFailed(f"expected an open order at {new_price}, saw {amended}")
         if cancelled.status != "canceled":
             raise StepFailed(f"expected a canceled order, saw status {cancelled.status}")
-        self.out.ok(f"open at {price}, amended to {new_price}, then canceled; nothing filled")
+        self.out.ok(f"open at {price}, then at {new_price}, then canceled; nothing filled")
 
     def step_market_order(self) -> None:
         """A market buy that fills; its fills and the balances after."""
@@ -274,11 +281,17 @@ class Tour:
         client = self.connect(credentials=self.keys["read"].credentials)
         price = self.far_price("0.8")
         amount = self.amount_for(Decimal(100), price)
-        self.expect(
-            PermissionDenied,
+        err = self.expect(
+            AuthenticationError,
             lambda: client.create_order(SYMBOL, "limit", "buy", amount, price, post_only=True),
             "create_order() with only the read-only key",
         )
+        if not isinstance(err, PermissionDenied):
+            # Binance answers -2015 for an unknown key, a foreign IP and a missing permission
+            # alike: the class is as precise as the exchange's code allows.
+            self.out.note(
+                f"the exchange's code {err.code} does not tell a missing permission apart"
+            )
 
     def step_insufficient_funds(self) -> None:
         """An order worth more than the account holds."""
@@ -297,8 +310,9 @@ class Tour:
     def step_clock(self) -> None:
         """The exchange's clock moves: the client resyncs and resends, transparently."""
         clock = self.ex.session.clock
+        first = clock.resyncs
         try:
-            for offset, expect_resync in ((3000, False), (-3000, True)):
+            for offset in (3000, -3000, -60_000):
                 self.emu.set_clock_offset(offset)
                 before = clock.resyncs
                 self.ex.fetch_balance()
@@ -308,14 +322,14 @@ class Tour:
                     f"exchange clock {abs(offset) / 1000:g} s {ahead} ours: fetch_balance() OK; "
                     f"clock.resyncs {before} → {after}, offset estimate {clock.offset_ms} ms"
                 )
-                if expect_resync and after <= before:
-                    raise StepFailed("the client did not resync its clock")
         finally:
             self.emu.set_clock_offset(0)
+        if clock.resyncs == first:
+            raise StepFailed("the client never resynced its clock")
         self.out.note(
-            "3 s ahead: our stamp is 3 s old, inside the 5 s receive window, so it is accepted. "
-            "3 s behind: our stamp is in the exchange's future, which it refuses (ClockSkew); "
-            "the client resyncs and resends once, and the call succeeds."
+            "Inside the exchange's receive window (seconds behind, about one ahead; wider on some "
+            "exchanges) a stamp is accepted as it is. Outside it the exchange refuses it "
+            "(ClockSkew); the client resyncs, resends once, and the call succeeds."
         )
         self.out.ok("no error reached the caller")
 
