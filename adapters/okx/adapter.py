@@ -30,7 +30,6 @@ from exchanges.decimals import ZERO, to_wire
 from exchanges.errors import (
     BadRequest,
     BadResponse,
-    DuplicateOrderId,
     ExchangeError,
     OrderNotFound,
     OutcomeUnknown,
@@ -50,6 +49,7 @@ from exchanges.models import (
     TradingFee,
 )
 from exchanges.ratelimit import Limit
+from exchanges.reconcile import place_once
 from exchanges.symbols import Symbol
 from exchanges.wire import Prepared, Request, Response, Role
 
@@ -362,57 +362,13 @@ class OkxAdapter(Adapter):
         request = self.build.place_order(body, market.id)
         cid = str(body["clOrdId"])
         return (
-            yield from self._exactly_once(
+            yield from place_once(
                 request,
+                cid,
                 lambda: self._by_client_id(market, cid),
                 lambda response: parse.parse_ack(market.symbol, parse.first(response), **known),
-                cid,
             )
         )
-
-    def _exactly_once(
-        self,
-        request: Request,
-        lookup: Callable[[], Flow[Order | None]],
-        accept: Callable[[Response], Order],
-        cid: str,
-    ) -> Flow[Order]:
-        """Send a write keyed by a client order id so that it takes effect at most once."""
-        try:
-            return accept((yield request))
-        except OutcomeUnknown as err:
-            unknown = err
-        resent = False
-        while True:
-            try:
-                found = yield from lookup()
-            except ExchangeError as err:
-                raise self._unconfirmed(unknown, cid) from err
-            if found is not None:
-                return found
-            if resent:
-                raise self._unconfirmed(unknown, cid)
-            resent = True
-            try:
-                # Provably absent, so this is the only resend; the same clOrdId makes a second
-                # copy impossible (51016).
-                return accept((yield request))
-            except DuplicateOrderId:
-                continue
-            except OutcomeUnknown as again:
-                unknown = again
-
-    def _unconfirmed(self, cause: OutcomeUnknown, cid: str) -> OutcomeUnknown:
-        err = OutcomeUnknown(
-            f"{cause.message}; the order could not be confirmed",
-            exchange=self.name,
-            code=cause.code,
-            http_status=cause.http_status,
-            endpoint=cause.endpoint,
-            client_order_id=cid,
-        )
-        err.__cause__ = cause
-        return err
 
     def _by_client_id(self, market: Market, cid: str) -> Flow[Order | None]:
         """The order with this clOrdId, or None when OKX says it does not exist (51603)."""

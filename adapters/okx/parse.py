@@ -488,6 +488,8 @@ def parse_key_info(item: Mapping[str, Any]) -> KeyInfo:
         expires_at=None,
         created_at=None,
         label=str(item.get("label") or "") or None,
+        # OKX lists the bound IPs ("" when none, §2.4), so the list says it all.
+        ip_restricted=bool(ips),
         raw=item,
     )
 

@@ -353,7 +353,9 @@ def test_key_info_perm_is_a_set(perm: str, scopes: set[str], read_only: bool) ->
     assert info.permissions == frozenset(scopes) and info.read_only is read_only
     assert info.ip_whitelist == ("1.2.3.4", "5.6.7.8") and info.label == "bot"
     assert info.can_withdraw == ("withdraw" in scopes)
-    assert parse.parse_key_info({"perm": perm, "ip": ""}).ip_whitelist == ()
+    assert info.bound_to_ips and info.ip_restricted
+    unbound = parse.parse_key_info({"perm": perm, "ip": ""})
+    assert unbound.ip_whitelist == () and not unbound.bound_to_ips
 
 
 def test_trading_fees_flip_okx_signs() -> None:
