@@ -8,13 +8,14 @@ Binance answers successes with the bare JSON of the endpoint (no envelope) and f
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from adapters.binance.errors import MarketKind, error_for_code, error_for_http
+from exchanges import parsing
 from exchanges.decimals import ZERO, opt_dec
 from exchanges.errors import BadResponse
 from exchanges.models import (
@@ -53,6 +54,14 @@ __all__ = [
     "parse_trade",
     "parse_trading_fee",
 ]
+
+
+_need = functools.partial(parsing.need, exchange="binance")
+_dec = functools.partial(parsing.need_decimal, exchange="binance")
+_levels = functools.partial(parsing.levels, exchange="binance")
+_ms = parsing.ms
+_iso_ms = parsing.iso_ms
+_yymmdd = parsing.yymmdd
 
 _STATUS: dict[str, OrderStatus] = {
     "NEW": "open",
@@ -139,29 +148,6 @@ def _bad(what: str) -> BadResponse:
     return BadResponse(what, exchange="binance")
 
 
-def _need(item: Mapping[str, Any], name: str) -> Any:
-    value = item.get(name)
-    if value is None:
-        raise _bad(f"a Binance item lacks {name!r}")
-    return value
-
-
-def _dec(item: Mapping[str, Any], name: str) -> Decimal:
-    value = opt_dec(item.get(name))
-    if value is None:
-        raise _bad(f"a Binance item lacks the number {name!r}")
-    return value
-
-
-def _ms(value: Any) -> int | None:
-    if isinstance(value, bool) or value in (None, "", 0, "0"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _filters(item: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     found: dict[str, Mapping[str, Any]] = {}
     for entry in item.get("filters") or ():
@@ -204,10 +190,6 @@ def parse_market_spot(item: Mapping[str, Any]) -> Market:
         category="spot",
         raw=item,
     )
-
-
-def _yymmdd(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%y%m%d")
 
 
 def parse_market_usdm(item: Mapping[str, Any]) -> Market:
@@ -269,15 +251,6 @@ def parse_ticker(
         open=opt_dec(item.get("openPrice")),
         raw=item if book is None else {"ticker": item, "book": book},
     )
-
-
-def _levels(rows: Any) -> tuple[tuple[Decimal, Decimal], ...]:
-    if not isinstance(rows, list):
-        raise _bad("order book levels are not a list")
-    try:
-        return tuple([(Decimal(p), Decimal(q)) for p, q in rows])
-    except (ValueError, TypeError, ArithmeticError):
-        raise _bad("order book levels are not [price, qty] strings") from None
 
 
 def parse_order_book(symbol: str, data: Mapping[str, Any], limit: int | None = None) -> OrderBook:

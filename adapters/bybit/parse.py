@@ -6,6 +6,7 @@ every number inside ``result`` is a string; empty strings mean "none".
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.bybit.errors import error_for_code, error_for_http
+from exchanges import parsing
 from exchanges.decimals import ZERO, opt_dec
 from exchanges.errors import BadResponse
 from exchanges.models import (
@@ -46,6 +48,14 @@ __all__ = [
     "parse_trade",
     "parse_trading_fee",
 ]
+
+
+_need = functools.partial(parsing.need, exchange="bybit")
+_dec = functools.partial(parsing.need_decimal, exchange="bybit")
+_levels = functools.partial(parsing.levels, exchange="bybit")
+_ms = parsing.ms
+_iso_ms = parsing.iso_ms
+_yymmdd = parsing.yymmdd
 
 _D = Decimal
 
@@ -167,46 +177,6 @@ def envelope_time(response: Response) -> int | None:
     """The envelope's server ``time`` in ms, if present."""
     value = response.data.get("time") if isinstance(response.data, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _ms(value: Any) -> int | None:
-    if value is None or value == "" or value == "0":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _iso_ms(value: Any) -> int | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    ms = int(stamp.timestamp() * 1000)
-    return ms if ms > 0 else None
-
-
-def _yymmdd(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%y%m%d")
-
-
-def _need(item: Mapping[str, Any], name: str) -> Any:
-    value = item.get(name)
-    if value is None:
-        raise BadResponse(f"a Bybit item lacks {name!r}", exchange="bybit")
-    return value
-
-
-def _dec(item: Mapping[str, Any], name: str) -> Decimal:
-    value = opt_dec(item.get(name))
-    if value is None:
-        raise BadResponse(f"a Bybit item lacks the number {name!r}", exchange="bybit")
-    return value
 
 
 # -- markets ------------------------------------------------------------------------------
@@ -367,17 +337,6 @@ def parse_ticker(symbol: str, category: str, item: Mapping[str, Any], ts: int | 
         _ms(item.get("nextFundingTime")),
         raw=item,
     )
-
-
-def _levels(rows: Any) -> tuple[tuple[Decimal, Decimal], ...]:
-    if not isinstance(rows, list):
-        raise BadResponse("order book levels are not a list", exchange="bybit")
-    try:
-        return tuple([(_D(p), _D(q)) for p, q in rows])
-    except (ValueError, TypeError, ArithmeticError):
-        raise BadResponse(
-            "order book levels are not [price, size] strings", exchange="bybit"
-        ) from None
 
 
 def parse_order_book(symbol: str, res: Mapping[str, Any]) -> OrderBook:

@@ -8,12 +8,14 @@ the models keep those contract counts, as ccxt does, and spot amounts are in the
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
 from adapters.okx.errors import error_for_code, error_for_http, item_error, retry_after_seconds
+from exchanges import parsing
 from exchanges.decimals import ZERO, opt_dec
 from exchanges.errors import BadResponse, BadSymbol
 from exchanges.models import (
@@ -57,6 +59,14 @@ __all__ = [
     "parse_trading_fee",
     "symbol_of",
 ]
+
+
+_need = functools.partial(parsing.need, exchange="okx")
+_dec = functools.partial(parsing.need_decimal, exchange="okx")
+_levels = functools.partial(parsing.levels, exchange="okx")
+_ms = parsing.ms
+_iso_ms = parsing.iso_ms
+_yymmdd = parsing.yymmdd
 
 #: Unified market type -> OKX ``instType``.
 INST_TYPES: Mapping[str, str] = {
@@ -232,29 +242,6 @@ def symbol_of(inst_id: str, settle: str | None = None) -> str:
     raise BadSymbol(f"{inst_id!r} is not an OKX instrument id", exchange="okx")
 
 
-def _ms(value: Any) -> int | None:
-    if value is None or value in ("", "0"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _need(item: Mapping[str, Any], name: str) -> Any:
-    value = item.get(name)
-    if value is None or value == "":
-        raise BadResponse(f"an OKX item lacks {name!r}", exchange="okx")
-    return value
-
-
-def _dec(item: Mapping[str, Any], name: str) -> Decimal:
-    value = opt_dec(item.get(name))
-    if value is None:
-        raise BadResponse(f"an OKX item lacks the number {name!r}", exchange="okx")
-    return value
-
-
 # -- markets --------------------------------------------------------------------------------
 
 
@@ -351,17 +338,6 @@ def parse_ticker(market: Market, item: Mapping[str, Any]) -> Ticker:
         index_price=opt_dec(item.get("idxPx")),
         raw=item,
     )
-
-
-def _levels(rows: Any) -> tuple[tuple[Decimal, Decimal], ...]:
-    if not isinstance(rows, list):
-        raise BadResponse("order book levels are not a list", exchange="okx")
-    try:
-        return tuple([(Decimal(row[0]), Decimal(row[1])) for row in rows])
-    except (ValueError, TypeError, IndexError, ArithmeticError):
-        raise BadResponse(
-            "order book levels are not [price, size, …] strings", exchange="okx"
-        ) from None
 
 
 def parse_order_book(symbol: str, item: Mapping[str, Any]) -> OrderBook:
