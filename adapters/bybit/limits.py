@@ -6,6 +6,8 @@ Source: Bybit v5 docs rate-limit.mdx, default tier (../shared/reference/bybit-v5
 
 from __future__ import annotations
 
+import functools
+
 from exchanges.ratelimit import Limit
 
 __all__ = ["IP_KEY", "limit_for", "route_key"]
@@ -41,6 +43,7 @@ def group_of(category: str | None) -> str:
     return "deriv"
 
 
+@functools.lru_cache(maxsize=256)
 def route_key(path: str, category: str | None) -> str:
     """The limiter key of an endpoint for a category (limits differ by category)."""
     table = _PER_SECOND.get(path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal
+from json import encoder as json_encoder
 from typing import Any
 
 from adapters.bybit.limits import IP_KEY, route_key
@@ -39,17 +40,36 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot put a {type(value).__name__} in a Bybit body: {value!r}")
 
 
-# One encoder for every body: json.dumps would build a new one per call.
+# One encoder for every body: json.dumps would build a new one per call. CPython's C encoder,
+# made once, also skips the per-call setup of JSONEncoder.encode (a microsecond per order).
 _ENCODER = json.JSONEncoder(
     separators=(",", ":"), ensure_ascii=False, check_circular=False, default=_json_default
+)
+_make_c_encoder: Any = getattr(json_encoder, "c_make_encoder", None)
+_C_ENCODER: Any = (
+    None
+    if _make_c_encoder is None
+    else _make_c_encoder(
+        None, _json_default, json_encoder.encode_basestring, None, ":", ",", False, False, True
+    )
 )
 
 
 def json_body(body: Mapping[str, Any]) -> bytes:
-    """Compact JSON, insertion order, UTF-8; Decimals as plain strings (never floats)."""
+    """Compact JSON, insertion order, UTF-8; ``None`` values dropped; Decimals as plain strings
+    (never floats).
+    """
+    # One pass over the values on the hot path; a copy only when something must be dropped.
+    dropped = False
     for name, value in body.items():
-        if value.__class__ is float:
+        if value is None:
+            dropped = True
+        elif value.__class__ is float:
             raise TypeError(f"{name} is a float; pass Decimal or str so no digits are lost")
+    if dropped:
+        body = {k: v for k, v in body.items() if v is not None}
+    if _C_ENCODER is not None:
+        return "".join(_C_ENCODER(body, 0)).encode()
     return _ENCODER.encode(body).encode()
 
 
@@ -108,7 +128,7 @@ class RequestBuilder:
         context: Any = None,
     ) -> Request:
         """A signed POST with its JSON body serialised once, ``None`` values dropped."""
-        data = json_body({k: v for k, v in body.items() if v is not None})
+        data = json_body(body)
         return Request(
             "POST",
             self.base_url,
