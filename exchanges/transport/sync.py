@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.client
+import logging
+import re
 import time
 
 import urllib3
@@ -20,6 +22,25 @@ from exchanges.errors import NetworkError, RequestTimeout
 from exchanges.wire import Prepared, Response
 
 __all__ = ["SyncTransport"]
+
+# urllib3 logs each request line at DEBUG, query string included: a signature carried in the
+# query (Binance) would reach the logs. The filter shortens it before any handler sees it.
+_SIGNATURE_IN_QUERY = re.compile(r"((?:^|[?&])signature=)[^&\s\"]+")
+
+
+class _RedactSignatures(logging.Filter):
+    """Shortens ``signature=...`` in urllib3's log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "signature=" in message:
+            record.msg, record.args = _SIGNATURE_IN_QUERY.sub(r"\1<redacted>", message), ()
+        return True
+
+
+_POOL_LOGGER = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, _RedactSignatures) for f in _POOL_LOGGER.filters):
+    _POOL_LOGGER.addFilter(_RedactSignatures())
 
 
 class SyncTransport:

@@ -1,10 +1,12 @@
-"""Replay every emulator cassette offline, through urllib3 and aiohttp, and check the outcome.
+"""Replay every emulator cassette offline, through the stdlib, urllib3 and aiohttp transports,
+and check the outcome.
 
-No emulator runs: the client talks to ``http://bybit-emulator.test`` and vcrpy answers from
-``cassettes/bybit/emulator/<scenario>.yaml`` (``record_mode="none"``, whatever ``--record-mode``
-says: these files are written by ``python -m tests.cassette.record``). A request that differs
-from the recording in method, path, query string, body bytes or ``X-BAPI-SIGN`` fails with a
-diff; the client must also send exactly the recorded requests, in the recorded order.
+No emulator runs: the client talks to ``http://<exchange>-emulator.test`` and vcrpy answers from
+``cassettes/<exchange>/emulator/<scenario>.yaml`` (``record_mode="none"``, whatever
+``--record-mode`` says: these files are written by ``python -m tests.cassette.record``). A
+request that differs from the recording in method, path, query string, body bytes, the
+exchange's pinned headers or its signature fails with a diff; the client must also send exactly
+the recorded requests, in the recorded order.
 """
 
 from __future__ import annotations
@@ -15,26 +17,35 @@ from typing import Any
 import pytest
 
 from exchanges.wire import Prepared
-from tests.cassette.scenarios import SCENARIOS, Scenario, ScriptedClock, close, connect, play
-from tests.cassette.vcrkit import EMULATOR_CASSETTES, EMULATOR_URL, Parts, emulator_config, parts
+from tests.cassette.scenarios import (
+    EXCHANGES,
+    SCENARIOS,
+    Scenario,
+    ScriptedClock,
+    close,
+    connect,
+    of,
+    play,
+)
+from tests.cassette.vcrkit import CASSETTES, Parts, profile_of
 
 TRANSPORTS = ("stdlib", "urllib3", "aiohttp")
 
 
 @pytest.fixture(scope="module")
 def vcr_cassette_dir() -> str:
-    return str(EMULATOR_CASSETTES)
+    return str(CASSETTES)
 
 
 @pytest.fixture
-def vcr_config() -> dict[str, Any]:
+def vcr_config(scenario: Scenario) -> dict[str, Any]:
     # "none" here wins over --record-mode: recording these needs the emulator (record.py).
-    return {**emulator_config(), "record_mode": "none"}
+    return {**profile_of(scenario.exchange).emulator_config(), "record_mode": "none"}
 
 
 @pytest.fixture
 def default_cassette_name(scenario: Scenario) -> str:
-    return scenario.name
+    return f"{scenario.exchange}/emulator/{scenario.name}"
 
 
 class _Spy:
@@ -67,33 +78,40 @@ def spy_on(ex: Any) -> _Spy:
     return spy
 
 
-def sent_parts(prepared: Prepared) -> tuple[str, Parts]:
+def sent_parts(exchange: str, prepared: Prepared) -> tuple[str, Parts]:
     class _AsRecorded:
         method = prepared.method
         uri = prepared.url
         body = prepared.body
         headers = prepared.headers
 
-    return prepared.url, parts(_AsRecorded)
+    return prepared.url, profile_of(exchange).parts(_AsRecorded)
 
 
 @pytest.mark.vcr
 @pytest.mark.parametrize("transport", TRANSPORTS)
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 async def test_replay(scenario: Scenario, transport: str, vcr: Any) -> None:
+    profile = profile_of(scenario.exchange)
     clock = ScriptedClock()
-    ex = connect(scenario, transport, EMULATOR_URL, clock)
+    ex = connect(scenario, transport, profile.emulator_url, clock)
     spy = spy_on(ex)
     try:
         await play(scenario, ex, clock)
     finally:
         await close(ex)
-    recorded = [(r.uri, parts(r)) for r in vcr.requests]
-    assert [sent_parts(p) for p in spy.sent] == recorded
+    recorded = [(r.uri, profile.parts(r)) for r in vcr.requests]
+    assert [sent_parts(scenario.exchange, p) for p in spy.sent] == recorded
     assert vcr.all_played and vcr.play_count == len(recorded)
 
 
-def test_every_scenario_has_a_cassette() -> None:
-    names = {s.name for s in SCENARIOS}
-    files = {p.stem for p in EMULATOR_CASSETTES.glob("*.yaml")}
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_every_scenario_has_a_cassette(exchange: str) -> None:
+    names = {s.name for s in of(exchange)}
+    files = {p.stem for p in profile_of(exchange).emulator_folder.glob("*.yaml")}
     assert names == files, f"missing: {sorted(names - files)}; stale: {sorted(files - names)}"
+
+
+def test_every_exchange_has_its_cassettes() -> None:
+    counts = {exchange: len(of(exchange)) for exchange in EXCHANGES}
+    assert counts["bybit"] == 47 and min(counts.values()) >= 35, counts

@@ -281,3 +281,18 @@ def test_debug_log_has_method_path_status_code_and_no_secrets(
     for line in lines:
         assert "test-secret" not in line and "test-key-123456" not in line
         assert not any(sig in line for sig in signatures)
+
+
+def test_urllib3_request_lines_never_log_a_query_signature(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import exchanges.transport.sync  # noqa: F401 - installs the filter
+
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s', "https", "api.binance.com", 443, "GET",
+        "/api/v3/account?timestamp=1&recvWindow=5000&signature=deadbeefcafe0123", "HTTP/1.1",
+        200, 100,
+    )  # fmt: skip
+    assert "deadbeefcafe0123" not in caplog.text
+    assert "signature=<redacted>" in caplog.text
