@@ -910,9 +910,9 @@ class OkxFrontEnd:
         if _text(params.get("posSide")) not in ("", "net"):
             raise ItemError("51000", "Parameter posSide error")
         tgt = _text(params.get("tgtCcy"))
-        if tgt not in ("", "base_ccy", "quote_ccy") or (
-            tgt and not (spot and order_type == "market")
-        ):
+        # tgtCcy matters only for spot market orders; elsewhere it is ignored (ccxt sends it on
+        # every spot order), but a value outside the documented two is refused.
+        if tgt not in ("", "base_ccy", "quote_ccy"):
             raise ItemError("51000", "Parameter tgtCcy error")
         # Spot market buys spend the quote currency unless tgtCcy says base (OKX's default).
         quote_qty = spot and order_type == "market" and side == "buy" and tgt != "base_ccy"

@@ -1,0 +1,617 @@
+"""``CcxtAdapter``: every operation of the interface as a flow of ccxt calls.
+
+Each operation is a flow like the native adapters' (``exchanges/flow.py``), except that what it
+yields is a ccxt call (``runner.ccxt_request``) rather than HTTP bytes. ``Exchange`` and
+``AsyncExchange`` validate arguments and run the flows through the library's pipeline exactly
+as for the native adapters; only the transport differs (``runner.SyncRunner`` calls ccxt,
+``runner.AsyncRunner`` awaits ``ccxt.async_support``). So argument checks, retries of reads,
+exactly-once order placement (``exchanges.reconcile``) and secret scrubbing are the library's,
+written once.
+
+Options of ``connect("ccxt:<id>", ...)``: ``ccxt_config`` (merged into ccxt's constructor
+config, e.g. ``{"uid": ...}``), ``ccxt_options`` (merged into ccxt's ``options``, e.g.
+``{"defaultType": "swap"}``) and ``ccxt_numbers`` (``"decimal"``, the default, or ``"float"``:
+see ``client.build_client``). ``create_order(params=...)`` are ccxt params.
+
+Exactly once: ``create_order`` always sends the client order id (ccxt's ``clientOrderId``
+param, which each ccxt exchange maps to its own field: Bybit ``orderLinkId``, Binance
+``newClientOrderId``, OKX ``clOrdId``). When ccxt fails with a network error, a timeout or an
+"exchange not available" answer after the order may have left, the pipeline turns it into
+``OutcomeUnknown`` and the flow looks the order up by that id: for exchanges whose ccxt
+``fetchOrder`` takes a client order id (``CLIENT_ID_LOOKUP``) the exchange's answer is
+authoritative and a proven-absent order is sent once more; elsewhere the open and closed order
+lists are searched, a found order is returned, and an order not found there is *not* resent (a
+list is no proof of absence): ``OutcomeUnknown`` with the client order id is raised instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import attrs
+
+from adapters.ccxt_bridge import convert
+from adapters.ccxt_bridge.errors import Scrubber, family_of
+from adapters.ccxt_bridge.runner import ccxt_request
+from exchanges.adapter import Adapter
+from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+from exchanges.credentials import Credentials
+from exchanges.decimals import to_wire
+from exchanges.errors import (
+    BadRequest,
+    NotSupported,
+    OrderNotFound,
+)
+from exchanges.flow import Flow, Session
+from exchanges.models import (
+    Balances,
+    Candle,
+    Fill,
+    KeyInfo,
+    Market,
+    Order,
+    OrderBook,
+    Position,
+    Ticker,
+    Trade,
+    TradingFee,
+)
+from exchanges.reconcile import amend_settled, cancel_settled, place_once
+from exchanges.symbols import Symbol, parse_symbol
+from exchanges.wire import Prepared, Request, Response, Role
+
+__all__ = ["CLIENT_ID_LOOKUP", "CcxtAdapter"]
+
+#: ccxt families whose ``fetch_order(None, symbol, {"clientOrderId": ...})`` asks the exchange
+#: by client order id (Binance ``origClientOrderId``, OKX ``clOrdId``): its "not found" is final.
+CLIENT_ID_LOOKUP = frozenset({"binance", "okx"})
+
+_TERMINAL = ("closed", "canceled", "rejected", "expired")
+_OPTIONS = ("ccxt_config", "ccxt_options", "ccxt_numbers")
+
+
+def _plain_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    # ccxt serialises params itself: Decimals go as their plain digits, never an exponent.
+    return {k: to_wire(v) if isinstance(v, Decimal) else v for k, v in params.items()}
+
+
+class CcxtAdapter(Adapter):
+    """Any ccxt exchange, by ccxt id (``connect("ccxt:kraken")``)."""
+
+    name = "ccxt"
+    environments = ("mainnet", "testnet", "demo")
+
+    def __init__(
+        self,
+        *,
+        env: str = "mainnet",
+        base_url: str | None = None,
+        recv_window_ms: int = 5000,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        given = dict(options or {})
+        # ccxt's ids are lower case: "ccxt:Kraken" is "kraken".
+        ccxt_id = str(given.pop("ccxt_id", "") or "").strip().lower()
+        if not ccxt_id:
+            raise NotSupported(
+                "the ccxt bridge needs an exchange id", hint="Connect with 'ccxt:<id>'."
+            )
+        # One class serves every ccxt id, so the name (errors, logs, env prefix) is per instance.
+        setattr(self, "name", ccxt_id)  # noqa: B010
+        super().__init__(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=given)
+        unknown = sorted(set(self.options) - set(_OPTIONS))
+        if unknown:
+            raise TypeError(
+                f"unknown option(s) for the ccxt bridge: {', '.join(unknown)} "
+                "(it takes ccxt_config=, ccxt_options= and ccxt_numbers=)"
+            )
+        self.ccxt_config: dict[str, Any] = dict(self.options.get("ccxt_config") or {})
+        self.ccxt_options: dict[str, Any] = dict(self.options.get("ccxt_options") or {})
+        numbers = self.options.get("ccxt_numbers", "decimal")
+        if numbers not in ("decimal", "float"):
+            raise ValueError(f"ccxt_numbers must be 'decimal' or 'float', not {numbers!r}")
+        self.decimal_numbers = numbers == "decimal"
+        if self.ccxt_config.get("verbose"):
+            raise ValueError(
+                "ccxt's verbose mode prints request headers (API key, signature) to stdout; "
+                "use logging at DEBUG on 'exchanges' instead"
+            )
+        from adapters.ccxt_bridge.client import exchange_class, load_ccxt
+
+        # Fails early, at connect(), for a missing ccxt package or an unknown id.
+        self._class = exchange_class(load_ccxt(), ccxt_id)
+        self.family = family_of(self._class)
+        self.client: Any = None
+
+    # -- connecting -----------------------------------------------------------------------
+
+    def _clients(self, module: Any, session: Session, timeout: float) -> tuple[Any, Any, Scrubber]:
+        from adapters.ccxt_bridge.client import build_client
+
+        scrub = Scrubber((session.credentials, session.trade_credentials))
+
+        def build(credentials: Credentials | None) -> Any:
+            return build_client(
+                module,
+                self.name,
+                env=self.env,
+                base_url=self.base_url_override,
+                credentials=credentials,
+                timeout=timeout,
+                recv_window_ms=self.recv_window_ms,
+                config=self.ccxt_config,
+                options=self.ccxt_options,
+                scrub=scrub,
+                decimal_numbers=self.decimal_numbers,
+            )
+
+        read = build(session.credentials)
+        trade = read if session.trade_credentials is None else build(session.trade_credentials)
+        self.client = read
+        return read, trade, scrub
+
+    def connect_sync(self, session: Session, timeout: float) -> Any:
+        """The blocking client: ``CcxtExchange`` over ccxt (``connect()``'s hook)."""
+        from adapters.ccxt_bridge.client import CcxtExchange, load_ccxt
+        from adapters.ccxt_bridge.runner import SyncRunner
+
+        read, trade, scrub = self._clients(load_ccxt(), session, timeout)
+        return CcxtExchange(self, session, SyncRunner(read, trade, scrub))
+
+    def connect_async(self, session: Session, timeout: float) -> Any:
+        """The asyncio client: ``CcxtAsyncExchange`` over ``ccxt.async_support``."""
+        from adapters.ccxt_bridge.client import CcxtAsyncExchange, load_ccxt
+        from adapters.ccxt_bridge.runner import AsyncRunner
+
+        read, trade, scrub = self._clients(load_ccxt(asynchronous=True), session, timeout)
+        return CcxtAsyncExchange(self, session, AsyncRunner(read, trade, scrub))
+
+    # -- pipeline hooks -------------------------------------------------------------------
+
+    def env_prefix(self) -> str:
+        """Keys come from ``<ID>_API_KEY`` etc. (``KRAKEN_TESTNET_API_KEY`` on testnet)."""
+        prefix = self.name.upper().replace("-", "_")
+        return prefix if self.env == "mainnet" else f"{prefix}_{self.env.upper()}"
+
+    def sign(self, request: Request, timestamp_ms: int, credentials: Credentials) -> Prepared:
+        """Never used: ccxt signs its own requests (the bridge's requests are not ``signed``)."""
+        raise NotSupported("ccxt signs its own requests", exchange=self.name)
+
+    def prepare(self, request: Request) -> Prepared:
+        """The call as a ``Prepared`` request for the runner (nothing goes on a wire here)."""
+        return Prepared(request.method, f"ccxt://{self.name}/{request.path}", {}, None, request)
+
+    def decode(self, response: Response) -> None:
+        """Nothing to decode: the runner put ccxt's answer in ``response.data``."""
+
+    def time_request(self) -> Request:
+        """ccxt's ``fetch_time``."""
+        return ccxt_request("fetch_time")
+
+    def parse_time(self, response: Response) -> int:
+        """The server time in ms."""
+        return int(response.data)
+
+    def stream_dialect(self) -> NoReturn:
+        """No WebSocket streams through the bridge (ccxt.pro's ``watch_*`` are not bridged).
+
+        Overridden because the stream registry is keyed by adapter name, and this adapter is
+        named after the ccxt id: ``ccxt:bybit`` must not get the native Bybit dialect.
+        """
+        raise NotSupported(
+            f"the ccxt bridge has no WebSocket streams ({self.name})",
+            exchange=self.name,
+            hint="Poll with fetch_* here, or connect to the native adapter for streams.",
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _has(self, feature: str) -> bool:
+        has = getattr(self.client or self._class, "has", {}) or {}
+        return bool(has.get(feature))
+
+    def _require(self, feature: str, what: str) -> None:
+        if not self._has(feature):
+            raise NotSupported(
+                f"ccxt's {self.name} does not offer {feature}",
+                exchange=self.name,
+                hint=f"{what} is not available through ccxt for this exchange.",
+            )
+
+    def _symbol(self, item: Mapping[str, Any], default: str) -> str:
+        symbol = item.get("symbol")
+        return symbol if isinstance(symbol, str) and symbol else default
+
+    def _order(self, default: str, item: Any) -> Order:
+        if not isinstance(item, Mapping):
+            raise TypeError(f"ccxt returned {type(item).__name__} where an order belongs")
+        return convert.order(self._symbol(item, default), item)
+
+    def _orders(self, default: str, items: Any) -> list[Order]:
+        if not isinstance(items, list):
+            raise TypeError(f"ccxt returned {type(items).__name__} where a list belongs")
+        return [self._order(default, item) for item in items]
+
+    # -- markets --------------------------------------------------------------------------
+
+    def fetch_market_group(self, group: str) -> Flow[list[Market]]:
+        """Every market ccxt lists (ccxt's ``load_markets(reload=True)``)."""
+        response = yield ccxt_request("load_markets", True)
+        mode = int(getattr(self.client, "precisionMode", convert.TICK_SIZE) or convert.TICK_SIZE)
+        found = [convert.market(item, mode) for item in dict(response.data).values()]
+        return [market for market in found if market is not None]
+
+    # -- market data ----------------------------------------------------------------------
+
+    def fetch_time(self) -> Flow[int]:
+        """ccxt's ``fetch_time``."""
+        self._require("fetchTime", "The server time")
+        response = yield self.time_request()
+        return self.parse_time(response)
+
+    def fetch_ticker(self, symbol: Symbol) -> Flow[Ticker]:
+        """ccxt's ``fetch_ticker``."""
+        market = yield from self.market(symbol)
+        self._require("fetchTicker", "A ticker")
+        response = yield ccxt_request("fetch_ticker", market.symbol)
+        return convert.ticker(market.symbol, response.data)
+
+    def fetch_tickers(self, symbols: list[Symbol] | None) -> Flow[dict[str, Ticker]]:
+        """ccxt's ``fetch_tickers`` (for ``symbols``, or everything ccxt returns)."""
+        yield from self.load_markets()
+        self._require("fetchTickers", "Several tickers at once")
+        wanted = None if symbols is None else [str(s) for s in symbols]
+        response = yield ccxt_request("fetch_tickers", wanted)
+        tickers: dict[str, Ticker] = {}
+        for key, item in dict(response.data).items():
+            symbol = self._symbol(item, str(key))
+            if wanted is None or symbol in wanted:
+                tickers[symbol] = convert.ticker(symbol, item)
+        return tickers
+
+    def fetch_order_book(self, symbol: Symbol, limit: int | None) -> Flow[OrderBook]:
+        """ccxt's ``fetch_order_book``, cut to ``limit`` levels a side."""
+        market = yield from self.market(symbol)
+        self._require("fetchOrderBook", "The order book")
+        response = yield ccxt_request("fetch_order_book", market.symbol, limit)
+        return convert.order_book(market.symbol, response.data, limit)
+
+    def fetch_trades(self, symbol: Symbol, limit: int | None) -> Flow[list[Trade]]:
+        """ccxt's ``fetch_trades``, oldest first."""
+        market = yield from self.market(symbol)
+        self._require("fetchTrades", "Recent trades")
+        response = yield ccxt_request("fetch_trades", market.symbol, None, limit)
+        trades = [convert.trade(self._symbol(i, market.symbol), i) for i in response.data]
+        trades.sort(key=lambda t: t.timestamp)
+        return trades
+
+    def fetch_ohlcv(
+        self, symbol: Symbol, timeframe: str, since: int | None, limit: int | None
+    ) -> Flow[list[Candle]]:
+        """ccxt's ``fetch_ohlcv``, oldest first."""
+        market = yield from self.market(symbol)
+        self._require("fetchOHLCV", "Candles")
+        timeframes = getattr(self.client, "timeframes", None) or {}
+        if timeframes and timeframe not in timeframes:
+            raise BadRequest(
+                f"ccxt's {self.name} has no timeframe {timeframe!r}",
+                exchange=self.name,
+                hint=f"Use one of {', '.join(timeframes)}.",
+            )
+        response = yield ccxt_request("fetch_ohlcv", market.symbol, timeframe, since, limit)
+        candles = [convert.candle(row) for row in response.data]
+        candles.sort(key=lambda c: c.timestamp)
+        return candles
+
+    # -- account --------------------------------------------------------------------------
+
+    def fetch_balance(self) -> Flow[Balances]:
+        """ccxt's ``fetch_balance`` (the account type ccxt's options select)."""
+        self._require("fetchBalance", "The balance")
+        response = yield ccxt_request("fetch_balance")
+        return convert.balances(response.data)
+
+    def fetch_trading_fee(self, symbol: Symbol) -> Flow[TradingFee]:
+        """ccxt's ``fetch_trading_fee`` (or its ``fetch_trading_fees`` for the symbol)."""
+        market = yield from self.market(symbol)
+        if self._has("fetchTradingFee"):
+            response = yield ccxt_request("fetch_trading_fee", market.symbol)
+            return convert.trading_fee(market.symbol, response.data)
+        self._require("fetchTradingFees", "Trading fees")
+        response = yield ccxt_request("fetch_trading_fees")
+        fees = response.data.get(market.symbol)
+        if not isinstance(fees, Mapping):
+            raise NotSupported(
+                f"ccxt's {self.name} lists no trading fee for {market.symbol}", exchange=self.name
+            )
+        return convert.trading_fee(market.symbol, fees)
+
+    def fetch_key_info(self, role: Role = "read") -> Flow[KeyInfo]:
+        """Not offered: ccxt has no unified call for an API key's permissions."""
+        return self._nope("fetch_key_info", "ccxt has no unified call for a key's permissions")
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def create_order(self, args: OrderArgs) -> Flow[Order]:
+        """ccxt's ``create_order`` with our client order id, placed exactly once."""
+        market = yield from self.market(args.symbol)
+        self._require("createOrder", "Placing orders")
+        params: dict[str, Any] = {"clientOrderId": args.client_order_id}
+        if args.post_only:
+            params["postOnly"] = True
+        elif args.time_in_force is not None:
+            params["timeInForce"] = args.time_in_force
+        if args.reduce_only:
+            params["reduceOnly"] = True
+        params.update(_plain_params(args.params))
+        request = ccxt_request(
+            "create_order",
+            market.symbol,
+            args.type,
+            args.side,
+            args.amount,
+            args.price,
+            params,
+            write=True,
+        )
+        known: dict[str, Any] = {
+            "client_order_id": args.client_order_id,
+            "type": args.type,
+            "side": args.side,
+            "price": args.price,
+            "amount": args.amount,
+            "time_in_force": "PO" if args.post_only else args.time_in_force or "GTC",
+            "post_only": args.post_only,
+            "reduce_only": args.reduce_only,
+        }
+        return (
+            yield from place_once(
+                request,
+                args.client_order_id,
+                lambda: self._placed(market, args.client_order_id),
+                lambda response: _complete(self._order(market.symbol, response.data), known),
+            )
+        )
+
+    def _placed(self, market: Market, client_order_id: str) -> Flow[Order | None]:
+        """After an unknown outcome: the order by client order id; None only if proven absent."""
+        if self.family in CLIENT_ID_LOOKUP and self._has("fetchOrder"):
+            try:
+                response = yield self._fetch_by_client_id(market, client_order_id)
+            except OrderNotFound:
+                return None
+            return self._order(market.symbol, response.data)
+        found = yield from self._scan(market, None, client_order_id)
+        if found is None:
+            raise OrderNotFound(
+                f"the order {client_order_id} is in none of {self.name}'s order lists, which "
+                "does not prove it was not placed",
+                exchange=self.name,
+            )
+        return found
+
+    def _fetch_by_client_id(self, market: Market, client_order_id: str) -> Request:
+        return ccxt_request("fetch_order", None, market.symbol, {"clientOrderId": client_order_id})
+
+    def _listings(self) -> list[str]:
+        if self._has("fetchOrders"):
+            return ["fetch_orders"]
+        methods = ["fetch_open_orders"] if self._has("fetchOpenOrders") else []
+        if self._has("fetchCanceledAndClosedOrders"):
+            methods.append("fetch_canceled_and_closed_orders")
+        else:
+            methods.extend(
+                m
+                for m, feature in (
+                    ("fetch_closed_orders", "fetchClosedOrders"),
+                    ("fetch_canceled_orders", "fetchCanceledOrders"),
+                )
+                if self._has(feature)
+            )
+        return methods
+
+    def _scan(
+        self, market: Market, order_id: str | None, client_order_id: str | None
+    ) -> Flow[Order | None]:
+        """Search the order lists for an order by id or client order id."""
+        methods = self._listings()
+        if not methods:
+            raise NotSupported(
+                f"ccxt's {self.name} can neither fetch an order nor list orders",
+                exchange=self.name,
+            )
+        for method in methods:
+            response = yield ccxt_request(method, market.symbol)
+            for item in response.data:
+                if (order_id is not None and str(item.get("id")) == order_id) or (
+                    client_order_id is not None and item.get("clientOrderId") == client_order_id
+                ):
+                    return self._order(market.symbol, item)
+        return None
+
+    def _find(self, market: Market, ref: OrderRef) -> Flow[Order | None]:
+        """The order of ``ref``, or None when the exchange (or its lists) do not have it."""
+        authoritative = self.family in CLIENT_ID_LOOKUP
+        if self._has("fetchOrder") and (ref.id is not None or authoritative):
+            try:
+                if ref.id is not None:
+                    response = yield ccxt_request("fetch_order", ref.id, market.symbol)
+                else:
+                    assert ref.client_order_id is not None
+                    response = yield self._fetch_by_client_id(market, ref.client_order_id)
+                return self._order(market.symbol, response.data)
+            except OrderNotFound:
+                if authoritative:
+                    return None
+            except (BadRequest, NotSupported):
+                # e.g. Bybit's fetchOrder wants params["acknowledged"]: the lists answer.
+                pass
+        return (yield from self._scan(market, ref.id, ref.client_order_id))
+
+    def fetch_order(self, ref: OrderRef) -> Flow[Order]:
+        """ccxt's ``fetch_order``, else a search of the open and closed order lists."""
+        market = yield from self.market(ref.symbol)
+        found = yield from self._find(market, ref)
+        if found is None:
+            raise OrderNotFound(
+                f"{self.name} has no order {ref.id or ref.client_order_id} on {market.symbol}",
+                exchange=self.name,
+                endpoint="ccxt fetch_order",
+            )
+        return found
+
+    def amend_order(self, args: AmendArgs) -> Flow[Order]:
+        """ccxt's ``edit_order``; the order is fetched first for the type and side ccxt needs."""
+        self._require("editOrder", "Amending orders")
+        market = yield from self.market(args.ref.symbol)
+        current = yield from self.fetch_order(args.ref)
+        amount = args.amount if args.amount is not None else current.amount
+        price = args.price if args.price is not None else current.price
+        request = ccxt_request(
+            "edit_order",
+            current.id,
+            market.symbol,
+            current.type or "limit",
+            current.side,
+            amount,
+            price,
+            {},
+            write=True,
+        )
+        known = {"client_order_id": current.client_order_id, "amount": amount, "price": price}
+        ref = attrs.evolve(args.ref, id=current.id)
+        return (
+            yield from amend_settled(
+                request,
+                lambda: self._find(market, ref),
+                lambda order: (
+                    (args.price is None or order.price == args.price)
+                    and (args.amount is None or order.amount == args.amount)
+                ),
+                lambda response: _complete(self._order(market.symbol, response.data), known),
+            )
+        )
+
+    def cancel_order(self, ref: OrderRef) -> Flow[Order]:
+        """ccxt's ``cancel_order`` by id.
+
+        By client order id alone: passed as ccxt's ``clientOrderId`` param where ccxt maps it
+        (``CLIENT_ID_LOOKUP``); elsewhere (Bybit's ccxt class ignores it) the order is fetched
+        first for its id.
+        """
+        market = yield from self.market(ref.symbol)
+        self._require("cancelOrder", "Cancelling orders")
+        if ref.id is None and self.family not in CLIENT_ID_LOOKUP:
+            current = yield from self.fetch_order(ref)
+            ref = attrs.evolve(ref, id=current.id)
+        params = {} if ref.id is not None else {"clientOrderId": ref.client_order_id}
+        request = ccxt_request("cancel_order", ref.id, market.symbol, params, write=True)
+        known = {"id": ref.id, "client_order_id": ref.client_order_id}
+        return (
+            yield from cancel_settled(
+                request,
+                lambda: self._find(market, ref),
+                lambda response: self._cancelled(market.symbol, response.data, known),
+            )
+        )
+
+    def _cancelled(self, symbol: str, data: Any, known: Mapping[str, Any]) -> Order:
+        return _complete(_cancel_ack(self._order(symbol, data)), known)
+
+    def cancel_all_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        """ccxt's ``cancel_all_orders``; without it, each open order is cancelled."""
+        name = None
+        if symbol is not None:
+            name = (yield from self.market(symbol)).symbol
+        if self._has("cancelAllOrders"):
+            response = yield ccxt_request("cancel_all_orders", name, write=True)
+            data = response.data
+            items = data if isinstance(data, list) else []
+            return [
+                _cancel_ack(self._order(name or "", item))
+                for item in items
+                if isinstance(item, Mapping) and item.get("id") is not None
+            ]
+        cancelled = []
+        for order in (yield from self.fetch_open_orders(symbol)):
+            ref = OrderRef(
+                parse_symbol(order.symbol), order.id, None if order.id else order.client_order_id
+            )
+            cancelled.append((yield from self.cancel_order(ref)))
+        return cancelled
+
+    def fetch_open_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        """ccxt's ``fetch_open_orders``."""
+        name = None if symbol is None else (yield from self.market(symbol)).symbol
+        self._require("fetchOpenOrders", "Listing open orders")
+        response = yield ccxt_request("fetch_open_orders", name)
+        return [o for o in self._orders(name or "", response.data) if o.status in (None, "open")]
+
+    def fetch_closed_orders(
+        self, symbol: Symbol | None, since: int | None, limit: int | None
+    ) -> Flow[list[Order]]:
+        """Closed, cancelled, rejected and expired orders, newest first."""
+        name = None if symbol is None else (yield from self.market(symbol)).symbol
+        if self._has("fetchCanceledAndClosedOrders"):
+            methods = ["fetch_canceled_and_closed_orders"]
+        else:
+            self._require("fetchClosedOrders", "Listing closed orders")
+            methods = ["fetch_closed_orders"]
+            if self._has("fetchCanceledOrders"):
+                methods.append("fetch_canceled_orders")
+        found: dict[str, Order] = {}
+        for method in methods:
+            response = yield ccxt_request(method, name, since, limit)
+            for order in self._orders(name or "", response.data):
+                if order.status in _TERMINAL:
+                    found.setdefault(order.id or order.client_order_id or str(len(found)), order)
+        closed = sorted(found.values(), key=lambda o: o.updated or o.timestamp or 0, reverse=True)
+        return closed[:limit] if limit is not None else closed
+
+    def fetch_my_trades(
+        self, symbol: Symbol | None, since: int | None, limit: int | None
+    ) -> Flow[list[Fill]]:
+        """ccxt's ``fetch_my_trades``, newest first."""
+        name = None if symbol is None else (yield from self.market(symbol)).symbol
+        self._require("fetchMyTrades", "The account's trades")
+        response = yield ccxt_request("fetch_my_trades", name, since, limit)
+        fills = [convert.fill(self._symbol(i, name or ""), i) for i in response.data]
+        fills.sort(key=lambda f: f.timestamp, reverse=True)
+        return fills[:limit] if limit is not None else fills
+
+    def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
+        """ccxt's ``fetch_positions``, non-empty positions only."""
+        names = None
+        if symbols:
+            names = []
+            for symbol in symbols:
+                names.append((yield from self.market(symbol)).symbol)
+        self._require("fetchPositions", "Positions")
+        response = yield ccxt_request("fetch_positions", names)
+        positions = []
+        for item in response.data:
+            position = convert.position(self._symbol(item, ""), item)
+            if position is not None:
+                positions.append(position)
+        return positions
+
+
+def _complete(order: Order, known: Mapping[str, Any]) -> Order:
+    """Fill what an acknowledgement left out from what the request itself said.
+
+    Only an acknowledgement (no status: Bybit's and OKX's answers to writes carry ids only) is
+    completed, as the native adapters do; a full order stays as the exchange reported it.
+    """
+    if order.status is not None:
+        return order
+    missing = {k: v for k, v in known.items() if getattr(order, k) is None and v is not None}
+    return attrs.evolve(order, **missing) if missing else order
+
+
+def _cancel_ack(order: Order) -> Order:
+    """A cancel answer's own client id names the cancel request on some exchanges (Binance)."""
+    raw = order.raw.get("info") if isinstance(order.raw, Mapping) else None
+    original = raw.get("origClientOrderId") if isinstance(raw, Mapping) else None
+    return attrs.evolve(order, client_order_id=str(original)) if original else order
