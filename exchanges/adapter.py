@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         TradingFee,
     )
     from exchanges.ratelimit import Limit, RateLimiter
+    from exchanges.stream.dialect import StreamDialect
     from exchanges.wire import Prepared, Request, Response, Role
 
 __all__ = ["Adapter"]
@@ -41,8 +42,8 @@ __all__ = ["Adapter"]
 class Adapter(abc.ABC):
     """Base of every exchange adapter: the pipeline hooks, the market cache, the operations."""
 
-    #: The name used in ``connect()``, logs and errors.
-    name: ClassVar[str]
+    #: The name used in ``connect()``, logs and errors (a class attribute, or set per instance).
+    name: str
     #: Environments this exchange offers.
     environments: ClassVar[tuple[str, ...]] = ("mainnet",)
 
@@ -106,6 +107,14 @@ class Adapter(abc.ABC):
         self, response: Response, limiter: RateLimiter, clock: ServerClock
     ) -> None:
         """Feed rate-limit headers of a response to the limiter (default: nothing)."""
+
+    # -- streams --------------------------------------------------------------------------
+
+    def stream_dialect(self) -> StreamDialect:
+        """The exchange's WebSocket dialect (``exchanges.stream``); ``NotSupported`` if none."""
+        from exchanges.stream.registry import dialect_for
+
+        return dialect_for(self)
 
     # -- markets --------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ differs between them.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,12 +33,12 @@ from exchanges.models import (
 )
 from exchanges.registry import adapter_class
 from exchanges.retry import RetryPolicy
-from exchanges.transport.base import Transport
+from exchanges.transport.base import AsyncTransport, Transport
 from exchanges.transport.stdlib import StdlibTransport
 from exchanges.wire import Request, Response, Role
 
 if TYPE_CHECKING:
-    from exchanges.transport.aio import AioTransport
+    from exchanges.stream.manager import Stream
 
 __all__ = ["AsyncExchange", "Exchange", "connect", "connect_async"]
 
@@ -277,7 +278,7 @@ class Exchange(_Client):
 class AsyncExchange(_Client):
     """A connected exchange with coroutine methods; use ``async with`` or ``await close()``."""
 
-    def __init__(self, adapter: Adapter, session: Session, transport: AioTransport) -> None:
+    def __init__(self, adapter: Adapter, session: Session, transport: AsyncTransport) -> None:
         super().__init__(adapter, session)
         self.transport = transport
 
@@ -291,7 +292,10 @@ class AsyncExchange(_Client):
         await self.close()
 
     async def close(self) -> None:
-        """Close the connections."""
+        """End every stream and close the connections."""
+        streams = sys.modules.get("exchanges.stream.manager")
+        if streams is not None:  # a client that never streamed does not import the stream code
+            await streams.close_streams(self)
         await self.transport.close()
 
     async def fetch_time(self) -> int:
@@ -449,6 +453,61 @@ class AsyncExchange(_Client):
     async def audit_key(self, role: Role = "read") -> KeyAudit:
         """Audit the read key (or the trade key with ``role="trade"``)."""
         return await self._run(_audit_flow(self.session, role))
+
+    # -- WebSocket streams: each returns a ``Stream`` (``async with`` it, or ``aclose()``) ---
+    # Latest-value streams (ticker, book, candles, positions, balance) conflate: a slow
+    # consumer skips to the newest value. Event streams (trades, orders, fills) yield one
+    # model per event and buffer up to ws_max_buffer, then raise StreamOverflow.
+
+    def watch_ticker(self, symbol: str) -> Stream[Ticker]:
+        """Ticker updates of one market (latest value)."""
+        from exchanges.stream import watch
+
+        return watch.watch_ticker(self, args.check_symbol(symbol))
+
+    def watch_order_book(self, symbol: str, limit: int = 50) -> Stream[OrderBook]:
+        """The order book, ``limit`` levels a side, kept from snapshot and deltas (latest value)."""
+        from exchanges.stream import watch
+
+        depth = args.check_limit(limit)
+        assert depth is not None
+        return watch.watch_order_book(self, args.check_symbol(symbol), depth)
+
+    def watch_trades(self, symbol: str) -> Stream[Trade]:
+        """Public trades, one ``Trade`` per iteration, oldest first (buffered events)."""
+        from exchanges.stream import watch
+
+        return watch.watch_trades(self, args.check_symbol(symbol))
+
+    def watch_ohlcv(self, symbol: str, timeframe: str = "1m") -> Stream[Candle]:
+        """The forming candle after each update (latest value per candle start)."""
+        from exchanges.stream import watch
+
+        return watch.watch_ohlcv(self, args.check_symbol(symbol), _timeframe(timeframe))
+
+    def watch_orders(self, symbol: str | None = None) -> Stream[Order]:
+        """The account's order updates, one ``Order`` per change (buffered events)."""
+        from exchanges.stream import watch
+
+        return watch.watch_orders(self, _optional_symbol(symbol))
+
+    def watch_my_trades(self, symbol: str | None = None) -> Stream[Fill]:
+        """The account's fills, one ``Fill`` per execution (buffered events)."""
+        from exchanges.stream import watch
+
+        return watch.watch_my_trades(self, _optional_symbol(symbol))
+
+    def watch_positions(self, symbols: list[str] | None = None) -> Stream[list[Position]]:
+        """Every open position after each change, starting from REST (latest value)."""
+        from exchanges.stream import watch
+
+        return watch.watch_positions(self, _symbols(symbols))
+
+    def watch_balance(self) -> Stream[Balances]:
+        """The balances after each change, starting from REST (latest value)."""
+        from exchanges.stream import watch
+
+        return watch.watch_balance(self)
 
 
 def _build(

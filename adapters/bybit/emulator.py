@@ -143,6 +143,12 @@ class BybitFrontEnd:
     def _error(self, err: BybitError) -> Outgoing:
         return Outgoing(200, self._envelope(err.code, err.message, {}), err.headers)
 
+    def register_routes(self, app: Any) -> None:
+        """Add Bybit's WebSocket endpoints (``/v5/public/{category}``, ``/v5/private``)."""
+        from adapters.bybit.emulator_ws import BybitWebSockets
+
+        BybitWebSockets(self).register(app)
+
     def fault_response(self, kind: str, request: Incoming) -> Outgoing:
         """10016 for ``server_error``, 10006 for ``rate_limit``."""
         if kind == "rate_limit":

@@ -99,7 +99,7 @@ class CcxtAdapter(Adapter):
                 "the ccxt bridge needs an exchange id", hint="Connect with 'ccxt:<id>'."
             )
         # One class serves every ccxt id, so the name (errors, logs, env prefix) is per instance.
-        setattr(self, "name", ccxt_id)  # noqa: B010
+        self.name = ccxt_id
         super().__init__(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=given)
         unknown = sorted(set(self.options) - set(_OPTIONS))
         if unknown:

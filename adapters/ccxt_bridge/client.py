@@ -34,7 +34,7 @@ from exchanges.decimals import to_wire
 from exchanges.errors import NotSupported
 
 if TYPE_CHECKING:
-    from adapters.ccxt_bridge.runner import AsyncRunner
+    from adapters.ccxt_bridge.runner import AsyncRunner, SyncRunner
     from exchanges.adapter import Adapter
     from exchanges.flow import Session
 
@@ -420,21 +420,24 @@ def build_client(
 class CcxtExchange(Exchange):
     """A blocking client whose calls run on a ccxt exchange (``connect("ccxt:<id>")``)."""
 
+    def __init__(self, adapter: Adapter, session: Session, runner: SyncRunner) -> None:
+        super().__init__(adapter, session, runner)
+        self.runner = runner
+
     @property
     def ccxt(self) -> Any:
         """The ccxt client that serves reads (writes use a second one with trade credentials)."""
-        return self.transport.read  # type: ignore[attr-defined]
+        return self.runner.read
 
 
 class CcxtAsyncExchange(AsyncExchange):
     """A coroutine client whose calls run on ``ccxt.async_support`` (``connect_async``)."""
 
     def __init__(self, adapter: Adapter, session: Session, runner: AsyncRunner) -> None:
-        # AsyncExchange annotates its transport as AioTransport, not the AsyncTransport
-        # protocol that run_async uses and that the runner implements.
-        super().__init__(adapter, session, runner)  # type: ignore[arg-type]
+        super().__init__(adapter, session, runner)
+        self.runner = runner
 
     @property
     def ccxt(self) -> Any:
         """The ccxt client that serves reads (writes use a second one with trade credentials)."""
-        return self.transport.read  # type: ignore[attr-defined]
+        return self.runner.read

@@ -1,0 +1,215 @@
+"""What an exchange's stream module tells the common layer: URLs, frames, topics, parsers.
+
+The connection manager (``connection.py``) knows WebSockets, heartbeats, reconnects and
+resubscription; it knows nothing of an exchange's messages. A ``StreamDialect`` (one per
+exchange, e.g. ``adapters/bybit/stream.py``) supplies the rest:
+
+* where to connect (``url``), how many topics one connection may carry (``fits``);
+* the frames to send: ``subscribe``, ``unsubscribe``, ``ping``, ``auth``;
+* how to read what arrives: ``topic_of`` (the fast path for data) and ``control`` (acks,
+  pongs, auth replies), and the errors an auth or subscribe failure becomes;
+* per ``watch_*`` method, a ``FeedSpec``: the topic, its connection group, how values are
+  delivered (latest value, events, book, state) and the decoder that turns messages into
+  models.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
+
+import attrs
+
+from exchanges.errors import AuthenticationError, ExchangeError, NotSupported
+from exchanges.stream.book import BookMessage, Continuity
+
+if TYPE_CHECKING:
+    from exchanges.credentials import Credentials
+    from exchanges.models import Market
+
+__all__ = [
+    "BookDecoder",
+    "Control",
+    "Decoder",
+    "FeedSpec",
+    "Mode",
+    "StateDecoder",
+    "StreamDialect",
+]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+#: How a feed delivers: the newest value only, every event, an order book, or a state that
+#: starts from a REST snapshot and is updated by messages.
+Mode = Literal["latest", "events", "book", "state"]
+
+
+class Decoder(Protocol[T_co]):
+    """Turns one data message of a topic into models (a delta-carrying decoder keeps state)."""
+
+    def decode(self, message: Any) -> Iterable[T_co]:
+        """The models this message carries, in order (none when it changes nothing)."""
+        ...
+
+    def reset(self) -> None:
+        """Forget state built from earlier messages (the subscription starts over)."""
+        ...
+
+
+class StateDecoder(Decoder[T], Protocol[T]):
+    """A decoder whose messages update a state that starts from a REST snapshot."""
+
+    def seed(self, value: T) -> None:
+        """Start from ``value`` (fetched over REST)."""
+        ...
+
+
+class BookDecoder(Protocol):
+    """Turns one order book message into a ``BookMessage``."""
+
+    def decode(self, message: Any) -> BookMessage:
+        """The snapshot or delta this message carries."""
+        ...
+
+
+@attrs.frozen
+class FeedSpec:
+    """What to subscribe to for one ``watch_*`` call, and how its messages become values."""
+
+    #: The connection group: topics of one group share connections (one URL).
+    group: str
+    #: The topic on the wire.
+    topic: str
+    mode: Mode
+    #: A fresh decoder per feed (``Decoder``, ``StateDecoder`` or ``BookDecoder``).
+    decoder: Callable[[], Any]
+    #: Latest-value feeds: keep the newest value per key (a candle's start) instead of one.
+    key: Callable[[Any], Hashable] | None = None
+    #: Book feeds: how a delta proves it follows the last one; and the depth subscribed.
+    continuity: Continuity | None = None
+    depth: int | None = None
+    #: Book feeds: the unified symbol shown on the books.
+    symbol: str | None = None
+    #: State feeds: fetch the starting value with the client (e.g. ``fetch_balance``).
+    seed: Callable[[Any], Awaitable[Any]] | None = None
+
+    @property
+    def private(self) -> bool:
+        """True for topics of the authenticated connection."""
+        return self.group == "private"
+
+
+@attrs.frozen
+class Control:
+    """A message that is not data: an ack, a pong, an auth reply, or something unknown."""
+
+    op: Literal["pong", "auth", "subscribe", "unsubscribe", "error", "other"]
+    ok: bool = True
+    req_id: str | None = None
+    text: str = ""
+
+
+class StreamDialect(abc.ABC):
+    """One exchange's WebSocket protocol, as the common connection layer needs it."""
+
+    #: The exchange's name (as in ``connect()``).
+    name: ClassVar[str]
+    #: Seconds between the application-level pings the exchange asks for.
+    ping_interval: ClassVar[float] = 20.0
+
+    # -- connections ----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def url(self, group: str) -> str:
+        """The WebSocket URL of a connection group (``public/linear``, ``private``)."""
+
+    def fits(self, group: str, topics: Sequence[str], topic: str) -> bool:
+        """True if one more ``topic`` fits a connection already carrying ``topics``."""
+        return True
+
+    # -- frames ---------------------------------------------------------------------------
+
+    def batches(self, group: str, topics: Sequence[str]) -> list[Sequence[str]]:
+        """``topics`` split into the groups one subscribe frame may carry."""
+        return [topics] if topics else []
+
+    @abc.abstractmethod
+    def subscribe(self, topics: Sequence[str], req_id: str) -> str:
+        """The frame subscribing to ``topics`` (one batch), tagged with ``req_id``."""
+
+    @abc.abstractmethod
+    def unsubscribe(self, topics: Sequence[str], req_id: str) -> str:
+        """The frame unsubscribing from ``topics``."""
+
+    @abc.abstractmethod
+    def ping(self) -> str:
+        """The application-level ping frame."""
+
+    @abc.abstractmethod
+    def auth(self, credentials: Credentials, timestamp_ms: int) -> str:
+        """The frame that authenticates a private connection (it carries a signature: never log
+        it)."""
+
+    # -- reading --------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def topic_of(self, message: Any) -> str | None:
+        """The topic of a data message, or None for control messages."""
+
+    @abc.abstractmethod
+    def control(self, message: Any) -> Control:
+        """What a non-data message is."""
+
+    @abc.abstractmethod
+    def auth_error(self, text: str, credentials: Credentials) -> tuple[AuthenticationError, bool]:
+        """The error a refused auth becomes, and whether a clock resync may cure it."""
+
+    def subscribe_error(self, text: str, topics: Sequence[str]) -> ExchangeError:
+        """The error a refused subscription becomes."""
+        from exchanges.errors import BadRequest
+
+        return BadRequest(
+            f"{self.name} refused the subscription to {', '.join(topics)}: {text}",
+            exchange=self.name,
+            hint="Check the symbol and parameters; the message is the exchange's.",
+        )
+
+    # -- what each watch_* method subscribes to ------------------------------------------
+
+    def _nope(self, what: str, why: str = "") -> NotSupported:
+        reason = f" ({why})" if why else ""
+        return NotSupported(f"{self.name} does not stream {what}{reason}", exchange=self.name)
+
+    def ticker(self, market: Market) -> FeedSpec:
+        """The ticker topic of a market."""
+        raise self._nope("tickers")
+
+    def order_book(self, market: Market, limit: int) -> FeedSpec:
+        """The order book topic of a market deep enough for ``limit`` levels."""
+        raise self._nope("order books")
+
+    def trades(self, market: Market) -> FeedSpec:
+        """The public trades topic of a market."""
+        raise self._nope("public trades")
+
+    def ohlcv(self, market: Market, timeframe: str) -> FeedSpec:
+        """The candle topic of a market and timeframe."""
+        raise self._nope("candles")
+
+    def orders(self) -> FeedSpec:
+        """The account's order updates."""
+        raise self._nope("order updates")
+
+    def my_trades(self) -> FeedSpec:
+        """The account's fills."""
+        raise self._nope("fills")
+
+    def positions(self) -> FeedSpec:
+        """The account's positions (a state seeded over REST)."""
+        raise self._nope("positions")
+
+    def balance(self) -> FeedSpec:
+        """The account's balances (a state seeded over REST)."""
+        raise self._nope("balances")
