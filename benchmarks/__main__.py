@@ -26,7 +26,7 @@ from benchmarks.harness import run_micro
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SECTIONS = ("sign", "sync", "async", "parse", "import")
+SECTIONS = ("sign", "sync", "async", "parse", "import", "stream")
 PACKAGES = ("exchanges", "ccxt", "pybit", "urllib3", "aiohttp", "orjson", "requests")
 
 
@@ -51,6 +51,9 @@ def _config(ns: argparse.Namespace) -> dict[str, Any]:
     cfg["parse_iterations"] = max(3, n)
     cfg["async_n"] = max(64, 2 * n)
     cfg["async_warmup"] = max(32, cfg["warmup"])
+    # The stream section times whole feeds (1 snapshot + N deltas): a few passes per run.
+    cfg["stream_deltas"] = 300 if ns.quick else 10_000
+    cfg["stream_iterations"] = 1 if ns.quick else 3
     return cfg
 
 
@@ -182,6 +185,19 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         results["sections"]["import"] = bench_import.run(
             cfg["import_samples"], notes, _log, warm=cfg["mode"] != "quick"
         )
+
+    if "stream" in sections:
+        from benchmarks import bench_stream
+
+        deltas, passes = cfg["stream_deltas"], cfg["stream_iterations"]
+        messages = bench_stream.message_count(deltas)
+        _log(f"[stream] {messages} messages, {passes} pass(es) × {repeats} run(s)")
+        results["sections"]["stream"] = {
+            "deltas": deltas,
+            "depth": 50,
+            "messages": messages,
+            "cases": run_micro(bench_stream.cases(deltas, 50, 1), passes, repeats, log=_log),
+        }
 
     meta["load_end"] = _load()
     meta["seconds"] = round(time.perf_counter() - started, 1)

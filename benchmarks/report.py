@@ -11,6 +11,8 @@ from benchmarks.harness import fmt_ratio, fmt_summary, fmt_time, summary
 
 START = "<!-- bench:start -->"
 END = "<!-- bench:end -->"
+STREAM_OURS = "ours: decode + apply"
+STREAM_PYBIT = "pybit: on_message"
 
 
 def _per_run(a: Sequence[float], b: Sequence[float]) -> dict[str, float] | None:
@@ -39,7 +41,7 @@ def _target(
 
 
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every target of issue 10, judged on medians (ratios are per run, same run)."""
+    """Every target (issue 10's and the stream one), judged on medians (ratios per run)."""
     sections = results.get("sections", {})
     out: list[dict[str, Any]] = []
 
@@ -101,6 +103,15 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         _target("import_rss", "import + connect, peak RSS minus bare interpreter",
                 ours.get("rss_added") if ours else None, 15.0, "<=", "MiB")
     )  # fmt: skip
+
+    # The stream cases time whole feeds: their rate ratio is the inverse of their time ratio.
+    stream = sections.get("stream", {}).get("cases", {})
+    ours, pybit = stream.get(STREAM_OURS), stream.get(STREAM_PYBIT)
+    out.append(
+        _target("stream_book", "stream: order book deltas decoded+applied, ours ÷ pybit "
+                "on_message (msg/s)", _per_run(pybit["runs"], ours["runs"]) if ours and pybit
+                else None, 1.0, ">=", "×")
+    )  # fmt: skip
     return out
 
 
@@ -147,7 +158,13 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"Generated {meta['date']} by `{meta['command']}` "
         f"(mode **{cfg['mode']}**: {cfg['repeats']} run(s); HTTP n={cfg['n']} timed calls per "
         f"approach after {cfg['warmup']} warm-up; async n={cfg['async_n']}; signing "
-        f"{cfg['sign_iterations']} iterations; import {cfg['import_samples']} sample(s)).",
+        f"{cfg['sign_iterations']} iterations; import {cfg['import_samples']} sample(s)"
+        + (
+            f"; stream {cfg['stream_deltas']} deltas, {cfg['stream_iterations']} pass(es)"
+            if "stream_deltas" in cfg
+            else ""
+        )
+        + ").",
         "",
         f"**Machine:** {meta['cpu']}, {meta['cores']} cores, {meta['platform']}, "
         f"{meta['python']}; {pinned}; load average {meta['load_start']} at start, "
@@ -327,12 +344,53 @@ def _import_section(results: dict[str, Any], targets: dict[str, dict[str, Any]])
     return lines
 
 
+def _stream_section(results: dict[str, Any], targets: dict[str, dict[str, Any]]) -> list[str]:
+    stream = results["sections"].get("stream")
+    if not stream:
+        return []
+    messages, cases = stream["messages"], stream["cases"]
+    lines = [
+        "## 6. Order book stream (Bybit orderbook.50 deltas)",
+        "",
+        f"One generated feed, 1 snapshot of {stream['depth']} levels a side + "
+        f"{stream['deltas']:,} deltas of 1–6 level changes ({messages:,} messages, JSON text); "
+        "every pass processes the whole feed from a fresh book. Both books are checked to end "
+        "with the same levels before timing. Messages per second, median over runs (min–max); "
+        "the ratio is per run (this msg/s ÷ pybit on_message msg/s; higher is better).",
+        "",
+        "| approach | what is timed | passes × runs | msg/s median (min–max) | "
+        "vs pybit on_message | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    pybit = cases.get(STREAM_PYBIT)
+    for name, c in cases.items():
+        rate = summary([messages / t for t in c["runs"] if t > 0])
+        vs = ""
+        if pybit and name != STREAM_PYBIT:
+            s = _per_run(pybit["runs"], c["runs"])
+            vs = fmt_ratio(s) if s else ""
+        lines.append(
+            f"| `{name}` | {c['what']} | {c['iterations']} × {len(c['runs'])} | "
+            f"{rate['median']:,.0f} ({rate['min']:,.0f}–{rate['max']:,.0f}) | "
+            f"{vs or '— (reference)'} | "
+            f"{_short_target(targets.get('stream_book')) if name == STREAM_OURS else ''} |"
+        )
+    return lines
+
+
 def markdown(results: dict[str, Any]) -> str:
     targets = {t["id"]: t for t in results.get("targets", [])}
     lines = ["# Benchmarks: client cost against a canned Bybit server", ""]
     lines += _header(results)
     lines += ["", "## Targets", "", *targets_table(results)]
-    for section in (_sign_section, _sync_section, _async_section, _parse_section, _import_section):
+    for section in (
+        _sign_section,
+        _sync_section,
+        _async_section,
+        _parse_section,
+        _import_section,
+        _stream_section,
+    ):
         part = section(results, targets)
         if part:
             lines += ["", *part]

@@ -17,7 +17,7 @@ import pytest
 from benchmarks import report
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = ("sign", "sync", "async", "parse", "import")
+SECTIONS = ("sign", "sync", "async", "parse", "import", "stream")
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +73,16 @@ def test_every_section_has_positive_numbers(quick: tuple[dict[str, Any], Path]) 
         assert _positive(rows[name]["wall"]["median"]), name
         assert _positive(rows[name]["rss"]["median"]), name
 
+    stream = sections["stream"]
+    assert stream["messages"] == stream["deltas"] + 1 and stream["deltas"] > 0
+    for name in ("ours: decode + apply", "ours: decode + apply + view", "ours: apply only",
+                 "pybit: on_message", "pybit: delta handling only"):  # fmt: skip
+        case = stream["cases"][name]
+        assert _positive(case["median"]) and case["runs"], name
+        if name != "pybit: on_message":
+            assert _positive(case["ratios"]["pybit: on_message"]["median"]), name
+    assert any(t["id"] == "stream_book" for t in results["targets"])
+
     # Every target got a number (whether it passes is not this test's business).
     assert results["targets"]
     for target in results["targets"]:
@@ -84,7 +94,7 @@ def test_markdown_report_written(quick: tuple[dict[str, Any], Path]) -> None:
     text = md_path.read_text()
     assert "## Targets" in text
     assert "PASS" in text or "MISS" in text
-    for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5."):
+    for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6."):
         assert heading in text
 
 
