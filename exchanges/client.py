@@ -611,6 +611,10 @@ def connect_async(
     **options: Any,
 ) -> AsyncExchange:
     """Like ``connect`` but returns an ``AsyncExchange`` whose methods are coroutines."""
+    if any(key.startswith("ws_") for key in options):
+        from exchanges.stream.options import StreamOptions
+
+        StreamOptions.from_options(options)  # a bad stream option fails here, not on first watch
     adapter, session = _build(
         exchange,
         env=env,

@@ -95,8 +95,9 @@ class BybitAdapter(Adapter):
         super().__init__(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=options)
         if not 0 < recv_window_ms <= 60_000:
             raise ValueError("recv_window_ms must be in (0, 60000]")
-        region = self.options.pop("region", None)
-        self.base_url = self.base_url_override or rest_host(env, region)
+        #: The regional site (``"nl"``, ``"tr"``, ...), or None for the global one.
+        self.region: str | None = self.options.pop("region", None)
+        self.base_url = self.base_url_override or rest_host(env, self.region)
         self.build = RequestBuilder(self.base_url)
         self.signer = BybitSigner(recv_window_ms)
         self._by_id: dict[tuple[str, str], Market] = {}

@@ -14,9 +14,10 @@ __all__ = [
     "DEMO_UNSUPPORTED",
     "ENVIRONMENTS",
     "REGIONS",
-    "WS_PRIVATE",
-    "WS_PUBLIC",
+    "WS_REGIONS",
     "rest_host",
+    "rest_origin",
+    "stream_base",
 ]
 
 ENVIRONMENTS = ("mainnet", "testnet", "demo")
@@ -47,21 +48,22 @@ REGIONS = MappingProxyType(
 
 _REGION_TESTNET = MappingProxyType({"jp": "https://api-testnet.manepa.jp"})
 
-#: Public WebSocket base per environment; demo has no public streams (mainnet's are used).
-WS_PUBLIC = MappingProxyType(
+#: Mainnet stream hosts per region. Türkiye, Indonesia, Kazakhstan, Georgia and Japan have their
+#: own (docs v5/ws/connect: "if your account is registered from ... please use stream...";
+#: Türkiye moved from bybit-tr.com to bybit.tr with its REST host). The NL and UAE sites and
+#: the bytick alternative use the global stream (sieblyio/bybit-api v4.7.6 release notes).
+#: The EU site documents no stream host, so none is guessed for it.
+WS_REGIONS = MappingProxyType(
     {
-        "mainnet": "wss://stream.bybit.com/v5/public",
-        "testnet": "wss://stream-testnet.bybit.com/v5/public",
-        "demo": "wss://stream.bybit.com/v5/public",
-    }
-)
-
-#: Private WebSocket URL per environment.
-WS_PRIVATE = MappingProxyType(
-    {
-        "mainnet": "wss://stream.bybit.com/v5/private",
-        "testnet": "wss://stream-testnet.bybit.com/v5/private",
-        "demo": "wss://stream-demo.bybit.com/v5/private",
+        "global": "wss://stream.bybit.com",
+        "bytick": "wss://stream.bybit.com",
+        "nl": "wss://stream.bybit.com",
+        "ae": "wss://stream.bybit.com",
+        "tr": "wss://stream.bybit.tr",
+        "id": "wss://stream.bybit.id",
+        "kz": "wss://stream.bybit.kz",
+        "ge": "wss://stream.bybitgeorgia.ge",
+        "jp": "wss://stream.manepa.jp",
     }
 )
 
@@ -89,3 +91,35 @@ def rest_host(env: str, region: str | None = None) -> str:
         hint=f"Regions: {', '.join(REGIONS)} (mainnet); jp also has a testnet. "
         "Demo trading only exists on the global host.",
     )
+
+
+def stream_base(env: str, region: str | None, private: bool) -> str:
+    """The ``wss://host`` serving an environment's (and region's) public or private streams."""
+    if env == "demo":
+        # Demo has private streams only; its public data is mainnet's (demo.mdx).
+        return "wss://stream-demo.bybit.com" if private else WS_REGIONS["global"]
+    if region is None or region == "global":
+        return "wss://stream-testnet.bybit.com" if env == "testnet" else WS_REGIONS["global"]
+    if env == "mainnet" and region in WS_REGIONS:
+        return WS_REGIONS[region]
+    raise NotSupported(
+        f"Bybit documents no {env} WebSocket host for region {region!r}",
+        exchange="bybit",
+        hint="Pass ws_url='wss://...' to connect_async with the stream host your Bybit site "
+        "gives (paths /v5/public/<category> and /v5/private are appended).",
+    )
+
+
+def rest_origin(base_url: str) -> tuple[str, str | None] | None:
+    """``(env, region)`` when ``base_url`` is one of Bybit's own REST hosts, else None."""
+    origin = base_url.rstrip("/")
+    for env, host in _REST.items():
+        if origin == host:
+            return env, None
+    for region, host in REGIONS.items():
+        if origin == host:
+            return "mainnet", region
+    for region, host in _REGION_TESTNET.items():
+        if origin == host:
+            return "testnet", region
+    return None

@@ -13,8 +13,11 @@ Sources (Bybit v5 docs; ../shared/reference/bybit-v5.md §b for hosts):
   (private).
 * https://bybit-exchange.github.io/docs/v5/websocket/public/orderbook — ``orderbook.{depth}.
   {symbol}``: a snapshot after subscribing, then deltas; size "0" deletes; a new snapshot
-  resets the book; ``u`` is the update id (a delta follows the previous ``u`` by one; ``u=1``
-  marks a snapshot after a service restart), ``seq`` the cross sequence. Depths: 1, 50, 200,
+  resets the book; ``u`` is the update id (``u=1`` marks a snapshot after a service restart),
+  ``seq`` the cross sequence. That each delta's ``u`` is the previous one plus one is how the
+  feed behaves, not a documented promise: a jump is taken as a possible gap and the book
+  resyncs (spaced out, and reported as an error if it keeps happening) rather than risk
+  showing a wrong book. Depths: 1, 50, 200,
   1000 (spot, linear, inverse), 25 and 100 (option); level 1 is snapshots only.
 * .../v5/websocket/public/ticker — ``tickers.{symbol}``: derivatives send a snapshot then deltas
   of the changed fields only; spot and option send snapshots (spot has no bid/ask fields).
@@ -25,7 +28,8 @@ Sources (Bybit v5 docs; ../shared/reference/bybit-v5.md §b for hosts):
   subscribing (so balances and positions start from REST here).
 
 Demo trading has private streams only (``stream-demo.bybit.com``); its public data comes from
-mainnet's public streams (docs demo.mdx), which ``hosts.WS_PUBLIC`` encodes.
+mainnet's public streams (docs demo.mdx), which ``hosts.stream_base`` encodes, with the
+regional stream hosts.
 
 Observed but not documented: a refused auth answers ``{"success":false,"ret_msg":"Params
 Error","op":"auth"}`` when ``expires`` is already past (pybit issues #152, #300); the wording
@@ -43,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from adapters.bybit import parse
-from adapters.bybit.hosts import WS_PRIVATE, WS_PUBLIC
+from adapters.bybit.hosts import rest_origin, stream_base
 from adapters.bybit.signer import signature
 from exchanges.errors import (
     ApiKeyExpired,
@@ -60,6 +64,7 @@ from exchanges.models import Balances, Candle, Fill, Order, Position, Ticker, Tr
 from exchanges.signing import KeyCache
 from exchanges.stream.book import BookMessage, consecutive
 from exchanges.stream.dialect import Control, FeedSpec, StreamDialect
+from exchanges.stream.options import StreamOptions
 
 if TYPE_CHECKING:
     from exchanges.adapter import Adapter
@@ -110,6 +115,7 @@ class BybitDialect(StreamDialect):
 
     def __init__(self, adapter: Adapter) -> None:
         self.adapter = adapter
+        self._ws_url = StreamOptions.from_options(adapter.options).url
         self._keys = KeyCache()
         self._index: dict[tuple[str, str], str] = {}
         self._indexed = -1
@@ -117,18 +123,25 @@ class BybitDialect(StreamDialect):
     # -- connections ----------------------------------------------------------------------
 
     def url(self, group: str) -> str:
-        """``wss://stream...`` per environment; ``base_url`` maps ``http(s)`` to ``ws(s)``."""
+        """``wss://stream...`` per environment and region (``ws_url=`` overrides the host)."""
         kind, _, category = group.partition("/")
-        base = self.adapter.base_url_override
-        if base is not None:
-            scheme, sep, rest = base.partition("://")
-            ws_base = ("wss" if scheme == "https" else "ws") + sep + rest
-            return (
-                f"{ws_base}/v5/private" if kind == "private" else f"{ws_base}/v5/public/{category}"
-            )
-        if kind == "private":
-            return WS_PRIVATE[self.adapter.env]
-        return f"{WS_PUBLIC[self.adapter.env]}/{category}"
+        private = kind == "private"
+        return self._host(private) + ("/v5/private" if private else f"/v5/public/{category}")
+
+    def _host(self, private: bool) -> str:
+        if self._ws_url is not None:
+            return self._ws_url.rstrip("/")
+        adapter = self.adapter
+        base = adapter.base_url_override
+        if base is None:
+            return stream_base(adapter.env, getattr(adapter, "region", None), private)
+        # One of Bybit's own REST hosts names its site; any other base URL (the emulator, a
+        # proxy) serves streams itself, on the same origin.
+        origin = rest_origin(base)
+        if origin is not None:
+            return stream_base(origin[0], origin[1], private)
+        scheme, sep, rest = base.partition("://")
+        return ("wss" if scheme == "https" else "ws") + sep + rest
 
     def fits(self, group: str, topics: Sequence[str], topic: str) -> bool:
         """Public connections: args under 21,000 characters; options: 2,000 args."""

@@ -17,6 +17,13 @@ def _positive(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise ValueError(f"ws_{attribute.name} must be a positive number, not {value!r}")
 
 
+def _ws_url(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.startswith(("ws://", "wss://")):
+        raise ValueError(f"ws_url must be a ws:// or wss:// URL, not {value!r}")
+
+
 @attrs.frozen
 class StreamOptions:
     """Heartbeat, silence, reconnect and buffer settings of a client's streams."""
@@ -33,6 +40,8 @@ class StreamOptions:
     connect_timeout: float = attrs.field(default=10.0, validator=_positive)
     auth_timeout: float = attrs.field(default=10.0, validator=_positive)
     close_timeout: float = attrs.field(default=3.0, validator=_positive)
+    #: The stream host to use instead of the exchange's (``wss://host``; the dialect adds paths).
+    url: str | None = attrs.field(default=None, validator=_ws_url)
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.max_buffer, float):
