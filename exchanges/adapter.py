@@ -46,6 +46,8 @@ class Adapter(abc.ABC):
     name: str
     #: Environments this exchange offers.
     environments: ClassVar[tuple[str, ...]] = ("mainnet",)
+    #: The exchange-specific ``connect(..., **options)`` it takes (``ws_*`` are the streams').
+    option_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -64,6 +66,16 @@ class Adapter(abc.ABC):
         self.base_url_override = base_url.rstrip("/") if base_url else None
         self.recv_window_ms = recv_window_ms
         self.options = dict(options or {})
+        unknown = sorted(
+            key for key in self.options if key not in self.option_names and key[:3] != "ws_"
+        )
+        if unknown:
+            # A misspelt option (regoin="nl") must not silently mean the default.
+            takes = ", ".join(f"{name}=" for name in self.option_names) or "none"
+            raise TypeError(
+                f"unknown option(s) for {self.name}: {', '.join(unknown)} (it takes {takes}, "
+                "and ws_*= for streams)"
+            )
         self.markets: dict[str, Market] = {}
         self._loaded_groups: set[str] = set()
 

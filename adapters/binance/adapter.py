@@ -124,6 +124,7 @@ class BinanceAdapter(Adapter):
 
     name = "binance"
     environments = ENVIRONMENTS
+    option_names = ("host", "wallet")
 
     def __init__(
         self,

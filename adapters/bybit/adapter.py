@@ -83,6 +83,7 @@ class BybitAdapter(Adapter):
 
     name = "bybit"
     environments = ENVIRONMENTS
+    option_names = ("region",)
 
     def __init__(
         self,

@@ -82,6 +82,7 @@ class CcxtAdapter(Adapter):
 
     name = "ccxt"
     environments = ("mainnet", "testnet", "demo")
+    option_names = _OPTIONS
 
     def __init__(
         self,
@@ -101,12 +102,6 @@ class CcxtAdapter(Adapter):
         # One class serves every ccxt id, so the name (errors, logs, env prefix) is per instance.
         self.name = ccxt_id
         super().__init__(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=given)
-        unknown = sorted(set(self.options) - set(_OPTIONS))
-        if unknown:
-            raise TypeError(
-                f"unknown option(s) for the ccxt bridge: {', '.join(unknown)} "
-                "(it takes ccxt_config=, ccxt_options= and ccxt_numbers=)"
-            )
         self.ccxt_config: dict[str, Any] = dict(self.options.get("ccxt_config") or {})
         self.ccxt_options: dict[str, Any] = dict(self.options.get("ccxt_options") or {})
         numbers = self.options.get("ccxt_numbers", "decimal")

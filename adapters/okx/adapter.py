@@ -93,6 +93,7 @@ class OkxAdapter(Adapter):
 
     name = "okx"
     environments = ENVIRONMENTS
+    option_names = ("region",)
 
     def __init__(
         self,
