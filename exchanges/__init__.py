@@ -30,6 +30,8 @@ from exchanges.errors import (
     PermissionDenied,
     RateLimitExceeded,
     RequestTimeout,
+    StreamInterrupted,
+    StreamOverflow,
     UnsafeApiKey,
 )
 from exchanges.models import (
@@ -88,6 +90,8 @@ __all__ = [
     "Position",
     "RateLimitExceeded",
     "RequestTimeout",
+    "StreamInterrupted",
+    "StreamOverflow",
     "Ticker",
     "Trade",
     "TradingFee",

@@ -23,7 +23,9 @@ statuses and transport failures end up as one of these classes, so a bot can cat
     ├── AccountRestricted              banned, region, compliance, wrong account mode
     ├── ExchangeNotAvailable           5xx, maintenance, server timeout
     ├── NetworkError                   transport failure before a response
-    │   └── RequestTimeout
+    │   ├── RequestTimeout
+    │   └── StreamInterrupted          a stream was down for a while; events may be missing
+    ├── StreamOverflow                 a stream's consumer fell behind by more than its buffer
     ├── OutcomeUnknown                 a write whose result is unknown; reconcile by client order id
     ├── BadResponse                    not JSON, truncated, unexpected shape
     └── NotSupported                   not offered by this exchange or environment
@@ -61,6 +63,8 @@ __all__ = [
     "PermissionDenied",
     "RateLimitExceeded",
     "RequestTimeout",
+    "StreamInterrupted",
+    "StreamOverflow",
     "UnsafeApiKey",
 ]
 
@@ -280,6 +284,54 @@ class RequestTimeout(NetworkError):
     """No response arrived within the timeout."""
 
     default_hint = "The exchange did not answer in time; raise timeout= or retry later."
+
+
+class StreamInterrupted(NetworkError):
+    """A stream's connection was down for a while; it is back and still subscribed."""
+
+    default_hint = (
+        "Events sent while the stream was down may be missing: reconcile with fetch_open_orders, "
+        "fetch_closed_orders and fetch_my_trades (fetch_trades for public trades), then keep "
+        "reading: the stream is still subscribed and continues with the events after the "
+        "reconnect."
+    )
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        down_from: float | None = None,
+        down_until: float | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        #: When the stream went down and when it was subscribed again (Unix seconds).
+        self.down_from = down_from
+        self.down_until = down_until
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {
+            **super()._extra_state(),
+            "down_from": self.down_from,
+            "down_until": self.down_until,
+        }
+
+
+class StreamOverflow(ExchangeError):
+    """A consumer fell behind an event stream by more events than its buffer holds."""
+
+    default_hint = (
+        "The consumer read too slowly: events were still arriving when the buffer was full, so "
+        "the stream stopped rather than drop any. Read faster (or pass a larger ws_max_buffer= "
+        "to connect_async), then resynchronise with fetch_* before watching again."
+    )
+
+    def __init__(self, message: str = "", *, bound: int | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.bound = bound
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"bound": self.bound}
 
 
 class OutcomeUnknown(ExchangeError):

@@ -8,6 +8,7 @@ is kept. At the end ``scan()`` lists each place a remembered secret appears.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -75,20 +76,34 @@ class LeakRecorder(logging.Handler):
 
     def scan(self, cassettes: Path | None = None) -> list[str]:
         """Every (place, secret kind) where a remembered secret or signature shows."""
-        needles = [(s, "secret") for s in self.secrets] + [
-            (s, "signature") for s in self.signatures
-        ]
+        with self._guard:
+            needles = [(s, "secret") for s in self.secrets]
+            needles += [(s, "signature") for s in self.signatures]
+            # Identical texts (the same log line a thousand times) are judged once.
+            texts = {text: where for where, text in reversed(self.texts)}
         leaks = []
-        for where, text in self.texts:
+        if needles:
+            # Every needle is at least `width` long, so a text holding one holds its first
+            # `width` characters: one pass of fixed-width windows per text finds candidates
+            # (needles x texts substring searches took minutes on the whole suite).
+            width = min(len(needle) for needle, _ in needles)
+            by_prefix: dict[str, list[tuple[str, str]]] = {}
             for needle, kind in needles:
-                if needle in text:
-                    leaks.append(f"{kind} {needle[:4]}… in {where}: {text[:200]!r}")
+                by_prefix.setdefault(needle[:width], []).append((needle, kind))
+            for text, where in texts.items():
+                windows = {text[i : i + width] for i in range(len(text) - width + 1)}
+                for prefix in windows & by_prefix.keys():
+                    for needle, kind in by_prefix[prefix]:
+                        if needle in text:
+                            leaks.append(f"{kind} {needle[:4]}… in {where}: {text[:200]!r}")
         if cassettes is not None and cassettes.is_dir():
             for path in sorted(cassettes.rglob("*")):
                 if path.is_file():
                     content = path.read_text(errors="replace")
-                    for needle in self.secrets:
-                        if needle in content:
+                    # Signatures are not looked for here: emulator cassettes pin the fake
+                    # key's on purpose (tests/cassette/test_secrets.py checks those).
+                    for needle, kind in needles:
+                        if kind == "secret" and needle in content:
                             leaks.append(f"secret {needle[:4]}… in {path}")
         return leaks
 
@@ -140,3 +155,27 @@ def install() -> None:
             raise
 
     exchanges.AsyncExchange._run = arun  # type: ignore[method-assign]
+
+    # WebSocket auth frames carry a signature too (Bybit: over GET/realtime{expires}).
+    from adapters.bybit.stream import BybitDialect
+    from exchanges.stream.manager import Stream
+
+    original_auth = BybitDialect.auth
+
+    def auth(self: BybitDialect, credentials: Credentials, timestamp_ms: int) -> str:
+        frame = original_auth(self, credentials, timestamp_ms)
+        RECORDER.signatures.add(json.loads(frame)["args"][2])
+        return frame
+
+    BybitDialect.auth = auth  # type: ignore[method-assign]
+
+    original_anext = Stream.__anext__
+
+    async def anext(self: Stream[Any]) -> Any:
+        try:
+            return await original_anext(self)
+        except Exception as err:
+            RECORDER.exception(f"{self!r}", err)
+            raise
+
+    Stream.__anext__ = anext  # type: ignore[method-assign]

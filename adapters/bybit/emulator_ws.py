@@ -25,7 +25,8 @@ Faults, for tests (``sockets_of(emulator.state)``):
 
 * ``drop(path)`` resets matching connections; so does a ``drop_before``/``drop_after`` rule of
   the emulator's ``FaultInjector`` whose path is under ``/v5/public`` or ``/v5/private``
-  (checked at the handshake and on every publisher tick);
+  (checked at the handshake and on every publisher tick); an ``html_403`` rule there answers
+  the handshake with an HTML 403 (a WAF, a geo-block);
 * ``inject_gap(path, count)`` skips the next ``count`` book deltas to matching connections
   (their ``u`` jumps), which a client must notice and resync;
 * ``silence(path, seconds)`` stops every frame (pongs included) to matching connections;
@@ -86,7 +87,10 @@ _INTERVALS = {
 _PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
 _MAX_ARGS_CHARS = 21_000
 _FIRST_UPDATE_ID = 100  # u=1 means "a snapshot after a restart" on Bybit: start elsewhere
-_DROP_KINDS = ("drop_before", "drop_after")
+_DROP_KINDS = frozenset({"drop_before", "drop_after"})
+# Fault kinds the stream endpoints act on: drops (at the handshake and on publisher ticks), and
+# a refused handshake (``html_403``).
+_STREAM_KINDS = frozenset({*_DROP_KINDS, "html_403"})
 
 _REGISTRY: weakref.WeakKeyDictionary[EmulatorState, BybitWebSockets] = weakref.WeakKeyDictionary()
 
@@ -604,11 +608,17 @@ class BybitWebSockets:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
         if not ws.can_prepare(request).ok:
             return await self._rest(request)
-        if self._drop_fault(request.path):
+        fault = self._stream_fault(request.path)
+        if fault in _DROP_KINDS:
             transport = request.transport
             if transport is not None:
                 transport.abort()
             return web.Response(status=599)
+        if fault == "html_403":
+            # What a WAF or a geo-block answers the handshake with.
+            return web.Response(
+                status=403, text="<html><body>403 Forbidden</body></html>", content_type="text/html"
+            )
         await ws.prepare(request)
         conn = _Conn(ws, request, f"emu-{next(self._ids)}")
         self.stats["connections"] += 1
@@ -860,12 +870,16 @@ class BybitWebSockets:
                 # The publisher must outlive a bad tick; the next one diffs from where it was.
                 log.exception("the WebSocket publisher failed a tick")
 
-    def _drop_fault(self, path: str) -> bool:
+    def _stream_fault(self, path: str, kinds: frozenset[str] = _STREAM_KINDS) -> str | None:
         faults = self.state.faults
-        if not any(r.path.startswith(("/v5/public", "/v5/private")) for r in faults.rules):
-            return False
+        paths = ("/v5/public", "/v5/private")
+        if not any(r.kind in kinds and r.path.startswith(paths) for r in faults.rules):
+            return None
         rule = faults.choose("GET", path)
-        return rule is not None and rule.kind in _DROP_KINDS
+        return rule.kind if rule is not None and rule.kind in kinds else None
+
+    def _drop_fault(self, path: str) -> bool:
+        return self._stream_fault(path, _DROP_KINDS) is not None
 
     def _apply_controls(self) -> None:
         with self._controls_lock:

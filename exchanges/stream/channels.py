@@ -9,7 +9,11 @@ A slow consumer must never make memory grow without bound. Two policies, one per
   start time) the newest value *per key* is kept, in first-seen order, up to a bound.
 * ``Buffer`` (trades, orders, fills): every event counts, so nothing is dropped silently. Up to
   ``bound`` events wait; one more fails the channel with ``StreamOverflow`` and the consumer's
-  next read raises it, so it knows to resynchronise (e.g. ``fetch_open_orders``).
+  next read raises it, so it knows to resynchronise (e.g. ``fetch_open_orders``). A reconnect
+  queues a ``StreamInterrupted`` in line with the events (``interrupt``): it is raised by the
+  read that reaches it, once, and the reads after it go on with the events that follow.
+
+``StreamOverflow`` is defined in ``exchanges.errors`` (re-exported here for older imports).
 
 Everything runs on one event loop: producers are the connection's read loop, the consumer is
 whoever iterates the stream.
@@ -20,30 +24,13 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from exchanges.errors import ExchangeError
+from exchanges.errors import StreamInterrupted, StreamOverflow
 
 __all__ = ["Buffer", "Channel", "Latest", "StreamClosed", "StreamOverflow"]
 
 T = TypeVar("T")
-
-
-class StreamOverflow(ExchangeError):
-    """A consumer fell behind an event stream by more events than its buffer holds."""
-
-    default_hint = (
-        "The consumer read too slowly: events were still arriving when the buffer was full, so "
-        "the stream stopped rather than drop any. Read faster (or pass a larger ws_max_buffer= "
-        "to connect_async), then resynchronise with fetch_* before watching again."
-    )
-
-    def __init__(self, message: str = "", *, bound: int | None = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.bound = bound
-
-    def _extra_state(self) -> dict[str, Any]:
-        return {"bound": self.bound}
 
 
 class StreamClosed(Exception):
@@ -172,6 +159,15 @@ class Latest(Channel[T]):
         return len(self._slots) + (self._slot is not None)
 
 
+class _Interruption:
+    """A ``StreamInterrupted`` waiting in line with a buffer's events."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: StreamInterrupted) -> None:
+        self.error = error
+
+
 class Buffer(Channel[T]):
     """Keeps every event up to ``bound``; one more fails the channel with ``StreamOverflow``."""
 
@@ -181,11 +177,29 @@ class Buffer(Channel[T]):
         super().__init__()
         if bound < 1:
             raise ValueError("a buffer holds at least one event")
-        self._items: deque[T] = deque()
+        self._items: deque[T | _Interruption] = deque()
         self._bound = bound
 
     def push(self, item: T) -> None:
         """Queue one event, or fail the channel when ``bound`` events already wait."""
+        self._append(item)
+
+    def interrupt(self, error: StreamInterrupted) -> None:
+        """Queue ``error`` after the events already waiting: the read that reaches it raises it.
+
+        Two interruptions with no event between them become one spanning both windows, so the
+        consumer reconciles once.
+        """
+        items = self._items
+        if items and self._error is None and not self._closed:
+            last = items[-1]
+            if isinstance(last, _Interruption):
+                items[-1] = _Interruption(_merged(last.error, error))
+                self._wake()
+                return
+        self._append(_Interruption(error))
+
+    def _append(self, item: T | _Interruption) -> None:
         if self._error is not None or self._closed:
             return
         if len(self._items) >= self._bound:
@@ -206,8 +220,22 @@ class Buffer(Channel[T]):
         return bool(self._items)
 
     def _take(self) -> T:
-        return self._items.popleft()
+        item = self._items.popleft()
+        if isinstance(item, _Interruption):
+            raise item.error
+        return item
 
     def pending(self) -> int:
-        """How many events wait."""
+        """How many events (and interruptions) wait."""
         return len(self._items)
+
+
+def _merged(first: StreamInterrupted, second: StreamInterrupted) -> StreamInterrupted:
+    if first.down_from is None or second.down_until is None:
+        return second
+    return StreamInterrupted(
+        f"{first.message}; and again: {second.message}",
+        exchange=second.exchange,
+        down_from=first.down_from,
+        down_until=second.down_until,
+    )

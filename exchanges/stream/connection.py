@@ -13,39 +13,54 @@ Reconnects wait an exponential backoff with jitter (``reconnect_delay`` doubling
 ``reconnect_max_delay``, each wait drawn from [half, all] of it so that many clients do not
 reconnect in lockstep); the wait resets once a connection carried data. After a reconnect
 every topic is subscribed again and every feed is told (books wait for their new snapshot,
-states are fetched again). An auth refusal is final, except once after a clock resync when the
-dialect says the clock may be to blame. Auth frames carry a signature: they are never logged.
+states are fetched again, event consumers get ``StreamInterrupted``). A transient REST failure
+while preparing the auth frame (the clock resync) is retried like a lost connection.
+
+What is final: an auth refusal (except once after a clock resync when the dialect says the
+clock may be to blame); and, for a connection that never worked (no subscription confirmed, no
+data), a handshake answered with HTTP 4xx (403: ``AccountRestricted``, else
+``ExchangeNotAvailable``) or ``GIVE_UP_AFTER`` failed attempts in a row (``NetworkError``), so
+that a wrong or blocked host is an error, not a silent wait. A connection that worked keeps
+reconnecting for as long as it is needed, and says so at WARNING. A refused topic fails its
+own feed only: the others of its subscribe batch are subscribed again. Auth frames carry a
+signature: they are never logged.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 
-from exchanges.errors import AuthenticationError, ExchangeError, NetworkError
+from exchanges.errors import (
+    AccountRestricted,
+    AuthenticationError,
+    BadResponse,
+    ExchangeError,
+    ExchangeNotAvailable,
+    NetworkError,
+    RateLimitExceeded,
+)
 from exchanges.stream.dialect import StreamDialect
-from exchanges.stream.feeds import Feed
+from exchanges.stream.feeds import DECODE_ERRORS, Feed
 from exchanges.stream.options import StreamOptions
 
-__all__ = ["ConnectionHost", "WsConnection"]
+__all__ = ["GIVE_UP_AFTER", "ConnectionHost", "WsConnection"]
 
-_DECODE_ERRORS = (
-    ExchangeError,
-    KeyError,
-    IndexError,
-    TypeError,
-    AttributeError,
-    ValueError,
-    ArithmeticError,
-)
+#: Failed attempts in a row after which a connection that never worked gives up.
+GIVE_UP_AFTER = 5
+
 _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, TimeoutError, ConnectionError)
+# Failures of the REST call behind an auth frame (a clock resync) that a later try may not meet.
+_TRANSIENT_REST = (NetworkError, ExchangeNotAvailable, RateLimitExceeded, BadResponse)
+# Handshake statuses that are worth another try even on a first connection.
+_RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 
 class ConnectionHost(Protocol):
@@ -109,10 +124,13 @@ class WsConnection:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._ids = 0
+        #: True once a subscription was confirmed or data came: from then on, reconnect forever.
+        self.worked = False
         #: Counters for tests and diagnostics.
         self.connects = 0
         self.reconnects = 0
         self.silences = 0
+        self.failures = 0  # failed attempts in a row while the connection never worked
 
     # -- topics ---------------------------------------------------------------------------
 
@@ -146,12 +164,15 @@ class WsConnection:
         self._ids += 1
         return str(self._ids)
 
-    def _subscribe(self, topics: list[str]) -> None:
+    def _subscribe(self, topics: Sequence[str], *, fresh: bool = True) -> None:
+        """Send the subscribe frames; ``fresh=False`` retries topics whose feeds were told."""
         for batch in self.dialect.batches(self.group, topics):
             req_id = self._next_id()
             self._pending[req_id] = list(batch)
             self._send(self.dialect.subscribe(batch, req_id))
             self.log.debug("%s: subscribing to %s", self.group, ", ".join(batch))
+        if not fresh:
+            return
         for topic in topics:
             feed = self.feeds.get(topic)
             if feed is not None:
@@ -170,8 +191,11 @@ class WsConnection:
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                if _being_cancelled():
+                    raise
 
     def _stopped(self) -> bool:
         return self._closing
@@ -189,20 +213,27 @@ class WsConnection:
             while not self._stopped():
                 try:
                     ws = await self._open()
+                except aiohttp.WSServerHandshakeError as exc:
+                    refusal = self._handshake_refusal(exc)
+                    if refusal is not None and not self.worked:
+                        self._fail(refusal)
+                        return
+                    attempt += 1
+                    why = f"the handshake was answered with HTTP {exc.status}"
+                    if not await self._retry(attempt, why, exc):
+                        return
+                    continue
                 except _CONNECTION_ERRORS as exc:
                     attempt += 1
-                    delay = self._delay(attempt)
-                    self.log.info(
-                        "%s: connecting failed (%s); retrying in %.2f s",
-                        self.group,
-                        type(exc).__name__,
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
+                    if not await self._retry(attempt, f"connecting failed ({_name(exc)})", exc):
+                        return
                     continue
                 self.connects += 1
                 carried = False
                 opened = loop.time()
+                why = "the connection ended"
+                cause: BaseException | None = None
+                wait = 0.0
                 try:
                     carried = await self._session(ws)
                 except _AuthRefused as refused:
@@ -214,7 +245,14 @@ class WsConnection:
                     self._fail(refused.error)
                     return
                 except _CONNECTION_ERRORS as exc:
-                    self.log.info("%s: connection lost (%s)", self.group, type(exc).__name__)
+                    why, cause = f"connection lost ({_name(exc)})", exc
+                except _TRANSIENT_REST as err:
+                    # The clock resync behind the auth frame failed: transient, so retried like
+                    # a lost connection rather than ending every private stream.
+                    why = f"preparing the auth failed ({_name(err)}: {err.message[:200]})"
+                    cause = err
+                    if isinstance(err, RateLimitExceeded) and err.retry_after:
+                        wait = err.retry_after
                 finally:
                     self._outbox = None
                     self._ws = None
@@ -230,9 +268,8 @@ class WsConnection:
                     clock_retried = False
                 attempt += 1
                 self.reconnects += 1
-                delay = self._delay(attempt)
-                self.log.info("%s: reconnecting in %.2f s", self.group, delay)
-                await asyncio.sleep(delay)
+                if not await self._retry(attempt, why, cause, at_least=wait):
+                    return
         except asyncio.CancelledError:
             raise
         except ExchangeError as err:
@@ -241,6 +278,69 @@ class WsConnection:
             # A bug must not leave consumers waiting forever.
             self.log.exception("%s: the connection task failed", self.group)
             self._fail(NetworkError(f"the stream connection failed: {exc!r}"))
+
+    async def _retry(
+        self, attempt: int, why: str, cause: BaseException | None, *, at_least: float = 0.0
+    ) -> bool:
+        """Wait before the next attempt; False when a connection that never worked gives up."""
+        if not self.worked:
+            self.failures += 1
+            if self.failures >= GIVE_UP_AFTER:
+                self._fail(self._unreachable(why, cause))
+                return False
+        delay = max(self._delay(attempt), at_least)
+        # Before it ever worked, the consumers get an error if it never does; after, a
+        # reconnect that does not come is worth the operator's attention.
+        level = logging.WARNING if self.worked else logging.INFO
+        self.log.log(level, "%s: %s; retrying in %.2f s", self.group, why, delay)
+        await asyncio.sleep(delay)
+        return True
+
+    def _unreachable(self, why: str, cause: BaseException | None) -> NetworkError:
+        detail = f": {cause}" if cause is not None and str(cause) else ""
+        error = NetworkError(
+            f"could not open the {self.group} stream at {self.url}: {GIVE_UP_AFTER} attempts in "
+            f"a row failed (the last: {why}{detail})",
+            exchange=self.dialect.name,
+            endpoint=self._endpoint(),
+            hint="The stream host could not be reached or did not keep the connection. Check "
+            "connectivity to it (DNS, firewall, a proxy that blocks WebSockets) and that the "
+            "client's environment and base_url point at the exchange's stream host; then watch "
+            "again.",
+        )
+        error.__cause__ = cause
+        return error
+
+    def _handshake_refusal(self, exc: aiohttp.WSServerHandshakeError) -> ExchangeError | None:
+        """The final error a handshake answered with HTTP 4xx (or 2xx, no upgrade) is."""
+        status = exc.status
+        if not 200 <= status < 500 or status in _RETRYABLE_STATUSES:
+            return None
+        name, endpoint = self.dialect.name, self._endpoint()
+        if status == 403:
+            return AccountRestricted(
+                f"{self.url} refused the WebSocket handshake with HTTP 403",
+                exchange=name,
+                http_status=status,
+                endpoint=endpoint,
+                hint="The exchange (or a firewall in front of it) blocks this IP address: "
+                "exchanges geo-block some countries and cloud regions, on streams as on REST. "
+                "Check that the host is the right one for your account (env, region, base_url) "
+                "and that this machine may reach it, e.g. by opening the URL from it.",
+            )
+        return ExchangeNotAvailable(
+            f"{self.url} answered the WebSocket handshake with HTTP {status} instead of "
+            "switching to a WebSocket",
+            exchange=name,
+            http_status=status,
+            endpoint=endpoint,
+            retryable=False,
+            hint="This URL is not one of the exchange's stream endpoints: check the client's "
+            "environment, region and base_url (a REST host is not a stream host).",
+        )
+
+    def _endpoint(self) -> str:
+        return f"WS {urlsplit(self.url).path or '/'}"
 
     async def _open(self) -> aiohttp.ClientWebSocketResponse:
         timeout = aiohttp.ClientWSTimeout(ws_close=self.options.close_timeout)
@@ -255,9 +355,15 @@ class WsConnection:
 
     @staticmethod
     async def _close_ws(ws: aiohttp.ClientWebSocketResponse) -> None:
-        # Shielded: a cancelled close would leave the socket for the garbage collector.
-        with contextlib.suppress(*_CONNECTION_ERRORS, asyncio.CancelledError):
+        # Shielded: a cancelled close would leave the socket for the garbage collector. The
+        # close goes on; the cancellation of whoever waited for it must not be lost.
+        try:
             await asyncio.shield(ws.close())
+        except _CONNECTION_ERRORS:
+            pass
+        except asyncio.CancelledError:
+            if _being_cancelled():
+                raise
 
     def _fail(self, error: BaseException) -> None:
         self._closing = True
@@ -353,30 +459,68 @@ class WsConnection:
             return False
         topic = self.dialect.topic_of(message)
         if topic is not None:
+            self.worked = True
             feed = self.feeds.get(topic)
             if feed is not None:
                 try:
                     feed.on_message(message)
-                except _DECODE_ERRORS as exc:
+                except DECODE_ERRORS as exc:
                     feed.on_bad_message(exc)
             return True
         control = self.dialect.control(message)
         if control.op == "subscribe":
             topics = self._pending.pop(control.req_id or "", [])
-            if not control.ok:
+            if control.ok:
+                if topics:
+                    self.worked = True
+                self._confirm(topics)
+            else:
                 self._rejected(topics, control.text)
-            for topic in topics:
-                feed = self.feeds.get(topic)
-                if feed is not None:
-                    feed.on_confirmed()
         elif control.op == "error":
             self.log.warning("%s: the exchange reported an error: %s", self.group, control.text)
         return False
 
-    def _rejected(self, topics: list[str], text: str) -> None:
-        error = self.dialect.subscribe_error(text, topics)
+    def _confirm(self, topics: Sequence[str]) -> None:
         for topic in topics:
-            feed = self.feeds.pop(topic, None)
+            feed = self.feeds.get(topic)
             if feed is not None:
-                feed.fail(error)
-                self.host.feed_rejected(feed)
+                feed.on_confirmed()
+
+    def _rejected(self, topics: list[str], text: str) -> None:
+        """Fail the topics a refusal names; subscribe the rest of its batch again."""
+        if not topics:
+            return
+        named = self.dialect.refused_topics(text, topics)
+        if not named and len(topics) > 1:
+            # The refusal names no topic: one request per topic tells the bad one apart.
+            self.log.info(
+                "%s: a subscribe batch was refused (%s); subscribing its topics one by one",
+                self.group,
+                text,
+            )
+            for topic in topics:
+                if topic in self.feeds:
+                    self._subscribe([topic], fresh=False)
+            return
+        named = named or topics
+        if self.dialect.already_subscribed(text):
+            self._confirm(named)
+        else:
+            for topic in named:
+                feed = self.feeds.pop(topic, None)
+                if feed is not None:
+                    feed.fail(self.dialect.subscribe_error(text, [topic]))
+                    self.host.feed_rejected(feed)
+        rest = [topic for topic in topics if topic not in named and topic in self.feeds]
+        if rest:
+            self._subscribe(rest, fresh=False)
+
+
+def _name(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def _being_cancelled() -> bool:
+    # A CancelledError of an awaited task is not ours to swallow when we are cancelled too.
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

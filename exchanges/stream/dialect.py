@@ -7,7 +7,9 @@ exchange, e.g. ``adapters/bybit/stream.py``) supplies the rest:
 * where to connect (``url``), how many topics one connection may carry (``fits``);
 * the frames to send: ``subscribe``, ``unsubscribe``, ``ping``, ``auth``;
 * how to read what arrives: ``topic_of`` (the fast path for data) and ``control`` (acks,
-  pongs, auth replies), and the errors an auth or subscribe failure becomes;
+  pongs, auth replies), the errors an auth or subscribe failure becomes, and which topics of a
+  refused subscribe batch the refusal names (``refused_topics``, ``already_subscribed``: the
+  defaults read Bybit-style ``...,topic:<topic>`` messages);
 * per ``watch_*`` method, a ``FeedSpec``: the topic, its connection group, how values are
   delivered (latest value, events, book, state) and the decoder that turns messages into
   models.
@@ -16,6 +18,7 @@ exchange, e.g. ``adapters/bybit/stream.py``) supplies the rest:
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
@@ -111,6 +114,11 @@ class Control:
     text: str = ""
 
 
+def _names(text: str, topic: str) -> bool:
+    # Whole topics only: ``tickers.BTCUSDT`` is not named by ``tickers.BTCUSDTX``.
+    return re.search(rf"(?<![\w.\-]){re.escape(topic)}(?![\w.\-])", text) is not None
+
+
 class StreamDialect(abc.ABC):
     """One exchange's WebSocket protocol, as the common connection layer needs it."""
 
@@ -165,6 +173,18 @@ class StreamDialect(abc.ABC):
     @abc.abstractmethod
     def auth_error(self, text: str, credentials: Credentials) -> tuple[AuthenticationError, bool]:
         """The error a refused auth becomes, and whether a clock resync may cure it."""
+
+    def refused_topics(self, text: str, topics: Sequence[str]) -> list[str]:
+        """The topics of a refused subscribe batch that the refusal names (empty: none named).
+
+        A topic counts as named when it appears whole in the text, as in Bybit's
+        ``error:handler not found,topic:orderbook.50.XYZ``; the others are subscribed again.
+        """
+        return [topic for topic in topics if _names(text, topic)]
+
+    def already_subscribed(self, text: str) -> bool:
+        """True when a refusal only says the topic is subscribed already (so it is live)."""
+        return "already subscribed" in text.lower()
 
     def subscribe_error(self, text: str, topics: Sequence[str]) -> ExchangeError:
         """The error a refused subscription becomes."""

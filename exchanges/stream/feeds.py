@@ -8,8 +8,15 @@ filter) and, for books, a depth. The four modes:
 * ``EventFeed``: every event is buffered up to a bound (trades, orders, fills);
 * ``BookFeed``: an ``OrderBookState`` kept from snapshots and deltas; a gap asks the connection
   to resubscribe, and consumers see nothing until the new snapshot is in;
-* ``StateFeed``: a value that starts from a REST snapshot (``fetch_balance``) on every
-  (re)subscription, with messages that arrived meanwhile replayed on top.
+* ``StateFeed``: a value that starts from a REST snapshot (``fetch_balance``) taken once every
+  (re)subscription is confirmed, with the messages held since subscribing replayed on top.
+
+What consumers are told: an event feed that was down (a reconnect) queues a
+``StreamInterrupted`` in each consumer's buffer, in line with the events; a message that cannot
+be decoded fails the consumers of event and state feeds with ``BadResponse`` (what it carried is
+lost) and makes a book resync; a book whose updates keep breaking their chain (more than
+``RESYNC_LIMIT`` resyncs within ``RESYNC_WINDOW`` seconds, spaced by a backoff) fails its
+consumers with ``BadResponse``.
 """
 
 from __future__ import annotations
@@ -17,26 +24,54 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from exchanges.errors import BadResponse, ExchangeError
+from exchanges.errors import BadResponse, ExchangeError, StreamInterrupted, StreamOverflow
 from exchanges.stream.book import OrderBookState, consecutive
-from exchanges.stream.channels import Buffer, Channel, Latest, StreamOverflow
+from exchanges.stream.channels import Buffer, Channel, Latest
 from exchanges.stream.dialect import FeedSpec
 
 if TYPE_CHECKING:
     from exchanges.stream.connection import WsConnection
 
-__all__ = ["BookFeed", "EventFeed", "Feed", "LatestFeed", "Sink", "StateFeed", "make_feed"]
+__all__ = [
+    "DECODE_ERRORS",
+    "RESYNC_LIMIT",
+    "RESYNC_WINDOW",
+    "BookFeed",
+    "EventFeed",
+    "Feed",
+    "LatestFeed",
+    "Sink",
+    "StateFeed",
+    "make_feed",
+]
 
 Select = Callable[[Any], Any]
+
+#: What a decoder raises on a message it cannot read (a bug of ours raises something else).
+DECODE_ERRORS = (
+    ExchangeError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    ValueError,
+    ArithmeticError,
+)
+#: A book that needs more resyncs than this within ``RESYNC_WINDOW`` seconds fails.
+RESYNC_LIMIT = 5
+RESYNC_WINDOW = 60.0
 
 
 class Sink:
     """One consumer of a feed: its channel, an optional filter/transform, a book depth."""
 
-    __slots__ = ("channel", "feed", "limit", "make", "select")
+    __slots__ = ("channel", "down_since", "feed", "limit", "live", "make", "ready", "select")
 
     def __init__(self, channel: Channel[Any], select: Select | None, limit: int | None) -> None:
         self.channel = channel
@@ -46,6 +81,18 @@ class Sink:
         self.feed: Feed | None = None
         #: Book sinks: builds this sink's view of the book when the consumer takes it.
         self.make: Callable[[], Any] | None = None
+        #: True once the exchange confirmed the subscription this consumer reads from.
+        self.live = False
+        #: Resolved when the consumer's start may stop waiting (confirmed, failed, or left).
+        self.ready: asyncio.Future[None] | None = None
+        #: Event feeds: when the connection dropped under this (live) consumer, until it is back.
+        self.down_since: float | None = None
+
+    def wake(self) -> None:
+        """Let a start that waits for the confirmation look again."""
+        ready = self.ready
+        if ready is not None and not ready.done():
+            ready.set_result(None)
 
 
 class Feed:
@@ -60,7 +107,8 @@ class Feed:
         self.connection: WsConnection | None = None
         self.messages = 0
         self.closed = False
-        #: Set once the exchange confirmed the subscription (or the feed failed).
+        #: Set while the exchange's confirmation of the current subscription stands (cleared when
+        #: the connection drops: a consumer joining then waits for the resubscription).
         self.confirmed = asyncio.Event()
 
     def new_channel(self) -> Channel[Any]:
@@ -70,6 +118,7 @@ class Feed:
     def attach(self, sink: Sink) -> None:
         """Add a consumer (a late joiner gets the current value at once, where there is one)."""
         sink.feed = self
+        sink.live = self.confirmed.is_set()
         self.sinks.append(sink)
 
     def detach(self, sink: Sink) -> bool:
@@ -83,6 +132,7 @@ class Feed:
 
     def on_interrupted(self) -> None:
         """The connection was lost; it will be re-established."""
+        self.confirmed.clear()
 
     def on_message(self, message: Any) -> None:
         """Decode one data message and deliver what it carries."""
@@ -97,12 +147,30 @@ class Feed:
     def on_confirmed(self) -> None:
         """The exchange confirmed the subscription."""
         self.confirmed.set()
+        for sink in self.sinks:
+            sink.live = True
+            sink.wake()
 
     def fail(self, error: BaseException) -> None:
         """End every consumer's stream with ``error``."""
         for sink in self.sinks:
             sink.channel.fail(error)
-        self.confirmed.set()
+            sink.wake()
+
+    @property
+    def exchange(self) -> str | None:
+        """The exchange named in errors (known once the feed rides a connection)."""
+        dialect = getattr(self.connection, "dialect", None)
+        return dialect.name if dialect is not None else None
+
+    def _fail_undecodable(self, error: Exception, consequence: str) -> None:
+        self.fail(
+            BadResponse(
+                f"an undecodable message on {self.topic}: {type(error).__name__}: {error}",
+                exchange=self.exchange,
+                hint=consequence,
+            )
+        )
 
     def close(self) -> None:
         """Stop (no consumer left, or the connection gave up)."""
@@ -132,6 +200,7 @@ class LatestFeed(Feed):
 
     def on_interrupted(self) -> None:
         """Deltas from before the reconnect no longer apply."""
+        super().on_interrupted()
         self.decoder.reset()
 
     def on_message(self, message: Any) -> None:
@@ -164,14 +233,42 @@ class EventFeed(Feed):
         return Buffer(self.max_buffer)
 
     def on_interrupted(self) -> None:
-        """Events sent while the connection was down are lost: say so."""
+        """Events sent while the connection is down are lost: each consumer is told once back."""
+        super().on_interrupted()
         self.interruptions += 1
         self.decoder.reset()
-        if self.sinks:
+        now = time.time()
+        told = False
+        for sink in self.sinks:
+            # A consumer still waiting for its first confirmation has missed nothing yet.
+            if sink.live and sink.down_since is None:
+                sink.down_since = now
+                told = True
+        if told:
             self.log.warning(
-                "%s: the connection dropped; events sent before it is back are not replayed "
-                "(reconcile with fetch_open_orders / fetch_my_trades if that matters)",
+                "%s: the connection dropped; events sent before it is back are lost, and the "
+                "consumers will be told (StreamInterrupted) when it is",
                 self.topic,
+            )
+
+    def on_confirmed(self) -> None:
+        """Back: queue ``StreamInterrupted`` for each consumer that was live when it dropped."""
+        super().on_confirmed()
+        now = time.time()
+        for sink in self.sinks:
+            since = sink.down_since
+            if since is None:
+                continue
+            sink.down_since = None
+            assert isinstance(sink.channel, Buffer)
+            sink.channel.interrupt(
+                StreamInterrupted(
+                    f"the {self.topic} stream was down from {_clock(since)} to {_clock(now)} "
+                    f"UTC ({now - since:.3g} s)",
+                    exchange=self.exchange,
+                    down_from=since,
+                    down_until=now,
+                )
             )
 
     def on_message(self, message: Any) -> None:
@@ -187,18 +284,27 @@ class EventFeed(Feed):
     def on_bad_message(self, error: Exception) -> None:
         """An event that cannot be read is an event lost: the consumers must know."""
         super().on_bad_message(error)
-        self.fail(
-            BadResponse(
-                f"an undecodable message on {self.topic}: {type(error).__name__}: {error}",
-                hint="An event was lost; reconcile over REST before watching again.",
-            )
+        self._fail_undecodable(
+            error, "An event was lost; reconcile over REST before watching again."
         )
+
+
+def _clock(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 class BookFeed(Feed):
     """An order book kept from snapshots and deltas; a gap triggers a resubscription."""
 
-    def __init__(self, spec: FeedSpec, log: logging.Logger, max_buffer: int) -> None:
+    def __init__(
+        self,
+        spec: FeedSpec,
+        log: logging.Logger,
+        max_buffer: int,
+        *,
+        resync_delay: float = 0.5,
+        resync_max_delay: float = 30.0,
+    ) -> None:
         super().__init__(spec, log, max_buffer)
         self.decoder = spec.decoder()
         depth = spec.depth or 1000
@@ -209,6 +315,13 @@ class BookFeed(Feed):
             max_levels=2 * depth,
         )
         self.resyncs = 0
+        self.resync_delay = resync_delay
+        self.resync_max_delay = resync_max_delay
+        # When the recent resyncs were asked for (monotonic seconds), within RESYNC_WINDOW.
+        self._recent: deque[float] = deque()
+        self._pending: asyncio.TimerHandle | None = None
+        # True after the book was given up on: no resync is on its way.
+        self._given_up = False
 
     def attach(self, sink: Sink) -> None:
         """Add a consumer; it sees the current book at once when there is a valid one."""
@@ -217,6 +330,10 @@ class BookFeed(Feed):
         if self.state.valid:
             assert isinstance(sink.channel, Latest)
             sink.channel.offer(sink.make)
+        elif self._given_up:
+            # The consumers before were told; a newcomer gets a fresh try.
+            self._given_up = False
+            self._resubscribe()
 
     def _withdraw(self) -> None:
         # A book that is no longer valid must not reach a consumer, even one already offered.
@@ -226,11 +343,14 @@ class BookFeed(Feed):
 
     def on_subscribed(self) -> None:
         """Wait for the snapshot the (re)subscription brings."""
+        self._given_up = False
         self.state.invalidate()
         self._withdraw()
 
     def on_interrupted(self) -> None:
         """The book is unknown until the reconnected stream's snapshot."""
+        super().on_interrupted()
+        self._cancel_resync()  # the reconnect subscribes afresh anyway
         self.state.invalidate()
         self._withdraw()
 
@@ -251,15 +371,68 @@ class BookFeed(Feed):
         self._resync(f"an undecodable message ({type(error).__name__})")
 
     def _resync(self, why: str) -> None:
-        self.resyncs += 1
         self._withdraw()
-        self.log.warning("%s: %s; resubscribing for a fresh snapshot", self.topic, why)
-        if self.connection is not None:
+        if self._pending is not None:
+            return  # a resubscription is already on its way; it brings a snapshot
+        now = time.monotonic()
+        recent = self._recent
+        while recent and now - recent[0] > RESYNC_WINDOW:
+            recent.popleft()
+        if len(recent) >= RESYNC_LIMIT:
+            recent.clear()
+            self._given_up = True
+            self.log.error("%s: %s again; giving up on this book", self.topic, why)
+            self.fail(
+                BadResponse(
+                    f"the order book {self.topic} needed more than {RESYNC_LIMIT} resyncs within "
+                    f"{RESYNC_WINDOW:g} s (last: {why})",
+                    exchange=self.exchange,
+                    hint="The exchange's book updates do not chain as its documentation says, "
+                    "so the book cannot be kept; please report it (with the log). "
+                    "fetch_order_book still works meanwhile.",
+                )
+            )
+            return
+        self.resyncs += 1
+        # The first resync is immediate; more in a row back off, so that a systematic mismatch
+        # does not turn into a subscribe/unsubscribe storm.
+        delay = (
+            min(self.resync_max_delay, self.resync_delay * 2 ** (len(recent) - 1))
+            if recent
+            else 0.0
+        )
+        recent.append(now)
+        self.log.warning(
+            "%s: %s; resubscribing for a fresh snapshot in %.2f s", self.topic, why, delay
+        )
+        if delay <= 0:
+            self._resubscribe()
+        else:
+            self._pending = asyncio.get_running_loop().call_later(delay, self._resubscribe)
+
+    def _resubscribe(self) -> None:
+        self._pending = None
+        if not self.closed and self.connection is not None:
             self.connection.resubscribe(self.topic)
+
+    def _cancel_resync(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.cancel()
+
+    def close(self) -> None:
+        """Stop (no resync is sent any more)."""
+        super().close()
+        self._cancel_resync()
 
 
 class StateFeed(Feed):
-    """A value fetched over REST on every (re)subscription and updated by messages."""
+    """A value fetched over REST on every confirmed (re)subscription and updated by messages.
+
+    The snapshot is fetched once the exchange confirms the subscription, and every message from
+    the subscribe request on is held meanwhile and replayed on top: a change made while the
+    snapshot is taken shows either in it or in a replayed message, never in neither.
+    """
 
     def __init__(
         self,
@@ -272,44 +445,73 @@ class StateFeed(Feed):
         self.decoder = spec.decoder()
         self._seed = seed
         self._task: asyncio.Task[None] | None = None
-        # Messages that arrive while the REST snapshot is being fetched: replayed on top of it.
+        # Messages since the (re)subscription, held until the REST snapshot is in (None: not
+        # holding).
         self._held: list[Any] | None = None
+        # True while the state follows a snapshot; messages without one are not delivered.
+        self._seeded = False
         self.last: Any = None
         self.seeds = 0
 
     def attach(self, sink: Sink) -> None:
-        """Add a consumer; it starts from the current state when there is one."""
+        """Add a consumer; it starts from the current state, or from a new snapshot."""
         super().attach(sink)
-        if self.last is not None and self._held is None:
-            self._offer(sink, self.last)
+        if self._seeded:
+            if self.last is not None:
+                self._offer(sink, self.last)
+        elif self._held is None and self.confirmed.is_set() and not self.closed:
+            # The last snapshot failed (its consumers were told): the newcomer gets a new one.
+            self._held = []
+            self._start_fetch()
 
     def on_subscribed(self) -> None:
-        """Fetch the starting state; hold messages until it is in."""
+        """Hold messages from now on; the snapshot is fetched once the exchange confirms."""
         self._cancel()
         self._held = []
-        self._task = asyncio.get_running_loop().create_task(self._fetch())
+        self._seeded = False
+
+    def on_confirmed(self) -> None:
+        """The subscription is live: take the snapshot now (changes from here on are held)."""
+        super().on_confirmed()
+        if self._held is not None and (self._task is None or self._task.done()):
+            self._start_fetch()
 
     def on_interrupted(self) -> None:
         """What the state missed meanwhile comes with the next snapshot."""
+        super().on_interrupted()
         self._cancel()
         self._held = None
+        self._seeded = False
         self.decoder.reset()
+
+    def _start_fetch(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._fetch())
 
     async def _fetch(self) -> None:
         try:
             value = await self._seed()
         except ExchangeError as err:
-            self.fail(err)
+            self._give_up(err)
             return
         except Exception as exc:  # a failure of ours must still reach the consumer
-            self.fail(ExchangeError(f"fetching the state of {self.topic} failed: {exc!r}"))
+            self._give_up(ExchangeError(f"fetching the state of {self.topic} failed: {exc!r}"))
             return
         self.seeds += 1
-        self.decoder.seed(value)
         held, self._held = self._held or [], None
-        self._deliver(value)
-        for message in held:
-            self.on_message(message)
+        try:
+            self.decoder.seed(value)
+            self._seeded = True
+            self._deliver(value)
+            for message in held:
+                self._apply(message)
+        except DECODE_ERRORS as exc:
+            self.on_bad_message(exc)
+
+    def _give_up(self, error: ExchangeError) -> None:
+        # Not holding any more: messages are dropped until a newcomer asks for a snapshot.
+        self._held = None
+        self._seeded = False
+        self.fail(error)
 
     def _cancel(self) -> None:
         task, self._task = self._task, None
@@ -322,10 +524,33 @@ class StateFeed(Feed):
         held = self._held
         if held is not None:
             if len(held) >= self.max_buffer:
-                self.fail(StreamOverflow(f"{self.topic}: too many updates during the snapshot"))
+                self._give_up(
+                    StreamOverflow(
+                        f"{self.topic}: more than {self.max_buffer} updates arrived while its "
+                        "snapshot was fetched",
+                        bound=self.max_buffer,
+                    )
+                )
                 return
             held.append(message)
             return
+        if self._seeded:
+            self._apply(message)
+
+    def on_bad_message(self, error: Exception) -> None:
+        """An update that cannot be read leaves the state unknown: the consumers must know."""
+        super().on_bad_message(error)
+        self._held = None
+        self._seeded = False
+        self.last = None
+        self.decoder.reset()
+        self._fail_undecodable(
+            error,
+            "The state can no longer be kept from the stream: watch again (it starts from a "
+            "fresh snapshot), or use the fetch_* call meanwhile.",
+        )
+
+    def _apply(self, message: Any) -> None:
         for value in self.decoder.decode(message):
             self._deliver(value)
 
@@ -351,10 +576,19 @@ def make_feed(
     log: logging.Logger,
     max_buffer: int,
     seed: Callable[[], Any] | None = None,
+    *,
+    resync_delay: float = 0.5,
+    resync_max_delay: float = 30.0,
 ) -> Feed:
     """The feed class of a spec's mode."""
     if spec.mode == "book":
-        return BookFeed(spec, log, max_buffer)
+        return BookFeed(
+            spec,
+            log,
+            max_buffer,
+            resync_delay=resync_delay,
+            resync_max_delay=resync_max_delay,
+        )
     if spec.mode == "events":
         return EventFeed(spec, log, max_buffer)
     if spec.mode == "state":

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import aiohttp
 
-from exchanges.errors import AuthenticationError, ExchangeError
+from exchanges.errors import AuthenticationError, ExchangeError, NetworkError, StreamInterrupted
 from exchanges.stream.channels import StreamClosed
 from exchanges.stream.connection import WsConnection
 from exchanges.stream.dialect import FeedSpec
@@ -41,10 +41,28 @@ Opener = Callable[[], Awaitable[tuple[FeedSpec, Select | None, int | None]]]
 class Stream(Generic[T]):
     """The values of one ``watch_*`` call: an async iterator, and an async context manager.
 
-    The subscription starts on the first ``__anext__`` (or on ``__aenter__``) and ends with
-    ``aclose()``; ``async with ex.watch_ticker("BTC/USDT") as ticks: async for t in ticks: ...``
-    closes it however the block is left. An error (auth refused, overflow) is raised once,
-    then the stream is finished. One consumer per stream; call ``watch_*`` again for another.
+    The subscription starts on the first ``__anext__`` (or on ``__aenter__``), which returns
+    once the exchange has confirmed it (so what the caller does next, e.g. place an order, is
+    seen), and ends with ``aclose()``; ``async with ex.watch_ticker("BTC/USDT") as ticks:
+    async for t in ticks: ...`` closes it however the block is left. A stream that cannot
+    start (auth refused, no connection within ``ws_connect_timeout + ws_auth_timeout``) raises
+    an ``ExchangeError``; so does one that fails later (overflow, an undecodable message): the
+    error is raised once, then the stream is finished. One consumer per stream; call
+    ``watch_*`` again for another.
+
+    Event streams (orders, fills, trades) are the exception: a reconnect makes the next read
+    raise ``StreamInterrupted`` once, in order (after the events received before the drop),
+    saying when the stream was down; events of that window may be missing. The stream stays
+    subscribed and the read after it continues with the events after the reconnect::
+
+        async with ex.watch_orders() as orders:
+            while True:
+                try:
+                    async for order in orders:
+                        handle(order)
+                    break  # the stream was closed
+                except StreamInterrupted:
+                    await reconcile()  # fetch_open_orders / fetch_closed_orders / ...
     """
 
     def __init__(self, manager: StreamManager, opener: Opener, what: str) -> None:
@@ -72,25 +90,42 @@ class Stream(Generic[T]):
         except StreamClosed:
             await self.aclose()
             raise StopAsyncIteration from None
+        except StreamInterrupted:
+            raise  # not an end: the next read goes on after the reconnect
         except ExchangeError:
             await self.aclose()
             raise
         return value
 
     async def _start(self) -> Sink:
+        manager = self._manager
         try:
             spec, select, limit = await self._opener()
             if self._done:  # closed while the opener ran
                 raise StopAsyncIteration
-            self._sink = await self._manager.attach(spec, select, limit)
+            # Known to aclose() from now on, which ends the wait below.
+            sink = self._sink = manager.join(spec, select, limit)
+            await manager.confirm(sink)
         except ExchangeError:
             self._done = True  # a stream that could not start is finished, not retried
+            self._sink = None
             raise
-        return self._sink
+        except BaseException:
+            # Cancelled while starting: confirm() let go of the subscription; a later read may
+            # start again.
+            self._sink = None
+            raise
+        if self._done or sink.feed is None:  # closed meanwhile: aclose() let go of it
+            self._sink = None
+            manager.detach(sink)
+            raise StopAsyncIteration
+        return sink
 
     async def __aenter__(self) -> Stream[T]:
         if self._sink is None and not self._done:
-            await self._start()
+            # Closed while starting: the stream is simply over.
+            with contextlib.suppress(StopAsyncIteration):
+                await self._start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -143,6 +178,7 @@ class StreamManager:
         self.connections: list[WsConnection] = []
         self.feeds: dict[tuple[str, str], Feed] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._settling: set[asyncio.Task[None]] = set()
 
     @property
     def client(self) -> AsyncExchange:
@@ -224,6 +260,12 @@ class StreamManager:
 
     async def attach(self, spec: FeedSpec, select: Select | None, limit: int | None) -> Sink:
         """Subscribe a new consumer to ``spec``'s topic (sharing the feed if there is one)."""
+        sink = self.join(spec, select, limit)
+        await self.confirm(sink)
+        return sink
+
+    def join(self, spec: FeedSpec, select: Select | None, limit: int | None) -> Sink:
+        """Add a consumer to ``spec``'s feed (subscribing it if new), without waiting."""
         key = (spec.group, spec.topic)
         feed = self.feeds.get(key)
         if feed is None:
@@ -234,21 +276,60 @@ class StreamManager:
                 def seed() -> Awaitable[Any]:
                     return seeder(client)
 
-            feed = make_feed(spec, self.log, self.options.max_buffer, seed)
+            options = self.options
+            feed = make_feed(
+                spec,
+                self.log,
+                options.max_buffer,
+                seed,
+                resync_delay=options.reconnect_delay,
+                resync_max_delay=options.reconnect_max_delay,
+            )
             self.feeds[key] = feed
             self._connection_for(spec).add(feed)
         sink = Sink(feed.new_channel(), select, limit)
         feed.attach(sink)
-        # Events count from the exchange's confirmation on: wait for it, so that what the
-        # caller does next (place an order) is seen. A connection still being re-established
-        # is not waited for indefinitely; its messages come once it is back.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(feed.confirmed.wait(), self._confirm_timeout())
-        error = sink.channel.error
-        if error is not None:
-            self.detach(sink)
-            raise error
         return sink
+
+    async def confirm(self, sink: Sink) -> None:
+        """Wait until the exchange confirmed ``sink``'s subscription; raise why it did not.
+
+        Events count from the confirmation on: waiting for it makes what the caller does next
+        (place an order) seen. It is waited for at most ``ws_connect_timeout +
+        ws_auth_timeout`` (then ``NetworkError``); it ends early when the sink is let go of.
+        Whatever ends the wait other than the confirmation (an error, a cancellation) lets go
+        of the sink, so that nothing of a stream that did not start stays subscribed.
+        """
+        try:
+            if not sink.live and sink.channel.error is None and sink.feed is not None:
+                ready = sink.ready = asyncio.get_running_loop().create_future()
+                timeout = self._confirm_timeout()
+                try:
+                    await asyncio.wait_for(ready, timeout)
+                except TimeoutError:
+                    raise self._unconfirmed(sink, timeout) from None
+                finally:
+                    sink.ready = None
+            error = sink.channel.error
+            if error is not None:
+                raise error
+        except BaseException:
+            self.detach(sink)
+            raise
+
+    def _unconfirmed(self, sink: Sink, timeout: float) -> NetworkError:
+        feed = sink.feed
+        topic = feed.topic if feed is not None else "the topic"
+        connection = feed.connection if feed is not None else None
+        where = f" at {connection.url}" if connection is not None else ""
+        return NetworkError(
+            f"the subscription to {topic} was not confirmed within {timeout:g} s",
+            exchange=self.name,
+            hint=f"The stream connection{where} did not come up, or the exchange did not "
+            "answer the subscription, within ws_connect_timeout + ws_auth_timeout. Check "
+            "connectivity to the exchange's stream host (a firewall or proxy may block "
+            "WebSockets), then watch again.",
+        )
 
     def _confirm_timeout(self) -> float:
         options = self.options
@@ -269,6 +350,7 @@ class StreamManager:
     def detach(self, sink: Sink) -> None:
         """Remove a consumer now; an unused feed is unsubscribed, an unused connection closed."""
         sink.channel.close()
+        sink.wake()
         feed, sink.feed = sink.feed, None
         if feed is None or not feed.detach(sink):
             return
@@ -305,7 +387,14 @@ class StreamManager:
         await self.settle()
 
     async def settle(self) -> None:
-        """Wait for connections being closed."""
+        """Wait for connections being closed (a cancelled wait leaves the closing going on)."""
+        task = asyncio.get_running_loop().create_task(self._settle())
+        # Held here: a shielded task nobody awaits any more must not be collected midway.
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+        await asyncio.shield(task)
+
+    async def _settle(self) -> None:
         while self._closing:
             await asyncio.gather(*list(self._closing), return_exceptions=True)
         if not self.connections and self._http is not None:

@@ -9,7 +9,6 @@ connection stays on loopback: an autouse guard refuses anything else.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -26,27 +25,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from exchanges.emulator import Emulator
+from tests.conftest import LOOPBACK
 
 pytestmark = pytest.mark.timeout(60)
 
 KEY, SECRET = "test-key", "test-secret"
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    blocked: list[object] = []
-    real_connect = socket.socket.connect
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple) and address[0] not in LOOPBACK:
-            blocked.append(address)
-            raise OSError(f"test guard: non-loopback connection to {address!r} refused")
-        real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    yield
-    assert blocked == [], f"a client tried to leave loopback: {blocked}"
 
 
 @pytest.fixture

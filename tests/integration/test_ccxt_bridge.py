@@ -11,7 +11,6 @@ every ccxt URL is checked to point at the emulator.
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -39,7 +38,6 @@ from exchanges.retry import RetryPolicy
 pytestmark = pytest.mark.timeout(60)
 
 KEY, SECRET, PASSPHRASE = "test-key", "test-secret", "test-passphrase"
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 NO_RATE_LIMIT_RETRY = RetryPolicy(rate_limit_retries=0)
 
 
@@ -127,22 +125,6 @@ DERIVATIVE_TICKER_EXCLUDED: dict[tuple[str, str], tuple[str, ...]] = {
 
 
 # -- fixtures and helpers -------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    blocked: list[object] = []
-    real_connect = socket.socket.connect
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple) and address[0] not in LOOPBACK:
-            blocked.append(address)
-            raise OSError(f"test guard: non-loopback connection to {address!r} refused")
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    yield
-    assert blocked == [], f"a client tried to leave loopback: {blocked}"
 
 
 @pytest.fixture(params=sorted(VENUES))

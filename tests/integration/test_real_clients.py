@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import socket
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -25,42 +24,18 @@ from pybit.exceptions import FailedRequestError, InvalidRequestError
 from pybit.unified_trading import HTTP
 
 from exchanges.emulator import Emulator
+from tests.conftest import LOOPBACK
 
 KEY, SECRET = "test-key", "test-secret"
 RO_KEY, RO_SECRET = "ro-key", "ro-secret"
 IP_KEY, IP_SECRET = "ip-key", "ip-secret"
 RSA_KEY = "rsa-key"
 TRADE_SCOPES = ("read", "spot_trade", "derivatives_trade")
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
 # Every market type the emulator lists (it has no options; ccxt would also ask for those).
 CCXT_MARKET_TYPES = ["spot", "linear", "inverse"]
 
 # -- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    blocked: list[object] = []
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def connect(self: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple) and address[0] not in LOOPBACK:
-            blocked.append(address)
-            raise OSError(f"test guard: non-loopback connection to {address!r} refused")
-        real_connect(self, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is not None and name not in LOOPBACK:
-            blocked.append(name)
-            raise socket.gaierror(f"test guard: lookup of {name!r} refused")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield
-    assert blocked == [], f"a client tried to leave loopback: {blocked}"
 
 
 @pytest.fixture(scope="module")

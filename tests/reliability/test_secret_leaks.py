@@ -37,6 +37,25 @@ def test_a_failing_session_is_recorded(emulator: Emulator) -> None:
     assert RECORDER.signatures
 
 
+def test_the_scan_finds_a_planted_leak(tmp_path: Path) -> None:
+    # The scan must be able to fail: a fresh recorder, secrets and signatures planted.
+    from tests.leaks import LeakRecorder
+
+    recorder = LeakRecorder()
+    recorder.secrets.update({"planted-secret-42", "other-secret-77"})
+    recorder.signatures.add("ab" * 32)
+    for i in range(50):
+        recorder.texts.append((f"log {i}", f"an ordinary line {i}"))
+    recorder.texts.append(("log x", "prefix planted-secret-42 suffix"))
+    recorder.texts.append(("exception in y", f"sig={'ab' * 32}&next"))
+    (tmp_path / "c.yaml").write_text("body: other-secret-77\nsign: " + "ab" * 32)
+    leaks = recorder.scan(tmp_path)
+    assert len(leaks) == 3, leaks
+    assert any("secret plan" in leak and "log x" in leak for leak in leaks)
+    assert any("signature abab" in leak and "exception in y" in leak for leak in leaks)
+    assert any("secret othe" in leak and "c.yaml" in leak for leak in leaks)
+
+
 def test_no_secret_leaked_anywhere() -> None:
     leaks = RECORDER.scan(CASSETTES)
     assert RECORDER.records > 0 and RECORDER.secrets and RECORDER.signatures

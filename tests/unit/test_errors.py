@@ -28,6 +28,8 @@ TREE = {
     "ExchangeNotAvailable": "ExchangeError",
     "NetworkError": "ExchangeError",
     "RequestTimeout": "NetworkError",
+    "StreamInterrupted": "NetworkError",
+    "StreamOverflow": "ExchangeError",
     "OutcomeUnknown": "ExchangeError",
     "BadResponse": "ExchangeError",
     "NotSupported": "ExchangeError",
@@ -39,6 +41,7 @@ RETRYABLE = {
     "ExchangeNotAvailable",
     "NetworkError",
     "RequestTimeout",
+    "StreamInterrupted",
     "BadResponse",
 }
 
