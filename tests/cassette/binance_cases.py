@@ -21,6 +21,7 @@ from tests.cassette.harness import (
     has,
     message_has,
     offset,
+    place,
     retried_read,
     scenario,
 )
@@ -31,28 +32,6 @@ BINANCE = "binance"
 
 SYMBOLS = ["BTC/USDT", "BTC/USDT:USDT", "ETH/USDT", "ETH/USDT:USDT", "SOL/USDT"]
 _ACCOUNT = "/api/v3/account"
-
-
-async def _order(
-    call: Caller,
-    symbol: str,
-    side: str,
-    amount: str,
-    price: str | None,
-    cid: str,
-    **kwargs: Any,
-) -> Any:
-    kind = "market" if price is None else "limit"
-    return await call(
-        "create_order",
-        symbol,
-        kind,
-        side,
-        D(amount),
-        None if price is None else D(price),
-        client_order_id=cid,
-        **kwargs,
-    )
 
 
 # -- success: one cassette per interface method -------------------------------------------
@@ -143,7 +122,7 @@ async def _fetch_order_book(call: Caller) -> None:
 @scenario(BINANCE, "fetch_trades")
 async def _fetch_trades(call: Caller) -> None:
     """A spot market buy makes a public trade; /api/v3/trades lists it, oldest first."""
-    await _order(call, "ETH/USDT", "buy", "0.5", None, "cas-trades-1")
+    await place(call, "ETH/USDT", "buy", "0.5", None, "cas-trades-1")
     trades = await call("fetch_trades", "ETH/USDT", 5)
     assert trades and trades[-1].side == "buy"
     assert [t.timestamp for t in trades] == sorted(t.timestamp for t in trades)
@@ -193,7 +172,7 @@ async def _fetch_trading_fee(call: Caller) -> None:
 async def _create_order(call: Caller) -> None:
     """The trading key is checked once (/sapi/v1/account/apiRestrictions), then the order's
     exact form body: a post-only spot buy is ``type=LIMIT_MAKER`` with no timeInForce."""
-    order = await _order(call, "BTC/USDT", "buy", "0.01", "50000", "cas-create-1", post_only=True)
+    order = await place(call, "BTC/USDT", "buy", "0.01", "50000", "cas-create-1", post_only=True)
     assert (order.id, order.client_order_id, order.status) == ("1000001", "cas-create-1", "open")
     assert (order.price, order.amount, order.time_in_force, order.post_only) == (
         D(50000),
@@ -207,7 +186,7 @@ async def _create_order(call: Caller) -> None:
 async def _amend_order(call: Caller) -> None:
     """A USD-M order, read back (Binance's modify needs side, quantity and price together),
     then PUT /fapi/v1/order with the new quantity and price in the form body."""
-    order = await _order(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "cas-amend-1")
+    order = await place(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "cas-amend-1")
     amended = await call(
         "amend_order", order.id, "BTC/USDT:USDT", amount=D("0.02"), price=D("50100.5")
     )
@@ -218,7 +197,7 @@ async def _amend_order(call: Caller) -> None:
 @scenario(BINANCE, "cancel_order")
 async def _cancel_order(call: Caller) -> None:
     """A spot order, then DELETE /api/v3/order by ``origClientOrderId`` (in the query)."""
-    order = await _order(call, "BTC/USDT", "sell", "0.01", "90000", "cas-cancel-1")
+    order = await place(call, "BTC/USDT", "sell", "0.01", "90000", "cas-cancel-1")
     cancelled = await call("cancel_order", None, "BTC/USDT", client_order_id="cas-cancel-1")
     assert cancelled.id == order.id and cancelled.client_order_id == "cas-cancel-1"
     assert cancelled.status == "canceled"
@@ -233,7 +212,7 @@ async def _cancel_all_orders(call: Caller) -> None:
         ("cas-all-2", "ETH/USDT", "3001"),
         ("cas-all-3", "ETH/USDT:USDT", "3002"),
     ):
-        await _order(call, symbol, "buy", "0.1", price, cid)
+        await place(call, symbol, "buy", "0.1", price, cid)
     cancelled = await call("cancel_all_orders")
     assert sorted(o.client_order_id for o in cancelled) == ["cas-all-1", "cas-all-2", "cas-all-3"]
     assert {o.symbol for o in cancelled} == {"ETH/USDT", "ETH/USDT:USDT"}
@@ -243,7 +222,7 @@ async def _cancel_all_orders(call: Caller) -> None:
 @scenario(BINANCE, "fetch_order")
 async def _fetch_order(call: Caller) -> None:
     """A USD-M order, then GET /fapi/v1/order by ``orderId`` and by ``origClientOrderId``."""
-    placed = await _order(call, "ETH/USDT:USDT", "buy", "0.1", "3000", "cas-fetch-1")
+    placed = await place(call, "ETH/USDT:USDT", "buy", "0.1", "3000", "cas-fetch-1")
     by_id = await call("fetch_order", placed.id, "ETH/USDT:USDT")
     by_client = await call("fetch_order", None, "ETH/USDT:USDT", client_order_id="cas-fetch-1")
     assert by_id == by_client
@@ -259,7 +238,7 @@ async def _fetch_order(call: Caller) -> None:
 async def _fetch_open_orders(call: Caller) -> None:
     """Open orders of one market, then of all spot and all USD-M markets (no symbol)."""
     for cid, symbol in (("cas-open-1", "BTC/USDT"), ("cas-open-2", "BTC/USDT:USDT")):
-        await _order(call, symbol, "buy", "0.01", "50000", cid)
+        await place(call, symbol, "buy", "0.01", "50000", cid)
     one = await call("fetch_open_orders", "BTC/USDT")
     assert [o.client_order_id for o in one] == ["cas-open-1"]
     every = await call("fetch_open_orders")
@@ -270,8 +249,8 @@ async def _fetch_open_orders(call: Caller) -> None:
 @scenario(BINANCE, "fetch_closed_orders")
 async def _fetch_closed_orders(call: Caller) -> None:
     """A filled market order and a cancelled limit order in /api/v3/allOrders since T-60 s."""
-    await _order(call, "BTC/USDT", "buy", "0.001", None, "cas-closed-1")
-    await _order(call, "BTC/USDT", "buy", "0.001", "50000", "cas-closed-2")
+    await place(call, "BTC/USDT", "buy", "0.001", None, "cas-closed-1")
+    await place(call, "BTC/USDT", "buy", "0.001", "50000", "cas-closed-2")
     await call("cancel_order", None, "BTC/USDT", client_order_id="cas-closed-2")
     closed = await call("fetch_closed_orders", "BTC/USDT", FROZEN_MS - 60_000, 10)
     assert sorted((o.client_order_id, o.status) for o in closed) == [
@@ -283,7 +262,7 @@ async def _fetch_closed_orders(call: Caller) -> None:
 @scenario(BINANCE, "fetch_my_trades")
 async def _fetch_my_trades(call: Caller) -> None:
     """A USD-M market buy, then its fills from /fapi/v1/userTrades."""
-    await _order(call, "BTC/USDT:USDT", "buy", "0.01", None, "cas-fill-1")
+    await place(call, "BTC/USDT:USDT", "buy", "0.01", None, "cas-fill-1")
     fills = await call("fetch_my_trades", "BTC/USDT:USDT", None, 5)
     assert fills and all(not f.is_maker for f in fills)
     assert sum(f.amount for f in fills) == D("0.01")
@@ -293,7 +272,7 @@ async def _fetch_my_trades(call: Caller) -> None:
 @scenario(BINANCE, "fetch_positions")
 async def _fetch_positions(call: Caller) -> None:
     """A USD-M market buy; /fapi/v3/positionRisk of every symbol, then of one."""
-    await _order(call, "BTC/USDT:USDT", "buy", "0.01", None, "cas-pos-1")
+    await place(call, "BTC/USDT:USDT", "buy", "0.01", None, "cas-pos-1")
     positions = await call("fetch_positions")
     assert [(p.symbol, p.side, p.size) for p in positions] == [
         ("BTC/USDT:USDT", "long", D("0.010"))
@@ -430,7 +409,7 @@ async def _e2011(call: Caller) -> None:
 async def _e2010(call: Caller) -> None:
     """100 spot BTC at 60000 on a 100000 USDT account: -2010 NEW_ORDER_REJECTED, classified by
     its message "Account has insufficient balance for requested action."."""
-    await _order(call, "BTC/USDT", "buy", "100", "60000", "cas-2010")
+    await place(call, "BTC/USDT", "buy", "100", "60000", "cas-2010")
 
 
 @scenario(
@@ -443,7 +422,7 @@ async def _e2010(call: Caller) -> None:
 async def _e2019(call: Caller) -> None:
     """100 BTC of USD-M contracts at 60000 on a 100000 USDT account: -2019 "Margin is
     insufficient."."""
-    await _order(call, "BTC/USDT:USDT", "buy", "100", "60000", "cas-2019")
+    await place(call, "BTC/USDT:USDT", "buy", "100", "60000", "cas-2019")
 
 
 def _balance_not_margin(emu: Emulator) -> None:
@@ -473,7 +452,7 @@ def _balance_not_margin(emu: Emulator) -> None:
 async def _e2018(call: Caller) -> None:
     """The same USD-M shortfall answered with -2018 "Balance is insufficient." (USD-M only:
     on spot the code means nothing)."""
-    await _order(call, "BTC/USDT:USDT", "buy", "100", "60000", "cas-2018")
+    await place(call, "BTC/USDT:USDT", "buy", "100", "60000", "cas-2018")
 
 
 @scenario(
@@ -487,8 +466,8 @@ async def _e2018(call: Caller) -> None:
 async def _e2010_duplicate(call: Caller) -> None:
     """The same spot ``newClientOrderId`` twice while the first is open: -2010 "Duplicate
     order sent.", a DuplicateOrderId by its message."""
-    await _order(call, "BTC/USDT", "buy", "0.01", "50000", "cas-dup-1")
-    await _order(call, "BTC/USDT", "buy", "0.01", "50000", "cas-dup-1")
+    await place(call, "BTC/USDT", "buy", "0.01", "50000", "cas-dup-1")
+    await place(call, "BTC/USDT", "buy", "0.01", "50000", "cas-dup-1")
 
 
 @scenario(
@@ -500,8 +479,8 @@ async def _e2010_duplicate(call: Caller) -> None:
 )
 async def _e4116(call: Caller) -> None:
     """The same USD-M ``newClientOrderId`` twice: -4116 "ClientOrderId is duplicated."."""
-    await _order(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "cas-dup-2")
-    await _order(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "cas-dup-2")
+    await place(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "cas-dup-2")
+    await place(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "cas-dup-2")
 
 
 @scenario(
@@ -562,7 +541,7 @@ async def _e1007_reconciled(call: Caller) -> None:
     """The order is placed but the answer is HTTP 500 -1007 ("execution status unknown"): the
     client looks the ``origClientOrderId`` up (GET /api/v3/order) and returns the order instead
     of resending it."""
-    order = await _order(call, "BTC/USDT", "buy", "0.01", "50000", "cas-reconcile-1")
+    order = await place(call, "BTC/USDT", "buy", "0.01", "50000", "cas-reconcile-1")
     assert (order.client_order_id, order.status) == ("cas-reconcile-1", "open")
 
 
@@ -578,4 +557,4 @@ async def _e1007_reconciled(call: Caller) -> None:
 async def _e1007_unknown(call: Caller) -> None:
     """-1007 on every create: look up (-2013), resend once with the same
     ``newClientOrderId``, look up again, then OutcomeUnknown naming the client order id."""
-    await _order(call, "BTC/USDT", "buy", "0.01", "50000", "cas-unknown-1")
+    await place(call, "BTC/USDT", "buy", "0.01", "50000", "cas-unknown-1")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import exchanges
@@ -67,6 +68,29 @@ class Caller:
 
 
 Run = Callable[[Caller], Awaitable[Any]]
+
+
+async def place(
+    call: Caller,
+    symbol: str,
+    side: str,
+    amount: str,
+    price: str | None,
+    cid: str,
+    **kwargs: Any,
+) -> Any:
+    """``create_order`` with a client order id: a limit order at ``price``, or market if None."""
+    kind = "market" if price is None else "limit"
+    return await call(
+        "create_order",
+        symbol,
+        kind,
+        side,
+        Decimal(amount),
+        None if price is None else Decimal(price),
+        client_order_id=cid,
+        **kwargs,
+    )
 
 
 @dataclass(frozen=True)

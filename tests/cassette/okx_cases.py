@@ -19,6 +19,7 @@ from tests.cassette.harness import (
     has,
     message_has,
     offset,
+    place,
     retried_read,
     scenario,
 )
@@ -29,28 +30,6 @@ OKX = "okx"
 
 SYMBOLS = ["BTC/USD:BTC", "BTC/USDT", "BTC/USDT:USDT", "ETH/USDT", "ETH/USDT:USDT", "SOL/USDT"]
 _BALANCE = "/api/v5/account/balance"
-
-
-async def _order(
-    call: Caller,
-    symbol: str,
-    side: str,
-    amount: str,
-    price: str | None,
-    cid: str,
-    **kwargs: Any,
-) -> Any:
-    kind = "market" if price is None else "limit"
-    return await call(
-        "create_order",
-        symbol,
-        kind,
-        side,
-        D(amount),
-        None if price is None else D(price),
-        client_order_id=cid,
-        **kwargs,
-    )
 
 
 # -- success: one cassette per interface method -------------------------------------------
@@ -130,7 +109,7 @@ async def _fetch_order_book(call: Caller) -> None:
 @scenario(OKX, "fetch_trades")
 async def _fetch_trades(call: Caller) -> None:
     """A spot market buy (``tgtCcy=base_ccy``) makes a public trade; /market/trades lists it."""
-    await _order(call, "ETH/USDT", "buy", "0.5", None, "castrades1")
+    await place(call, "ETH/USDT", "buy", "0.5", None, "castrades1")
     trades = await call("fetch_trades", "ETH/USDT", 5)
     assert trades and trades[-1].side == "buy"
     assert [t.timestamp for t in trades] == sorted(t.timestamp for t in trades)
@@ -187,7 +166,7 @@ async def _fetch_trading_fee(call: Caller) -> None:
 async def _create_order(call: Caller) -> None:
     """The trading key is checked once (/api/v5/account/config), then the order's exact
     compact JSON body (``ordType":"post_only"``)."""
-    order = await _order(call, "BTC/USDT", "buy", "0.01", "50000", "cascreate1", post_only=True)
+    order = await place(call, "BTC/USDT", "buy", "0.01", "50000", "cascreate1", post_only=True)
     assert (order.id, order.client_order_id) == ("447525511738078264", "cascreate1")  # seeded
     # OKX acknowledges with ids only: the rest is what was asked, the status is unknown.
     assert (order.status, order.price, order.amount, order.time_in_force) == (
@@ -201,7 +180,7 @@ async def _create_order(call: Caller) -> None:
 @scenario(OKX, "amend_order")
 async def _amend_order(call: Caller) -> None:
     """A swap order, then /api/v5/trade/amend-order with ``newSz`` and ``newPx``."""
-    order = await _order(call, "BTC/USDT:USDT", "buy", "1", "50000", "casamend1")
+    order = await place(call, "BTC/USDT:USDT", "buy", "1", "50000", "casamend1")
     amended = await call(
         "amend_order", order.id, "BTC/USDT:USDT", amount=D("2"), price=D("50100.5")
     )
@@ -212,7 +191,7 @@ async def _amend_order(call: Caller) -> None:
 @scenario(OKX, "cancel_order")
 async def _cancel_order(call: Caller) -> None:
     """An order, then /api/v5/trade/cancel-order by ``clOrdId``."""
-    order = await _order(call, "BTC/USDT", "sell", "0.01", "90000", "cascancel1")
+    order = await place(call, "BTC/USDT", "sell", "0.01", "90000", "cascancel1")
     cancelled = await call("cancel_order", None, "BTC/USDT", client_order_id="cascancel1")
     assert (cancelled.id, cancelled.client_order_id, cancelled.status) == (
         order.id,
@@ -230,7 +209,7 @@ async def _cancel_all_orders(call: Caller) -> None:
         ("casall2", "ETH/USDT", "3001"),
         ("casall3", "ETH/USDT:USDT", "3002"),
     ):
-        await _order(call, symbol, "buy", "1" if ":" in symbol else "0.1", price, cid)
+        await place(call, symbol, "buy", "1" if ":" in symbol else "0.1", price, cid)
     cancelled = await call("cancel_all_orders")
     assert sorted(o.client_order_id for o in cancelled) == ["casall1", "casall2", "casall3"]
     assert {o.symbol for o in cancelled} == {"ETH/USDT", "ETH/USDT:USDT"}
@@ -240,7 +219,7 @@ async def _cancel_all_orders(call: Caller) -> None:
 @scenario(OKX, "fetch_order")
 async def _fetch_order(call: Caller) -> None:
     """An order, then GET /api/v5/trade/order by ``ordId`` and by ``clOrdId``."""
-    placed = await _order(call, "ETH/USDT:USDT", "buy", "1", "3000", "casfetch1")
+    placed = await place(call, "ETH/USDT:USDT", "buy", "1", "3000", "casfetch1")
     by_id = await call("fetch_order", placed.id, "ETH/USDT:USDT")
     by_client = await call("fetch_order", None, "ETH/USDT:USDT", client_order_id="casfetch1")
     assert by_id == by_client
@@ -255,8 +234,8 @@ async def _fetch_order(call: Caller) -> None:
 @scenario(OKX, "fetch_open_orders")
 async def _fetch_open_orders(call: Caller) -> None:
     """Open orders of one market, then of the whole account (one request, no instType)."""
-    await _order(call, "BTC/USDT", "buy", "0.01", "50000", "casopen1")
-    await _order(call, "BTC/USDT:USDT", "buy", "1", "50000", "casopen2")
+    await place(call, "BTC/USDT", "buy", "0.01", "50000", "casopen1")
+    await place(call, "BTC/USDT:USDT", "buy", "1", "50000", "casopen2")
     one = await call("fetch_open_orders", "BTC/USDT")
     assert [o.client_order_id for o in one] == ["casopen1"]
     every = await call("fetch_open_orders")
@@ -268,8 +247,8 @@ async def _fetch_open_orders(call: Caller) -> None:
 async def _fetch_closed_orders(call: Caller) -> None:
     """A filled market order and a cancelled limit order in /trade/orders-history since
     T-60 s (``begin``)."""
-    await _order(call, "BTC/USDT", "buy", "0.001", None, "casclosed1")
-    await _order(call, "BTC/USDT", "buy", "0.001", "50000", "casclosed2")
+    await place(call, "BTC/USDT", "buy", "0.001", None, "casclosed1")
+    await place(call, "BTC/USDT", "buy", "0.001", "50000", "casclosed2")
     await call("cancel_order", None, "BTC/USDT", client_order_id="casclosed2")
     closed = await call("fetch_closed_orders", "BTC/USDT", FROZEN_MS - 60_000, 10)
     assert sorted((o.client_order_id, o.status) for o in closed) == [
@@ -281,7 +260,7 @@ async def _fetch_closed_orders(call: Caller) -> None:
 @scenario(OKX, "fetch_my_trades")
 async def _fetch_my_trades(call: Caller) -> None:
     """A swap market buy, then its fills from /api/v5/trade/fills."""
-    await _order(call, "BTC/USDT:USDT", "buy", "1", None, "casfill1")
+    await place(call, "BTC/USDT:USDT", "buy", "1", None, "casfill1")
     fills = await call("fetch_my_trades", "BTC/USDT:USDT", None, 5)
     assert fills and all(f.client_order_id == "casfill1" and not f.is_maker for f in fills)
     assert sum(f.amount for f in fills) == D(1)
@@ -292,7 +271,7 @@ async def _fetch_my_trades(call: Caller) -> None:
 async def _fetch_positions(call: Caller) -> None:
     """A swap market buy; /api/v5/account/positions, then of one symbol (its instruments
     loaded first)."""
-    await _order(call, "BTC/USDT:USDT", "buy", "1", None, "caspos1")
+    await place(call, "BTC/USDT:USDT", "buy", "1", None, "caspos1")
     positions = await call("fetch_positions")
     assert [(p.symbol, p.side, p.size) for p in positions] == [("BTC/USDT:USDT", "long", D(1))]
     assert await call("fetch_positions", ["BTC/USDT:USDT"]) == positions
@@ -446,7 +425,7 @@ async def _e50110(call: Caller) -> None:
 )
 async def _e50120(call: Caller) -> None:
     """A read-only test key passes the trade-key check but may not place an order: 50120."""
-    await _order(call, "BTC/USDT", "buy", "0.001", "50000", "cas50120")
+    await place(call, "BTC/USDT", "buy", "0.001", "50000", "cas50120")
 
 
 @scenario(
@@ -483,7 +462,7 @@ async def _e51400(call: Caller) -> None:
 )
 async def _e51008(call: Caller) -> None:
     """100 spot BTC at 60000 on a 100000 USDT account: sCode 51008, subCode 1000."""
-    await _order(call, "BTC/USDT", "buy", "100", "60000", "cas51008")
+    await place(call, "BTC/USDT", "buy", "100", "60000", "cas51008")
 
 
 @scenario(
@@ -495,8 +474,8 @@ async def _e51008(call: Caller) -> None:
 )
 async def _e51016(call: Caller) -> None:
     """The same ``clOrdId`` twice: the first order stands, the second is 51016."""
-    await _order(call, "BTC/USDT:USDT", "buy", "1", "50000", "casdup1")
-    await _order(call, "BTC/USDT:USDT", "buy", "1", "50000", "casdup1")
+    await place(call, "BTC/USDT:USDT", "buy", "1", "50000", "casdup1")
+    await place(call, "BTC/USDT:USDT", "buy", "1", "50000", "casdup1")
 
 
 @scenario(
@@ -551,7 +530,7 @@ async def _e50004(call: Caller) -> None:
 async def _e50004_reconciled(call: Caller) -> None:
     """The order is placed but the answer is 50004: the outcome is unknown, so the client
     looks the ``clOrdId`` up (GET /api/v5/trade/order) and returns the order, not resending."""
-    order = await _order(call, "BTC/USDT", "buy", "0.01", "50000", "casreconcile1")
+    order = await place(call, "BTC/USDT", "buy", "0.01", "50000", "casreconcile1")
     assert (order.client_order_id, order.status) == ("casreconcile1", "open")
 
 
