@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from adapters.bybit.stream import BOOK_DEPTHS
 from exchanges.decimals import to_wire
 from exchanges.emulator.engine import (
     CandleView,
@@ -74,12 +75,6 @@ __all__ = ["BybitWebSockets", "sockets_of"]
 log = logging.getLogger("exchanges.emulator.bybit.ws")
 
 _CATEGORIES = ("spot", "linear", "inverse", "option")
-_BOOK_DEPTHS = {
-    "spot": (1, 50, 200, 1000),
-    "linear": (1, 50, 200, 1000),
-    "inverse": (1, 50, 200, 1000),
-    "option": (25, 100),
-}
 _INTERVALS = {
     "1": 1, "3": 3, "5": 5, "15": 15, "30": 30, "60": 60, "120": 120, "240": 240,
     "360": 360, "720": 720, "D": 1440, "W": 10080, "M": 43200,
@@ -797,7 +792,7 @@ class BybitWebSockets:
             return None
         state: _Topic | None = None
         if name == "orderbook" and len(parts) == 3 and parts[1].isdigit():
-            if int(parts[1]) in _BOOK_DEPTHS[category]:
+            if int(parts[1]) in BOOK_DEPTHS[category]:
                 state = (
                     _BookTopic(topic, spec, self.engine, int(parts[1]))
                     if create
