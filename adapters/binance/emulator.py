@@ -44,6 +44,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from adapters.binance.limits import request_weight
 from exchanges.decimals import to_wire
 from exchanges.emulator.engine import EngineError, InstrumentSpec, OrderView
+from exchanges.emulator.inputs import BadInput, integer, json_body
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
 
@@ -455,9 +456,10 @@ class BinanceFrontEnd:
         text = params.get(name)
         if text is None or text == "":
             return default
-        if not text.lstrip("-").isdigit():
+        value = integer(text)
+        if value is None:
             raise BinanceError(-1100, f"Illegal characters found in parameter '{name}'.")
-        return int(text)
+        return value
 
     def _limit(self, params: Mapping[str, str], default: int, maximum: int) -> int:
         value = self._int(params, "limit", default)
@@ -487,14 +489,16 @@ class BinanceFrontEnd:
             return [spec]
         if params.get("symbols"):
             try:
-                names = json.loads(params["symbols"])
-            except ValueError:
+                names = json_body(params["symbols"])
+            except BadInput:
                 raise BinanceError(
                     -1100, "Illegal characters found in parameter 'symbols'."
                 ) from None
             if not isinstance(names, list) or not names:
                 raise BinanceError(-1130, "Invalid data sent for a parameter.")
-            return [self._need_spec({"symbol": str(n)}, market) for n in names]
+            if not all(isinstance(n, str) for n in names):
+                raise BinanceError(-1100, "Illegal characters found in parameter 'symbols'.")
+            return [self._need_spec({"symbol": n}, market) for n in names]
         return self._specs(market)
 
     def _spot_symbol(self, spec: InstrumentSpec) -> dict[str, Any]:

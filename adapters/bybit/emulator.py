@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 from adapters.bybit.limits import IP_KEY, limit_for, route_key
 from exchanges.decimals import to_wire
 from exchanges.emulator.engine import EngineError, InstrumentSpec, OrderView
+from exchanges.emulator.inputs import BadInput, integer, json_body
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
 
@@ -75,6 +76,15 @@ def _w(value: Decimal | None) -> str:
     return "" if value is None else to_wire(value)
 
 
+def _ms(params: Mapping[str, Any], name: str) -> int | None:
+    if not params.get(name):
+        return None
+    value = integer(params[name])
+    if value is None:
+        raise BybitError(10001, f"params error: {name} must be a timestamp in milliseconds")
+    return value
+
+
 def _iso(ms: int | None) -> str:
     if not ms:
         return "1970-01-01T00:00:00Z"
@@ -89,7 +99,7 @@ def _cursor(offset: int) -> str:
 def _offset(cursor: str | None) -> int:
     if not cursor:
         return 0
-    match = re.search(r"page_args(?:=|%3D|%253D)(\d+)", cursor)
+    match = re.search(r"page_args(?:=|%3D|%253D)([0-9]{1,9})", str(cursor))
     if match is None:
         raise BybitError(10001, "params error: cursor invalid")
     return int(match.group(1))
@@ -205,11 +215,15 @@ class BybitFrontEnd:
                 raise BybitError(10001, "GET request must not carry a body")
             return dict(parse_qsl(request.query, keep_blank_values=True))
         try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
-            raise BybitError(10001, "request body is not valid JSON") from None
+            body = json_body(request.body or b"{}")
+        except BadInput as exc:
+            raise BybitError(10001, f"params error: request body refused: {exc}") from None
         if not isinstance(body, dict):
             raise BybitError(10001, "request body must be a JSON object")
+        for name, value in body.items():
+            # Every v5 endpoint served here takes flat parameters (no batch endpoints).
+            if isinstance(value, dict | list):
+                raise BybitError(10001, f"params error: {name} must be a string or a number")
         return body
 
     def _authenticate(self, request: Incoming) -> ApiKey:
@@ -567,8 +581,7 @@ class BybitFrontEnd:
         if minutes is None:
             raise BybitError(10001, "params error: interval invalid")
         limit = self._limit(params, 200, 1000)
-        start = int(params["start"]) if params.get("start") else None
-        end = int(params["end"]) if params.get("end") else None
+        start, end = _ms(params, "start"), _ms(params, "end")
         candles = self.engine.klines(
             spec.symbol,
             minutes * 60_000,
@@ -978,8 +991,7 @@ class BybitFrontEnd:
     def _window(
         self, items: list[Any], params: Mapping[str, Any], stamp: Callable[[Any], int]
     ) -> list[Any]:
-        start = int(params["startTime"]) if params.get("startTime") else None
-        end = int(params["endTime"]) if params.get("endTime") else None
+        start, end = _ms(params, "startTime"), _ms(params, "endTime")
         if start is not None and end is not None and end - start > 7 * 86_400_000:
             raise BybitError(10001, "params error: endTime - startTime must be <= 7 days")
         return [

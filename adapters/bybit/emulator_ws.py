@@ -64,6 +64,7 @@ from exchanges.emulator.engine import (
     OrderView,
     PositionView,
 )
+from exchanges.emulator.inputs import BadInput, json_body
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming
 
@@ -623,7 +624,7 @@ class BybitWebSockets:
             async for message in ws:
                 if message.type is WSMsgType.TEXT:
                     with self.state.lock:
-                        self._on_text(conn, message.data)
+                        self._on_frame(conn, message.data)
         finally:
             self._conns.discard(conn)
             with self.state.lock:
@@ -676,10 +677,18 @@ class BybitWebSockets:
             reply.update(extra)
         self._send(conn, reply)
 
+    def _on_frame(self, conn: _Conn, text: str) -> None:
+        try:
+            self._on_text(conn, text)
+        except Exception:
+            # A bug here must not end the connection silently: logged, and the client told.
+            log.exception("the Bybit WebSocket emulator failed on a frame of %s", conn.conn_id)
+            self._reply(conn, "", False, "error:internal emulator error", None)
+
     def _on_text(self, conn: _Conn, text: str) -> None:
         try:
-            message = json.loads(text)
-        except ValueError:
+            message = json_body(text)
+        except BadInput:
             self._reply(conn, "", False, "error:request is not JSON", None)
             return
         if not isinstance(message, dict):

@@ -52,6 +52,7 @@ import attrs
 from adapters.okx.limits import RULES, limit_for, route_key
 from exchanges.decimals import to_wire
 from exchanges.emulator.engine import EngineError, InstrumentSpec, OrderView
+from exchanges.emulator.inputs import BadInput, integer, json_body
 from exchanges.emulator.keys import TRADE_SCOPES, ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
 
@@ -271,8 +272,8 @@ class OkxFrontEnd:
         if not headers.get("content-type", "").lower().startswith("application/json"):
             raise OkxError("50006", 'Invalid Content-Type. Please use "application/JSON".')
         try:
-            body = json.loads(request.body)
-        except ValueError:
+            body = json_body(request.body)
+        except BadInput:
             raise OkxError("50002", "JSON syntax error") from None
         if not isinstance(body, dict | list):
             raise OkxError("50002", "JSON syntax error")
@@ -399,18 +400,20 @@ class OkxFrontEnd:
         text = _text(params.get(name))
         if not text:
             return default
-        if not text.isdigit() or not 1 <= int(text) <= maximum:
+        value = integer(text)
+        if value is None or not 1 <= value <= maximum:
             raise OkxError("51000", f"Parameter {name} error")
-        return int(text)
+        return value
 
     @staticmethod
     def _ms(params: Mapping[str, Any], name: str) -> int | None:
         text = _text(params.get(name))
         if not text:
             return None
-        if not text.isdigit():
+        value = integer(text)
+        if value is None or value < 0:
             raise OkxError("51000", f"Parameter {name} error")
-        return int(text)
+        return value
 
     def _types(self, params: Mapping[str, Any], *, required: bool) -> list[str]:
         inst_type = _text(params.get("instType"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import secrets
+import shlex
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,7 @@ from exchanges.credentials import mask_key
 if TYPE_CHECKING:
     from exchanges.emulator import Emulator
 
-__all__ = ["add_parser", "build_emulator", "run"]
+__all__ = ["add_parser", "admin_token", "build_emulator", "run"]
 
 _DEFAULT_PERMISSIONS = "read,spot_trade,derivatives_trade,options_trade"
 
@@ -36,8 +38,19 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         seed=args.seed,
         permissions=permissions,
         faults=args.faults or None,
+        admin_token=admin_token(args),
         **key,
     )
+
+
+def admin_token(args: argparse.Namespace) -> str | None:
+    """The admin API's token: --admin-token, none with --no-admin-token, else a fresh one."""
+    if args.no_admin_token:
+        return None
+    if args.admin_token is None:
+        return secrets.token_urlsafe(24)
+    token: str = args.admin_token
+    return token
 
 
 async def _serve(emu: Emulator, out: Output, args: argparse.Namespace) -> None:
@@ -50,6 +63,17 @@ async def _serve(emu: Emulator, out: Output, args: argparse.Namespace) -> None:
 
     def ready(base_url: str) -> None:
         print(f"exchanges emulator ({args.exchange}) listening on {base_url}", flush=True)
+        token = emu.server.admin_token
+        if token is not None:
+            # On stdout with the URL: whoever started the emulator needs both to control it.
+            header = shlex.quote(f"X-Emulator-Token: {token}")
+            print(
+                f"admin API ({base_url}/_emulator/): send header X-Emulator-Token: {token}\n"
+                f"  e.g. curl -H {header} {base_url}/_emulator/stats",
+                flush=True,
+            )
+        else:
+            out.info("admin API without a token (--no-admin-token): any local program may use it")
         key = mask_key(args.api_key) if args.api_key else "the default test key"
         out.info(f"API key {key}, permissions {args.permissions}; Ctrl-C or SIGTERM stops it")
 
@@ -90,13 +114,15 @@ def add_parser(commands: Any) -> None:
         help="serve an exchange's emulator on loopback for your own bot or tests",
         description="Serve an exchange's API on loopback: real envelopes and error codes, "
         "signature and permission checks, a matching engine, fault injection. Prints its base "
-        "URL, then serves until Ctrl-C or SIGTERM. Without --api-key it knows the key "
-        "'test-key' with secret 'test-secret'.",
+        "URL and the token of its /_emulator/ admin API, then serves until Ctrl-C or SIGTERM. "
+        "Without --api-key it knows the key 'test-key' with secret 'test-secret'.",
         epilog="examples:\n"
         "  exchanges emulate bybit --port 8080\n"
         "  exchanges emulate bybit --api-key my-test-key --api-secret my-test-secret "
         "--permissions read\n"
-        "  exchanges emulate bybit --faults 'latency:0.1=300,drop_after:0.05@/v5/order/create'",
+        "  exchanges emulate bybit --faults 'latency:0.1=300,drop_after:0.05@/v5/order/create'\n"
+        "  exchanges emulate bybit --admin-token my-admin-token   # then: curl -H "
+        "'X-Emulator-Token: my-admin-token' http://127.0.0.1:PORT/_emulator/stats",
         formatter_class=formatter,
     )
     parser.add_argument(
@@ -118,4 +144,16 @@ def add_parser(commands: Any) -> None:
         help="fault rules: kind[:probability][@path][*count][=param], comma-separated",
     )
     parser.add_argument("--seed", type=int, default=0, help="the random seed (default: 0)")
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="the token /_emulator/ admin calls must send in header X-Emulator-Token "
+        "(default: a random one, printed at start)",
+    )
+    token.add_argument(
+        "--no-admin-token",
+        action="store_true",
+        help="serve the admin API without a token (any local program may then use it)",
+    )
     parser.set_defaults(handler=run)

@@ -53,10 +53,12 @@ class Emulator:
         faults: str | Iterable[FaultRule] | None = None,
         ip_limit: bool = True,
         wall_ms: Callable[[], int] | None = None,
+        admin_token: str | None = None,
     ) -> None:
         self.exchange = exchange
         self.state = EmulatorState(seed=seed, ip_limit=ip_limit, wall_ms=wall_ms)
-        self.server = Server(exchange, self.state, host=host)
+        # With a token, HTTP admin calls need it in X-Emulator-Token; in-process calls never do.
+        self.server = Server(exchange, self.state, host=host, admin_token=admin_token)
         self._port = port
         if api_key is not None:
             key = default_key(

@@ -24,7 +24,6 @@ sequence of requests give the same faults.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 from collections import Counter
@@ -32,6 +31,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
+
+from exchanges.emulator.inputs import integer, json_body
 
 __all__ = ["KINDS", "FaultInjector", "FaultRule", "parse_faults"]
 
@@ -55,9 +56,32 @@ KINDS = frozenset(
 AFTER_KINDS = frozenset({"drop_after", "http_5xx_after", "server_error_after", "truncated"})
 
 
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _kind(_: Any, __: Any, value: str) -> None:
-    if value not in KINDS:
-        raise ValueError(f"unknown fault kind {value!r}; known: {', '.join(sorted(KINDS))}")
+    if not isinstance(value, str) or value not in KINDS:
+        raise ValueError(f"unknown fault kind {_show(value)}; known: {', '.join(sorted(KINDS))}")
+
+
+def _probability(_: Any, __: Any, value: float) -> None:
+    # ``not 0 <= value <= 1`` also refuses NaN.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"probability must be a number from 0 to 1, got {_show(value)}")
+
+
+def _count(_: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValueError(
+            f"{attribute.name} must be a whole number >= 0 or null, got {_show(value)}"
+        )
+
+
+def _text(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if not isinstance(value, str) and (value is not None or attribute.name == "path"):
+        raise ValueError(f"{attribute.name} must be a string, got {_show(value)}")
 
 
 @attrs.frozen
@@ -65,11 +89,33 @@ class FaultRule:
     """Inject ``kind`` into requests under ``path`` with ``probability``, up to ``count`` times."""
 
     kind: str = attrs.field(validator=_kind)
-    probability: float = 1.0
-    path: str = ""
-    method: str | None = None
-    count: int | None = None
-    param: int | None = None
+    probability: float = attrs.field(default=1.0, validator=_probability)
+    path: str = attrs.field(default="", validator=_text)
+    method: str | None = attrs.field(default=None, validator=_text)
+    count: int | None = attrs.field(default=None, validator=_count)
+    param: int | None = attrs.field(default=None, validator=_count)
+
+    @classmethod
+    def from_json(cls, item: object) -> FaultRule:
+        """A rule from its JSON object (as ``to_json`` writes it); ValueError says what is wrong."""
+        if not isinstance(item, Mapping):
+            raise ValueError(f"a fault rule must be a JSON object, got {_show(item)}")
+        unknown = set(item) - set(attrs.fields_dict(cls))
+        if unknown:
+            known = ", ".join(attrs.fields_dict(cls))
+            raise ValueError(f"unknown fault rule field(s) {sorted(unknown)}; known: {known}")
+        if "kind" not in item:
+            raise ValueError("a fault rule needs a kind")
+        return cls(**item)
+
+    def __attrs_post_init__(self) -> None:
+        # The param is the answer's HTTP status; aiohttp cannot send anything else.
+        if (
+            self.kind.startswith("http_5xx")
+            and self.param is not None
+            and not 100 <= self.param <= 599
+        ):
+            raise ValueError(f"{self.kind}'s param is an HTTP status, got {self.param}")
 
     def matches(self, method: str, path: str) -> bool:
         """True when the rule applies to this request line."""
@@ -89,25 +135,46 @@ def parse_faults(spec: str) -> list[FaultRule]:
     if not spec:
         return []
     if spec.startswith("["):
-        return [FaultRule(**item) for item in json.loads(spec)]
-    rules = []
-    for part in spec.split(","):
-        text = part.strip()
-        fields: dict[str, Any] = {}
+        items = json_body(spec)
+        if not isinstance(items, list):
+            raise ValueError("a JSON fault spec must be a list of rule objects")
+        return [FaultRule.from_json(item) for item in items]
+    return [_parse_rule(part.strip()) for part in spec.split(",")]
+
+
+def _parse_rule(text: str) -> FaultRule:
+    rule = text
+    fields: dict[str, Any] = {}
+    try:
         if "=" in text:
             text, param = text.split("=", 1)
-            fields["param"] = int(param)
+            fields["param"] = _whole(param, "param")
         if "*" in text:
             text, count = text.split("*", 1)
-            fields["count"] = int(count)
+            fields["count"] = _whole(count, "count")
         if "@" in text:
             text, path = text.split("@", 1)
             fields["path"] = path
         if ":" in text:
             text, probability = text.split(":", 1)
-            fields["probability"] = float(probability)
-        rules.append(FaultRule(kind=text, **fields))
-    return rules
+            try:
+                fields["probability"] = float(probability)
+            except ValueError:
+                raise ValueError(
+                    f"probability must be a number, got {_show(probability)}"
+                ) from None
+        return FaultRule(kind=text, **fields)
+    except ValueError as exc:
+        raise ValueError(
+            f"fault rule {_show(rule)}: {exc} (format: kind[:probability][@path][*count][=param])"
+        ) from None
+
+
+def _whole(text: str, name: str) -> int:
+    value = integer(text.strip(), digits=18)
+    if value is None or value < 0:
+        raise ValueError(f"{name} must be a whole number, got {_show(text)}")
+    return value
 
 
 class FaultInjector:
@@ -123,7 +190,7 @@ class FaultInjector:
 
     def set(self, rules: Iterable[FaultRule | Mapping[str, Any]], seed: int | None = None) -> None:
         """Replace the rules (and reseed when ``seed`` is given)."""
-        parsed = [r if isinstance(r, FaultRule) else FaultRule(**r) for r in rules]
+        parsed = [r if isinstance(r, FaultRule) else FaultRule.from_json(r) for r in rules]
         with self._lock:
             self._rules = parsed
             self._fired.clear()
