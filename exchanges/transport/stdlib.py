@@ -1,9 +1,9 @@
 """The default sync transport, on the standard library's ``http.client``.
 
 urllib3 costs 1.4-1.8x the bare ``http.client`` round trip on loopback (measured in
-``benchmarks/`` and ../shared/reference/perf-baseline.md: 196 vs 139 us), more than this
-library's whole budget over that floor. This transport keeps what a client needs from a pool
-(keep-alive per origin, verified TLS, timeouts, dropped-connection detection) and nothing else.
+``benchmarks/``: 196 vs 139 us), more than this library's whole budget over that floor. This
+transport keeps what a client needs from a pool (keep-alive per origin, verified TLS, one
+deadline per call, a cap on the body, dropped-connection detection) and nothing else.
 ``connect(..., transport="urllib3")`` selects the urllib3 transport instead.
 """
 
@@ -18,7 +18,15 @@ from collections.abc import Mapping
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from exchanges.errors import NetworkError, RequestTimeout
+from exchanges.errors import ExchangeError, NetworkError, RequestTimeout
+from exchanges.transport.base import describe
+from exchanges.transport.limits import (
+    MAX_BODY_BYTES,
+    ResponseWithin,
+    decoded,
+    too_large,
+    wait_at_most,
+)
 from exchanges.wire import Prepared, Response
 
 __all__ = ["StdlibTransport"]
@@ -26,6 +34,9 @@ __all__ = ["StdlibTransport"]
 # A pooled connection idle longer than this is not trusted with a request: servers close idle
 # keep-alive connections, and a write that meets a closed connection has an unknown outcome.
 _MAX_IDLE = 30.0
+# A body of unknown length (chunked, or read to the close) is read in pieces this large, so
+# counting it against the cap never allocates more than one piece ahead.
+_PIECE = 64 * 1024
 
 
 class _Origin:
@@ -55,11 +66,19 @@ def _dropped(conn: http.client.HTTPConnection) -> bool:
 class StdlibTransport:
     """Sends ``Prepared`` requests over pooled ``http.client`` connections."""
 
-    def __init__(self, *, timeout: float = 10.0, pool_size: int = 10, exchange: str | None = None):
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        pool_size: int = 10,
+        exchange: str | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ):
         self._timeout = timeout
         self._connect_timeout = min(timeout, 5.0)
         self._pool_size = pool_size
         self._exchange = exchange
+        self._max_body = max_body_bytes
         self._origins: dict[str, _Origin] = {}
         self._tls: Any = None
         self._lock = threading.Lock()
@@ -104,21 +123,33 @@ class StdlibTransport:
 
     def send(self, prepared: Prepared) -> Response:
         """Send the exact bytes of ``prepared``; raise ``NetworkError`` when no response came."""
-        origin, target = self._origin(prepared.url)
+        outcome = self._attempt(prepared)
+        if isinstance(outcome, Response):
+            return outcome
+        # Raised here, outside any except block, so nothing low-level is chained to it; and this
+        # frame keeps no secret for a traceback printed with its locals (pytest --showlocals,
+        # Sentry): the I/O ran in helpers that have returned, and Prepared's repr shows the URL,
+        # query string included, where Binance puts its signature.
+        del prepared
+        raise outcome
+
+    def _attempt(self, prepared: Prepared) -> Response | ExchangeError:
         started = time.perf_counter()
+        # One deadline for the whole call: connect, send, status line, headers and body.
+        deadline = started + self._timeout
+        origin, target = self._origin(prepared.url)
         conn, reused = self._checkout(origin)
-        try:
-            return self._exchange_once(conn, origin, target, prepared, started)
-        except _Stale:
-            # The pooled connection was closed under us before anything was read back. A read
-            # is repeated on a fresh connection; a write reports that it may have been sent.
-            if not reused or prepared.request.write:
-                raise self._error(prepared, "the connection closed", sent=True) from None
+        outcome = self._exchange_once(conn, origin, target, prepared, started, deadline)
+        if not isinstance(outcome, _Stale):
+            return outcome
+        # The pooled connection was closed under us before the response was complete. A read
+        # is repeated on a fresh connection; a write reports that it may have been sent.
+        if reused and not prepared.request.write:
             conn = self._connect(origin)
-            try:
-                return self._exchange_once(conn, origin, target, prepared, started)
-            except _Stale:
-                raise self._error(prepared, "the connection closed", sent=True) from None
+            outcome = self._exchange_once(conn, origin, target, prepared, started, deadline)
+            if not isinstance(outcome, _Stale):
+                return outcome
+        return self._error(prepared, "the connection closed", sent=True)
 
     def _exchange_once(
         self,
@@ -127,57 +158,121 @@ class StdlibTransport:
         target: str,
         prepared: Prepared,
         started: float,
-    ) -> Response:
+        deadline: float,
+    ) -> Response | ExchangeError | _Stale:
+        # Failures come back as values, built from the low-level exception but never chained to
+        # it: its frames hold the headers, and its text may hold the URL.
         stage = "connect"
         try:
             if conn.sock is None:
-                self._open(conn)
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return self._timed_out(prepared, started, sent=False)
+                # A second connect (a stale pooled connection's replacement) gets what is left.
+                if isinstance(conn.timeout, float) and left < conn.timeout:
+                    conn.timeout = left
+                conn.connect()
+            # A recorder's stand-in connection may have no socket: it keeps its own timing.
+            sock: Any = conn.sock
+            if sock is not None:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    conn.close()
+                    return self._timed_out(prepared, started, sent=False)
+                # sendall honours the socket timeout as a total (http.client sends the headers,
+                # then the body; the headers fit the idle socket's empty buffer at once), and
+                # the response's reader keeps it to the time left before each recv.
+                wait_at_most(sock, left)
+                response_class: Any = ResponseWithin(deadline)
+                conn.response_class = response_class
             stage = "send"
             conn.request(prepared.method, target, prepared.body, prepared.headers)
             stage = "receive"
             raw = conn.getresponse()
-            body = raw.read()
+            body = self._read(raw, prepared)
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
             conn.close()
             if stage == "connect":
-                raise self._error(
-                    prepared, f"{type(exc).__name__} while connecting", sent=False
-                ) from None
-            raise _Stale from exc
-        except TimeoutError as exc:
+                return self._error(
+                    prepared, describe(exc, prepared, "while connecting"), sent=False
+                )
+            return _Stale()
+        except TimeoutError:
             conn.close()
             if stage == "connect":
-                raise RequestTimeout(
+                return RequestTimeout(
                     f"could not connect within {self._connect_timeout} s",
                     exchange=self._exchange,
                     endpoint=prepared.request.endpoint,
                     request_sent=False,
-                ) from exc
-            raise RequestTimeout(
-                f"no response within {self._timeout} s",
-                exchange=self._exchange,
-                endpoint=prepared.request.endpoint,
-                request_sent=True,
-            ) from exc
+                )
+            return self._timed_out(prepared, started, sent=True)
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             sent = stage != "connect"
             where = "after the request may have been sent" if sent else "before it was sent"
-            raise self._error(prepared, f"{type(exc).__name__} {where}: {exc}", sent=sent) from None
+            return self._error(prepared, describe(exc, prepared, where), sent=sent)
+        if not isinstance(body, bytes):
+            conn.close()  # the rest of the body is still on the wire
+            return body
         if getattr(raw, "will_close", True):
             conn.close()
         else:
             self._checkin(origin, conn)
         headers = cast("Mapping[str, str]", raw.headers)
+        coding = headers.get("Content-Encoding")
+        if coding is not None:
+            # http.client never asks for a compressed body, but a server may send one anyway.
+            inflated = decoded(
+                body,
+                coding,
+                self._max_body,
+                exchange=self._exchange,
+                endpoint=prepared.request.endpoint,
+                status=raw.status,
+            )
+            if not isinstance(inflated, bytes):
+                return inflated
+            body = inflated
         return Response(raw.status, headers, body, prepared.request, time.perf_counter() - started)
 
-    def _open(self, conn: http.client.HTTPConnection) -> None:
-        conn.connect()
-        # Connected under the connect timeout; from here on reads wait up to the full timeout.
-        # (A recorder's stand-in connection may have no socket at this point.)
-        sock: Any = conn.sock
-        if sock is not None:
-            sock.settimeout(self._timeout)
+    def _read(self, raw: http.client.HTTPResponse, prepared: Prepared) -> bytes | ExchangeError:
+        limit = self._max_body
+        # A recorder's stand-in response may give the length as text.
+        length = raw.length
+        if length is not None:
+            if int(length) > limit and prepared.method != "HEAD":
+                return too_large(
+                    limit,
+                    exchange=self._exchange,
+                    endpoint=prepared.request.endpoint,
+                    status=raw.status,
+                    declared=int(length),
+                )
+            return raw.read()
+        # Chunked, or delimited by the close: counted as it arrives, and dropped at the cap.
+        pieces: list[bytes] = []
+        size = 0
+        while piece := raw.read(_PIECE):
+            size += len(piece)
+            if size > limit:
+                return too_large(
+                    limit,
+                    exchange=self._exchange,
+                    endpoint=prepared.request.endpoint,
+                    status=raw.status,
+                )
+            pieces.append(piece)
+        return b"".join(pieces)
+
+    def _timed_out(self, prepared: Prepared, started: float, *, sent: bool) -> RequestTimeout:
+        return RequestTimeout(
+            f"no complete response within {self._timeout} s "
+            f"(waited {time.perf_counter() - started:.1f} s)",
+            exchange=self._exchange,
+            endpoint=prepared.request.endpoint,
+            request_sent=sent,
+        )
 
     def _error(self, prepared: Prepared, message: str, *, sent: bool) -> NetworkError:
         return NetworkError(
@@ -199,5 +294,7 @@ class StdlibTransport:
                     origin.idle.pop()[0].close()
 
 
-class _Stale(Exception):
+class _Stale:
     """A connection closed by the peer before a response arrived."""
+
+    __slots__ = ()
