@@ -11,6 +11,9 @@ raw body received (50113); an expired key is unknown (50119, "API key doesn't ex
 IP must be on the key's whitelist (50110); writes need the trade scope of the instrument type
 (50120); each endpoint's rate limit of §2.5 (per IP, user, or user and instrument) answers
 50011 with HTTP 429, like the ``rate_limit`` fault below (no ``Retry-After``: OKX documents none).
+A place or amend request whose ``expTime`` header (Unix ms) has passed on the emulator's clock
+when it is handled, after any injected latency, is not processed
+(https://www.okx.com/docs-v5/en/#overview-general-info-transaction-timeouts); it answers 51149.
 
 Answers use OKX's envelope ``{"code", "msg", "data"}`` with string codes and the HTTP statuses of
 §2.3; order writes report per item (``sCode``/``sMsg``/``subCode``) under ``code "1"`` (all
@@ -50,6 +53,7 @@ from urllib.parse import parse_qsl
 import attrs
 
 from adapters.okx.limits import RULES, limit_for, route_key
+from adapters.okx.signer import EXPIRING_PATHS
 from exchanges.decimals import to_wire
 from exchanges.emulator.engine import EngineError, InstrumentSpec, OrderView
 from exchanges.emulator.inputs import BadInput, integer, json_body
@@ -69,6 +73,7 @@ CONTRACT_VALUES: Mapping[tuple[str, str], Decimal] = {
 
 _WINDOW_S = 30  # §2.1: OKX rejects timestamps more than 30 s from its clock (50102)
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+_EXP_TIME = re.compile(r"[0-9]{1,19}")  # Unix ms; ASCII digits only, as ``integer`` reads them
 _CL_ORD_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _TYPES = ("SPOT", "SWAP", "FUTURES", "OPTION", "MARGIN")
 _SCOPE = {"SPOT": "spot_trade", "SWAP": "derivatives_trade", "FUTURES": "derivatives_trade"}
@@ -248,6 +253,8 @@ class OkxFrontEnd:
                 result = handler(params)
             else:
                 key = self._authenticate(request, headers)
+                if request.method == "POST" and request.path in EXPIRING_PATHS:
+                    self._check_deadline(headers)
                 if access == "trade":
                     self._authorise(key, params)
                 self._rate_limit(str(key.uid), request, params)
@@ -327,6 +334,21 @@ class OkxFrontEnd:
                 "50110", f"Your IP {request.remote} is not included in your API key's IP whitelist."
             )
         return key
+
+    def _check_deadline(self, headers: Mapping[str, str]) -> None:
+        # Runs inside handle(), which the server calls after a latency fault's sleep: a request
+        # held inside the exchange past its deadline is refused, as the docs describe.
+        text = headers.get("exptime")
+        if text is None:
+            return
+        if not _EXP_TIME.fullmatch(text):
+            raise OkxError("51000", "Parameter expTime error")
+        if self.state.now_ms() > int(text):
+            # The docs say such a request "will not be processed" and name no code. 51149
+            # ("Order timed out") is the code of OKX's error list for an order request that
+            # timed out; 50102 is the OK-ACCESS-TIMESTAMP check and 50004 says the outcome is
+            # unknown, while here it is known: nothing was done.
+            raise OkxError("51149", "Order timed out, please try again.")
 
     def _authorise(self, key: ApiKey, params: Any) -> None:
         items = params if isinstance(params, list) else [params]

@@ -8,8 +8,14 @@ it receives, so every passing call also proves that the bytes sent are the bytes
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import inspect
+import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
@@ -17,6 +23,7 @@ from typing import Any
 import pytest
 
 import exchanges
+from adapters.okx.signer import iso_timestamp, prehash
 from exchanges.emulator import Emulator
 from exchanges.errors import (
     AuthenticationError,
@@ -432,3 +439,94 @@ def test_withdrawal_key_cannot_trade_unless_allowed(emu: Emulator) -> None:
     allowed = connect(emu, "w-key", "w-secret", "w-pass", allow_withdrawal_keys=True)
     allowed.create_order("BTC/USDT", "market", "buy", Decimal("0.001"))
     assert len(emu.ledger()) == 1
+
+
+# -- expTime (https://www.okx.com/docs-v5/en/#overview-general-info-transaction-timeouts) ------
+
+
+def signed(
+    emu: Emulator, method: str, target: str, body: Any = None, **headers: str
+) -> tuple[int, dict[str, Any]]:
+    """One request signed by hand over real HTTP, so the test chooses ``expTime`` itself."""
+    raw = json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
+    stamp = iso_timestamp(emu.state.now_ms())
+    digest = hmac.new(b"test-secret", prehash(stamp, method, target, raw), hashlib.sha256)
+    request = urllib.request.Request(
+        emu.base_url + target,
+        data=raw or None,
+        method=method,
+        headers={
+            "OK-ACCESS-KEY": "test-key",
+            "OK-ACCESS-SIGN": base64.b64encode(digest.digest()).decode(),
+            "OK-ACCESS-TIMESTAMP": stamp,
+            "OK-ACCESS-PASSPHRASE": "test-passphrase",
+            "Content-Type": "application/json",
+            **headers,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def limit_buy(cid: str, px: str = "20000") -> dict[str, str]:
+    return {
+        "instId": "BTC-USDT",
+        "tdMode": "cash",
+        "side": "buy",
+        "ordType": "limit",
+        "px": px,
+        "sz": "0.001",
+        "clOrdId": cid,
+    }
+
+
+def test_an_order_past_its_exptime_is_not_placed(emu: Emulator) -> None:
+    expired = str(emu.state.now_ms() - 1)
+    status, body = signed(emu, "POST", "/api/v5/trade/order", limit_buy("late1"), expTime=expired)
+    assert (status, body["code"], body["data"]) == (200, "51149", [])
+    assert emu.ledger() == []
+
+
+def test_an_order_delayed_inside_the_exchange_past_its_exptime_is_not_placed(
+    emu: Emulator,
+) -> None:
+    # The latency fault holds the request for 1.5 s before the front-end sees it; it had 0.3 s.
+    emu.set_faults("latency:1.0@/api/v5/trade/order*1=1500")
+    deadline = str(emu.state.now_ms() + 300)
+    status, body = signed(emu, "POST", "/api/v5/trade/order", limit_buy("slow1"), expTime=deadline)
+    assert emu.stats()["faults_injected"] == {"latency": 1}
+    assert (status, body["code"]) == (200, "51149")
+    assert emu.ledger() == []
+
+
+def test_an_order_within_its_exptime_is_placed_even_when_delayed(emu: Emulator) -> None:
+    emu.set_faults("latency:1.0@/api/v5/trade/order*1=200")
+    deadline = str(emu.state.now_ms() + 15_000)
+    status, body = signed(
+        emu, "POST", "/api/v5/trade/order", limit_buy("ontime1"), expTime=deadline
+    )
+    assert (status, body["code"], body["data"][0]["sCode"]) == (200, "0", "0")
+    assert [o["client_order_id"] for o in emu.ledger()] == ["ontime1"]
+
+
+def test_an_amend_past_its_exptime_changes_nothing(emu: Emulator) -> None:
+    assert signed(emu, "POST", "/api/v5/trade/order", limit_buy("amend1"))[1]["code"] == "0"
+    expired = str(emu.state.now_ms() - 1)
+    change = {"instId": "BTC-USDT", "clOrdId": "amend1", "newPx": "21000"}
+    status, body = signed(emu, "POST", "/api/v5/trade/amend-order", change, expTime=expired)
+    assert (status, body["code"]) == (200, "51149")
+    assert [Decimal(o["price"]) for o in emu.ledger()] == [Decimal(20000)]
+    # A read of the same path is no order write: OKX applies expTime to place and amend only.
+    query = "/api/v5/trade/order?instId=BTC-USDT&clOrdId=amend1"
+    status, body = signed(emu, "GET", query, expTime=expired)
+    assert (status, body["code"], Decimal(body["data"][0]["px"])) == (200, "0", Decimal(20000))
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "1.7e12", "", "0x10"])
+def test_a_malformed_exptime_is_a_parameter_error(emu: Emulator, value: str) -> None:
+    status, body = signed(emu, "POST", "/api/v5/trade/order", limit_buy("bad1"), expTime=value)
+    assert (status, body["code"], body["msg"]) == (400, "51000", "Parameter expTime error")
+    assert emu.ledger() == []
