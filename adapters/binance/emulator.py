@@ -8,6 +8,8 @@ Requests are checked as Binance checks them (../shared/reference/binance-okx.md 
   body, minus the ``signature`` parameter (HMAC hex compared case-insensitively; RSA and Ed25519
   base64 after percent-decoding), else ``-1022``;
 * ``timestamp < serverTime + 1000 && serverTime - timestamp <= recvWindow``, else ``-1021``;
+  ``recvWindow`` is milliseconds with at most three decimals, else ``-1100`` (so ``nan``,
+  ``inf``, ``1e4`` or ``-5000`` never switch the check off), and above zero, else ``-1131``;
   spot refuses ``recvWindow`` above 60000 (``-1131``); the futures docs state no maximum (§1.2);
 * request weights per endpoint (``adapters.binance.limits``) count per IP in fixed one-minute
   windows; every answer carries ``X-MBX-USED-WEIGHT-1M``; beyond the limit, HTTP 429 with
@@ -52,6 +54,9 @@ __all__ = ["BinanceFrontEnd"]
 
 _D = Decimal
 _NUMBER = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+# "recvWindow ... can be specified with up to three decimal places" ("Timing security",
+# https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-api-information).
+_RECV_WINDOW = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,3})?$")
 _CLIENT_ID = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 _MAX_RECV_WINDOW = 60_000
 _DAY_MS = 86_400_000
@@ -331,13 +336,11 @@ class BinanceFrontEnd:
             raise _mandatory("signature")
         try:
             timestamp = int(params["timestamp"])
-            recv_window = float(params.get("recvWindow") or 5000)
         except ValueError:
             raise BinanceError(-1100, "Illegal characters found in a parameter.") from None
+        recv_window = self._recv_window(params.get("recvWindow"), market)
         if timestamp >= 10**15:
             timestamp //= 1000  # microseconds are accepted on spot (§1.1)
-        if market == "spot" and recv_window > _MAX_RECV_WINDOW:
-            raise BinanceError(-1131, "recvWindow must be less than 60000")
         payload, signature = _signed_payload(request)
         if signature is None or not _verify(key, payload, signature):
             raise BinanceError(-1022, "Signature for this request is not valid.")
@@ -437,6 +440,25 @@ class BinanceFrontEnd:
         spec = self._spec(params, market)
         assert spec is not None
         return spec
+
+    @staticmethod
+    def _recv_window(text: str | None, market: str) -> Decimal:
+        if not text:
+            return _D(5000)
+        # A float() reading would let "nan" (every comparison false) or "inf" switch it off.
+        if not _RECV_WINDOW.match(text):
+            raise BinanceError(
+                -1100,
+                "Illegal characters found in parameter 'recvWindow'; legal range is "
+                "'^([0-9]{1,20})(\\.[0-9]{1,3})?$'.",
+            )
+        window = _D(text)
+        if not window:
+            # Binance documents no answer for a zero window; -1131 is its recvWindow code.
+            raise BinanceError(-1131, "recvWindow must be greater than 0.")
+        if market == "spot" and window > _MAX_RECV_WINDOW:
+            raise BinanceError(-1131, "recvWindow must be less than 60000")
+        return window
 
     @staticmethod
     def _number(params: Mapping[str, str], name: str) -> Decimal | None:

@@ -2,11 +2,14 @@
 
 Requests are checked as Bybit checks them (../shared/reference/bybit-v5.md §a, §c, §d): the
 key must exist (10003) and not be expired (33004); the timestamp must satisfy
-``server_time - recv_window <= timestamp < server_time + 1000`` (10002); the signature is
-recomputed over the raw query string or raw body bytes received (10004, with Bybit's
-``origin_string[...]`` message); the peer IP must be on the key's whitelist (10010); the key
-needs the scope of the endpoint and category (10005); per-UID rate limits answer 10006 with
-the ``X-Bapi-Limit*`` headers, and the 600-per-5-s IP budget an HTML 403.
+``server_time - recv_window <= timestamp < server_time + 1000`` (10002), where the timestamp
+and the ``X-BAPI-RECV-WINDOW`` header are whole numbers of at most 19 ASCII digits and the
+window is above zero, else 10001 (the guide states no maximum window,
+https://bybit-exchange.github.io/docs/v5/guide#parameters-for-authenticated-endpoints); the
+signature is recomputed over the raw query string or raw body bytes received (10004, with
+Bybit's ``origin_string[...]`` message); the peer IP must be on the key's whitelist (10010);
+the key needs the scope of the endpoint and category (10005); per-UID rate limits answer 10006
+with the ``X-Bapi-Limit*`` headers, and the 600-per-5-s IP budget an HTML 403.
 
 Simplifications (documented, not Bybit's behaviour): a post-only order that would take, or a
 FOK order that cannot fill, is refused with 10001 instead of being accepted and then cancelled.
@@ -244,10 +247,11 @@ class BybitFrontEnd:
                 "API key is invalid. Check whether the key and domain are matched, there are "
                 "4 env: mainnet, testnet, mainnet-demo, testnet-demo",
             )
-        try:
-            timestamp, recv_window = int(stamp), int(recv)
-        except ValueError:
-            raise BybitError(10001, "params error: timestamp or recv_window invalid") from None
+        # int() would also read "5_000", "+5000" or a window too long for any clock, and a window
+        # of zero or less is no window: none of them may reach the timestamp check.
+        timestamp, recv_window = integer(stamp), integer(recv)
+        if timestamp is None or recv_window is None or recv_window <= 0:
+            raise BybitError(10001, "params error: timestamp or recv_window invalid")
         now = self.state.now_ms()
         if not now - recv_window <= timestamp < now + 1000:
             raise BybitError(

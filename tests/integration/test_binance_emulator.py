@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import inspect
+import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
@@ -477,3 +482,74 @@ def test_emulator_enforces_weight_and_order_count(
     # The third order met -1015 (HTTP 429, Retry-After) and was resent after the wait.
     assert emu.stats()["rate_limited"].get("1001:binance:spot:orders:1s", 0) >= 1
     assert [o["client_order_id"] for o in emu.ledger()] == ["burst-0", "burst-1", "burst-2"]
+
+
+# -- recvWindow ("Timing security",
+# https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-api-information) ---
+
+MARKETS = {"spot": "/api/v3", "usdm": "/fapi/v1"}
+ACCOUNT = {"spot": "/api/v3/account", "usdm": "/fapi/v3/account"}
+
+
+def signed(
+    emu: Emulator, method: str, path: str, params: str, timestamp: int | None = None
+) -> tuple[int, dict[str, Any]]:
+    """One request signed by hand over real HTTP, with the recvWindow text the test chooses."""
+    stamp = emu.state.now_ms() if timestamp is None else timestamp
+    query = f"{params}&timestamp={stamp}" if params else f"timestamp={stamp}"
+    sign = hmac.new(b"test-secret", query.encode(), hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        f"{emu.base_url}{path}?{query}&signature={sign}",
+        method=method,
+        headers={"X-MBX-APIKEY": "test-key"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+@pytest.mark.parametrize(
+    "window", ["nan", "NaN", "inf", "Infinity", "-inf", "1e4", "-5000", "5000.1234", "5,000", "x"]
+)
+def test_a_recv_window_that_is_not_a_number_is_refused(
+    emu: Emulator, market: str, window: str
+) -> None:
+    # Ten minutes old: only a recvWindow that switched the window check off would let it in.
+    stale = emu.state.now_ms() - 600_000
+    status, body = signed(emu, "GET", ACCOUNT[market], f"recvWindow={window}", stale)
+    assert (status, body["code"]) == (400, -1100)
+    assert "recvWindow" in body["msg"]
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+@pytest.mark.parametrize("window", ["0", "0.000"])
+def test_a_zero_recv_window_is_refused(emu: Emulator, market: str, window: str) -> None:
+    status, body = signed(emu, "GET", ACCOUNT[market], f"recvWindow={window}")
+    assert (status, body["code"]) == (400, -1131)
+
+
+def test_spot_refuses_a_recv_window_over_60000(emu: Emulator) -> None:
+    assert signed(emu, "GET", ACCOUNT["spot"], "recvWindow=60000")[0] == 200
+    assert signed(emu, "GET", ACCOUNT["spot"], "recvWindow=60000.001")[1]["code"] == -1131
+    assert signed(emu, "GET", ACCOUNT["spot"], "recvWindow=60001")[1]["code"] == -1131
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+def test_a_recv_window_with_up_to_three_decimals_is_served(emu: Emulator, market: str) -> None:
+    assert signed(emu, "GET", ACCOUNT[market], "recvWindow=6000.346")[0] == 200
+    assert signed(emu, "GET", ACCOUNT[market], "")[0] == 200  # 5000 when not sent
+    stale = emu.state.now_ms() - 7000
+    status, body = signed(emu, "GET", ACCOUNT[market], "recvWindow=6000.346", stale)
+    assert (status, body["code"]) == (400, -1021)
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+def test_a_stale_order_with_a_nan_recv_window_is_not_placed(emu: Emulator, market: str) -> None:
+    order = "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=nanwindow"
+    stale = emu.state.now_ms() - 600_000
+    status, body = signed(emu, "POST", f"{MARKETS[market]}/order", f"{order}&recvWindow=nan", stale)
+    assert (status, body["code"]) == (400, -1100)
+    assert emu.ledger() == []
