@@ -2,22 +2,24 @@
 
 Binance answers successes with the bare JSON of the endpoint (no envelope) and failures with
 ``{"code": <negative>, "msg": "..."}`` and a 4XX/5XX status; a few USD-M endpoints answer
-``{"code": 200, "msg": "..."}`` on success (§1.5). Numbers are strings. Shapes:
-../shared/reference/binance-okx.md §1.7-§1.8 and Binance's endpoint pages.
+``{"code": 200, "msg": "..."}`` on success. Numbers are strings. Shapes: Binance's endpoint
+pages (https://developers.binance.com/docs/binance-spot-api-docs/rest-api, "Error codes" and
+each endpoint's "Response"; https://developers.binance.com/docs/derivatives/usds-margined-futures
+for USD-M). Numbers go through the shared readers of ``exchanges.parsing``: a NaN, an infinity,
+a negative size, a zero book price or a magnitude of 1e30 or more is ``BadResponse``.
 """
 
 from __future__ import annotations
 
-import functools
-import json
+import math
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
 from adapters.binance.errors import MarketKind, error_for_code, error_for_http
 from exchanges import parsing
-from exchanges.decimals import ZERO, opt_dec
-from exchanges.errors import BadResponse
+from exchanges.decimals import ZERO, dec, shown
+from exchanges.errors import BadResponse, ExchangeError
 from exchanges.models import (
     Balance,
     Balances,
@@ -56,10 +58,16 @@ __all__ = [
 ]
 
 
-_need = functools.partial(parsing.need, exchange="binance")
-_dec = functools.partial(parsing.need_decimal, exchange="binance")
-_levels = functools.partial(parsing.levels, exchange="binance")
+_EX = "binance"
+# Direct calls with the exchange name: cheaper than partials on the per-item paths.
+_str = parsing.need_str
+_price = parsing.need_price
+_amount = parsing.need_amount
+_decimal = parsing.need_decimal
+_opt = parsing.opt_decimal
+_opt_amount = parsing.opt_amount
 _ms = parsing.ms
+_need_ms = parsing.need_ms
 _iso_ms = parsing.iso_ms
 _yymmdd = parsing.yymmdd
 
@@ -88,56 +96,50 @@ def _retry_after(response: Response) -> float | None:
     if value is None:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         return None
+    # "inf" and "nan" parse as floats too; a wait of either would never end.
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+def _http_error(response: Response) -> ExchangeError:
+    request = response.request
+    return error_for_http(
+        response.status,
+        response.body,
+        market=market_of_path(request.path) if request is not None else "spot",
+        endpoint=parsing.endpoint_of(response),
+        retry_after=_retry_after(response),
+    )
 
 
 def decode(response: Response, env: str) -> None:
-    """Set ``response.data`` from a success, or raise the normalised error."""
-    request = response.request
-    endpoint = request.endpoint if request is not None else None
-    market = market_of_path(request.path) if request is not None else "spot"
-    status = response.status
-    try:
-        data = json.loads(response.body)
-    except ValueError:
-        if status == 200:
-            raise BadResponse(
-                f"HTTP 200 with a body that is not JSON ({len(response.body)} bytes, "
-                "truncated or a proxy page)",
-                exchange="binance",
-                http_status=status,
-                endpoint=endpoint,
-            ) from None
-        raise error_for_http(
-            status,
-            response.body,
-            market=market,
-            endpoint=endpoint,
-            retry_after=_retry_after(response),
-        ) from None
+    """Set ``response.data`` from a success, or raise the normalised error.
+
+    A body that is not JSON (nesting too deep to decode included) is classified by HTTP status;
+    a numeric ``code`` must be an integer (text codes, which some wallet endpoints send on
+    success, are left alone).
+    """
+    data = parsing.decode_json(response, _EX, _http_error)
     code = data.get("code") if isinstance(data, dict) else None
-    if isinstance(code, int) and not isinstance(code, bool) and code not in (0, 200):
-        response.code = code
-        message = data.get("msg", "")
-        raise error_for_code(
-            code,
-            message if isinstance(message, str) else str(message),
-            market=market,
-            env=env,
-            http_status=status,
-            endpoint=endpoint,
-            retry_after=_retry_after(response),
-        )
-    if status != 200:
-        raise error_for_http(
-            status,
-            response.body,
-            market=market,
-            endpoint=endpoint,
-            retry_after=_retry_after(response),
-        )
+    if code is not None and code.__class__ is not str:
+        code = parsing.envelope_code(code, response, _EX, "code")
+        if code not in (0, 200):
+            request = response.request
+            response.code = code
+            message = data.get("msg", "")
+            raise error_for_code(
+                code,
+                message if isinstance(message, str) else shown(message),
+                market=market_of_path(request.path) if request is not None else "spot",
+                env=env,
+                http_status=response.status,
+                endpoint=parsing.endpoint_of(response),
+                retry_after=_retry_after(response),
+            )
+    if response.status != 200:
+        raise _http_error(response)
     response.data = data
 
 
@@ -145,14 +147,19 @@ def decode(response: Response, env: str) -> None:
 
 
 def _bad(what: str) -> BadResponse:
-    return BadResponse(what, exchange="binance")
+    return BadResponse(what, exchange=_EX)
+
+
+def _text(value: Any) -> str | None:
+    # Never str() of a container: a hostile body nests deep enough to make its repr recurse.
+    return value if isinstance(value, str) else None
 
 
 def _filters(item: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     found: dict[str, Mapping[str, Any]] = {}
     for entry in item.get("filters") or ():
-        if isinstance(entry, Mapping) and "filterType" in entry:
-            found[str(entry["filterType"])] = entry
+        if isinstance(entry, Mapping) and isinstance(entry.get("filterType"), str):
+            found[entry["filterType"]] = entry
     return found
 
 
@@ -166,14 +173,14 @@ def _positive(value: Decimal | None) -> Decimal | None:
 
 def parse_market_spot(item: Mapping[str, Any]) -> Market:
     """One ``/api/v3/exchangeInfo`` symbol (PRICE_FILTER, LOT_SIZE, NOTIONAL/MIN_NOTIONAL)."""
-    base, quote = str(_need(item, "baseAsset")), str(_need(item, "quoteAsset"))
+    base, quote = _str(item, "baseAsset", _EX), _str(item, "quoteAsset", _EX)
     filters = _filters(item)
     price = filters.get("PRICE_FILTER", {})
     lot = filters.get("LOT_SIZE", {})
     notional = filters.get("NOTIONAL") or filters.get("MIN_NOTIONAL") or {}
     return Market(
         symbol=f"{base}/{quote}",
-        id=str(_need(item, "symbol")),
+        id=_str(item, "symbol", _EX),
         type="spot",
         base=base,
         quote=quote,
@@ -181,11 +188,11 @@ def parse_market_spot(item: Mapping[str, Any]) -> Market:
         linear=None,
         inverse=None,
         contract_size=None,
-        price_step=_positive(opt_dec(price.get("tickSize"))),
-        amount_step=_positive(opt_dec(lot.get("stepSize"))),
-        min_amount=_positive(opt_dec(lot.get("minQty"))),
-        max_amount=_positive(opt_dec(lot.get("maxQty"))),
-        min_notional=_positive(opt_dec(notional.get("minNotional"))),
+        price_step=_positive(_opt_amount(price, "tickSize", _EX)),
+        amount_step=_positive(_opt_amount(lot, "stepSize", _EX)),
+        min_amount=_positive(_opt_amount(lot, "minQty", _EX)),
+        max_amount=_positive(_opt_amount(lot, "maxQty", _EX)),
+        min_notional=_positive(_opt_amount(notional, "minNotional", _EX)),
         active=item.get("status") == "TRADING" and item.get("isSpotTradingAllowed", True) is True,
         category="spot",
         raw=item,
@@ -194,9 +201,9 @@ def parse_market_spot(item: Mapping[str, Any]) -> Market:
 
 def parse_market_usdm(item: Mapping[str, Any]) -> Market:
     """One ``/fapi/v1/exchangeInfo`` symbol: perpetual (swap) or dated (future)."""
-    base, quote = str(_need(item, "baseAsset")), str(_need(item, "quoteAsset"))
-    settle = str(item.get("marginAsset") or quote)
-    contract = str(item.get("contractType", "PERPETUAL"))
+    base, quote = _str(item, "baseAsset", _EX), _str(item, "quoteAsset", _EX)
+    settle = _text(item.get("marginAsset")) or quote
+    contract = _text(item.get("contractType")) or "PERPETUAL"
     filters = _filters(item)
     price = filters.get("PRICE_FILTER", {})
     lot = filters.get("LOT_SIZE", {})
@@ -208,7 +215,7 @@ def parse_market_usdm(item: Mapping[str, Any]) -> Market:
         symbol += f"-{_yymmdd(expiry)}"
     return Market(
         symbol=symbol,
-        id=str(_need(item, "symbol")),
+        id=_str(item, "symbol", _EX),
         type="future" if dated else "swap",
         base=base,
         quote=quote,
@@ -216,11 +223,11 @@ def parse_market_usdm(item: Mapping[str, Any]) -> Market:
         linear=True,
         inverse=False,
         contract_size=Decimal(1),
-        price_step=_positive(opt_dec(price.get("tickSize"))),
-        amount_step=_positive(opt_dec(lot.get("stepSize"))),
-        min_amount=_positive(opt_dec(lot.get("minQty"))),
-        max_amount=_positive(opt_dec(lot.get("maxQty"))),
-        min_notional=_positive(opt_dec(notional.get("notional"))),
+        price_step=_positive(_opt_amount(price, "tickSize", _EX)),
+        amount_step=_positive(_opt_amount(lot, "stepSize", _EX)),
+        min_amount=_positive(_opt_amount(lot, "minQty", _EX)),
+        max_amount=_positive(_opt_amount(lot, "maxQty", _EX)),
+        min_notional=_positive(_opt_amount(notional, "notional", _EX)),
         active=item.get("status") == "TRADING",
         expiry=expiry,
         category="usdm",
@@ -231,31 +238,40 @@ def parse_market_usdm(item: Mapping[str, Any]) -> Market:
 # -- market data --------------------------------------------------------------------------
 
 
+_TICKER_KEYS = ("lastPrice", "highPrice", "lowPrice", "volume", "quoteVolume", "openPrice")
+_BOOK_KEYS = ("bidPrice", "askPrice", "bidQty", "askQty")
+
+
 def parse_ticker(
     symbol: str, item: Mapping[str, Any], book: Mapping[str, Any] | None = None
 ) -> Ticker:
-    """A 24hr ticker; USD-M's has no bid/ask, which ``book`` (a bookTicker item) supplies."""
+    """A 24hr ticker; USD-M's has no bid/ask, which ``book`` (a bookTicker item) supplies.
+
+    Prices, volumes and sizes are >= 0 (a new market's "0" stays 0).
+    """
     top = book if book is not None else item
+    last, high, low, volume, quote_volume, open_ = parsing.numbers(item, _TICKER_KEYS, _EX)
+    bid, ask, bid_size, ask_size = parsing.numbers(top, _BOOK_KEYS, _EX)
     return Ticker(
         symbol=symbol,
         timestamp=_ms(item.get("closeTime")),
-        bid=opt_dec(top.get("bidPrice")),
-        ask=opt_dec(top.get("askPrice")),
-        last=opt_dec(item.get("lastPrice")),
-        high=opt_dec(item.get("highPrice")),
-        low=opt_dec(item.get("lowPrice")),
-        base_volume=opt_dec(item.get("volume")),
-        quote_volume=opt_dec(item.get("quoteVolume")),
-        bid_size=opt_dec(top.get("bidQty")),
-        ask_size=opt_dec(top.get("askQty")),
-        open=opt_dec(item.get("openPrice")),
+        bid=bid,
+        ask=ask,
+        last=last,
+        high=high,
+        low=low,
+        base_volume=volume,
+        quote_volume=quote_volume,
+        bid_size=bid_size,
+        ask_size=ask_size,
+        open=open_,
         raw=item if book is None else {"ticker": item, "book": book},
     )
 
 
 def parse_order_book(symbol: str, data: Mapping[str, Any], limit: int | None = None) -> OrderBook:
     """``depth``: bids descending, asks ascending; USD-M adds the time ``T``."""
-    bids, asks = _levels(data.get("bids")), _levels(data.get("asks"))
+    bids, asks = parsing.levels(data.get("bids"), _EX), parsing.levels(data.get("asks"), _EX)
     if limit is not None:
         bids, asks = bids[:limit], asks[:limit]
     update = data.get("lastUpdateId")
@@ -264,7 +280,7 @@ def parse_order_book(symbol: str, data: Mapping[str, Any], limit: int | None = N
         timestamp=_ms(data.get("T") or data.get("E")),
         bids=bids,
         asks=asks,
-        sequence=update if isinstance(update, int) else None,
+        sequence=update if update.__class__ is int and update >= 0 else None,
         raw=data,
     )
 
@@ -273,12 +289,12 @@ def parse_trade(symbol: str, item: Mapping[str, Any]) -> Trade:
     """One recent trade; ``isBuyerMaker`` means the taker sold."""
     maker = item.get("isBuyerMaker")
     return Trade(
-        id=str(_need(item, "id")),
+        id=_str(item, "id", _EX),
         symbol=symbol,
-        timestamp=int(_need(item, "time")),
+        timestamp=_need_ms(item, "time", _EX),
         side=None if not isinstance(maker, bool) else "sell" if maker else "buy",
-        price=_dec(item, "price"),
-        amount=_dec(item, "qty"),
+        price=_price(item, "price", _EX),
+        amount=_amount(item, "qty", _EX),
         raw=item,
     )
 
@@ -291,21 +307,7 @@ def parse_candles(rows: Any) -> list[Candle]:
     for row in rows:
         if not isinstance(row, list) or len(row) < 8:
             raise _bad("a kline row is not [openTime, o, h, l, c, v, closeTime, quoteVolume, …]")
-        try:
-            candles.append(
-                Candle(
-                    timestamp=int(row[0]),
-                    open=Decimal(row[1]),
-                    high=Decimal(row[2]),
-                    low=Decimal(row[3]),
-                    close=Decimal(row[4]),
-                    volume=Decimal(row[5]),
-                    quote_volume=Decimal(row[7]),
-                    raw=row,
-                )
-            )
-        except (ValueError, TypeError, ArithmeticError):
-            raise _bad("a kline row holds a value that is not a number") from None
+        candles.append(parsing.candle(row[0], row[1:5], row[5], row[7], exchange=_EX, raw=row))
     candles.sort(key=lambda c: c.timestamp)
     return candles
 
@@ -318,11 +320,17 @@ def parse_balances_spot(data: Mapping[str, Any]) -> Balances:
     items: dict[str, Balance] = {}
     try:
         for entry in data.get("balances") or ():
-            free, locked = Decimal(entry["free"]), Decimal(entry["locked"])
-            asset = str(entry["asset"])
+            free, locked = dec(entry["free"]), dec(entry["locked"])
+            if free < 0 or locked < 0:
+                raise ValueError(f"a negative spot balance: free {free}, locked {locked}")
+            asset = _str(entry, "asset", _EX)
             items[asset] = Balance(asset, free, locked, free + locked, raw=entry)
-    except (ArithmeticError, TypeError, ValueError, KeyError):
-        raise _bad("the spot account has malformed balances") from None
+    except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError) as err:
+        raise BadResponse(
+            f"the spot account has malformed balances ({err})",
+            exchange=_EX,
+            hint=parsing.NUMBER_HINT,
+        ) from None
     return Balances(items, timestamp=_ms(data.get("updateTime")), raw=data)
 
 
@@ -331,12 +339,17 @@ def parse_balances_usdm(data: Mapping[str, Any]) -> Balances:
     items: dict[str, Balance] = {}
     try:
         for entry in data.get("assets") or ():
-            total = Decimal(entry["walletBalance"])
-            free = min(Decimal(entry["availableBalance"]), total)
-            asset = str(entry["asset"])
+            # Either may be negative: losses can exceed a futures wallet.
+            total = dec(entry["walletBalance"])
+            free = min(dec(entry["availableBalance"]), total)
+            asset = _str(entry, "asset", _EX)
             items[asset] = Balance(asset, free, total - free, total, raw=entry)
-    except (ArithmeticError, TypeError, ValueError, KeyError):
-        raise _bad("the USD-M account has malformed assets") from None
+    except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError) as err:
+        raise BadResponse(
+            f"the USD-M account has malformed assets ({err})",
+            exchange=_EX,
+            hint=parsing.NUMBER_HINT,
+        ) from None
     return Balances(items, timestamp=_ms(data.get("updateTime")), raw=data)
 
 
@@ -344,13 +357,20 @@ def parse_trading_fee(symbol: str, data: Mapping[str, Any]) -> TradingFee:
     """Spot ``account/commission`` (``standardCommission``) or USD-M ``commissionRate``."""
     standard = data.get("standardCommission")
     if isinstance(standard, Mapping):
-        return TradingFee(symbol, _dec(standard, "maker"), _dec(standard, "taker"), raw=data)
+        return TradingFee(
+            symbol, _decimal(standard, "maker", _EX), _decimal(standard, "taker", _EX), raw=data
+        )
     return TradingFee(
-        symbol, _dec(data, "makerCommissionRate"), _dec(data, "takerCommissionRate"), raw=data
+        symbol,
+        _decimal(data, "makerCommissionRate", _EX),
+        _decimal(data, "takerCommissionRate", _EX),
+        raw=data,
     )
 
 
-# apiRestrictions flag -> normalised scope (§1.7); exchange-specific ones are prefixed.
+# apiRestrictions flag -> normalised scope (Binance "Get API Key Permission",
+# https://developers.binance.com/docs/wallet/account/api-key-permission); exchange-specific
+# ones are prefixed.
 _SCOPES = (
     ("enableReading", "read"),
     ("enableSpotAndMarginTrading", "spot_trade"),
@@ -373,7 +393,8 @@ def parse_key_info(data: Mapping[str, Any]) -> KeyInfo:
     """``/sapi/v1/account/apiRestrictions`` as normalised scopes.
 
     ``tradingAuthorityExpirationTime`` (the end of the spot/margin trading permission) is
-    optional: older docs have it, the current ones do not (§1.7).
+    optional: older versions of the "Get API Key Permission" page have it, the current one
+    does not.
     """
     scopes = {scope for flag, scope in _SCOPES if data.get(flag) is True}
     return KeyInfo(
@@ -397,17 +418,20 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
     ``origClientOrderId``. Spot post-only orders are type ``LIMIT_MAKER``, USD-M ones have
     ``timeInForce`` ``GTX``.
     """
-    native_type = str(item.get("type", ""))
+    native_type = _text(item.get("type")) or ""
     tif = item.get("timeInForce")
     post_only = native_type == "LIMIT_MAKER" or tif == "GTX"
     order_type: OrderType | None = (
         "market" if native_type == "MARKET" else "limit" if "LIMIT" in native_type else None
     )
-    amount = opt_dec(item.get("origQty"))
-    filled = opt_dec(item.get("executedQty"))
-    status = _STATUS.get(str(item.get("status")))
-    cost = opt_dec(item.get("cummulativeQuoteQty", item.get("cumQuote")))
-    average = _positive(opt_dec(item.get("avgPrice")))
+    amount = _opt_amount(item, "origQty", _EX)
+    filled = _opt_amount(item, "executedQty", _EX)
+    status = _STATUS.get(_text(item.get("status")) or "")
+    cost = _opt_amount(
+        item, "cummulativeQuoteQty" if "cummulativeQuoteQty" in item else "cumQuote", _EX
+    )
+    # "0" before any fill means none.
+    average = _positive(_opt_amount(item, "avgPrice", _EX))
     if average is None and cost and filled:
         average = cost / filled
     remaining = None
@@ -418,13 +442,13 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
     created = _ms(item.get("time") or item.get("transactTime"))
     order_id = item.get("orderId")
     return Order(
-        id=None if order_id is None else str(order_id),
+        id=None if order_id is None else _str(item, "orderId", _EX),
         client_order_id=item.get("origClientOrderId") or item.get("clientOrderId") or None,
         symbol=symbol,
         type=order_type,
         side="buy" if item.get("side") == "BUY" else "sell" if item.get("side") == "SELL" else None,
         status=status,
-        price=None if order_type == "market" else _positive(opt_dec(item.get("price"))),
+        price=None if order_type == "market" else _positive(_opt_amount(item, "price", _EX)),
         amount=amount,
         filled=filled,
         remaining=remaining,
@@ -453,19 +477,22 @@ def parse_fill(symbol: str, item: Mapping[str, Any]) -> Fill:
         maker = item.get("maker")
     order_id = item.get("orderId")
     return Fill(
-        id=str(_need(item, "id")),
-        order_id=None if order_id is None else str(order_id),
+        id=_str(item, "id", _EX),
+        order_id=None if order_id is None else _str(item, "orderId", _EX),
         client_order_id=None,
         symbol=symbol,
         side=side,
-        price=_dec(item, "price"),
-        amount=_dec(item, "qty"),
-        fee=opt_dec(item.get("commission")),
+        price=_price(item, "price", _EX),
+        amount=_amount(item, "qty", _EX),
+        fee=_opt(item, "commission", _EX),
         fee_currency=item.get("commissionAsset") or None,
         is_maker=maker if isinstance(maker, bool) else None,
-        timestamp=int(_need(item, "time")),
+        timestamp=_need_ms(item, "time", _EX),
         raw=item,
     )
+
+
+_MAX_LEVERAGE = Decimal(1_000_000)
 
 
 def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
@@ -474,7 +501,8 @@ def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
     v3 dropped ``leverage``; it is derived as |notional| / initial margin (both at the mark
     price), rounded to Binance's whole-number leverage.
     """
-    amount = opt_dec(item.get("positionAmt")) or ZERO
+    # Signed in one-way mode: negative is short.
+    amount = _opt(item, "positionAmt", _EX) or ZERO
     if amount == 0:
         return None
     hedge_side = item.get("positionSide")
@@ -487,19 +515,23 @@ def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
         if amount > 0
         else "short"
     )
-    notional = opt_dec(item.get("notional"))
-    margin = opt_dec(item.get("positionInitialMargin") or item.get("initialMargin"))
-    leverage = opt_dec(item.get("leverage"))
+    notional = _opt(item, "notional", _EX)
+    margin = _opt_amount(
+        item, "positionInitialMargin" if item.get("positionInitialMargin") else "initialMargin", _EX
+    )
+    leverage = _opt_amount(item, "leverage", _EX)
     if leverage is None and notional and margin:
-        leverage = (abs(notional) / margin).quantize(Decimal(1))
+        ratio = abs(notional) / margin
+        # A ratio past any real leverage (a hostile margin of 1e-20) is no leverage at all.
+        leverage = ratio.quantize(Decimal(1)) if ratio < _MAX_LEVERAGE else None
     return Position(
         symbol=symbol,
         side=side,
         size=abs(amount),
-        entry_price=_positive(opt_dec(item.get("entryPrice"))),
-        mark_price=opt_dec(item.get("markPrice")),
-        liquidation_price=_positive(opt_dec(item.get("liquidationPrice"))),
-        unrealized_pnl=opt_dec(item.get("unRealizedProfit")),
+        entry_price=_positive(_opt_amount(item, "entryPrice", _EX)),
+        mark_price=_opt_amount(item, "markPrice", _EX),
+        liquidation_price=_positive(_opt_amount(item, "liquidationPrice", _EX)),
+        unrealized_pnl=_opt(item, "unRealizedProfit", _EX),
         leverage=leverage,
         timestamp=_ms(item.get("updateTime")),
         raw=item,

@@ -1,13 +1,14 @@
 """Bybit v5 parsers: the response envelope, then each result item into a model.
 
-Field names and types: ../shared/reference/bybit-v5.md §e–f (docs at commit 072c197d). Nearly
-every number inside ``result`` is a string; empty strings mean "none".
+Field names and types: Bybit's v5 API pages (https://bybit-exchange.github.io/docs/v5/intro and
+each endpoint's "Response Parameters", e.g. .../v5/market/orderbook, .../v5/order/open-order).
+Nearly every number inside ``result`` is a string; empty strings mean "none". Numbers go through
+the shared readers of ``exchanges.parsing``: a NaN, an infinity, a negative size, a zero book
+price or a magnitude of 1e30 or more is ``BadResponse``, never a model.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,8 +16,8 @@ from typing import Any
 
 from adapters.bybit.errors import error_for_code, error_for_http
 from exchanges import parsing
-from exchanges.decimals import ZERO, opt_dec
-from exchanges.errors import BadResponse
+from exchanges.decimals import ZERO, dec, opt_dec, shown
+from exchanges.errors import BadResponse, ExchangeError
 from exchanges.models import (
     Balance,
     Balances,
@@ -50,14 +51,26 @@ __all__ = [
 ]
 
 
-_need = functools.partial(parsing.need, exchange="bybit")
-_dec = functools.partial(parsing.need_decimal, exchange="bybit")
-_levels = functools.partial(parsing.levels, exchange="bybit")
+_EX = "bybit"
+# Direct calls with the exchange name: cheaper than partials on the per-item paths.
+_str = parsing.need_str
+_price = parsing.need_price
+_amount = parsing.need_amount
+_decimal = parsing.need_decimal
+_opt = parsing.opt_decimal
+_opt_amount = parsing.opt_amount
 _ms = parsing.ms
+_need_ms = parsing.need_ms
 _iso_ms = parsing.iso_ms
 _yymmdd = parsing.yymmdd
 
 _D = Decimal
+
+
+def _text(value: Any) -> str | None:
+    # Never str() of a container: a hostile body nests deep enough to make its repr recurse.
+    return value if isinstance(value, str) else None
+
 
 _STATUS: dict[str, OrderStatus] = {
     "New": "open",
@@ -91,60 +104,42 @@ def _reset_in(response: Response, server_ms: Any) -> float | None:
         return None
 
 
+def _http_error(response: Response) -> ExchangeError:
+    return error_for_http(response.status, response.body, endpoint=parsing.endpoint_of(response))
+
+
 def decode(response: Response, env: str) -> None:
     """Check the envelope; set ``response.data`` or raise the normalised error.
 
-    Non-JSON bodies (HTML error pages, truncated bodies) are classified by HTTP status; a JSON
-    envelope by ``retCode`` only.
+    Non-JSON bodies (HTML error pages, truncated bodies, nesting too deep to decode) are
+    classified by HTTP status; a JSON envelope by ``retCode`` only, which must be an integer.
     """
-    request = response.request
-    endpoint = request.endpoint if request is not None else None
     status = response.status
-    try:
-        data = json.loads(response.body)
-    except ValueError:
-        if status == 200:
-            raise BadResponse(
-                f"HTTP 200 with a body that is not JSON ({len(response.body)} bytes, "
-                "truncated or a proxy page)",
-                exchange="bybit",
-                http_status=status,
-                endpoint=endpoint,
-            ) from None
-        raise error_for_http(status, response.body, endpoint=endpoint) from None
+    data = parsing.decode_json(response, _EX, _http_error)
     code = data.get("retCode", data.get("ret_code")) if isinstance(data, dict) else None
     if code is None:
         if status != 200:
-            raise error_for_http(status, response.body, endpoint=endpoint)
+            raise _http_error(response)
         raise BadResponse(
             "JSON without Bybit's retCode envelope",
-            exchange="bybit",
+            exchange=_EX,
             http_status=status,
-            endpoint=endpoint,
+            endpoint=parsing.endpoint_of(response),
         )
-    if not isinstance(code, int) or isinstance(code, bool):
-        try:
-            code = int(code)
-        except (TypeError, ValueError):
-            raise BadResponse(
-                f"retCode is not a number: {code!r}",
-                exchange="bybit",
-                http_status=status,
-                endpoint=endpoint,
-            ) from None
+    code = parsing.envelope_code(code, response, _EX, "retCode")
     response.code = code
     if code != 0:
         message = data.get("retMsg", data.get("ret_msg", ""))
         raise error_for_code(
             code,
-            message if isinstance(message, str) else str(message),
+            message if isinstance(message, str) else shown(message),
             env=env,
             http_status=status,
-            endpoint=endpoint,
+            endpoint=parsing.endpoint_of(response),
             retry_after=_reset_in(response, data.get("time")),
         )
     if status != 200:
-        raise error_for_http(status, response.body, endpoint=endpoint)
+        raise _http_error(response)
     response.data = data
 
 
@@ -176,7 +171,7 @@ def result_list(response: Response) -> list[Any]:
 def envelope_time(response: Response) -> int | None:
     """The envelope's server ``time`` in ms, if present."""
     value = response.data.get("time") if isinstance(response.data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return _ms(value) if value.__class__ is int else None
 
 
 # -- markets ------------------------------------------------------------------------------
@@ -194,18 +189,24 @@ def _option_parts(native: str) -> tuple[str, int | None, Decimal | None, str | N
         expiry = int(datetime(year, month, day, 8, tzinfo=UTC).timestamp() * 1000)
     except (KeyError, ValueError):
         expiry = None
-    return parts[0], expiry, opt_dec(parts[2]), {"C": "call", "P": "put"}.get(parts[3])
+    try:
+        strike = opt_dec(parts[2])
+    except ValueError:
+        strike = None
+    if strike is not None and strike <= 0:
+        strike = None
+    return parts[0], expiry, strike, {"C": "call", "P": "put"}.get(parts[3])
 
 
 def parse_market(category: str, item: Mapping[str, Any]) -> Market:
     """One instruments-info item as a ``Market`` with unified symbol, precision and limits."""
-    native = str(_need(item, "symbol"))
-    base = str(_need(item, "baseCoin"))
-    quote = str(_need(item, "quoteCoin"))
+    native = _str(item, "symbol", _EX)
+    base = _str(item, "baseCoin", _EX)
+    quote = _str(item, "quoteCoin", _EX)
     price_filter = item.get("priceFilter") or {}
     lot = item.get("lotSizeFilter") or {}
     status = item.get("status", "Trading")
-    tick = opt_dec(price_filter.get("tickSize"))
+    tick = _opt_amount(price_filter, "tickSize", _EX)
     if category == "spot":
         return Market(
             symbol=f"{base}/{quote}",
@@ -218,21 +219,23 @@ def parse_market(category: str, item: Mapping[str, Any]) -> Market:
             inverse=None,
             contract_size=None,
             price_step=tick,
-            amount_step=opt_dec(lot.get("basePrecision")),
-            min_amount=opt_dec(lot.get("minOrderQty")),
-            max_amount=opt_dec(lot.get("maxOrderQty") or lot.get("maxLimitOrderQty")),
-            min_notional=opt_dec(lot.get("minOrderAmt")),
+            amount_step=_opt_amount(lot, "basePrecision", _EX),
+            min_amount=_opt_amount(lot, "minOrderQty", _EX),
+            max_amount=_opt_amount(
+                lot, "maxOrderQty" if lot.get("maxOrderQty") else "maxLimitOrderQty", _EX
+            ),
+            min_notional=_opt_amount(lot, "minOrderAmt", _EX),
             active=status == "Trading",
             category=category,
             raw=item,
         )
-    settle = str(item.get("settleCoin") or (base if category == "inverse" else quote))
+    settle = _text(item.get("settleCoin")) or (base if category == "inverse" else quote)
     if category == "option":
         _, expiry, strike, right = _option_parts(native)
         if expiry is None:
             expiry = _ms(item.get("deliveryTime"))
-        option_type = item.get("optionsType")
-        right = right or {"Call": "call", "Put": "put"}.get(str(option_type))
+        option_type = _text(item.get("optionsType"))
+        right = right or {"Call": "call", "Put": "put"}.get(option_type or "")
         letter = "C" if right == "call" else "P"
         date = _yymmdd(expiry) if expiry else "000000"
         strike_text = format(strike, "f") if strike is not None else "0"
@@ -247,9 +250,9 @@ def parse_market(category: str, item: Mapping[str, Any]) -> Market:
             inverse=settle == base,
             contract_size=_D(1),
             price_step=tick,
-            amount_step=opt_dec(lot.get("qtyStep")),
-            min_amount=opt_dec(lot.get("minOrderQty")),
-            max_amount=opt_dec(lot.get("maxOrderQty")),
+            amount_step=_opt_amount(lot, "qtyStep", _EX),
+            min_amount=_opt_amount(lot, "minOrderQty", _EX),
+            max_amount=_opt_amount(lot, "maxOrderQty", _EX),
             min_notional=None,
             active=status == "Trading",
             expiry=expiry,
@@ -258,7 +261,7 @@ def parse_market(category: str, item: Mapping[str, Any]) -> Market:
             category=category,
             raw=item,
         )
-    contract_type = str(item.get("contractType", ""))
+    contract_type = _text(item.get("contractType")) or ""
     delivery = _ms(item.get("deliveryTime"))
     dated = "Futures" in contract_type or (
         delivery is not None and "Perpetual" not in contract_type
@@ -277,10 +280,10 @@ def parse_market(category: str, item: Mapping[str, Any]) -> Market:
         inverse=category == "inverse",
         contract_size=_D(1),
         price_step=tick,
-        amount_step=opt_dec(lot.get("qtyStep")),
-        min_amount=opt_dec(lot.get("minOrderQty")),
-        max_amount=opt_dec(lot.get("maxOrderQty")),
-        min_notional=opt_dec(lot.get("minNotionalValue")),
+        amount_step=_opt_amount(lot, "qtyStep", _EX),
+        min_amount=_opt_amount(lot, "minOrderQty", _EX),
+        max_amount=_opt_amount(lot, "maxOrderQty", _EX),
+        min_notional=_opt_amount(lot, "minNotionalValue", _EX),
         active=status == "Trading",
         expiry=delivery if dated else None,
         category=category,
@@ -298,23 +301,14 @@ _TICKER_KEYS = (
 )  # fmt: skip
 
 
-def _numbers(item: Mapping[str, Any], keys: tuple[str, ...]) -> list[Decimal | None]:
-    """Optional numeric fields; the fast path (well-formed strings) costs one Decimal each."""
-    get = item.get
-    try:
-        values = [_D(text) if text else None for text in map(get, keys)]
-    except (ArithmeticError, TypeError, ValueError):
-        return [opt_dec(get(key)) for key in keys]
-    for value in values:
-        if value is not None and not value.is_finite():
-            return [opt_dec(get(key)) for key in keys]
-    return values
-
-
 def parse_ticker(symbol: str, category: str, item: Mapping[str, Any], ts: int | None) -> Ticker:
-    """One tickers item; for inverse contracts volumes are swapped to keep base/quote meaning."""
+    """One tickers item; for inverse contracts volumes are swapped to keep base/quote meaning.
+
+    Prices, volumes and sizes are >= 0 (a last price of "0" on a new market stays 0); the
+    funding rate, last of the keys, may be negative.
+    """
     (bid, ask, last, high, low, base_volume, quote_volume, bid_size, ask_size, open_, mark,
-     index, funding) = _numbers(item, _TICKER_KEYS)  # fmt: skip
+     index, funding) = parsing.numbers(item, _TICKER_KEYS, _EX, 1)  # fmt: skip
     if category == "inverse":
         # Inverse volume24h counts USD contracts and turnover24h the base coin.
         base_volume, quote_volume = quote_volume, base_volume
@@ -341,14 +335,13 @@ def parse_ticker(symbol: str, category: str, item: Mapping[str, Any], ts: int | 
 
 def parse_order_book(symbol: str, res: Mapping[str, Any]) -> OrderBook:
     """``result`` of /v5/market/orderbook; bids descending, asks ascending as sent."""
-    ts = res.get("ts")
     update = res.get("u")
     return OrderBook(
         symbol=symbol,
-        timestamp=ts if isinstance(ts, int) else _ms(ts),
-        bids=_levels(res.get("b")),
-        asks=_levels(res.get("a")),
-        sequence=update if isinstance(update, int) else _ms(update),
+        timestamp=_ms(res.get("ts")),
+        bids=parsing.levels(res.get("b"), _EX),
+        asks=parsing.levels(res.get("a"), _EX),
+        sequence=update if update.__class__ is int and update >= 0 else _ms(update),
         raw=res,
     )
 
@@ -357,12 +350,12 @@ def parse_trade(symbol: str, item: Mapping[str, Any]) -> Trade:
     """One recent-trade item; ``side`` is the taker's."""
     side = item.get("side")
     return Trade(
-        id=str(_need(item, "execId")),
+        id=_str(item, "execId", _EX),
         symbol=symbol,
-        timestamp=int(_need(item, "time")),
+        timestamp=_need_ms(item, "time", _EX),
         side="buy" if side == "Buy" else "sell" if side == "Sell" else None,
-        price=_dec(item, "price"),
-        amount=_dec(item, "size"),
+        price=_price(item, "price", _EX),
+        amount=_amount(item, "size", _EX),
         raw=item,
     )
 
@@ -375,22 +368,11 @@ def parse_candles(category: str, rows: list[Any]) -> list[Candle]:
             raise BadResponse(
                 "a kline row is not [start, o, h, l, c, volume, turnover]", exchange="bybit"
             )
-        volume, turnover = _D(row[5]), _D(row[6])
+        volume, turnover = row[5], row[6]
         if category == "inverse":
             # Inverse klines count volume in USD contracts and turnover in the base coin.
             volume, turnover = turnover, volume
-        candles.append(
-            Candle(
-                timestamp=int(row[0]),
-                open=_D(row[1]),
-                high=_D(row[2]),
-                low=_D(row[3]),
-                close=_D(row[4]),
-                volume=volume,
-                quote_volume=turnover,
-                raw=row,
-            )
-        )
+        candles.append(parsing.candle(row[0], row[1:5], volume, turnover, exchange=_EX, raw=row))
     candles.sort(key=lambda c: c.timestamp)
     return candles
 
@@ -407,25 +389,38 @@ def parse_balances(response_list: list[Any], ts: int | None) -> Balances:
     account: Any = response_list[0] if response_list else {}
     try:
         for coin in account.get("coin") or []:
-            # Inline conversions: this runs per coin on every balance call.
-            total = _D(coin.get("walletBalance") or 0)
+            # Inline conversions: this runs per coin on every balance call. A balance may be
+            # negative (a unified account borrows); the parts in use never are.
+            wallet = coin.get("walletBalance")
+            total = ZERO if wallet is None or wallet == "" else dec(wallet)
             used = ZERO
             for name in _USED:
                 text = coin.get(name)
                 if text and text != "0":
-                    used += _D(text)
-            currency = str(coin["coin"])
+                    part = dec(text)
+                    if part < 0:
+                        raise ValueError(f"{name} is negative: {part}")
+                    used += part
+            currency = _str(coin, "coin", _EX)
             items[currency] = Balance(currency, total - used, used, total, raw=coin)
-    except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError):
+    except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError) as err:
         raise BadResponse(
-            "the wallet balance has malformed coin entries", exchange="bybit"
+            f"the wallet balance has malformed coin entries ({err})",
+            exchange=_EX,
+            hint=parsing.NUMBER_HINT,
         ) from None
     return Balances(items, timestamp=ts, raw=account)
 
 
 def parse_trading_fee(symbol: str, item: Mapping[str, Any]) -> TradingFee:
     """One fee-rate item."""
-    return TradingFee(symbol, _dec(item, "makerFeeRate"), _dec(item, "takerFeeRate"), raw=item)
+    # Either rate may be negative: a maker rebate.
+    return TradingFee(
+        symbol,
+        _decimal(item, "makerFeeRate", _EX),
+        _decimal(item, "takerFeeRate", _EX),
+        raw=item,
+    )
 
 
 def _scopes(permissions: Mapping[str, Any], read_only: bool) -> frozenset[str]:
@@ -479,18 +474,20 @@ def _side(value: Any) -> Any:
 
 def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
     """One realtime/history item."""
-    tif = item.get("timeInForce")
+    tif = _text(item.get("timeInForce"))
     order_type = item.get("orderType")
-    price = opt_dec(item.get("price"))
-    if order_type == "Market" or (price is not None and price == 0):
-        price = None if order_type == "Market" else price
-    filled = opt_dec(item.get("cumExecQty"))
-    status = _STATUS.get(str(item.get("orderStatus")))
-    remaining = opt_dec(item.get("leavesQty"))
+    price = _opt_amount(item, "price", _EX)
+    if order_type == "Market":
+        price = None
+    filled = _opt_amount(item, "cumExecQty", _EX)
+    status = _STATUS.get(_text(item.get("orderStatus")) or "")
+    remaining = _opt_amount(item, "leavesQty", _EX)
     if status in ("closed", "canceled", "rejected", "expired"):
         remaining = ZERO
-    average = opt_dec(item.get("avgPrice"))
-    fee = opt_dec(item.get("cumExecFee"))
+    # "0" before any fill: kept as None below.
+    average = _opt_amount(item, "avgPrice", _EX)
+    # Negative for a maker rebate.
+    fee = _opt(item, "cumExecFee", _EX)
     detail = item.get("cumFeeDetail")
     fee_currency = next(iter(detail)) if isinstance(detail, dict) and len(detail) == 1 else None
     return Order(
@@ -501,7 +498,7 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
         side=_side(item.get("side")),
         status=status,
         price=price,
-        amount=opt_dec(item.get("qty")),
+        amount=_opt_amount(item, "qty", _EX),
         filled=filled,
         remaining=remaining,
         average=average if average else None,
@@ -510,7 +507,7 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
         reduce_only=bool(item.get("reduceOnly")) if "reduceOnly" in item else None,
         timestamp=_ms(item.get("createdTime")),
         updated=_ms(item.get("updatedTime")),
-        cost=opt_dec(item.get("cumExecValue")),
+        cost=_opt_amount(item, "cumExecValue", _EX),
         fee=fee,
         fee_currency=fee_currency,
         raw=item,
@@ -543,24 +540,24 @@ def parse_ack(symbol: str, res: Mapping[str, Any], **known: Any) -> Order:
 def parse_fill(symbol: str, item: Mapping[str, Any]) -> Fill:
     """One execution-list item."""
     return Fill(
-        id=str(_need(item, "execId")),
+        id=_str(item, "execId", _EX),
         order_id=item.get("orderId") or None,
         client_order_id=item.get("orderLinkId") or None,
         symbol=symbol,
         side=_side(item.get("side")),
-        price=_dec(item, "execPrice"),
-        amount=_dec(item, "execQty"),
-        fee=opt_dec(item.get("execFee")),
+        price=_price(item, "execPrice", _EX),
+        amount=_amount(item, "execQty", _EX),
+        fee=_opt(item, "execFee", _EX),
         fee_currency=item.get("feeCurrency") or None,
         is_maker=item.get("isMaker") if isinstance(item.get("isMaker"), bool) else None,
-        timestamp=int(_need(item, "execTime")),
+        timestamp=_need_ms(item, "execTime", _EX),
         raw=item,
     )
 
 
 def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
     """One position-list item; an empty position (size 0) is None."""
-    size = opt_dec(item.get("size")) or ZERO
+    size = _opt_amount(item, "size", _EX) or ZERO
     side = item.get("side")
     if size == 0 or side not in ("Buy", "Sell"):
         return None
@@ -568,11 +565,11 @@ def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
         symbol=symbol,
         side="long" if side == "Buy" else "short",
         size=size,
-        entry_price=opt_dec(item.get("avgPrice")) or None,
-        mark_price=opt_dec(item.get("markPrice")),
-        liquidation_price=opt_dec(item.get("liqPrice")) or None,
-        unrealized_pnl=opt_dec(item.get("unrealisedPnl")),
-        leverage=opt_dec(item.get("leverage")),
+        entry_price=_opt_amount(item, "avgPrice", _EX) or None,
+        mark_price=_opt_amount(item, "markPrice", _EX),
+        liquidation_price=_opt_amount(item, "liqPrice", _EX) or None,
+        unrealized_pnl=_opt(item, "unrealisedPnl", _EX),
+        leverage=_opt_amount(item, "leverage", _EX),
         timestamp=_ms(item.get("updatedTime")),
         raw=item,
     )

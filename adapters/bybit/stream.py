@@ -1,6 +1,6 @@
 """Bybit v5 WebSocket streams: hosts, topics, frames, auth, and messages into models.
 
-Sources (Bybit v5 docs; ../shared/reference/bybit-v5.md §b for hosts):
+Sources (Bybit v5 docs):
 
 * https://bybit-exchange.github.io/docs/v5/ws/connect — hosts per category
   (``/v5/public/{spot,linear,inverse,option}``, ``/v5/private``); auth
@@ -31,6 +31,11 @@ Demo trading has private streams only (``stream-demo.bybit.com``); its public da
 mainnet's public streams (docs demo.mdx), which ``hosts.stream_base`` encodes, with the
 regional stream hosts.
 
+Every number a push carries goes through the shared readers of ``exchanges.parsing`` (book
+levels, trades, candles, and the REST parsers for tickers, orders, fills, positions, balances):
+a NaN, an infinity, a negative size, a zero price or a magnitude of 1e30 or more makes the push
+undecodable, which the feed reports (events, state) or answers with a resync (books).
+
 Observed but not documented: a refused auth answers ``{"success":false,"ret_msg":"Params
 Error","op":"auth"}`` when ``expires`` is already past (pybit issues #152, #300); the wording
 for a bad key or signature is not documented, so refusals are classified by keywords and the
@@ -41,7 +46,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -49,10 +53,13 @@ import attrs
 from adapters.bybit import parse
 from adapters.bybit.hosts import rest_origin, stream_base
 from adapters.bybit.signer import signature
+from exchanges import parsing
+from exchanges.decimals import shown
 from exchanges.errors import (
     ApiKeyExpired,
     AuthenticationError,
     BadRequest,
+    BadResponse,
     BadSymbol,
     ExchangeError,
     InvalidApiKey,
@@ -93,11 +100,23 @@ _SPOT_ARGS_PER_REQUEST = 10
 _OPTION_ARGS_PER_CONNECTION = 2_000
 _BATCH = 100  # args per frame elsewhere: no documented limit, but frames stay small
 _TRADE_EXEC_TYPES = frozenset({"Trade", "AdlTrade", "BustTrade", "BlockTrade"})
-_D = Decimal
+_EX = "bybit"
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def _text(value: Any) -> str:
+    # Never str() of a container: a hostile push nests deep enough to make its repr recurse.
+    return value if isinstance(value, str) else ""
+
+
+def _update_id(value: Any) -> int:
+    if value.__class__ is int and value >= 0:
+        update: int = value
+        return update
+    raise BadResponse(f"a Bybit book push's update id is not one: {shown(value)}", exchange=_EX)
 
 
 def _category(market: Market) -> str:
@@ -378,13 +397,9 @@ class TickerDecoder:
             self.fields.update(data)
         else:
             self.fields = dict(data)
-        stamp = message.get("ts")
         return (
             parse.parse_ticker(
-                self.symbol,
-                self.category,
-                dict(self.fields),
-                stamp if isinstance(stamp, int) else None,
+                self.symbol, self.category, dict(self.fields), parsing.ms(message.get("ts"))
             ),
         )
 
@@ -397,16 +412,17 @@ class BookDecoder:
     """``orderbook.*`` messages as ``BookMessage``s."""
 
     def decode(self, message: Any) -> BookMessage:
-        """Levels as Decimals; ``u`` is the sequence, ``seq`` the cross sequence."""
+        """Levels as Decimals (prices > 0, sizes >= 0: "0" deletes a level); ``u`` is the
+        sequence, ``seq`` the cross sequence."""
         data = message["data"]
-        stamp = message.get("cts") or message.get("ts")
+        cross = data.get("seq")
         return BookMessage(
             snapshot=message["type"] == "snapshot",
-            bids=[(_D(p), _D(q)) for p, q in data["b"]],
-            asks=[(_D(p), _D(q)) for p, q in data["a"]],
-            sequence=int(data["u"]),
-            timestamp=stamp if isinstance(stamp, int) else None,
-            cross=data.get("seq"),
+            bids=parsing.levels(data["b"], _EX),
+            asks=parsing.levels(data["a"], _EX),
+            sequence=_update_id(data["u"]),
+            timestamp=parsing.ms(message.get("cts") or message.get("ts")),
+            cross=cross if cross.__class__ is int else None,
             raw=message,
         )
 
@@ -429,12 +445,12 @@ class TradeDecoder:
             side = item.get("S")
             trades.append(
                 Trade(
-                    id=str(item["i"]),
-                    symbol=symbol(self.category, str(item["s"])),
-                    timestamp=int(item["T"]),
+                    id=parsing.need_str(item, "i", _EX),
+                    symbol=symbol(self.category, parsing.need_str(item, "s", _EX)),
+                    timestamp=parsing.need_ms(item, "T", _EX),
                     side="buy" if side == "Buy" else "sell" if side == "Sell" else None,
-                    price=_D(item["p"]),
-                    amount=_D(item["v"]),
+                    price=parsing.need_price(item, "p", _EX),
+                    amount=parsing.need_amount(item, "v", _EX),
                     raw=item,
                 )
             )
@@ -454,20 +470,13 @@ class CandleDecoder:
         """Every candle of the message."""
         candles = []
         for item in message["data"]:
-            volume, turnover = _D(item["volume"]), _D(item["turnover"])
+            get = item.get
+            volume, turnover = get("volume"), get("turnover")
             if self.category == "inverse":
                 volume, turnover = turnover, volume
+            prices = (get("open"), get("high"), get("low"), get("close"))
             candles.append(
-                Candle(
-                    timestamp=int(item["start"]),
-                    open=_D(item["open"]),
-                    high=_D(item["high"]),
-                    low=_D(item["low"]),
-                    close=_D(item["close"]),
-                    volume=volume,
-                    quote_volume=turnover,
-                    raw=item,
-                )
+                parsing.candle(get("start"), prices, volume, turnover, exchange=_EX, raw=item)
             )
         return candles
 
@@ -485,7 +494,9 @@ class OrderDecoder:
         """Every order update of the message."""
         orders = []
         for item in message["data"]:
-            symbol = self.dialect.symbol(str(item.get("category")), str(item["symbol"]))
+            symbol = self.dialect.symbol(
+                _text(item.get("category")), parsing.need_str(item, "symbol", _EX)
+            )
             order = parse.parse_order(symbol, item)
             currency = item.get("feeCurrency")
             if order.fee_currency is None and currency:
@@ -507,7 +518,10 @@ class FillDecoder:
         """Every trade execution of the message."""
         return [
             parse.parse_fill(
-                self.dialect.symbol(str(item.get("category")), str(item["symbol"])), item
+                self.dialect.symbol(
+                    _text(item.get("category")), parsing.need_str(item, "symbol", _EX)
+                ),
+                item,
             )
             for item in message["data"]
             if item.get("execType", "Trade") in _TRADE_EXEC_TYPES
@@ -537,7 +551,9 @@ class PositionDecoder:
     def decode(self, message: Any) -> Iterable[list[Position]]:
         """The open positions after this message."""
         for item in message["data"]:
-            symbol = self.dialect.symbol(str(item.get("category")), str(item["symbol"]))
+            symbol = self.dialect.symbol(
+                _text(item.get("category")), parsing.need_str(item, "symbol", _EX)
+            )
             # The stream names the entry price ``entryPrice``; REST's parser reads ``avgPrice``.
             entry = item.get("entryPrice", item.get("avgPrice", ""))
             position = parse.parse_position(symbol, {**item, "avgPrice": entry})
@@ -566,8 +582,7 @@ class BalanceDecoder:
 
     def decode(self, message: Any) -> Iterable[Balances]:
         """The balances after this message."""
-        stamp = message.get("creationTime")
-        pushed = parse.parse_balances(message["data"], stamp if isinstance(stamp, int) else None)
+        pushed = parse.parse_balances(message["data"], parsing.ms(message.get("creationTime")))
         merged = dict(self.balances.by_currency) if self.balances is not None else {}
         merged.update(pushed.by_currency)
         self.balances = Balances(merged, timestamp=pushed.timestamp, raw=pushed.raw)

@@ -8,6 +8,12 @@ string arithmetic (``Precise``) and are exact too. Only where a ccxt code path s
 ``float`` does ``num`` fall back to ``Decimal(repr(value))``: the shortest text that round-trips
 the float, which equals the exchange's string whenever it had at most 15 significant digits.
 
+Every number goes through the same checks as the native adapters' readers
+(``exchanges.decimals.dec``): ``NaN``, infinities, magnitudes of 1e30 and above, booleans and
+text that is no number are ``BadResponse``, never a model; prices are above zero and amounts,
+sizes and volumes not negative where the models say so. One exception: an infinite market
+limit (``limits.amount.max``) is read as "no limit", which is what a ccxt parser means by it.
+
 Fields that cannot be mapped exactly, for every ccxt exchange:
 
 * ``Market.category``: the native adapters' routing group (Bybit's category, OKX's instType);
@@ -36,11 +42,13 @@ a post-only order's ``time_in_force`` is ``"PO"``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
-from exchanges.decimals import ZERO
+from exchanges import parsing
+from exchanges.decimals import ZERO, dec, shown
 from exchanges.errors import BadResponse
 from exchanges.models import (
     Balance,
@@ -86,46 +94,74 @@ _TERMINAL: frozenset[str] = frozenset({"closed", "canceled", "rejected", "expire
 
 
 def num(value: Any) -> Decimal | None:
-    """A ccxt number as ``Decimal`` (``None``, ``""`` and non-finite values become ``None``).
+    """A ccxt number as ``Decimal``: ``None`` and blank text are None; anything else must be a
+    finite number below 1e30 in magnitude, or ``BadResponse``.
 
     ``float`` is taken through ``repr`` (see the module docstring): the fallback for the few
     values ccxt still computes as floats.
     """
-    if value is None or isinstance(value, bool):
+    if value is None:
         return None
-    try:
-        if isinstance(value, Decimal):
-            result = value
-        elif isinstance(value, float):
-            result = Decimal(repr(value))
-        elif isinstance(value, int):
-            result = Decimal(value)
-        elif isinstance(value, str):
-            if not value.strip():
-                return None
-            result = Decimal(value.strip())
-        else:
+    if value.__class__ is str:
+        value = value.strip()
+        if not value:
             return None
-    except (InvalidOperation, ValueError):
-        return None
-    return result if result.is_finite() else None
+    try:
+        return dec(value)
+    except ValueError as err:
+        raise BadResponse(f"ccxt handed a value that is {err}", hint=parsing.NUMBER_HINT) from None
+
+
+def _field(item: Mapping[str, Any], name: str, what: str) -> Decimal | None:
+    value = item.get(name)
+    try:
+        return num(value)
+    except BadResponse:
+        raise BadResponse(
+            f"ccxt's {what} field {name!r} is not a finite number in range: {shown(value)}",
+            hint=parsing.NUMBER_HINT,
+        ) from None
+
+
+def _amount(item: Mapping[str, Any], name: str, what: str) -> Decimal | None:
+    """An optional field that is never negative (an amount, a volume, a price where 0 is none)."""
+    value = _field(item, name, what)
+    if value is not None and value < 0:
+        raise BadResponse(
+            f"ccxt's {what} field {name!r} is negative: {value}", hint=parsing.NUMBER_HINT
+        )
+    return value
 
 
 def _need(item: Mapping[str, Any], name: str, what: str) -> Decimal:
-    value = num(item.get(name))
+    value = _field(item, name, what)
     if value is None:
         raise BadResponse(f"ccxt's {what} has no number {name!r}")
     return value
 
 
+def _need_price(item: Mapping[str, Any], name: str, what: str) -> Decimal:
+    value = _need(item, name, what)
+    if value > 0:
+        return value
+    raise BadResponse(
+        f"ccxt's {what} field {name!r} is not a price above zero: {value}",
+        hint=parsing.NUMBER_HINT,
+    )
+
+
+def _need_amount(item: Mapping[str, Any], name: str, what: str) -> Decimal:
+    value = _need(item, name, what)
+    if value >= 0:
+        return value
+    raise BadResponse(
+        f"ccxt's {what} field {name!r} is negative: {value}", hint=parsing.NUMBER_HINT
+    )
+
+
 def _ms(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        stamp = int(value)
-    except (TypeError, ValueError):
-        return None
-    return stamp if stamp > 0 else None
+    # parsing.ms: None for absent, zero, negative, fractional or absurd times (never int(inf)).
+    return parsing.ms(value)
 
 
 def _str(value: Any) -> str | None:
@@ -144,15 +180,37 @@ def _bool(value: Any) -> bool | None:
 
 
 def _step(value: Any, mode: int) -> Decimal | None:
-    precision = num(value)
+    precision = _limit(value, "market precision")
     if precision is None:
         return None
     if mode == TICK_SIZE:
         return precision if precision > 0 else None
-    if mode == DECIMAL_PLACES:
+    if mode == DECIMAL_PLACES and 0 <= precision <= _MAX_PLACES:
         # A number of decimal places: the step is one unit of the last place.
         return Decimal(1).scaleb(-int(precision))
     return None
+
+
+# More decimal places than any market uses: beyond it a precision is garbage, not a step.
+_MAX_PLACES = 40
+
+
+def _limit(value: Any, what: str) -> Decimal | None:
+    """A market's precision or limit: None when absent or +infinity ("no limit"), else >= 0."""
+    if (isinstance(value, float) and value == math.inf) or (
+        isinstance(value, Decimal) and value.is_infinite() and not value.is_signed()
+    ):
+        return None
+    try:
+        found = num(value)
+    except BadResponse:
+        raise BadResponse(
+            f"ccxt's {what} is not a finite number in range: {shown(value)}",
+            hint=parsing.NUMBER_HINT,
+        ) from None
+    if found is not None and found < 0:
+        raise BadResponse(f"ccxt's {what} is negative: {found}", hint=parsing.NUMBER_HINT)
+    return found
 
 
 _TYPE_FLAGS: tuple[MarketType, ...] = ("option", "future", "swap", "spot")
@@ -192,15 +250,15 @@ def market(item: Mapping[str, Any], precision_mode: int) -> Market | None:
         settle=None if spot else _str(item.get("settle")),
         linear=None if spot else _bool(item.get("linear")),
         inverse=None if spot else _bool(item.get("inverse")),
-        contract_size=None if spot else num(item.get("contractSize")),
+        contract_size=None if spot else _amount(item, "contractSize", "market"),
         price_step=_step(precision.get("price"), precision_mode),
         amount_step=_step(precision.get("amount"), precision_mode),
-        min_amount=num(amount_limits.get("min")),
-        max_amount=num(amount_limits.get("max")),
-        min_notional=num(cost_limits.get("min")),
+        min_amount=_limit(amount_limits.get("min"), "market limit"),
+        max_amount=_limit(amount_limits.get("max"), "market limit"),
+        min_notional=_limit(cost_limits.get("min"), "market limit"),
         active=item.get("active") is not False,
         expiry=_ms(item.get("expiry")),
-        strike=num(item.get("strike")),
+        strike=_amount(item, "strike", "market"),
         option_type=option,
         category=None,
         raw=item,
@@ -211,22 +269,25 @@ def market(item: Mapping[str, Any], precision_mode: int) -> Market | None:
 
 
 def ticker(symbol: str, item: Mapping[str, Any]) -> Ticker:
-    """A ccxt ticker (``bidVolume``/``askVolume`` are the sizes at the best prices)."""
+    """A ccxt ticker (``bidVolume``/``askVolume`` are the sizes at the best prices).
+
+    Prices, volumes and sizes are >= 0 (a new market's 0 stays 0).
+    """
     return Ticker(
         symbol=symbol,
         timestamp=_ms(item.get("timestamp")),
-        bid=num(item.get("bid")),
-        ask=num(item.get("ask")),
-        last=num(item.get("last")),
-        high=num(item.get("high")),
-        low=num(item.get("low")),
-        base_volume=num(item.get("baseVolume")),
-        quote_volume=num(item.get("quoteVolume")),
-        bid_size=num(item.get("bidVolume")),
-        ask_size=num(item.get("askVolume")),
-        open=num(item.get("open")),
-        mark_price=num(item.get("markPrice")),
-        index_price=num(item.get("indexPrice")),
+        bid=_amount(item, "bid", "ticker"),
+        ask=_amount(item, "ask", "ticker"),
+        last=_amount(item, "last", "ticker"),
+        high=_amount(item, "high", "ticker"),
+        low=_amount(item, "low", "ticker"),
+        base_volume=_amount(item, "baseVolume", "ticker"),
+        quote_volume=_amount(item, "quoteVolume", "ticker"),
+        bid_size=_amount(item, "bidVolume", "ticker"),
+        ask_size=_amount(item, "askVolume", "ticker"),
+        open=_amount(item, "open", "ticker"),
+        mark_price=_amount(item, "markPrice", "ticker"),
+        index_price=_amount(item, "indexPrice", "ticker"),
         raw=item,
     )
 
@@ -236,9 +297,19 @@ def _levels(rows: Any, descending: bool) -> tuple[tuple[Decimal, Decimal], ...]:
         raise BadResponse("ccxt's order book levels are not a list")
     levels = []
     for row in rows:
+        if not isinstance(row, list | tuple) or len(row) < 2:
+            raise BadResponse(
+                f"ccxt's order book has a level that is not [price, amount]: {shown(row)}"
+            )
         price, amount = num(row[0]), num(row[1])
         if price is None or amount is None:
             raise BadResponse("ccxt's order book has a level that is not [price, amount]")
+        if not price > 0 or amount < 0:
+            raise BadResponse(
+                f"ccxt's order book has the level [{price}, {amount}]: a price must be above "
+                "zero and an amount not negative",
+                hint=parsing.NUMBER_HINT,
+            )
         levels.append((price, amount))
     # Sorted again numerically: ccxt sorts whatever its parser produced.
     levels.sort(key=lambda level: level[0], reverse=descending)
@@ -271,8 +342,8 @@ def trade(symbol: str, item: Mapping[str, Any]) -> Trade:
         symbol=symbol,
         timestamp=stamp,
         side=_side(item.get("side")),
-        price=_need(item, "price", "trade"),
-        amount=_need(item, "amount", "trade"),
+        price=_need_price(item, "price", "trade"),
+        amount=_need_amount(item, "amount", "trade"),
         raw=item,
     )
 
@@ -281,18 +352,31 @@ def candle(row: Any) -> Candle:
     """A ccxt OHLCV row ``[timestamp, open, high, low, close, volume]``."""
     if not isinstance(row, list | tuple) or len(row) < 6:
         raise BadResponse("ccxt's OHLCV row is not [timestamp, o, h, l, c, volume]")
+    stamp = _ms(row[0])
+    if stamp is None:
+        raise BadResponse(f"ccxt's OHLCV row has no time in ms: {shown(row[0])}")
     values = [num(value) for value in row[1:6]]
     if any(value is None for value in values):
         raise BadResponse("ccxt's OHLCV row holds a value that is not a number")
     o, h, low, c, v = (value for value in values if value is not None)
-    return Candle(timestamp=int(row[0]), open=o, high=h, low=low, close=c, volume=v, raw=row)
+    if not (o > 0 and h > 0 and low > 0 and c > 0) or v < 0:
+        raise BadResponse(
+            f"ccxt's OHLCV row has a price that is not above zero or a negative volume: "
+            f"[{o}, {h}, {low}, {c}, {v}]",
+            hint=parsing.NUMBER_HINT,
+        )
+    return Candle(timestamp=stamp, open=o, high=h, low=low, close=c, volume=v, raw=row)
 
 
 # -- account ----------------------------------------------------------------------------------
 
 
 def _balance(currency: str, entry: Mapping[str, Any]) -> Balance | None:
-    free, used, total = num(entry.get("free")), num(entry.get("used")), num(entry.get("total"))
+    free, used, total = (
+        _field(entry, "free", "balance"),
+        _field(entry, "used", "balance"),
+        _field(entry, "total", "balance"),
+    )
     if total is None and free is not None and used is not None:
         total = free + used
     elif free is None and total is not None and used is not None:
@@ -318,6 +402,7 @@ def balances(item: Mapping[str, Any]) -> Balances:
 
 def trading_fee(symbol: str, item: Mapping[str, Any]) -> TradingFee:
     """A ccxt trading fee structure (rates as fractions: 0.001 is 0.1 %)."""
+    # Either rate may be negative: a maker rebate.
     return TradingFee(symbol, _need(item, "maker", "fee"), _need(item, "taker", "fee"), raw=item)
 
 
@@ -327,10 +412,10 @@ def trading_fee(symbol: str, item: Mapping[str, Any]) -> TradingFee:
 def _fee(item: Mapping[str, Any]) -> tuple[Decimal | None, str | None]:
     fee = item.get("fee")
     if isinstance(fee, Mapping) and fee.get("cost") is not None:
-        return num(fee.get("cost")), _str(fee.get("currency"))
+        return _field(fee, "cost", "fee"), _str(fee.get("currency"))
     fees = item.get("fees")
     if isinstance(fees, list) and len(fees) == 1 and isinstance(fees[0], Mapping):
-        return num(fees[0].get("cost")), _str(fees[0].get("currency"))
+        return _field(fees[0], "cost", "fee"), _str(fees[0].get("currency"))
     return None, None
 
 
@@ -348,10 +433,11 @@ def order(symbol: str, item: Mapping[str, Any]) -> Order:
     tif = _str(item.get("timeInForce"))
     if post_only:
         tif = "PO"
-    remaining = num(item.get("remaining"))
+    remaining = _amount(item, "remaining", "order")
     if status in _TERMINAL:
         remaining = ZERO
-    average = num(item.get("average")) or None
+    # Zero before any fill: none.
+    average = _amount(item, "average", "order") or None
     fee, fee_currency = _fee(item)
     return Order(
         id=_str(item.get("id")),
@@ -360,9 +446,9 @@ def order(symbol: str, item: Mapping[str, Any]) -> Order:
         type=order_type,
         side=_side(item.get("side")),
         status=status,
-        price=None if order_type == "market" else num(item.get("price")) or None,
-        amount=num(item.get("amount")),
-        filled=num(item.get("filled")),
+        price=None if order_type == "market" else _amount(item, "price", "order") or None,
+        amount=_amount(item, "amount", "order"),
+        filled=_amount(item, "filled", "order"),
         remaining=remaining,
         average=average,
         time_in_force=tif,
@@ -370,7 +456,7 @@ def order(symbol: str, item: Mapping[str, Any]) -> Order:
         reduce_only=_bool(item.get("reduceOnly")),
         timestamp=_ms(item.get("timestamp")),
         updated=_ms(item.get("lastUpdateTimestamp")),
-        cost=num(item.get("cost")),
+        cost=_amount(item, "cost", "order"),
         fee=fee,
         fee_currency=fee_currency,
         raw=item,
@@ -390,8 +476,8 @@ def fill(symbol: str, item: Mapping[str, Any]) -> Fill:
         client_order_id=None,
         symbol=symbol,
         side=_side(item.get("side")),
-        price=_need(item, "price", "trade"),
-        amount=_need(item, "amount", "trade"),
+        price=_need_price(item, "price", "trade"),
+        amount=_need_amount(item, "amount", "trade"),
         fee=fee,
         fee_currency=fee_currency,
         is_maker=True if maker == "maker" else False if maker == "taker" else None,
@@ -402,7 +488,7 @@ def fill(symbol: str, item: Mapping[str, Any]) -> Fill:
 
 def position(symbol: str, item: Mapping[str, Any]) -> Position | None:
     """A ccxt position; an empty one (no contracts) is ``None``. ``size`` counts contracts."""
-    size = num(item.get("contracts"))
+    size = _amount(item, "contracts", "position")
     side = item.get("side")
     if not size or side not in ("long", "short"):
         return None
@@ -410,11 +496,11 @@ def position(symbol: str, item: Mapping[str, Any]) -> Position | None:
         symbol=symbol,
         side="long" if side == "long" else "short",
         size=abs(size),
-        entry_price=num(item.get("entryPrice")) or None,
-        mark_price=num(item.get("markPrice")),
-        liquidation_price=num(item.get("liquidationPrice")) or None,
-        unrealized_pnl=num(item.get("unrealizedPnl")),
-        leverage=num(item.get("leverage")),
+        entry_price=_amount(item, "entryPrice", "position") or None,
+        mark_price=_amount(item, "markPrice", "position"),
+        liquidation_price=_amount(item, "liquidationPrice", "position") or None,
+        unrealized_pnl=_field(item, "unrealizedPnl", "position"),
+        leverage=_amount(item, "leverage", "position"),
         timestamp=_ms(item.get("timestamp")),
         raw=item,
     )

@@ -4,8 +4,8 @@ Two steps. First the ccxt class decides (``CLASS_MAP``; the most specific class 
 exception's MRO wins). Then, when the message carries the exchange's own error body (ccxt
 writes ``"<id> <body>"``), its native code is extracted and, for the exchanges whose codes the
 library knows (``NATIVE_CODES``: bybit, binance, okx and their ccxt variants), the code decides:
-this is where ccxt's tables disagree across exchanges (anchors.md §2.6) and where the library
-resolves them its own way:
+this is where ccxt's tables disagree across exchanges and where the library resolves them its
+own way:
 
 ===========================  =======================  =====================================
 meaning                      ccxt 4.5.90 says         the bridge says
@@ -240,12 +240,23 @@ class Scrubber:
         return _SIGNED.sub(lambda m: m.group(1) + _REDACTED, text)
 
 
+# Where a body may start: enough for "<id> <body>" messages, bounded so that text with many
+# braces that never close costs a few attempts, not one per brace.
+_MAX_ATTEMPTS = 16
+
+
 def _json_objects(text: str) -> Iterable[Any]:
     decoder = json.JSONDecoder()
     start = text.find("{")
-    while start != -1:
+    attempts = 0
+    while start != -1 and attempts < _MAX_ATTEMPTS:
+        attempts += 1
         try:
             value, _ = decoder.raw_decode(text, start)
+        except RecursionError:
+            # Nested too deep to decode: no body worth reading, and every later brace is inside
+            # the same nesting.
+            return
         except ValueError:
             start = text.find("{", start + 1)
             continue
@@ -254,7 +265,15 @@ def _json_objects(text: str) -> Iterable[Any]:
 
 
 def _no_code(value: Any) -> bool:
-    return value is None or value == "" or value in (0, "0") or isinstance(value, bool)
+    # A code is text or a plain integer; floats (1e999), booleans and containers are none.
+    if value.__class__ is str:
+        return value in ("", "0")
+    return value.__class__ is not int or value == 0
+
+
+def _message(value: Any) -> str | None:
+    # Text only: str() of a deeply nested container would recurse.
+    return value if isinstance(value, str) and value else None
 
 
 def extract_native(message: str) -> tuple[Any, str | None, int | None]:
@@ -273,8 +292,7 @@ def extract_native(message: str) -> tuple[Any, str | None, int | None]:
         if isinstance(items, list):
             for item in items:
                 if isinstance(item, dict) and not _no_code(item.get("sCode")):
-                    text = item.get("sMsg")
-                    return item["sCode"], str(text) if text else None, http_status
+                    return item["sCode"], _message(item.get("sMsg")), http_status
         source: dict[str, Any] = body
         nested = body.get("error")
         if isinstance(nested, dict):
@@ -282,8 +300,8 @@ def extract_native(message: str) -> tuple[Any, str | None, int | None]:
         for key in _CODE_KEYS:
             code = source.get(key)
             if not _no_code(code):
-                text = next((source[k] for k in _MESSAGE_KEYS if source.get(k)), None)
-                return code, str(text) if text is not None else None, http_status
+                text = next((_message(source[k]) for k in _MESSAGE_KEYS if source.get(k)), None)
+                return code, text, http_status
     return None, None, http_status
 
 

@@ -1,23 +1,26 @@
 """OKX v5 parsers: the envelope, instrument ids ↔ unified symbols, and each item into a model.
 
-Envelope and error rules: ../shared/reference/binance-okx.md §2.3; key configuration: §2.4.
-Numbers arrive as strings and ``""`` means "none". Swaps, futures and options count amounts in
-contracts (``sz``, ``accFillSz``, ``fillSz``, ``pos``) of ``ctVal`` each (``Market.contract_size``):
-the models keep those contract counts, as ccxt does, and spot amounts are in the base currency.
+Envelope and error rules: OKX's v5 docs, https://www.okx.com/docs-v5/en/#overview-rest-api
+("REST API", the ``code``/``msg``/``data`` envelope) and .../#error-code; key configuration:
+.../#trading-account-rest-api-get-account-configuration. Numbers arrive as strings and ``""``
+means "none"; they go through the shared readers of ``exchanges.parsing`` (a NaN, an infinity,
+a negative size, a zero book price or a magnitude of 1e30 or more is ``BadResponse``).
+
+Swaps, futures and options count amounts in contracts (``sz``, ``accFillSz``, ``fillSz``,
+``pos``) of ``ctVal`` each (``Market.contract_size``): the models keep those contract counts, as
+ccxt does, and spot amounts are in the base currency.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
 from adapters.okx.errors import error_for_code, error_for_http, item_error, retry_after_seconds
 from exchanges import parsing
-from exchanges.decimals import ZERO, opt_dec
-from exchanges.errors import BadResponse, BadSymbol
+from exchanges.decimals import ZERO, opt_dec, shown
+from exchanges.errors import BadResponse, BadSymbol, ExchangeError
 from exchanges.models import (
     Balance,
     Balances,
@@ -61,10 +64,16 @@ __all__ = [
 ]
 
 
-_need = functools.partial(parsing.need, exchange="okx")
-_dec = functools.partial(parsing.need_decimal, exchange="okx")
-_levels = functools.partial(parsing.levels, exchange="okx")
+_EX = "okx"
+# Direct calls with the exchange name: cheaper than partials on the per-item paths.
+_str = parsing.need_str
+_price = parsing.need_price
+_amount = parsing.need_amount
+_decimal = parsing.need_decimal
+_opt = parsing.opt_decimal
+_opt_amount = parsing.opt_amount
 _ms = parsing.ms
+_need_ms = parsing.need_ms
 _iso_ms = parsing.iso_ms
 _yymmdd = parsing.yymmdd
 
@@ -106,42 +115,66 @@ _ORD_TYPES: dict[str, tuple[str, str | None]] = {
 # -- envelope -------------------------------------------------------------------------------
 
 
+def _text(value: Any) -> str | None:
+    # Never str() of a container: a hostile body nests deep enough to make its repr recurse.
+    return value if isinstance(value, str) else None
+
+
+def _http_error(response: Response) -> ExchangeError:
+    return error_for_http(
+        response.status,
+        response.body,
+        endpoint=parsing.endpoint_of(response),
+        retry_after=retry_after_seconds(response.headers),
+    )
+
+
+_ITEM_CODE_FIELDS = ("sCode", "sMsg", "subCode")
+
+
+def _item_error(item: Any, response: Response, env: str) -> ExchangeError | None:
+    if isinstance(item, dict):
+        for name in _ITEM_CODE_FIELDS:
+            value = item.get(name)
+            # Text or a plain integer: anything else (1e999, a nested list) cannot be a code.
+            if value is not None and value.__class__ is not str and value.__class__ is not int:
+                raise BadResponse(
+                    f"an OKX data item's {name} is not a code or text: {shown(value)}",
+                    exchange=_EX,
+                    http_status=response.status,
+                    endpoint=parsing.endpoint_of(response),
+                )
+    return item_error(
+        item, env=env, http_status=response.status, endpoint=parsing.endpoint_of(response)
+    )
+
+
 def decode(response: Response, env: str) -> None:
     """Check the envelope; set ``response.data`` or raise the normalised error.
 
-    Non-JSON bodies are classified by HTTP status. In a JSON envelope a failing item's ``sCode``
-    takes precedence over ``code`` (§2.3); batch endpoints keep ``code`` "1"/"2" for the flow,
-    which reports item by item.
+    Non-JSON bodies (nesting too deep to decode included) are classified by HTTP status. In a
+    JSON envelope a failing item's ``sCode`` takes precedence over ``code`` (OKX's "REST API"
+    overview); batch endpoints keep ``code`` "1"/"2" for the flow, which reports item by item.
+    ``code`` is text (``"0"``) or an integer; a float, a boolean or anything else is
+    ``BadResponse``.
     """
     request = response.request
-    endpoint = request.endpoint if request is not None else None
     status = response.status
-    retry_after = retry_after_seconds(response.headers)
-    try:
-        data = json.loads(response.body)
-    except ValueError:
-        if status == 200:
-            raise BadResponse(
-                f"HTTP 200 with a body that is not JSON ({len(response.body)} bytes, "
-                "truncated or a proxy page)",
-                exchange="okx",
-                http_status=status,
-                endpoint=endpoint,
-            ) from None
-        raise error_for_http(
-            status, response.body, endpoint=endpoint, retry_after=retry_after
-        ) from None
-    code = data.get("code") if isinstance(data, dict) else None
-    if code is None:
+    data = parsing.decode_json(response, _EX, _http_error)
+    raw_code = data.get("code") if isinstance(data, dict) else None
+    if raw_code is None:
         if status != 200:
-            raise error_for_http(status, response.body, endpoint=endpoint, retry_after=retry_after)
+            raise _http_error(response)
         raise BadResponse(
             "JSON without OKX's code envelope",
-            exchange="okx",
+            exchange=_EX,
             http_status=status,
-            endpoint=endpoint,
+            endpoint=parsing.endpoint_of(response),
         )
-    code = str(code)
+    if raw_code.__class__ is str:
+        code: str = raw_code
+    else:
+        code = str(parsing.envelope_code(raw_code, response, _EX, "code"))
     response.code = code
     items = data.get("data")
     batch = request is not None and request.path in BATCH_PATHS
@@ -149,26 +182,26 @@ def decode(response: Response, env: str) -> None:
         if code == "0" and not batch and isinstance(items, list):
             # A single-item write reports its own result; "0" with a failing item is a failure.
             for item in items:
-                err = item_error(item, env=env, http_status=status, endpoint=endpoint)
+                err = _item_error(item, response, env)
                 if err is not None:
                     raise err
         if status != 200 and code == "0":
-            raise error_for_http(status, response.body, endpoint=endpoint, retry_after=retry_after)
+            raise _http_error(response)
         response.data = data
         return
     if isinstance(items, list):
         for item in items:
-            err = item_error(item, env=env, http_status=status, endpoint=endpoint)
+            err = _item_error(item, response, env)
             if err is not None:
                 raise err
     message = data.get("msg", "")
     raise error_for_code(
         code,
-        message if isinstance(message, str) else str(message),
+        message if isinstance(message, str) else shown(message),
         env=env,
         http_status=status,
-        endpoint=endpoint,
-        retry_after=retry_after,
+        endpoint=parsing.endpoint_of(response),
+        retry_after=retry_after_seconds(response.headers),
     )
 
 
@@ -245,28 +278,38 @@ def symbol_of(inst_id: str, settle: str | None = None) -> str:
 # -- markets --------------------------------------------------------------------------------
 
 
+def _strike_of(parts: list[str]) -> Decimal | None:
+    # BTC-USD-250926-100000-C: the strike from the instrument id, when it reads as one.
+    try:
+        strike = opt_dec(parts[3]) if len(parts) > 3 else None
+    except ValueError:
+        return None
+    return strike if strike is not None and strike > 0 else None
+
+
 def parse_market(item: Mapping[str, Any]) -> Market:
     """One ``/api/v5/public/instruments`` item: unified symbol, contract size, steps, limits."""
-    inst_type = str(_need(item, "instType"))
-    inst_id = str(_need(item, "instId"))
+    inst_type = _str(item, "instType", _EX)
+    inst_id = _str(item, "instId", _EX)
     market_type = _TYPES.get(inst_type)
     if market_type is None:
         raise BadResponse(f"unknown OKX instType {inst_type!r}", exchange="okx")
     parts = inst_id.split("-")
-    family = str(item.get("instFamily") or item.get("uly") or "-".join(parts[:2]))
-    base = str(item.get("baseCcy") or family.split("-")[0])
-    quote = str(item.get("quoteCcy") or family.split("-")[-1])
+    family = _text(item.get("instFamily")) or _text(item.get("uly")) or "-".join(parts[:2])
+    base = _text(item.get("baseCcy")) or family.split("-")[0]
+    quote = _text(item.get("quoteCcy")) or family.split("-")[-1]
     state = item.get("state", "live")
     common: dict[str, Any] = {
         "id": inst_id,
         "type": market_type,
         "base": base,
         "quote": quote,
-        "price_step": opt_dec(item.get("tickSz")),
-        "amount_step": opt_dec(item.get("lotSz")),
-        "min_amount": opt_dec(item.get("minSz")),
-        "max_amount": opt_dec(item.get("maxLmtSz")),
-        # OKX lists no minimum order value; minSz is the floor (§2.5 instruments).
+        "price_step": _opt_amount(item, "tickSz", _EX),
+        "amount_step": _opt_amount(item, "lotSz", _EX),
+        "min_amount": _opt_amount(item, "minSz", _EX),
+        "max_amount": _opt_amount(item, "maxLmtSz", _EX),
+        # OKX lists no minimum order value; minSz is the floor ("Get instruments",
+        # https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments).
         "min_notional": None,
         "active": state == "live",
         "category": inst_type,
@@ -281,21 +324,21 @@ def parse_market(item: Mapping[str, Any]) -> Market:
             contract_size=None,
             **common,
         )
-    settle = str(item.get("settleCcy") or (base if quote == "USD" else quote))
+    settle = _text(item.get("settleCcy")) or (base if quote == "USD" else quote)
     ct_type = item.get("ctType")
     linear = ct_type == "linear" if ct_type else settle == quote
     symbol = symbol_of(inst_id, settle)
     strike = None
     option_type: Literal["call", "put"] | None = None
     if market_type == "option":
-        strike = opt_dec(item.get("stk")) or opt_dec(parts[3] if len(parts) > 3 else None)
+        strike = _opt_amount(item, "stk", _EX) or _strike_of(parts)
         option_type = "call" if (item.get("optType") or parts[-1]) in ("C", "call") else "put"
     return Market(
         symbol=str(parse_symbol(symbol)),
         settle=settle,
         linear=linear,
         inverse=not linear,
-        contract_size=opt_dec(item.get("ctVal")),
+        contract_size=_opt_amount(item, "ctVal", _EX),
         expiry=_ms(item.get("expTime")),
         strike=strike,
         option_type=option_type,
@@ -306,14 +349,20 @@ def parse_market(item: Mapping[str, Any]) -> Market:
 # -- market data ----------------------------------------------------------------------------
 
 
+_TICKER_KEYS = (
+    "bidPx", "askPx", "last", "high24h", "low24h", "vol24h", "volCcy24h", "bidSz", "askSz",
+    "open24h", "markPx", "idxPx",
+)  # fmt: skip
+
+
 def parse_ticker(market: Market, item: Mapping[str, Any]) -> Ticker:
     """One ticker item.
 
     ``vol24h`` counts the base currency for spot and contracts for derivatives; ``volCcy24h``
     the quote currency for spot and the base currency for derivatives (OKX's ticker fields).
     """
-    vol = opt_dec(item.get("vol24h"))
-    vol_ccy = opt_dec(item.get("volCcy24h"))
+    (bid, ask, last, high, low, vol, vol_ccy, bid_size, ask_size, open_, mark,
+     index) = parsing.numbers(item, _TICKER_KEYS, _EX)  # fmt: skip
     if market.spot:
         base_volume, quote_volume = vol, vol_ccy
     else:
@@ -324,18 +373,18 @@ def parse_ticker(market: Market, item: Mapping[str, Any]) -> Ticker:
     return Ticker(
         symbol=market.symbol,
         timestamp=_ms(item.get("ts")),
-        bid=opt_dec(item.get("bidPx")),
-        ask=opt_dec(item.get("askPx")),
-        last=opt_dec(item.get("last")),
-        high=opt_dec(item.get("high24h")),
-        low=opt_dec(item.get("low24h")),
+        bid=bid,
+        ask=ask,
+        last=last,
+        high=high,
+        low=low,
         base_volume=base_volume,
         quote_volume=quote_volume,
-        bid_size=opt_dec(item.get("bidSz")),
-        ask_size=opt_dec(item.get("askSz")),
-        open=opt_dec(item.get("open24h")),
-        mark_price=opt_dec(item.get("markPx")),
-        index_price=opt_dec(item.get("idxPx")),
+        bid_size=bid_size,
+        ask_size=ask_size,
+        open=open_,
+        mark_price=mark,
+        index_price=index,
         raw=item,
     )
 
@@ -345,8 +394,8 @@ def parse_order_book(symbol: str, item: Mapping[str, Any]) -> OrderBook:
     return OrderBook(
         symbol=symbol,
         timestamp=_ms(item.get("ts")),
-        bids=_levels(item.get("bids")),
-        asks=_levels(item.get("asks")),
+        bids=parsing.levels(item.get("bids"), _EX),
+        asks=parsing.levels(item.get("asks"), _EX),
         sequence=_ms(item.get("seqId")),
         raw=item,
     )
@@ -356,12 +405,12 @@ def parse_trade(symbol: str, item: Mapping[str, Any]) -> Trade:
     """One /api/v5/market/trades item; ``side`` is the taker's."""
     side = item.get("side")
     return Trade(
-        id=str(_need(item, "tradeId")),
+        id=_str(item, "tradeId", _EX),
         symbol=symbol,
-        timestamp=int(_need(item, "ts")),
+        timestamp=_need_ms(item, "ts", _EX),
         side=side if side in ("buy", "sell") else None,
-        price=_dec(item, "px"),
-        amount=_dec(item, "sz"),
+        price=_price(item, "px", _EX),
+        amount=_amount(item, "sz", _EX),
         raw=item,
     )
 
@@ -375,26 +424,12 @@ def parse_candles(market: Market, rows: list[Any]) -> list[Candle]:
     candles = []
     for row in rows:
         if not isinstance(row, list) or len(row) < 6:
-            raise BadResponse("a candle row is not [ts, o, h, l, c, vol, …]", exchange="okx")
-        try:
-            volume = Decimal(row[5]) if market.spot or len(row) < 7 else Decimal(row[6])
-            quote = opt_dec(row[7]) if len(row) > 7 else None
-            if quote is None and market.spot and len(row) > 6:
-                quote = opt_dec(row[6])
-            candles.append(
-                Candle(
-                    timestamp=int(row[0]),
-                    open=Decimal(row[1]),
-                    high=Decimal(row[2]),
-                    low=Decimal(row[3]),
-                    close=Decimal(row[4]),
-                    volume=volume,
-                    quote_volume=quote,
-                    raw=row,
-                )
-            )
-        except (ValueError, TypeError, ArithmeticError):
-            raise BadResponse("a candle row holds a non-number", exchange="okx") from None
+            raise BadResponse("a candle row is not [ts, o, h, l, c, vol, …]", exchange=_EX)
+        volume = row[5] if market.spot or len(row) < 7 else row[6]
+        quote = row[7] if len(row) > 7 else None
+        if (quote is None or quote == "") and market.spot and len(row) > 6:
+            quote = row[6]
+        candles.append(parsing.candle(row[0], row[1:5], volume, quote, exchange=_EX, raw=row))
     candles.sort(key=lambda c: c.timestamp)
     return candles
 
@@ -410,15 +445,16 @@ def parse_balances(item: Mapping[str, Any]) -> Balances:
     """
     balances: dict[str, Balance] = {}
     for detail in item.get("details") or []:
-        currency = str(detail.get("ccy") or "")
+        currency = _text(detail.get("ccy"))
         if not currency:
             continue
-        total = opt_dec(detail.get("cashBal"))
+        # A cash balance may be negative (borrowed); the frozen part never is.
+        total = _opt(detail, "cashBal", _EX)
         if total is None:
-            total = opt_dec(detail.get("eq")) or ZERO
-        used = opt_dec(detail.get("frozenBal"))
+            total = _opt(detail, "eq", _EX) or ZERO
+        used = _opt_amount(detail, "frozenBal", _EX)
         if used is None:
-            available = opt_dec(detail.get("availBal"))
+            available = _opt(detail, "availBal", _EX)
             used = total - available if available is not None else ZERO
         balances[currency] = Balance(currency, total - used, used, total, raw=detail)
     return Balances(balances, timestamp=_ms(item.get("uTime")), raw=item)
@@ -433,15 +469,16 @@ def parse_trading_fee(market: Market, item: Mapping[str, Any]) -> TradingFee:
     suffix = ""
     if market.contract and market.linear:
         suffix = {"USDT": "U", "USDC": "USDC"}.get(market.settle or "", "")
-    maker = opt_dec(item.get(f"maker{suffix}"))
-    taker = opt_dec(item.get(f"taker{suffix}"))
+    maker = _opt(item, f"maker{suffix}", _EX)
+    taker = _opt(item, f"taker{suffix}", _EX)
     if maker is None or taker is None:
-        maker, taker = _dec(item, "maker"), _dec(item, "taker")
+        maker, taker = _decimal(item, "maker", _EX), _decimal(item, "taker", _EX)
     return TradingFee(market.symbol, -maker, -taker, raw=item)
 
 
 _PERMS = {
-    # §2.4 perm values -> normalised scopes (brief: trade covers every product).
+    # "perm" values of "Get account configuration" -> normalised scopes (trade covers every
+    # product).
     "read_only": ("read",),
     "trade": ("spot_trade", "derivatives_trade", "options_trade"),
     "withdraw": ("withdraw",),
@@ -449,22 +486,22 @@ _PERMS = {
 
 
 def parse_key_info(item: Mapping[str, Any]) -> KeyInfo:
-    """``data[0]`` of /api/v5/account/config: ``perm`` is a comma set in any order (§2.4)."""
-    perms = {p.strip() for p in str(item.get("perm") or "").split(",") if p.strip()}
+    """``data[0]`` of /api/v5/account/config: ``perm`` is a comma set in any order."""
+    perms = {p.strip() for p in (_text(item.get("perm")) or "").split(",") if p.strip()}
     scopes = {"read"}
     for perm in perms:
         scopes.update(_PERMS.get(perm, (f"okx:{perm}",)))
-    ips = tuple(ip.strip() for ip in str(item.get("ip") or "").split(",") if ip.strip())
+    ips = tuple(ip.strip() for ip in (_text(item.get("ip")) or "").split(",") if ip.strip())
     return KeyInfo(
         read_only=not (perms & {"trade", "withdraw"}),
         permissions=frozenset(scopes),
         ip_whitelist=ips,
         # OKX reports no expiry: live keys holding trade/withdraw without an IP binding expire
-        # after 14 days of inactivity, which is not a date (§2.2); demo keys never expire.
+        # after 14 days of inactivity, which is not a date; demo keys never expire.
         expires_at=None,
         created_at=None,
-        label=str(item.get("label") or "") or None,
-        # OKX lists the bound IPs ("" when none, §2.4), so the list says it all.
+        label=_text(item.get("label")) or None,
+        # OKX lists the bound IPs ("" when none), so the list says it all.
         ip_restricted=bool(ips),
         raw=item,
     )
@@ -477,29 +514,30 @@ def _side(value: Any) -> Any:
     return value if value in ("buy", "sell") else None
 
 
-def _fee(value: Any) -> Decimal | None:
+def _fee(item: Mapping[str, Any], name: str) -> Decimal | None:
     # OKX reports fees charged as negative numbers and rebates as positive ones.
-    fee = opt_dec(value)
+    fee = _opt(item, name, _EX)
     return None if fee is None else -fee
 
 
 def parse_order(symbol: str, item: Mapping[str, Any], *, spot: bool) -> Order:
     """One order item (details, pending, history); amounts in contracts for derivatives."""
-    order_type, tif = _ORD_TYPES.get(str(item.get("ordType")), (None, None))
-    status = _STATES.get(str(item.get("state")))
-    amount = opt_dec(item.get("sz"))
+    order_type, tif = _ORD_TYPES.get(_text(item.get("ordType")) or "", (None, None))
+    status = _STATES.get(_text(item.get("state")) or "")
+    amount = _opt_amount(item, "sz", _EX)
     if item.get("tgtCcy") == "quote_ccy":
         # A spot market buy sized in the quote currency: sz is money to spend, not an amount.
         amount = None
-    filled = opt_dec(item.get("accFillSz"))
+    filled = _opt_amount(item, "accFillSz", _EX)
     remaining = None
     if status is not None and status != "open":
         remaining = ZERO
     elif amount is not None and filled is not None:
         remaining = amount - filled
-    average = opt_dec(item.get("avgPx")) or None
+    # "" or "0" before any fill: none.
+    average = _opt_amount(item, "avgPx", _EX) or None
     cost = filled * average if spot and filled is not None and average is not None else None
-    price = opt_dec(item.get("px")) if order_type == "limit" else None
+    price = _opt_amount(item, "px", _EX) if order_type == "limit" else None
     reduce_only = item.get("reduceOnly")
     return Order(
         id=item.get("ordId") or None,
@@ -519,7 +557,7 @@ def parse_order(symbol: str, item: Mapping[str, Any], *, spot: bool) -> Order:
         timestamp=_ms(item.get("cTime")),
         updated=_ms(item.get("uTime")),
         cost=cost,
-        fee=_fee(item.get("fee")),
+        fee=_fee(item, "fee"),
         fee_currency=item.get("feeCcy") or None,
         raw=item,
     )
@@ -552,17 +590,17 @@ def parse_fill(symbol: str, item: Mapping[str, Any]) -> Fill:
     """One /api/v5/trade/fills item (``execType`` M maker, T taker)."""
     exec_type = item.get("execType")
     return Fill(
-        id=str(_need(item, "tradeId")),
+        id=_str(item, "tradeId", _EX),
         order_id=item.get("ordId") or None,
         client_order_id=item.get("clOrdId") or None,
         symbol=symbol,
         side=_side(item.get("side")),
-        price=_dec(item, "fillPx"),
-        amount=_dec(item, "fillSz"),
-        fee=_fee(item.get("fee")),
+        price=_price(item, "fillPx", _EX),
+        amount=_amount(item, "fillSz", _EX),
+        fee=_fee(item, "fee"),
         fee_currency=item.get("feeCcy") or None,
         is_maker=True if exec_type == "M" else False if exec_type == "T" else None,
-        timestamp=int(item.get("fillTime") or _need(item, "ts")),
+        timestamp=_need_ms(item, "fillTime" if item.get("fillTime") else "ts", _EX),
         raw=item,
     )
 
@@ -572,7 +610,7 @@ def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
 
     In net mode ``pos`` is signed (negative is short); in long/short mode ``posSide`` says it.
     """
-    pos = opt_dec(item.get("pos")) or ZERO
+    pos = _opt(item, "pos", _EX) or ZERO
     if pos == 0:
         return None
     pos_side = item.get("posSide")
@@ -583,11 +621,11 @@ def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
         symbol=symbol,
         side=side,
         size=abs(pos),
-        entry_price=opt_dec(item.get("avgPx")) or None,
-        mark_price=opt_dec(item.get("markPx")),
-        liquidation_price=opt_dec(item.get("liqPx")) or None,
-        unrealized_pnl=opt_dec(item.get("upl")),
-        leverage=opt_dec(item.get("lever")),
+        entry_price=_opt_amount(item, "avgPx", _EX) or None,
+        mark_price=_opt_amount(item, "markPx", _EX),
+        liquidation_price=_opt_amount(item, "liqPx", _EX) or None,
+        unrealized_pnl=_opt(item, "upl", _EX),
+        leverage=_opt_amount(item, "lever", _EX),
         timestamp=_ms(item.get("uTime")),
         raw=item,
     )

@@ -14,6 +14,12 @@ a sequence that goes backwards, or a delta that leaves the book crossed (best bi
 invalidates the book: ``apply`` answers ``"gap"`` and the caller resubscribes to get a fresh
 snapshot. Until then ``valid`` is False and deltas are ignored. A snapshot the exchange sends
 is shown as it is, crossed or not: that is the exchange's word.
+
+Levels come from the decoders, which read them with ``exchanges.parsing.levels`` (prices > 0,
+sizes >= 0, finite, below 1e30). The book checks them again as it applies them, whatever
+decoder built the message: a level no market has (NaN, an infinity, a negative size, a price
+of 0 or less) raises ``ValueError`` or ``ArithmeticError`` and leaves the book invalid, never
+half-applied, so the feed treats the message as undecodable and resyncs.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any, Literal
 
 import attrs
 
+from exchanges.decimals import MAX_MAGNITUDE
 from exchanges.models import OrderBook
 
 __all__ = [
@@ -68,6 +75,15 @@ class BookMessage:
 
 Continuity = Callable[["OrderBookState", BookMessage], Verdict]
 
+_ZERO = Decimal(0)
+
+
+def _refuse(price: Decimal, amount: Decimal) -> ValueError:
+    return ValueError(
+        f"a book level no market has: price {price}, size {amount} (prices must be above zero, "
+        "sizes not negative, both finite and below 1e30)"
+    )
+
 
 def consecutive(book: OrderBookState, message: BookMessage) -> Verdict:
     """Each delta's id is exactly the last one plus one (Bybit ``u``)."""
@@ -97,6 +113,10 @@ class _Side:
         self.prices: list[Decimal] = []
 
     def load(self, levels: Sequence[Level]) -> None:
+        for price, amount in levels:
+            # NaN raises here (InvalidOperation) under the default context, and fails otherwise.
+            if not (_ZERO < price < MAX_MAGNITUDE and _ZERO <= amount < MAX_MAGNITUDE):
+                raise _refuse(price, amount)
         amounts = {price: amount for price, amount in levels if amount}
         self.amounts = amounts
         self.prices = sorted(amounts)
@@ -104,6 +124,8 @@ class _Side:
     def update(self, levels: Sequence[Level]) -> None:
         amounts, prices = self.amounts, self.prices
         for price, amount in levels:
+            if not (_ZERO < price < MAX_MAGNITUDE and _ZERO <= amount < MAX_MAGNITUDE):
+                raise _refuse(price, amount)
             if amount:
                 if price not in amounts:
                     insort(prices, price)
@@ -166,10 +188,19 @@ class OrderBookState:
         self.gaps = 0
 
     def apply(self, message: BookMessage) -> Outcome:
-        """Apply one message; ``"gap"`` means the book is now invalid until a snapshot."""
+        """Apply one message; ``"gap"`` means the book is now invalid until a snapshot.
+
+        A level no market has raises ``ValueError`` (or ``ArithmeticError`` for NaN, or
+        ``TypeError`` for a level that is no Decimal) with the book invalidated: the message is
+        undecodable, not a gap.
+        """
         if message.snapshot:
-            self._bids.load(message.bids)
-            self._asks.load(message.asks)
+            try:
+                self._bids.load(message.bids)
+                self._asks.load(message.asks)
+            except (ArithmeticError, ValueError, TypeError):
+                self.invalidate()
+                raise
             self._bids.trim(self.max_levels, from_low=True)
             self._asks.trim(self.max_levels, from_low=False)
             self._stamp(message)
@@ -186,8 +217,13 @@ class OrderBookState:
         if verdict == "gap":
             return self._gap()
         bids, asks = self._bids, self._asks
-        bids.update(message.bids)
-        asks.update(message.asks)
+        try:
+            bids.update(message.bids)
+            asks.update(message.asks)
+        except (ArithmeticError, ValueError, TypeError):
+            # Applied in part: the book is unknown until the next snapshot.
+            self.invalidate()
+            raise
         # A correct stream never crosses; a crossed book means a message was lost or misread.
         if bids.prices and asks.prices and bids.prices[-1] >= asks.prices[0]:
             return self._gap()

@@ -6,13 +6,21 @@ exchange, e.g. ``adapters/bybit/stream.py``) supplies the rest:
 
 * where to connect (``url``), how many topics one connection may carry (``fits``);
 * the frames to send: ``subscribe``, ``unsubscribe``, ``ping``, ``auth``;
-* how to read what arrives: ``topic_of`` (the fast path for data) and ``control`` (acks,
-  pongs, auth replies), the errors an auth or subscribe failure becomes, and which topics of a
-  refused subscribe batch the refusal names (``refused_topics``, ``already_subscribed``: the
-  defaults read Bybit-style ``...,topic:<topic>`` messages);
+* how to read what arrives: ``loads`` (a text frame's JSON, where any frame that is not JSON,
+  nesting too deep to decode included, is a ``ValueError``), ``topic_of`` (the fast path for
+  data) and ``control`` (acks, pongs, auth replies), the errors an auth or subscribe failure
+  becomes, and which topics of a refused subscribe batch the refusal names
+  (``refused_topics``, ``already_subscribed``: the defaults read Bybit-style
+  ``...,topic:<topic>`` messages);
 * per ``watch_*`` method, a ``FeedSpec``: the topic, its connection group, how values are
   delivered (latest value, events, book, state) and the decoder that turns messages into
   models.
+
+Decoders read numbers with the shared readers (``exchanges.parsing``: ``levels`` for book
+levels, ``need_price``/``need_amount`` for trades, ``candle``, the REST parsers for the rest),
+so that a push carrying NaN, an infinity, a negative size or a zero price raises one of
+``feeds.DECODE_ERRORS`` instead of becoming a model: the feed's undecodable-push path then tells
+the consumers (events, state) or resyncs the book.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 import attrs
 
 from exchanges.errors import AuthenticationError, ExchangeError, NotSupported
+from exchanges.parsing import loads_json
 from exchanges.stream.book import BookMessage, Continuity
 
 if TYPE_CHECKING:
@@ -161,6 +170,15 @@ class StreamDialect(abc.ABC):
         it)."""
 
     # -- reading --------------------------------------------------------------------------
+
+    def loads(self, text: str) -> Any:
+        """The JSON value of a text frame; ``ValueError`` for a frame that is not JSON.
+
+        ``json.loads`` raises ``RecursionError`` on deep nesting (``"[" * 100000``): here that
+        is a ``ValueError`` like any other undecodable frame, and so are ``NaN``/``Infinity``
+        literals (not JSON).
+        """
+        return loads_json(text)
 
     @abc.abstractmethod
     def topic_of(self, message: Any) -> str | None:

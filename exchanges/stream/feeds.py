@@ -13,10 +13,11 @@ filter) and, for books, a depth. The four modes:
 
 What consumers are told: an event feed that was down (a reconnect) queues a
 ``StreamInterrupted`` in each consumer's buffer, in line with the events; a message that cannot
-be decoded fails the consumers of event and state feeds with ``BadResponse`` (what it carried is
-lost) and makes a book resync; a book whose updates keep breaking their chain (more than
-``RESYNC_LIMIT`` resyncs within ``RESYNC_WINDOW`` seconds, spaced by a backoff) fails its
-consumers with ``BadResponse``.
+be decoded (a wrong shape, or a number no market has: NaN, an infinity, a negative size, a zero
+price) fails the consumers of event and state feeds with ``BadResponse`` (what it carried is
+lost) and makes a book resync, its state invalidated first so that no consumer sees it; a book
+whose updates keep breaking their chain (more than ``RESYNC_LIMIT`` resyncs within
+``RESYNC_WINDOW`` seconds, spaced by a backoff) fails its consumers with ``BadResponse``.
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ __all__ = [
 
 Select = Callable[[Any], Any]
 
-#: What a decoder raises on a message it cannot read (a bug of ours raises something else).
+#: What a decoder raises on a message it cannot read (a bug of ours raises something else):
+#: the shared readers' ``BadResponse`` for numbers no market has, the shape errors of a message
+#: that is not what the exchange documents, and ``RecursionError`` for one nested deep enough
+#: to make a repr or a walk through it recurse.
 DECODE_ERRORS = (
     ExchangeError,
     KeyError,
@@ -62,6 +66,7 @@ DECODE_ERRORS = (
     AttributeError,
     ValueError,
     ArithmeticError,
+    RecursionError,
 )
 #: A book that needs more resyncs than this within ``RESYNC_WINDOW`` seconds fails.
 RESYNC_LIMIT = 5

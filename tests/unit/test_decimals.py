@@ -69,6 +69,9 @@ def test_to_decimal_accepts_what_users_type() -> None:
 def test_opt_dec_treats_empty_as_none() -> None:
     assert opt_dec("") is None
     assert opt_dec(None) is None
-    assert opt_dec("x") is None
     assert opt_dec("1.5") == Decimal("1.5")
     assert opt_dec(2) == Decimal(2)
+    # Present but no finite number in range: refused, not mistaken for "none".
+    for bad in ("x", "NaN", "-Infinity", "1e30", True, [1]):
+        with pytest.raises(ValueError):
+            opt_dec(bad)

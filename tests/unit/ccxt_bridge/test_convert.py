@@ -19,11 +19,6 @@ D = Decimal
         (None, None),
         ("", None),
         ("  ", None),
-        ("abc", None),
-        (True, None),
-        (D("NaN"), None),
-        ("Infinity", None),
-        ([], None),
         (D("0.10"), D("0.10")),
         (" 1.5 ", D("1.5")),
         (3, D(3)),
@@ -37,6 +32,17 @@ def test_num(value: Any, expected: Decimal | None) -> None:
     assert result == expected
     if expected is not None:
         assert str(result) == str(expected)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["abc", True, D("NaN"), D("sNaN"), "Infinity", float("nan"), float("-inf"), 1e999, [], 10**30,
+     D("1e30"), "1e400"],
+)  # fmt: skip
+def test_num_refuses_what_is_no_finite_number_in_range(value: Any) -> None:
+    with pytest.raises(BadResponse) as caught:
+        convert.num(value)
+    assert caught.value.hint
 
 
 def market_dict(**over: Any) -> dict[str, Any]:
