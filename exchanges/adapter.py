@@ -48,6 +48,12 @@ class Adapter(abc.ABC):
     environments: ClassVar[tuple[str, ...]] = ("mainnet",)
     #: The exchange-specific ``connect(..., **options)`` it takes (``ws_*`` are the streams').
     option_names: ClassVar[tuple[str, ...]] = ()
+    #: Native order parameters that ``create_order``'s named arguments set, each with the
+    #: argument that sets it: ``params`` may not replace them after validation.
+    reserved_order_params: ClassVar[Mapping[str, str]] = {}
+    #: The exchange's own names for a client order id in ``params`` (ccxt's ``clientOrderId``
+    #: is always understood): taken as ``client_order_id``, so the id tracked is the id sent.
+    client_id_params: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -110,6 +116,15 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     def parse_time(self, response: Response) -> int:
         """The server time in ms from a decoded ``time_request`` response."""
+
+    def acts_until_ms(self, request: Request, timestamp_ms: int) -> int | None:
+        """Exchange time after which the exchange no longer acts on ``request`` sent now.
+
+        ``timestamp_ms`` is the stamp it was signed with. A signed request is refused once the
+        exchange's clock is past its stamp plus the receive window, which is what makes a
+        lookup after that time conclusive. None when nothing bounds it.
+        """
+        return timestamp_ms + self.recv_window_ms if request.signed else None
 
     def rate_limits(self) -> tuple[dict[str, Limit], Callable[[str], Limit | None] | None]:
         """Static limits per key, and a function giving the limit of other keys."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from exchanges.errors import BadRequest, InvalidOrder
 from exchanges.symbols import Symbol, parse_symbol
 
 __all__ = [
+    "CLIENT_ID_PARAM",
     "AmendArgs",
     "OrderArgs",
     "OrderRef",
@@ -26,6 +28,15 @@ __all__ = [
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 _TIME_IN_FORCE = {"GTC", "IOC", "FOK", "PO"}
+
+#: ccxt's unified name for a client order id in ``params``; adapters add their exchange's own.
+CLIENT_ID_PARAM = "clientOrderId"
+
+# Amounts and prices beyond these are no market's: refused before any formatting, so a value
+# such as Decimal("1e300000000") never becomes a 300 MB request body.
+_MAX_MAGNITUDE = 18  # below 1e18
+_MAX_PLACES = 18  # at most 18 digits after the point
+_MAX_DIGITS = 36
 
 
 def new_client_order_id() -> str:
@@ -90,6 +101,17 @@ def _positive(value: Any, name: str) -> Decimal:
         raise InvalidOrder(
             f"{name} must be positive, got {value!r}", hint=f"Pass {name} as a positive Decimal."
         )
+    # Judged from the exponent and digit count only: formatting a huge exponent takes seconds.
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite: checked by to_decimal
+    if number.adjusted() >= _MAX_MAGNITUDE or -exponent > _MAX_PLACES or len(digits) > _MAX_DIGITS:
+        shown = f"{number:.6e}"
+        raise InvalidOrder(
+            f"{name} {shown} is outside what any market takes (below 1e{_MAX_MAGNITUDE}, at most "
+            f"{_MAX_PLACES} decimal places)",
+            hint=f"Check {name}: round it to the market's step (Market.round_amount / "
+            "round_price).",
+        )
     return number
 
 
@@ -122,8 +144,16 @@ def order_args(
     post_only: Any = False,
     reduce_only: Any = False,
     params: Any = None,
+    reserved: Mapping[str, str] | None = None,
+    client_id_params: tuple[str, ...] = (),
 ) -> OrderArgs:
-    """Validate ``create_order``'s arguments (``InvalidOrder``/``BadRequest``/``TypeError``)."""
+    """Validate ``create_order``'s arguments (``InvalidOrder``/``BadRequest``/``TypeError``).
+
+    ``reserved`` maps the exchange's native order parameters that named arguments set to the
+    argument that sets them: such a key in ``params`` is refused, since it would replace a
+    validated value after validation. A client order id in ``params``, under ccxt's
+    ``clientOrderId`` or one of the exchange's ``client_id_params``, becomes ``client_order_id``.
+    """
     sym = check_symbol(symbol)
     if type not in ("limit", "market"):
         raise _bad(f"type must be 'limit' or 'market', got {type!r}", "Use 'limit' or 'market'.")
@@ -155,7 +185,8 @@ def order_args(
         )
     if params is not None and not isinstance(params, dict):
         raise TypeError(f"params must be a dict, not {params.__class__.__name__}")
-    for name, value in (params or {}).items():
+    extra = dict(params or {})
+    for name, value in extra.items():
         if not isinstance(name, str):
             raise TypeError(f"params keys must be str, not {name.__class__.__name__}")
         if isinstance(value, float):
@@ -165,6 +196,14 @@ def order_args(
     if reduce_only and sym.kind == "spot":
         raise InvalidOrder("reduce_only applies to derivatives only", hint="Drop reduce_only.")
     given = check_client_order_id(client_order_id)
+    given = _client_id_from_params(extra, given, (CLIENT_ID_PARAM, *client_id_params))
+    for name in extra:
+        argument = (reserved or {}).get(name)
+        if argument is not None:
+            raise _bad(
+                f"params[{name!r}] would replace what {argument} sets, after it was checked",
+                f"Pass {argument} instead; params= is for parameters the interface does not name.",
+            )
     return OrderArgs(
         symbol=sym,
         type=type,
@@ -175,9 +214,33 @@ def order_args(
         time_in_force=None if time_in_force == "PO" else time_in_force,
         post_only=post_only,
         reduce_only=reduce_only,
-        params=dict(params or {}),
+        params=extra,
         client_order_id_given=given is not None,
     )
+
+
+def _client_id_from_params(
+    params: dict[str, Any], given: str | None, names: tuple[str, ...]
+) -> str | None:
+    """Move a client order id found in ``params`` into the argument (one id, sent and tracked)."""
+    for name in names:
+        if name not in params:
+            continue
+        value = params.pop(name)
+        if value is None:
+            raise _bad(
+                f"params[{name!r}] is None: an order without a client order id cannot be "
+                "reconciled after a lost answer",
+                "Leave it out (an id is generated) or pass client_order_id=...",
+            )
+        found = check_client_order_id(value)
+        if given is not None and found != given:
+            raise _bad(
+                f"client_order_id={given!r} and params[{name!r}]={found!r} disagree",
+                "Pass the id once, as client_order_id=...",
+            )
+        given = found
+    return given
 
 
 @attrs.frozen

@@ -8,7 +8,6 @@ differs between them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from exchanges import arguments as args
@@ -34,8 +33,9 @@ from exchanges.models import (
 from exchanges.registry import adapter_class
 from exchanges.retry import RetryPolicy
 from exchanges.transport.base import AsyncTransport, Transport
+from exchanges.transport.limits import MAX_BODY_BYTES
 from exchanges.transport.stdlib import StdlibTransport
-from exchanges.wire import Request, Response, Role
+from exchanges.wire import Role
 
 if TYPE_CHECKING:
     from exchanges.stream.manager import Stream
@@ -45,7 +45,7 @@ __all__ = ["AsyncExchange", "Exchange", "connect", "connect_async"]
 T = TypeVar("T")
 
 
-def _audit_flow(session: Session, role: Role) -> Generator[Request, Response, KeyAudit]:
+def _audit_flow(session: Session, role: Role) -> Flow[KeyAudit]:
     info = yield from session.adapter.fetch_key_info(role)
     credentials = session.credentials
     if role == "trade" and session.trade_credentials is not None:
@@ -205,6 +205,8 @@ class Exchange(_Client):
             post_only=post_only,
             reduce_only=reduce_only,
             params=params,
+            reserved=self.adapter.reserved_order_params,
+            client_id_params=self.adapter.client_id_params,
         )
         return self._run(self.adapter.create_order(order))
 
@@ -381,6 +383,8 @@ class AsyncExchange(_Client):
             post_only=post_only,
             reduce_only=reduce_only,
             params=params,
+            reserved=self.adapter.reserved_order_params,
+            client_id_params=self.adapter.client_id_params,
         )
         return await self._run(self.adapter.create_order(order))
 
@@ -510,6 +514,64 @@ class AsyncExchange(_Client):
         return watch.watch_balance(self)
 
 
+_LOOPBACK_HOSTS = frozenset({"localhost", "::1"})
+
+
+def _check_limits(timeout: Any, max_body_bytes: Any) -> None:
+    """``timeout`` a positive number of seconds, ``max_body_bytes`` a positive int."""
+    import math
+
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__}")
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
+        raise TypeError(f"max_body_bytes must be an int, not {type(max_body_bytes).__name__}")
+    if max_body_bytes <= 0:
+        raise ValueError(f"max_body_bytes must be positive, got {max_body_bytes}")
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in _LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_plain_http(url: str | None, keyed: bool, allowed: bool, what: str = "base_url") -> None:
+    """Refuse to send keys over plain HTTP (or ``ws://``) to a host that is not this machine.
+
+    Headers carry the API key and signature, and OKX's passphrase in clear: readable by anyone
+    on the path. Loopback (an emulator, a local proxy) stays allowed; anything else needs
+    ``allow_insecure_http=True`` and then warns.
+    """
+    if url is None or not keyed:
+        return
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "ws") or _is_loopback(parts.hostname or ""):
+        return
+    if not allowed:
+        raise ValueError(
+            f"{what}={url!r} is plain {parts.scheme} to {parts.hostname}, which is not this "
+            "machine: the API key, signatures (and OKX's passphrase) would travel unencrypted. "
+            f"Use {'https' if parts.scheme == 'http' else 'wss'}://, or pass "
+            "allow_insecure_http=True if the network in between is yours."
+        )
+    import warnings
+
+    warnings.warn(
+        f"sending API credentials over plain {parts.scheme} to {parts.hostname} "
+        "(allow_insecure_http=True)",
+        stacklevel=4,
+    )
+
+
 def _build(
     exchange: str,
     *,
@@ -522,6 +584,9 @@ def _build(
     clock: ServerClock | None,
     retry: RetryPolicy | None,
     options: dict[str, Any],
+    allow_insecure_http: bool = False,
+    timeout: float = 10.0,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> tuple[Adapter, Session]:
     if credentials is not None and not isinstance(credentials, Credentials):
         raise TypeError("credentials must be exchanges.Credentials")
@@ -529,6 +594,7 @@ def _build(
         raise TypeError("trade_credentials must be exchanges.Credentials")
     if isinstance(recv_window_ms, bool) or not isinstance(recv_window_ms, int):
         raise TypeError("recv_window_ms must be an int")
+    _check_limits(timeout, max_body_bytes)
     cls = adapter_class(exchange)
     sync_clock = bool(options.pop("sync_clock", True))
     if exchange.lower().startswith("ccxt:"):
@@ -536,6 +602,9 @@ def _build(
     adapter = cls(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=options)
     if credentials is None:
         credentials = Credentials.from_env(adapter.env_prefix())
+    keyed = credentials is not None or trade_credentials is not None
+    check_plain_http(base_url, keyed, allow_insecure_http)
+    check_plain_http(options.get("ws_url"), keyed, allow_insecure_http, "ws_url")
     session = Session(
         adapter,
         credentials=credentials,
@@ -561,13 +630,18 @@ def connect(
     clock: ServerClock | None = None,
     retry: RetryPolicy | None = None,
     transport: str = "stdlib",
+    allow_insecure_http: bool = False,
+    max_body_bytes: int = MAX_BODY_BYTES,
     **options: Any,
 ) -> Exchange:
     """Connect to ``exchange`` (``bybit``, ``binance``, ``okx``, ``ccxt:<id>``) with blocking I/O.
 
     Credentials default to ``<EXCHANGE>[_TESTNET|_DEMO]_API_KEY`` / ``_API_SECRET`` from the
     environment; public methods work without any. ``transport="urllib3"`` selects the urllib3
-    transport instead of the (faster) standard-library one.
+    transport instead of the (faster) standard-library one. Credentials never go over plain
+    ``http://`` to a host other than this machine unless ``allow_insecure_http=True``. A
+    response body larger than ``max_body_bytes`` (64 MiB; counted after decompression) is
+    refused as ``BadResponse``.
     """
     adapter, session = _build(
         exchange,
@@ -580,17 +654,24 @@ def connect(
         clock=clock,
         retry=retry,
         options=options,
+        allow_insecure_http=allow_insecure_http,
+        timeout=timeout,
+        max_body_bytes=max_body_bytes,
     )
     custom = getattr(adapter, "connect_sync", None)
     if custom is not None:
         client: Exchange = custom(session, timeout)
         return client
     if transport == "stdlib":
-        sender: Transport = StdlibTransport(timeout=timeout, exchange=adapter.name)
+        sender: Transport = StdlibTransport(
+            timeout=timeout, exchange=adapter.name, max_body_bytes=max_body_bytes
+        )
     elif transport == "urllib3":
         from exchanges.transport.sync import SyncTransport
 
-        sender = SyncTransport(timeout=timeout, exchange=adapter.name)
+        sender = SyncTransport(
+            timeout=timeout, exchange=adapter.name, max_body_bytes=max_body_bytes
+        )
     else:
         raise ValueError(f"transport must be 'stdlib' or 'urllib3', not {transport!r}")
     return Exchange(adapter, session, sender)
@@ -608,6 +689,8 @@ def connect_async(
     allow_withdrawal_keys: bool = False,
     clock: ServerClock | None = None,
     retry: RetryPolicy | None = None,
+    allow_insecure_http: bool = False,
+    max_body_bytes: int = MAX_BODY_BYTES,
     **options: Any,
 ) -> AsyncExchange:
     """Like ``connect`` but returns an ``AsyncExchange`` whose methods are coroutines."""
@@ -626,6 +709,9 @@ def connect_async(
         clock=clock,
         retry=retry,
         options=options,
+        allow_insecure_http=allow_insecure_http,
+        timeout=timeout,
+        max_body_bytes=max_body_bytes,
     )
     custom = getattr(adapter, "connect_async", None)
     if custom is not None:
@@ -634,4 +720,8 @@ def connect_async(
     # aiohttp costs ~160 ms to import: only async users pay for it.
     from exchanges.transport.aio import AioTransport
 
-    return AsyncExchange(adapter, session, AioTransport(timeout=timeout, exchange=adapter.name))
+    return AsyncExchange(
+        adapter,
+        session,
+        AioTransport(timeout=timeout, exchange=adapter.name, max_body_bytes=max_body_bytes),
+    )

@@ -81,6 +81,11 @@ class ServerClock:
         return self._offset
 
     @property
+    def uncertainty_ms(self) -> int:
+        """How far the estimate of server time may be off: half the round trip plus safety."""
+        return self._margin
+
+    @property
     def synced(self) -> bool:
         """True once at least one sample was taken."""
         return self._synced_at is not None

@@ -95,6 +95,13 @@ class Credentials:
         if self.secret is None and self.private_key is None:
             raise ValueError("credentials need a secret (HMAC) or a private_key (PEM)")
         secret = self.secret
+        for name, text in (("api_key", self.api_key), ("secret", secret and secret.reveal())):
+            # Keys and HMAC secrets never hold whitespace: a copied newline would otherwise
+            # surface much later as InvalidSignature.
+            if text and text != text.strip() and not _looks_like_pem(text):
+                raise ValueError(
+                    f"{name} has leading or trailing whitespace (a copied newline?): strip it"
+                )
         if self.private_key is None and secret is not None and _looks_like_pem(secret.reveal()):
             object.__setattr__(self, "private_key", secret)
             object.__setattr__(self, "secret", None)
@@ -134,14 +141,19 @@ class Credentials:
         """Read ``{prefix}_API_KEY``, ``_API_SECRET``, ``_API_PASSPHRASE`` and ``_API_PRIVATE_KEY``.
 
         Returns ``None`` when no key is set. ``_API_PRIVATE_KEY`` holds the PEM text, or a path
-        to a PEM file.
+        to a PEM file. Surrounding whitespace is dropped from every value: a trailing newline
+        from a file or a shell would otherwise fail every request as a bad signature.
         """
         env = os.environ if environ is None else environ
-        key = env.get(f"{prefix}_API_KEY", "").strip()
+
+        def read(name: str) -> str | None:
+            return env.get(f"{prefix}_{name}", "").strip() or None
+
+        key = read("API_KEY")
         if not key:
             return None
-        secret = env.get(f"{prefix}_API_SECRET") or None
-        private = env.get(f"{prefix}_API_PRIVATE_KEY") or None
+        secret = read("API_SECRET")
+        private = read("API_PRIVATE_KEY")
         if private is not None and not _looks_like_pem(private):
             from pathlib import Path  # rarely needed; costs ~9 ms to import
 
@@ -151,7 +163,7 @@ class Credentials:
                     f"{prefix}_API_PRIVATE_KEY is neither a PEM private key nor a readable file"
                 )
             private = path.read_text()
-        passphrase = env.get(f"{prefix}_API_PASSPHRASE") or None
+        passphrase = read("API_PASSPHRASE")
         if secret is None and private is None:
             raise ValueError(
                 f"{prefix}_API_KEY is set but neither {prefix}_API_SECRET nor "

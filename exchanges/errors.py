@@ -342,9 +342,19 @@ class OutcomeUnknown(ExchangeError):
         "client_order_id=...) before placing it again."
     )
 
-    def __init__(self, message: str = "", *, client_order_id: str | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        client_order_id: str | None = None,
+        conclusive_after_ms: int | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, **kw)
         self.client_order_id = client_order_id
+        #: Exchange time (ms since the epoch) after which the exchange no longer acts on the
+        #: request that was lost (its receive window has closed): a lookup made later is final.
+        self.conclusive_after_ms = conclusive_after_ms
 
     def __str__(self) -> str:
         text = super().__str__()
@@ -353,7 +363,10 @@ class OutcomeUnknown(ExchangeError):
         return text
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"client_order_id": self.client_order_id}
+        return {
+            "client_order_id": self.client_order_id,
+            "conclusive_after_ms": self.conclusive_after_ms,
+        }
 
 
 class BadResponse(ExchangeError):

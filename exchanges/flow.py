@@ -3,7 +3,8 @@
 An adapter writes each operation once, as a *flow*: a generator that yields ``Request``s,
 receives ``Response``s (already checked and decoded) and returns a model. Failures are thrown
 into the flow as normalised errors, so multi-step logic (reconcile an order whose outcome is
-unknown, follow a cursor) is ordinary ``try``/``except`` around a ``yield``.
+unknown, follow a cursor) is ordinary ``try``/``except`` around a ``yield``. A flow may also
+yield a ``Pause`` to wait until the exchange's clock reaches a given time.
 
 The pipeline (``Session.execute``) takes each request through rate limiter → clock → signer →
 transport → error check, with retries, clock resync and rate-limit waits. It never sleeps or
@@ -26,10 +27,11 @@ from exchanges.errors import (
     ClockSkew,
     ExchangeError,
     NotSupported,
+    OutcomeUnknown,
     RateLimitExceeded,
     UnsafeApiKey,
 )
-from exchanges.ratelimit import RateLimiter
+from exchanges.ratelimit import RateLimiter, RouteBlocked
 from exchanges.retry import RetryPolicy, RetryRun, outcome_unknown
 from exchanges.wire import Prepared, Request, Response
 
@@ -38,11 +40,35 @@ if TYPE_CHECKING:
     from exchanges.credentials import Credentials
     from exchanges.transport.base import AsyncTransport, Transport
 
-__all__ = ["Effects", "Flow", "Send", "Session", "Sleep", "run_async", "run_sync"]
+__all__ = [
+    "SHAPE_ERRORS",
+    "Effects",
+    "Flow",
+    "Pause",
+    "Send",
+    "Session",
+    "Sleep",
+    "forget_locals",
+    "run_async",
+    "run_sync",
+]
 
 T = TypeVar("T")
 
-Flow = Generator[Request, Response, T]
+
+class Pause:
+    """Flow step: wait until the exchange's clock has passed ``until_server_ms``, then resume.
+
+    The flow resumes with an empty ``Response`` (status 0) that carries nothing.
+    """
+
+    __slots__ = ("until_server_ms",)
+
+    def __init__(self, until_server_ms: int) -> None:
+        self.until_server_ms = until_server_ms
+
+
+Flow = Generator["Request | Pause", Response, T]
 
 
 class Send:
@@ -65,8 +91,28 @@ class Sleep:
 
 Effect = Send | Sleep
 
-_SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError, ArithmeticError)
+#: What reading an answer of an undocumented shape raises (a missing key, a list where an
+#: object belongs, a number out of range, nesting deeper than the interpreter's stack).
+SHAPE_ERRORS = (
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    ValueError,
+    ArithmeticError,
+    RecursionError,
+)
 Effects = Generator[Effect, Any, T]
+
+# A pause resumes its flow with this: it carries nothing.
+_RESUMED = Response(0, {}, b"")
+# Added to a pause: the clock estimate's own uncertainty is added separately, and exchanges
+# check the receive window against their clock when the request reaches them.
+_PAUSE_MARGIN_MS = 1000
+# Receive windows are at most 60 s (Binance's maximum recvWindow); no pause is longer.
+_MAX_PAUSE_MS = 65_000
+# A trade-key check in progress longer than this is presumed abandoned by a stuck caller.
+_TRADE_KEY_CHECK_STALE = 60.0
 
 
 class Session:
@@ -98,26 +144,33 @@ class Session:
         self.log = logging.getLogger(f"exchanges.{adapter.name}")
         # None: not checked yet; "checking": a call is checking it now; "safe"; or "unsafe".
         self._trade_key: str | None = None
+        self._trade_key_since = 0.0
 
     # -- the pipeline ---------------------------------------------------------------------
 
     def execute(self, flow: Flow[T]) -> Effects[T]:
         """Run an operation's flow, taking each request it yields through the pipeline."""
         try:
-            request = next(flow)
+            step = next(flow)
             while True:
+                if isinstance(step, Pause):
+                    yield from self._pause(step)
+                    step = flow.send(_RESUMED)
+                    continue
+                request = step
                 try:
                     response = yield from self.exchange(request)
                 except ExchangeError as err:
-                    request = flow.throw(err)
+                    step = flow.throw(err)
                     continue
                 try:
-                    request = flow.send(response)
-                except _SHAPE_ERRORS as exc:
+                    step = flow.send(response)
+                except SHAPE_ERRORS as exc:
                     # Raised while the adapter read an answer: the answer had a shape its API
                     # does not document (a missing key, a list where an object belongs).
                     raise BadResponse(
-                        f"unexpected response to {request.endpoint}: {type(exc).__name__}: {exc}",
+                        f"unexpected response to {request.endpoint}: {type(exc).__name__}: "
+                        f"{_brief(exc)}",
                         exchange=self.adapter.name,
                         http_status=response.status,
                         endpoint=request.endpoint,
@@ -125,6 +178,22 @@ class Session:
         except StopIteration as done:
             result: T = done.value
             return result
+        finally:
+            # An abandoned call (cancelled, timed out, interrupted) runs the flow's cleanup now,
+            # not whenever the garbage collector gets to it.
+            flow.close()
+
+    def _pause(self, pause: Pause) -> Effects[None]:
+        clock = self.clock
+        wait_ms = (
+            pause.until_server_ms
+            - (clock.now_ms() + clock.offset_ms)
+            + clock.uncertainty_ms
+            + _PAUSE_MARGIN_MS
+        )
+        if wait_ms > 0:
+            self.log.debug("waiting %d ms for the exchange's receive window to close", wait_ms)
+            yield Sleep(min(wait_ms, _MAX_PAUSE_MS) / 1000)
 
     def exchange(self, request: Request) -> Effects[Response]:
         """One logical request: retried on retryable failures (reads), resynced on clock skew."""
@@ -134,23 +203,40 @@ class Session:
         run: RetryRun | None = None
         resynced = False
         rate_limited = 0
+        started = 0.0
         while True:
-            wait = self.limiter.reserve(request.rate_keys, request.weight)
+            try:
+                wait = self.limiter.reserve(request.rate_keys, request.weight)
+            except RouteBlocked as blocked:
+                raise self._blocked(request, blocked) from None
             if wait > 0:
                 yield Sleep(wait)
             # Everything before the send can fail only locally: such errors are not retried
             # and never count as a write that may have reached the exchange.
+            stamp = 0
             if request.signed:
                 credentials = self._credentials_for(request)
                 if self.sync_clock and self.clock.needs_sync():
                     yield from self.resync()
-                prepared = adapter.sign(request, self.clock.timestamp_ms(), credentials)
+                stamp = self.clock.timestamp_ms()
+                prepared = adapter.sign(request, stamp, credentials)
             else:
+                if request.write:
+                    stamp = self.clock.timestamp_ms()
                 prepared = adapter.prepare(request)
             try:
                 response: Response = yield Send(prepared)
-                adapter.observe(response, self.limiter, self.clock)
-                adapter.decode(response)
+                try:
+                    adapter.observe(response, self.limiter, self.clock)
+                except Exception as exc:
+                    # Rate-limit headers are advice: a malformed one must not fail the call.
+                    self.log.debug("ignored unreadable rate-limit headers: %s", type(exc).__name__)
+                try:
+                    adapter.decode(response)
+                except ExchangeError:
+                    raise
+                except Exception as exc:
+                    raise self._unreadable(request, response, exc) from None
             except ClockSkew as err:
                 self._failed(request, err)
                 # The exchange refused the stamp before acting: safe to resend, writes included.
@@ -175,12 +261,17 @@ class Session:
                         raise
                     converted = outcome_unknown(err)
                     if converted is not err:
+                        if isinstance(converted, OutcomeUnknown):
+                            converted.conclusive_after_ms = adapter.acts_until_ms(request, stamp)
                         raise converted from err
                     # Not sent at all (no connection): resending is not a blind resend.
                 if run is None:
                     run = self.retry.start()
+                    started = time.monotonic()
                 backoff = run.next_wait(err)
                 if backoff is None:
+                    if run.attempt > 1:
+                        _note_attempts(err, run.attempt, time.monotonic() - started)
                     raise
                 self._log_retry(request, err, backoff)
                 yield Sleep(backoff)
@@ -194,6 +285,28 @@ class Session:
                         response.elapsed * 1000,
                     )
                 return response
+
+    def _unreadable(self, request: Request, response: Response, exc: Exception) -> BadResponse:
+        # Not JSON the decoder could take (nested past the stack, a number out of range): the
+        # answer is unreadable, which for a write means its outcome is unknown.
+        return BadResponse(
+            f"unreadable answer to {request.endpoint}: {type(exc).__name__}: {_brief(exc)}",
+            exchange=self.adapter.name,
+            http_status=response.status,
+            endpoint=request.endpoint,
+        )
+
+    def _blocked(self, request: Request, blocked: RouteBlocked) -> RateLimitExceeded:
+        return RateLimitExceeded(
+            f"{request.endpoint} was not sent: the exchange asked to pause {blocked.key} for "
+            f"another {blocked.seconds:.0f} s",
+            exchange=self.adapter.name,
+            endpoint=request.endpoint,
+            retry_after=blocked.seconds,
+            retryable=False,
+            hint="The exchange said the quota is spent (Retry-After or a rate-limit status); "
+            "calling again before retry_after seconds only extends the wait or a ban.",
+        )
 
     def _failed(self, request: Request, err: ExchangeError) -> None:
         self._scrub(err)
@@ -255,14 +368,19 @@ class Session:
         # Checked once per client, before the first write, with the key that will sign writes;
         # concurrent first writes wait for that one check instead of each making their own.
         while self._trade_key == "checking":
+            if time.monotonic() - self._trade_key_since > _TRADE_KEY_CHECK_STALE:
+                break  # its caller is stuck or gone: check again rather than wait forever
             yield Sleep(0.005)
-        if self._trade_key is None:
+        if self._trade_key in (None, "checking"):
             self._trade_key = "checking"
+            self._trade_key_since = time.monotonic()
+            verdict: str | None = None
             try:
-                self._trade_key = yield from self._check_trade_key()
+                verdict = yield from self._check_trade_key()
             finally:
-                if self._trade_key == "checking":
-                    self._trade_key = None  # the check failed: the next write tries again
+                # Also when the check failed or was abandoned (a cancelled task, a timeout, a
+                # Ctrl-C): the next write checks again instead of waiting for this one.
+                self._trade_key = verdict
         if self._trade_key == "unsafe":
             credentials = self.trade_credentials or self.credentials
             masked = credentials.masked_key if credentials is not None else "?"
@@ -311,6 +429,12 @@ def run_sync(
     except StopIteration as done:
         result: T = done.value
         return result
+    except BaseException as exc:
+        forget_locals(exc)
+        raise
+    finally:
+        # Interrupted (Ctrl-C, an exception from the transport): run the pipeline's cleanup now.
+        effects.close()
 
 
 async def run_async(effects: Effects[T], transport: AsyncTransport) -> T:
@@ -334,3 +458,43 @@ async def run_async(effects: Effects[T], transport: AsyncTransport) -> T:
     except StopIteration as done:
         result: T = done.value
         return result
+    except BaseException as exc:
+        forget_locals(exc)
+        raise
+    finally:
+        # Cancelled or timed out (asyncio.wait_for): run the pipeline's cleanup now, so state
+        # such as a trade-key check in progress is released before the next call.
+        effects.close()
+
+
+def forget_locals(exc: BaseException) -> None:
+    """Clear the local variables of the finished frames an escaping error passed through.
+
+    Tracebacks rendered with their locals (``pytest --showlocals``, error trackers such as
+    Sentry, ``TracebackException(capture_locals=True)``) would otherwise show what the pipeline
+    held: signed headers, the query string carrying a signature, a passphrase. Line numbers
+    stay; only the variables go. Chained errors (``__cause__``, ``__context__``) too.
+    """
+    import traceback  # only failures pay for it
+
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:
+        err = pending.pop()
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        traceback.clear_frames(err.__traceback__)
+        pending.extend(e for e in (err.__cause__, err.__context__) if e is not None)
+
+
+def _brief(exc: BaseException) -> str:
+    # A RecursionError's text is fine; a ValueError from a huge number may quote all its digits.
+    text = str(exc)
+    return text if len(text) <= 200 else f"{text[:200]}…"
+
+
+def _note_attempts(err: ExchangeError, attempts: int, seconds: float) -> None:
+    """Say in the error how many attempts were made and how long they took in all."""
+    err.message = f"{err.message} ({attempts} attempts in {seconds:.1f} s)"
+    err.args = (err.message,)

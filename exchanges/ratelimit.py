@@ -9,6 +9,7 @@ queue fairly without polling. Exchanges' replies (remaining quota, reset time, a
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -16,7 +17,29 @@ from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 
-__all__ = ["Limit", "RateLimiter"]
+__all__ = ["Limit", "RateLimiter", "RouteBlocked"]
+
+#: The longest an exchange's explicit "stop sending" (Retry-After, a ban) is honoured: Binance's
+#: IP bans scale "from 2 minutes to 3 days"; a value beyond that is not a real one.
+MAX_BLOCK = 3 * 86_400.0
+
+
+class RouteBlocked(Exception):
+    """Raised by ``reserve``: a key is blocked (the exchange said so) for longer than the caller
+    may wait, so nothing is booked and the request is not sent.
+    """
+
+    def __init__(self, key: str, seconds: float) -> None:
+        super().__init__(f"{key} is blocked for {seconds:.1f} s")
+        self.key = key
+        self.seconds = seconds
+
+
+def _seconds(value: float | None, ceiling: float) -> float | None:
+    """A wait read from an exchange's answer: finite, not negative, at most ``ceiling``."""
+    if value is None or not math.isfinite(value):
+        return None
+    return min(max(value, 0.0), ceiling)
 
 
 @attrs.frozen
@@ -34,9 +57,19 @@ class Limit:
 
 
 class _Window:
-    __slots__ = ("blocked_until", "interval", "limit", "period", "sends", "tat", "tolerance")
+    __slots__ = (
+        "blocked_until",
+        "interval",
+        "key",
+        "limit",
+        "period",
+        "sends",
+        "tat",
+        "tolerance",
+    )
 
-    def __init__(self, limit: int, period: float, burst: int | None = None) -> None:
+    def __init__(self, key: str, limit: int, period: float, burst: int | None = None) -> None:
+        self.key = key
         self.limit = limit
         self.period = period
         # Booked send times, ascending; at most ``limit`` are needed to decide the next one.
@@ -88,6 +121,7 @@ class RateLimiter:
         default: Callable[[str], Limit | None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         margin: float = 0.02,
+        max_blocked_wait: float = 10.0,
     ) -> None:
         self._limits = dict(limits or {})
         self._default = default
@@ -99,6 +133,9 @@ class RateLimiter:
         self._margin = margin
         self._lock = threading.Lock()
         self.enabled = True
+        #: A key blocked by the exchange for longer than this fails the request at once
+        #: (``RouteBlocked``) instead of holding the caller.
+        self.max_blocked_wait = max_blocked_wait
 
     def _window(self, key: str) -> _Window | None:
         try:
@@ -110,7 +147,7 @@ class RateLimiter:
             spec = self._default(key)
         window = None
         if spec is not None:
-            window = _Window(spec.limit, spec.period * (1 + self._margin), spec.burst)
+            window = _Window(key, spec.limit, spec.period * (1 + self._margin), spec.burst)
         self._windows[key] = window
         return window
 
@@ -122,7 +159,11 @@ class RateLimiter:
         return windows
 
     def reserve(self, keys: Iterable[str], weight: int = 1) -> float:
-        """Book the earliest send time allowed on all ``keys``; return seconds to wait for it."""
+        """Book the earliest send time allowed on all ``keys``; return seconds to wait for it.
+
+        Raises ``RouteBlocked`` (booking nothing) when the exchange blocked a key for longer
+        than ``max_blocked_wait``.
+        """
         if not self.enabled:
             return 0.0
         with self._lock:
@@ -136,6 +177,9 @@ class RateLimiter:
             now = self._monotonic()
             at = now
             for window in windows:
+                if window.blocked_until - now > self.max_blocked_wait:
+                    raise RouteBlocked(window.key, window.blocked_until - now)
+            for window in windows:
                 earliest = window.earliest(now, weight)
                 if earliest > at:
                     at = earliest
@@ -144,13 +188,17 @@ class RateLimiter:
         return at - now
 
     def block_until(self, key: str, seconds_from_now: float) -> None:
-        """Stop sending on ``key`` for a while (the exchange said the quota is spent)."""
+        """Stop sending on ``key`` for a while (the exchange said the quota is spent).
+
+        Waits that are not finite or absurdly long (beyond ``MAX_BLOCK``) are not trusted.
+        """
+        seconds = _seconds(seconds_from_now, MAX_BLOCK)
+        if seconds is None:
+            return
         with self._lock:
             window = self._window(key)
             if window is not None:
-                window.blocked_until = max(
-                    window.blocked_until, self._monotonic() + max(seconds_from_now, 0.0)
-                )
+                window.blocked_until = max(window.blocked_until, self._monotonic() + seconds)
 
     def blocked_for(self, key: str) -> float:
         """Seconds until ``key`` is no longer blocked (0 when it is not)."""
@@ -168,13 +216,17 @@ class RateLimiter:
         remaining: int | None = None,
         reset_in: float | None = None,
     ) -> None:
-        """Apply what the exchange reported for ``key``: its limit, what remains, when it resets."""
+        """Apply what the exchange reported for ``key``: its limit, what remains, when it resets.
+
+        A spent window blocks the key until the reset, but never longer than the window's own
+        period: a reset an hour (or a year) ahead is a wrong header, not a reason to stop.
+        """
         with self._lock:
             window = self._window(key)
             if window is None:
                 if limit is None or limit <= 0:
                     return
-                window = _Window(limit, 1.0)
+                window = _Window(key, limit, 1.0)
                 self._windows[key] = window
                 self._by_keys.clear()
             if limit is not None and limit > 0 and limit != window.limit:
@@ -183,7 +235,7 @@ class RateLimiter:
                 window.sends = deque(window.sends, maxlen=limit)
                 window.interval = window.period / limit
                 window.tolerance = window.interval * (min(burst, limit) - 1)
-            if remaining is not None and remaining <= 0 and reset_in is not None:
-                window.blocked_until = max(
-                    window.blocked_until, self._monotonic() + max(reset_in, 0.0)
-                )
+            if remaining is not None and remaining <= 0:
+                wait = _seconds(reset_in, window.period)
+                if wait is not None:
+                    window.blocked_until = max(window.blocked_until, self._monotonic() + wait)

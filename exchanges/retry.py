@@ -7,6 +7,7 @@ the same policy drives the sync and the async client.
 
 from __future__ import annotations
 
+import math
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,8 @@ class RetryPolicy:
         """Seconds to wait before retrying after a rate-limit reply, or None to give up."""
         if attempt > self.rate_limit_retries or not err.retryable:
             return None
-        if err.retry_after is not None:
+        if err.retry_after is not None and math.isfinite(err.retry_after):
+            # An exchange's own figure, bounded below like any other wait.
             wait = err.retry_after
         else:
             wait = min(self.max_rate_limit_wait, self.initial_wait * 2**attempt)

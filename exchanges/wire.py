@@ -119,8 +119,9 @@ class Prepared:
         self.request = request
 
     def __repr__(self) -> str:
-        # Headers carry signatures: never shown.
-        return f"<Prepared {self.method} {self.url}>"
+        # Headers carry signatures, and so may the query string (Binance): neither is shown.
+        path = self.url.partition("?")[0]
+        return f"<Prepared {self.method} {path}{'?…' if len(path) < len(self.url) else ''}>"
 
 
 class Response:

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import threading
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +71,16 @@ class LeakRecorder(logging.Handler):
             self.texts.append((f"log {record.name}", text))
 
     def exception(self, where: str, err: BaseException) -> None:
+        # As pytest --showlocals and error trackers render it: every frame with its locals,
+        # chained errors included (the caller's own frame is not the library's: left out).
+        tb = err.__traceback__.tb_next if err.__traceback__ is not None else None
+        rendered = "".join(
+            traceback.TracebackException(type(err), err, tb, capture_locals=True).format()
+        )
         with self._guard:
             self.exceptions += 1
             self.texts.append((f"exception in {where}", f"{err!s} {err!r}"))
+            self.texts.append((f"traceback with locals in {where}", rendered))
 
     def scan(self, cassettes: Path | None = None) -> list[str]:
         """Every (place, secret kind) where a remembered secret or signature shows."""

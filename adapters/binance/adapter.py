@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -125,6 +125,22 @@ class BinanceAdapter(Adapter):
     name = "binance"
     environments = ENVIRONMENTS
     option_names = ("host", "wallet")
+    client_id_params = ("newClientOrderId",)
+    reserved_order_params: ClassVar[Mapping[str, str]] = {
+        "symbol": "symbol",
+        "side": "side",
+        "type": "type or post_only",
+        "quantity": "amount",
+        "quoteOrderQty": "amount (always in the base currency)",
+        "price": "price",
+        "timeInForce": "time_in_force or post_only",
+        "reduceOnly": "reduce_only",
+        # The answer must carry status and fills; the signer appends the rest.
+        "newOrderRespType": "the library (it reads the RESULT answer)",
+        "recvWindow": "connect(recv_window_ms=...)",
+        "timestamp": "the library's clock",
+        "signature": "the library's signer",
+    }
 
     def __init__(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from adapters.bybit import parse
 from adapters.bybit.hosts import DEMO_UNSUPPORTED, ENVIRONMENTS, rest_host
@@ -84,6 +84,18 @@ class BybitAdapter(Adapter):
     name = "bybit"
     environments = ENVIRONMENTS
     option_names = ("region",)
+    client_id_params = ("orderLinkId",)
+    reserved_order_params: ClassVar[Mapping[str, str]] = {
+        "category": "symbol",
+        "symbol": "symbol",
+        "side": "side",
+        "orderType": "type",
+        "qty": "amount",
+        "marketUnit": "amount (always in the base currency)",
+        "price": "price",
+        "timeInForce": "time_in_force or post_only",
+        "reduceOnly": "reduce_only",
+    }
 
     def __init__(
         self,
@@ -121,7 +133,7 @@ class BybitAdapter(Adapter):
         """Server time in ms: ``timeNano`` when present, else the envelope's ``time``."""
         res = parse.result(response)
         nano = res.get("timeNano")
-        if isinstance(nano, str) and nano.isdigit():
+        if isinstance(nano, str) and nano.isascii() and nano.isdigit():
             return int(nano) // 1_000_000
         stamp = parse.envelope_time(response)
         if stamp is None:
@@ -412,6 +424,9 @@ class BybitAdapter(Adapter):
                 args.client_order_id,
                 lambda: self._find(market, {"orderLinkId": args.client_order_id}),
                 lambda response: parse.parse_ack(market.symbol, parse.result(response), **known),
+                # "orderLinkId ... must be unique" (https://bybit-exchange.github.io/docs/v5/
+                # order/create-order): a late original of a resent order is refused (110072).
+                ids_unique=True,
             )
         )
 

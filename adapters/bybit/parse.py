@@ -100,7 +100,7 @@ def _reset_in(response: Response, server_ms: Any) -> float | None:
         return None
     try:
         return max((int(reset) - server_ms) / 1000, 0.0)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or beyond any float
         return None
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import attrs
 
@@ -41,6 +41,7 @@ from exchanges.credentials import Credentials
 from exchanges.decimals import to_wire
 from exchanges.errors import (
     BadRequest,
+    BadResponse,
     NotSupported,
     OrderNotFound,
 )
@@ -58,6 +59,7 @@ from exchanges.models import (
     Trade,
     TradingFee,
 )
+from exchanges.parsing import ms
 from exchanges.reconcile import amend_settled, cancel_settled, place_once
 from exchanges.symbols import Symbol, parse_symbol
 from exchanges.wire import Prepared, Request, Response, Role
@@ -77,12 +79,32 @@ def _plain_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: to_wire(v) if isinstance(v, Decimal) else v for k, v in params.items()}
 
 
+# Exchange families that refuse a client order id they accepted before, open or closed (Bybit:
+# "orderLinkId ... must be unique"): a resend need not wait for the lost request's window.
+_UNIQUE_CLIENT_IDS = frozenset({"bybit"})
+
+
 class CcxtAdapter(Adapter):
     """Any ccxt exchange, by ccxt id (``connect("ccxt:kraken")``)."""
 
     name = "ccxt"
     environments = ("mainnet", "testnet", "demo")
     option_names = _OPTIONS
+    # ccxt passes params through to the exchange, where a native name would replace the id
+    # ccxt set from clientOrderId: the names its exchanges use are taken as the id instead.
+    client_id_params = (
+        "orderLinkId",
+        "newClientOrderId",
+        "clOrdId",
+        "clientOid",
+        "client_oid",
+        "cliOrdId",
+    )
+    reserved_order_params: ClassVar[Mapping[str, str]] = {
+        "postOnly": "post_only",
+        "timeInForce": "time_in_force or post_only",
+        "reduceOnly": "reduce_only",
+    }
 
     def __init__(
         self,
@@ -170,6 +192,22 @@ class CcxtAdapter(Adapter):
         prefix = self.name.upper().replace("-", "_")
         return prefix if self.env == "mainnet" else f"{prefix}_{self.env.upper()}"
 
+    def acts_until_ms(self, request: Request, timestamp_ms: int) -> int | None:
+        """ccxt signs writes itself, with the receive window set at connect where it has one.
+
+        OKX has none but refuses a stamp 30 s away from its clock (the REST authentication
+        section of its docs); for an exchange with neither nothing is known.
+        """
+        if not request.write:
+            return None
+        options = getattr(self.client, "options", None)
+        window = options.get("recvWindow") if isinstance(options, dict) else None
+        if isinstance(window, int) and not isinstance(window, bool) and window > 0:
+            return timestamp_ms + window
+        if self.family == "okx":
+            return timestamp_ms + 30_000
+        return None
+
     def sign(self, request: Request, timestamp_ms: int, credentials: Credentials) -> Prepared:
         """Never used: ccxt signs its own requests (the bridge's requests are not ``signed``)."""
         raise NotSupported("ccxt signs its own requests", exchange=self.name)
@@ -187,7 +225,13 @@ class CcxtAdapter(Adapter):
 
     def parse_time(self, response: Response) -> int:
         """The server time in ms."""
-        return int(response.data)
+        stamp = ms(response.data)
+        if stamp is None:
+            raise BadResponse(
+                f"ccxt's fetch_time gave {type(response.data).__name__}, not a time in ms",
+                exchange=self.name,
+            )
+        return stamp
 
     def stream_dialect(self) -> NoReturn:
         """No WebSocket streams through the bridge (ccxt.pro's ``watch_*`` are not bridged).
@@ -367,6 +411,7 @@ class CcxtAdapter(Adapter):
                 args.client_order_id,
                 lambda: self._placed(market, args.client_order_id),
                 lambda response: _complete(self._order(market.symbol, response.data), known),
+                ids_unique=self.family in _UNIQUE_CLIENT_IDS,
             )
         )
 

@@ -122,6 +122,10 @@ CLASS_MAP: Mapping[str, Entry] = {
 }
 
 _DUPLICATE = (e.DuplicateOrderId, None)
+_UNREADABLE_HINT = (
+    "ccxt could not read the exchange's answer (no code, no envelope); reads are retried, "
+    "an order is looked up by its client order id."
+)
 
 #: Native codes whose meaning the library knows, per ccxt exchange family (a ccxt class and its
 #: subclasses: ``binanceusdm`` is a ``binance``). They override ccxt's class; the same meanings
@@ -363,6 +367,11 @@ def map_exception(
             code, native = body_code, scrub(body_message)
     refined = _native_entry(family, code, native or text)
     cls, hint = refined if refined is not None else entry
+    if refined is None and code is None and entry is CLASS_MAP["ExchangeError"]:
+        # ccxt's catch-all with no code of the exchange in it: an answer nobody could read
+        # (an empty object, a body without the envelope). For a write that is an unknown
+        # outcome, to be settled by the client order id, not a refusal.
+        cls, hint = e.BadResponse, _UNREADABLE_HINT
     if refined is None and code is None and cls is e.AuthenticationError and "credential" in text:
         hint = "This call needs API credentials: pass credentials= to connect() or set them in "
         hint += "the environment (<EXCHANGE>_API_KEY, _API_SECRET, _API_PASSPHRASE)."

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -22,7 +22,7 @@ from adapters.okx.errors import item_errors
 from adapters.okx.hosts import ENVIRONMENTS, check_environment, rest_host
 from adapters.okx.limits import limit_for
 from adapters.okx.requests import RequestBuilder
-from adapters.okx.signer import OkxSigner
+from adapters.okx.signer import EXPIRING_PATHS, OkxSigner
 from exchanges.adapter import Adapter
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
 from exchanges.credentials import Credentials
@@ -80,6 +80,8 @@ _MARKET_GROUPS = ("SPOT", "SWAP", "FUTURES")
 _ALL_TYPES = ("SPOT", "SWAP", "FUTURES", "OPTION")
 _BOOK_MAX = 400  # /market/books sz
 _TRADES_MAX = 500  # /market/trades limit
+# How far OKX accepts a request's stamp from its clock (the REST authentication section).
+_STAMP_TOLERANCE_MS = 30_000
 _CANDLES_MAX = 300  # /market/candles limit
 _HISTORY_MAX = 100  # /market/history-candles limit
 _PAGE = 100  # orders-pending, orders-history, fills
@@ -94,6 +96,17 @@ class OkxAdapter(Adapter):
     name = "okx"
     environments = ENVIRONMENTS
     option_names = ("region",)
+    # tdMode is a default ("cross" for derivatives) that params may change to "isolated".
+    client_id_params = ("clOrdId",)
+    reserved_order_params: ClassVar[Mapping[str, str]] = {
+        "instId": "symbol",
+        "side": "side",
+        "ordType": "type, time_in_force or post_only",
+        "sz": "amount",
+        "tgtCcy": "amount (always in the base currency)",
+        "px": "price",
+        "reduceOnly": "reduce_only",
+    }
 
     def __init__(
         self,
@@ -106,10 +119,10 @@ class OkxAdapter(Adapter):
         check_environment(env)
         super().__init__(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=options)
         region = self.options.pop("region", None)
-        # OKX has no receive window: its server allows 30 s either way (§2.1).
         self.base_url = self.base_url_override or rest_host(region)
         self.build = RequestBuilder(self.base_url, demo=env == "demo")
-        self.signer = OkxSigner(self.env_prefix())
+        # OKX has no receive window; orders get one through the expTime header.
+        self.signer = OkxSigner(self.env_prefix(), recv_window_ms)
         self._by_id: dict[str, Market] = {}
 
     # -- pipeline hooks -------------------------------------------------------------------
@@ -117,6 +130,18 @@ class OkxAdapter(Adapter):
     def sign(self, request: Request, timestamp_ms: int, credentials: Credentials) -> Prepared:
         """OKX's ``OK-ACCESS-*`` headers over the exact target and body."""
         return self.signer.sign(request, timestamp_ms, credentials)
+
+    def acts_until_ms(self, request: Request, timestamp_ms: int) -> int | None:
+        """Orders until their ``expTime``; other signed requests while the stamp is accepted.
+
+        OKX refuses a stamp more than 30 s away from its clock (50102,
+        https://www.okx.com/docs-v5/en/#overview-rest-authentication-making-requests).
+        """
+        if not request.signed:
+            return None
+        if request.write and request.path in EXPIRING_PATHS:
+            return timestamp_ms + self.recv_window_ms
+        return timestamp_ms + _STAMP_TOLERANCE_MS
 
     def decode(self, response: Response) -> None:
         """Check OKX's envelope (``code``, then ``data[].sCode``) or the HTTP status."""
@@ -129,7 +154,7 @@ class OkxAdapter(Adapter):
     def parse_time(self, response: Response) -> int:
         """Server time in ms from ``data[0].ts``."""
         stamp = parse.first(response).get("ts")
-        if not isinstance(stamp, str) or not stamp.isdigit():
+        if not isinstance(stamp, str) or not (stamp.isascii() and stamp.isdigit()):
             raise BadResponse("no server time in the response", exchange=self.name)
         return int(stamp)
 
@@ -361,7 +386,7 @@ class OkxAdapter(Adapter):
             "reduce_only": args.reduce_only,
         }
         request = self.build.place_order(body, market.id)
-        cid = str(body["clOrdId"])
+        cid = args.client_order_id
         return (
             yield from place_once(
                 request,

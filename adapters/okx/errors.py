@@ -12,6 +12,7 @@ kept in the message, never used to classify.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -242,7 +243,8 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         seconds = float(value)
     except ValueError:
         return None
-    return seconds if seconds >= 0 else None
+    # "inf" and "nan" parse as floats: neither is a wait.
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def error_for_http(

@@ -4,7 +4,12 @@ OKX signs ``timestamp + METHOD + requestPath + body`` with HMAC-SHA256 and sends
 digest in ``OK-ACCESS-SIGN``, next to ``OK-ACCESS-KEY``, ``OK-ACCESS-TIMESTAMP`` (ISO-8601 UTC with
 milliseconds, ``2020-12-08T09:08:57.715Z``) and ``OK-ACCESS-PASSPHRASE``; a GET's query string
 belongs to the request path. Only HMAC keys exist for REST
-(../shared/reference/binance-okx.md §2.1).
+(https://www.okx.com/docs-v5/en/#overview-rest-authentication).
+
+Orders carry an ``expTime`` header, the request's deadline: OKX drops a place or amend request
+that reaches it later (https://www.okx.com/docs-v5/en/#overview-general-info-transaction-timeouts),
+which bounds how long a lost order request can still be acted on, as a receive window does on
+other exchanges.
 
 The prehash is built from the request's own bytes: the target exactly as it goes on the request
 line (query already encoded, once, by the request builder) and the exact body bytes sent, so
@@ -28,7 +33,18 @@ from exchanges.wire import Prepared, Request
 if TYPE_CHECKING:
     from exchanges.credentials import Credentials
 
-__all__ = ["OkxSigner", "iso_timestamp", "prehash"]
+__all__ = ["EXPIRING_PATHS", "OkxSigner", "iso_timestamp", "prehash"]
+
+#: The endpoints that honour ``expTime`` ("Transaction Timeouts": place and amend, single and
+#: batch).
+EXPIRING_PATHS = frozenset(
+    {
+        "/api/v5/trade/order",
+        "/api/v5/trade/batch-orders",
+        "/api/v5/trade/amend-order",
+        "/api/v5/trade/amend-batch-orders",
+    }
+)
 
 
 def iso_timestamp(timestamp_ms: int) -> str:
@@ -47,10 +63,12 @@ def prehash(timestamp: str, method: str, target: str, body: bytes | None) -> byt
 class OkxSigner:
     """Adds OKX's four ``OK-ACCESS-*`` headers over the request's exact target and body."""
 
-    __slots__ = ("_keys", "env_prefix")
+    __slots__ = ("_keys", "env_prefix", "recv_window_ms")
 
-    def __init__(self, env_prefix: str = "OKX") -> None:
+    def __init__(self, env_prefix: str = "OKX", recv_window_ms: int | None = None) -> None:
         self.env_prefix = env_prefix
+        #: The deadline put in ``expTime`` after the stamp (None: no ``expTime`` header).
+        self.recv_window_ms = recv_window_ms
         self._keys = KeyCache()
 
     def sign(self, request: Request, timestamp_ms: int, credentials: Credentials) -> Prepared:
@@ -80,6 +98,8 @@ class OkxSigner:
         headers["OK-ACCESS-SIGN"] = hmac_sha256_b64(self._keys.get(credentials).hmac_key, message)
         headers["OK-ACCESS-TIMESTAMP"] = stamp
         headers["OK-ACCESS-PASSPHRASE"] = passphrase.reveal()
+        if self.recv_window_ms is not None and request.write and request.path in EXPIRING_PATHS:
+            headers["expTime"] = str(timestamp_ms + self.recv_window_ms)
         return Prepared(
             request.method, request.base_url + request.target, headers, request.body, request
         )

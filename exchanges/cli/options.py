@@ -37,6 +37,11 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url", metavar="URL", help="override the host (an emulator, a proxy)"
     )
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="send the keys over a plain http:// --base-url that is not this machine",
+    )
     parser.add_argument("--region", help="a regional host by name (e.g. Bybit: nl, eu, tr)")
     parser.add_argument(
         "--json", action="store_true", help="print JSON on stdout (Decimals as strings)"
@@ -51,6 +56,8 @@ def connect_from(args: argparse.Namespace, out: Output) -> exchanges.Exchange:
     missing = unavailable(args.exchange, emulator=False)
     if missing is not None:
         raise missing
+    if args.allow_insecure_http:
+        options["allow_insecure_http"] = True
     ex = exchanges.connect(args.exchange, env=args.env, base_url=args.base_url, **options)
     out.protect(ex.session.credentials)
     out.protect(ex.session.trade_credentials)

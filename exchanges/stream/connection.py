@@ -29,7 +29,6 @@ signature: they are never logged.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections.abc import Awaitable, Sequence
@@ -434,7 +433,7 @@ class WsConnection:
             if message.type is not aiohttp.WSMsgType.TEXT:
                 raise ConnectionError(f"the connection ended during auth ({message.type.name})")
             try:
-                data = json.loads(message.data)
+                data = self.dialect.loads(message.data)
             except ValueError:
                 continue
             if self.dialect.topic_of(data) is not None:
@@ -453,7 +452,7 @@ class WsConnection:
     def _dispatch(self, text: str) -> bool:
         """Handle one text frame; True if it was data."""
         try:
-            message: Any = json.loads(text)
+            message: Any = self.dialect.loads(text)
         except ValueError:
             self.log.warning("%s: a frame that is not JSON (%d bytes)", self.group, len(text))
             return False

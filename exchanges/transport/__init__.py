@@ -1,4 +1,4 @@
-"""Transports, the only code that touches sockets: sync on urllib3, async on aiohttp."""
+"""Transports, the only code that touches sockets: http.client or urllib3, and aiohttp."""
 
 from exchanges.transport.base import AsyncTransport, Transport
 

@@ -481,7 +481,7 @@ async def _e10010(call: Caller) -> None:
     "error_10016_server_error",
     raises=e.ExchangeNotAvailable,
     code=10016,
-    hint="internal error",
+    hint="Bybit had an internal error",
     setup=faults(FaultRule(kind="server_error", path=_WALLET)),
     check_error=retried_read(),
 )
@@ -661,7 +661,7 @@ async def _e502(call: Caller) -> None:
     "error_truncated_body",
     raises=e.BadResponse,
     code=None,
-    hint="unexpected response",
+    hint="not its JSON",
     setup=faults(FaultRule(kind="truncated", path=_WALLET)),
     check_error=message_has("not JSON"),
 )

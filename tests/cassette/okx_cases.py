@@ -539,7 +539,7 @@ async def _e50004_reconciled(call: Caller) -> None:
     "error_truncated_body",
     raises=e.BadResponse,
     code=None,
-    hint="unexpected response",
+    hint="not its JSON",
     setup=faults(FaultRule(kind="truncated", path=_BALANCE)),
     check_error=message_has("not JSON"),
 )

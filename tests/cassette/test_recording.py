@@ -8,6 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -183,14 +184,19 @@ def test_real_environment_recording_writes_no_secret(
     profile = profile_of(exchange)
 
     async def calls(base_url: str, key: str, secret: str, now: Any) -> Any:
-        async with exchanges.connect_async(
-            exchange,
-            env="demo" if exchange == "okx" else "mainnet",
-            base_url=base_url,
-            credentials=exchanges.Credentials(key, secret, passphrase=REAL_PASSPHRASE),
-            clock=ServerClock(now_ms=now),
-            sync_clock=False,
-        ) as ex:
+        with warnings.catch_warnings():
+            # The replay's http://<exchange>-emulator.test is answered by vcrpy in-process.
+            warnings.filterwarnings("ignore", "sending API credentials over plain http")
+            client = exchanges.connect_async(
+                exchange,
+                env="demo" if exchange == "okx" else "mainnet",
+                base_url=base_url,
+                credentials=exchanges.Credentials(key, secret, passphrase=REAL_PASSPHRASE),
+                clock=ServerClock(now_ms=now),
+                sync_clock=False,
+                allow_insecure_http=True,
+            )
+        async with client as ex:
             return await ex.fetch_key_info(), await ex.fetch_balance()
 
     recorder = vcr.VCR(record_mode="once")

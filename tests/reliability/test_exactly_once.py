@@ -61,6 +61,8 @@ class Outcomes:
         self.lock = threading.Lock()
         self.returned: dict[tuple[int, str], exchanges.Order] = {}
         self.unknown: dict[tuple[int, str], exchanges.OutcomeUnknown] = {}
+        # Proven absent after two sends whose receive windows had closed: a definite failure.
+        self.not_placed: dict[tuple[int, str], exchanges.ExchangeError] = {}
         self.other: list[tuple[tuple[int, str], BaseException]] = []
 
     def record(self, key: tuple[int, str], result: Any) -> None:
@@ -69,6 +71,11 @@ class Outcomes:
                 self.returned[key] = result
             elif isinstance(result, exchanges.OutcomeUnknown):
                 self.unknown[key] = result
+            elif (
+                isinstance(result, exchanges.ExchangeError)
+                and "the order was not placed" in result.message
+            ):
+                self.not_placed[key] = result
             else:
                 self.other.append((key, result))
 
@@ -117,7 +124,14 @@ def test_exactly_once_under_faults(name: str) -> None:
             creds = exchanges.Credentials(
                 f"eo-key-{uid}", f"eo-secret-{uid}", passphrase=f"eo-pass-{uid}"
             )
-            return {"base_url": emu.base_url, "credentials": creds, "retry": FAST_RETRY}
+            # A short receive window: a lost order that is absent is looked up again once the
+            # window closed, and the emulator is local, so 1 s is plenty.
+            return {
+                "base_url": emu.base_url,
+                "credentials": creds,
+                "retry": FAST_RETRY,
+                "recv_window_ms": 1000,
+            }
 
         def sync_worker(uid: int) -> None:
             with exchanges.connect(name, **client(uid)) as ex:
@@ -153,7 +167,12 @@ def test_exactly_once_under_faults(name: str) -> None:
         stats = emu.stats()
         emu.clear_faults()
 
-        intended = len(outcomes.returned) + len(outcomes.unknown) + len(outcomes.other)
+        intended = (
+            len(outcomes.returned)
+            + len(outcomes.unknown)
+            + len(outcomes.not_placed)
+            + len(outcomes.other)
+        )
         assert intended == total
         assert outcomes.other == [], outcomes.other[:5]
         # Some front-ends book a reused client id under a suffix ("id#2"): count the id itself.
@@ -166,6 +185,8 @@ def test_exactly_once_under_faults(name: str) -> None:
         assert stray == set()
         for key, order in outcomes.returned.items():
             assert order.client_order_id == key[1]
+        # "Not placed" is a promise: nothing under that id.
+        assert [key for key in outcomes.not_placed if ledger[key] != 0] == []
         # Every unknown outcome names its id, and the ledger settles it (0 or 1 order).
         for key, err in outcomes.unknown.items():
             assert err.client_order_id == key[1]
@@ -176,6 +197,7 @@ def test_exactly_once_under_faults(name: str) -> None:
             f"{dict(stats['faults_injected'])}, {len(outcomes.returned)} returned, "
             f"{len(outcomes.unknown)} OutcomeUnknown "
             f"({sum(ledger[k] for k in outcomes.unknown)} of them placed), "
+            f"{len(outcomes.not_placed)} proven not placed, "
             f"lost {len(lost)}, duplicated {len(duplicated)}"
         )
         assert injected >= 0.1 * total

@@ -583,12 +583,6 @@ def test_the_dialect_reads_a_deep_frame_as_undecodable(frame: str) -> None:
         dialect().loads(frame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="exchanges/stream/connection.py (not this change's file) decodes frames with "
-    "json.loads and catches only ValueError; it should call self.dialect.loads(text).",
-)
 async def test_a_deeply_nested_frame_does_not_kill_the_connection() -> None:
     spec = FeedSpec(
         "public/linear", "publicTrade.BTCUSDT", "events", lambda: TradeDecoder(dialect(), "linear")

@@ -31,7 +31,8 @@ SCRUB = Scrubber([Credentials(KEY, SECRET, passphrase=PASSPHRASE)])
 #: Every class of ccxt.base.errors (4.5.90) and the class the bridge raises for it.
 EXPECTED: dict[str, type[e.ExchangeError]] = {
     "BaseError": e.ExchangeError,
-    "ExchangeError": e.ExchangeError,
+    # ccxt's catch-all without any code of the exchange: an answer nobody could read.
+    "ExchangeError": e.BadResponse,
     "AuthenticationError": e.AuthenticationError,
     "PermissionDenied": e.PermissionDenied,
     "AccountNotEnabled": e.AccountRestricted,
@@ -101,6 +102,14 @@ def test_each_ccxt_class_maps_to_its_class(name: str) -> None:
     if isinstance(err, e.NetworkError):
         # ccxt cannot say whether the request left: a write is then reconciled, not resent.
         assert err.request_sent is True
+
+
+def test_a_catch_all_with_the_exchange_code_stays_an_exchange_error() -> None:
+    err = mapped(ccxt.ExchangeError('bybit {"retCode":123456,"retMsg":"odd"}'), family="bybit")
+    assert type(err) is e.ExchangeError and err.code == 123456
+    # Without a code an order's outcome is unknown, not refused: reconciled, never resent.
+    unreadable = mapped(ccxt.ExchangeError("bybit {}"), family="bybit")
+    assert type(unreadable) is e.BadResponse and unreadable.retryable
 
 
 def test_retry_semantics_follow_the_mapped_class() -> None:

@@ -20,7 +20,7 @@ from exchanges.errors import (
     OutcomeUnknown,
     PermissionDenied,
 )
-from exchanges.flow import Session
+from exchanges.flow import Session, run_sync
 from exchanges.retry import RetryPolicy
 from exchanges.wire import Prepared, Response
 
@@ -89,7 +89,14 @@ def client(fake: FakeOkx) -> exchanges.Exchange:
         retry=RetryPolicy(initial_wait=0.001, max_wait=0.002),
     )
     session.limiter.enabled = False
-    return exchanges.Exchange(adapter, session, fake)  # type: ignore[arg-type]
+    return Unhurried(adapter, session, fake)  # type: ignore[arg-type]
+
+
+class Unhurried(exchanges.Exchange):
+    """Waits (a receive window's pause, a backoff) take no time: the clock here is frozen."""
+
+    def _run(self, flow: Any) -> Any:
+        return run_sync(self.session.execute(flow), self.transport, sleep=lambda seconds: None)
 
 
 def ack(cid: str, ord_id: str = "7") -> bytes:
@@ -191,14 +198,15 @@ def test_provably_absent_order_is_resent_once_and_51016_means_it_landed() -> Non
 
     def lookup(prepared: Prepared) -> Any:
         lookups.append(1)
-        return NOT_FOUND if len(lookups) == 1 else envelope([order_item("dup1")])
+        # Absent at once and after the receive window: resent; then the 51016 and found.
+        return NOT_FOUND if len(lookups) <= 2 else envelope([order_item("dup1")])
 
     fake.handlers[("POST", "/api/v5/trade/order")] = place
     fake.handlers[("GET", "/api/v5/trade/order")] = lookup
     order = client(fake).create_order(
         "BTC/USDT", "market", "buy", Decimal("0.001"), client_order_id="dup1"
     )
-    assert order.client_order_id == "dup1" and len(posts) == 2 and len(lookups) == 2
+    assert order.client_order_id == "dup1" and len(posts) == 2 and len(lookups) == 3
 
 
 def test_unconfirmable_order_raises_outcome_unknown_with_the_id() -> None:
