@@ -409,6 +409,8 @@ def test_credentials_never_go_over_plain_http_to_another_host() -> None:
         exchanges.connect("okx", base_url="http://203.0.113.7:8080", credentials=creds())
     with pytest.raises(ValueError, match="unencrypted"):
         exchanges.connect_async("bybit", base_url="http://exchange.example", credentials=creds())
+    with pytest.raises(ValueError, match="ws_url"):
+        exchanges.connect_async("bybit", credentials=creds(), ws_url="ws://203.0.113.7/v5")
     with pytest.warns(UserWarning, match="plain http"):
         exchanges.connect(
             "bybit",
@@ -466,3 +468,13 @@ def test_the_cli_reports_a_nested_body_in_one_line(
     assert status == 1
     assert "BadResponse" in err
     assert "Traceback" not in err
+
+
+def test_max_body_bytes_reaches_the_transport(emu: Emulator) -> None:
+    with connect(emu, max_body_bytes=300) as ex, pytest.raises(exchanges.BadResponse) as big:
+        ex.load_markets()
+    assert "max_body_bytes" in big.value.hint
+    with pytest.raises(ValueError, match="max_body_bytes"):
+        connect(emu, max_body_bytes=0)
+    with pytest.raises(ValueError, match="timeout"):
+        connect(emu, timeout=0)
