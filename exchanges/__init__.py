@@ -5,6 +5,8 @@
 >>> ex.fetch_ticker("BTC/USDT")
 """
 
+import logging
+
 from exchanges.client import AsyncExchange, Exchange, connect, connect_async
 from exchanges.credentials import Credentials
 from exchanges.errors import (
@@ -14,6 +16,7 @@ from exchanges.errors import (
     BadRequest,
     BadResponse,
     BadSymbol,
+    ClientClosed,
     ClockSkew,
     DuplicateOrderId,
     ExchangeError,
@@ -53,6 +56,10 @@ from exchanges.models import (
 
 __version__ = "0.1.0"
 
+# A library logs; the application decides where logs go. Without a handler of its own, Python
+# would print our warnings on stderr on top of the exceptions callers already receive.
+logging.getLogger("exchanges").addHandler(logging.NullHandler())
+
 __all__ = [
     "AccountRestricted",
     "ApiKeyExpired",
@@ -64,6 +71,7 @@ __all__ = [
     "Balance",
     "Balances",
     "Candle",
+    "ClientClosed",
     "ClockSkew",
     "Credentials",
     "DuplicateOrderId",

@@ -51,6 +51,8 @@ class Adapter(abc.ABC):
     #: Native order parameters that ``create_order``'s named arguments set, each with the
     #: argument that sets it: ``params`` may not replace them after validation.
     reserved_order_params: ClassVar[Mapping[str, str]] = {}
+    #: The environment variables (after the prefix) a key of this exchange needs.
+    credential_variables: ClassVar[tuple[str, ...]] = ("API_KEY", "API_SECRET")
     #: The exchange's own names for a client order id in ``params`` (ccxt's ``clientOrderId``
     #: is always understood): taken as ``client_order_id``, so the id tracked is the id sent.
     client_id_params: ClassVar[tuple[str, ...]] = ()

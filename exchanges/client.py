@@ -8,6 +8,7 @@ differs between them.
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from exchanges import arguments as args
@@ -45,7 +46,7 @@ __all__ = ["AsyncExchange", "Exchange", "connect", "connect_async"]
 T = TypeVar("T")
 
 
-def _audit_flow(session: Session, role: Role) -> Flow[KeyAudit]:
+def _audit_key(session: Session, role: Role) -> Flow[KeyAudit]:
     info = yield from session.adapter.fetch_key_info(role)
     credentials = session.credentials
     if role == "trade" and session.trade_credentials is not None:
@@ -119,7 +120,8 @@ class Exchange(_Client):
         self.close()
 
     def close(self) -> None:
-        """Close the connections."""
+        """Close the connections; a call made later raises ``ClientClosed``."""
+        self.session.closed = True
         self.transport.close()
 
     def fetch_time(self) -> int:
@@ -274,7 +276,7 @@ class Exchange(_Client):
 
     def audit_key(self, role: Role = "read") -> KeyAudit:
         """Audit the read key (or the trade key with ``role="trade"``)."""
-        return self._run(_audit_flow(self.session, role))
+        return self._run(_audit_key(self.session, role))
 
 
 class AsyncExchange(_Client):
@@ -294,11 +296,29 @@ class AsyncExchange(_Client):
         await self.close()
 
     async def close(self) -> None:
-        """End every stream and close the connections."""
+        """End every stream and close the connections; later calls raise ``ClientClosed``."""
+        self.session.closed = True
         streams = sys.modules.get("exchanges.stream.manager")
         if streams is not None:  # a client that never streamed does not import the stream code
             await streams.close_streams(self)
         await self.transport.close()
+
+    def __del__(self) -> None:
+        session = getattr(self, "session", None)
+        if session is None or session.closed:
+            return
+        # Dropped while open: aiohttp would only say "Unclosed client session". Say what to do,
+        # and release what can be released without the event loop.
+        warnings.warn(
+            f"{self!r} was dropped without being closed: use `async with "
+            "exchanges.connect_async(...) as ex:` or `await ex.close()` when done",
+            ResourceWarning,
+            source=self,
+            stacklevel=2,
+        )
+        abandon = getattr(self.transport, "abandon", None)
+        if abandon is not None:
+            abandon()
 
     async def fetch_time(self) -> int:
         """The exchange's time, ms since the epoch."""
@@ -456,7 +476,7 @@ class AsyncExchange(_Client):
 
     async def audit_key(self, role: Role = "read") -> KeyAudit:
         """Audit the read key (or the trade key with ``role="trade"``)."""
-        return await self._run(_audit_flow(self.session, role))
+        return await self._run(_audit_key(self.session, role))
 
     # -- WebSocket streams: each returns a ``Stream`` (``async with`` it, or ``aclose()``) ---
     # Latest-value streams (ticker, book, candles, positions, balance) conflate: a slow
@@ -542,6 +562,38 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _check_base_url(base_url: Any) -> None:
+    """``scheme://host[:port][/path]``: what a bare ``127.0.0.1:8080`` would fail on later."""
+    if base_url is None:
+        return
+    if not isinstance(base_url, str):
+        raise TypeError(
+            f"base_url must be a str like 'https://host', not {type(base_url).__name__}"
+        )
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme in ("http", "https") and parts.hostname:
+        if not port_ok:
+            raise ValueError(f"base_url={base_url!r} has no valid port (1-65535)")
+        if parts.query or parts.fragment:
+            raise ValueError(f"base_url={base_url!r} must not carry a query or fragment")
+        return
+    if parts.scheme in ("http", "https"):
+        raise ValueError(f"base_url={base_url!r} names no host, e.g. https://api.example.com")
+    bare = base_url.split("://", 1)[-1]
+    host = urlsplit(f"//{bare}").hostname or ""
+    scheme = "http" if _is_loopback(host) else "https"
+    raise ValueError(
+        f"base_url={base_url!r} needs a scheme and a host: pass {scheme}://{bare!s}"
+        + (" (http:// is fine for this machine)" if scheme == "http" else "")
+    )
+
+
 def check_plain_http(url: str | None, keyed: bool, allowed: bool, what: str = "base_url") -> None:
     """Refuse to send keys over plain HTTP (or ``ws://``) to a host that is not this machine.
 
@@ -563,8 +615,6 @@ def check_plain_http(url: str | None, keyed: bool, allowed: bool, what: str = "b
             f"Use {'https' if parts.scheme == 'http' else 'wss'}://, or pass "
             "allow_insecure_http=True if the network in between is yours."
         )
-    import warnings
-
     warnings.warn(
         f"sending API credentials over plain {parts.scheme} to {parts.hostname} "
         "(allow_insecure_http=True)",
@@ -595,13 +645,18 @@ def _build(
     if isinstance(recv_window_ms, bool) or not isinstance(recv_window_ms, int):
         raise TypeError("recv_window_ms must be an int")
     _check_limits(timeout, max_body_bytes)
+    _check_base_url(base_url)
     cls = adapter_class(exchange)
     sync_clock = bool(options.pop("sync_clock", True))
     if exchange.lower().startswith("ccxt:"):
         options["ccxt_id"] = exchange.split(":", 1)[1]
     adapter = cls(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=options)
+    problem = None
     if credentials is None:
-        credentials = Credentials.from_env(adapter.env_prefix())
+        credentials, problem = Credentials.read_env(adapter.env_prefix())
+        if problem is not None:
+            # Public calls still work; a private one fails with this same message.
+            warnings.warn(f"{problem}; connecting without credentials", stacklevel=3)
     keyed = credentials is not None or trade_credentials is not None
     check_plain_http(base_url, keyed, allow_insecure_http)
     check_plain_http(options.get("ws_url"), keyed, allow_insecure_http, "ws_url")
@@ -614,6 +669,7 @@ def _build(
         allow_withdrawal_keys=allow_withdrawal_keys,
         sync_clock=sync_clock,
     )
+    session.credentials_problem = problem
     return adapter, session
 
 

@@ -63,10 +63,19 @@ class Secret:
         return self
 
 
-def _to_secret(value: str | Secret | None) -> Secret | None:
-    if value is None or isinstance(value, Secret):
-        return value
-    return Secret(value)
+def _to_secret(value: Any) -> Any:
+    # Anything but text is left for the validator, which names the field it arrived in.
+    return Secret(value) if isinstance(value, str) else value
+
+
+def _text(_: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{attribute.name} must be a str, not {type(value).__name__}")
+
+
+def _secret_or_none(_: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, Secret):
+        raise TypeError(f"{attribute.name} must be a str, not {type(value).__name__}")
 
 
 def _looks_like_pem(text: str) -> bool:
@@ -81,10 +90,16 @@ class Credentials:
     Binance's own SDKs accept it there.
     """
 
-    api_key: str = attrs.field(validator=attrs.validators.instance_of(str))
-    secret: Secret | None = attrs.field(default=None, converter=_to_secret)
-    private_key: Secret | None = attrs.field(default=None, kw_only=True, converter=_to_secret)
-    passphrase: Secret | None = attrs.field(default=None, kw_only=True, converter=_to_secret)
+    api_key: str = attrs.field(validator=_text)
+    secret: Secret | None = attrs.field(
+        default=None, converter=_to_secret, validator=_secret_or_none
+    )
+    private_key: Secret | None = attrs.field(
+        default=None, kw_only=True, converter=_to_secret, validator=_secret_or_none
+    )
+    passphrase: Secret | None = attrs.field(
+        default=None, kw_only=True, converter=_to_secret, validator=_secret_or_none
+    )
     _kind: KeyKind = attrs.field(init=False, eq=False)
     # Parsing a PEM (and validating an RSA key) costs tens of ms: done once, here.
     _key_object: Any = attrs.field(init=False, eq=False, default=None)
@@ -140,20 +155,40 @@ class Credentials:
     def from_env(cls, prefix: str, environ: dict[str, str] | None = None) -> Credentials | None:
         """Read ``{prefix}_API_KEY``, ``_API_SECRET``, ``_API_PASSPHRASE`` and ``_API_PRIVATE_KEY``.
 
-        Returns ``None`` when no key is set. ``_API_PRIVATE_KEY`` holds the PEM text, or a path
-        to a PEM file. Surrounding whitespace is dropped from every value: a trailing newline
-        from a file or a shell would otherwise fail every request as a bad signature.
+        Returns ``None`` when no key is set; raises ``ValueError`` for a half-set pair (a key
+        without a secret or private key, or the other way round). ``_API_PRIVATE_KEY`` holds the
+        PEM text, or a path to a PEM file. Surrounding whitespace is dropped from every value: a
+        trailing newline from a file or a shell would otherwise fail every request as a bad
+        signature.
         """
+        credentials, problem = cls.read_env(prefix, environ)
+        if problem is not None:
+            raise ValueError(problem)
+        return credentials
+
+    @classmethod
+    def read_env(
+        cls, prefix: str, environ: dict[str, str] | None = None
+    ) -> tuple[Credentials | None, str | None]:
+        """Like ``from_env``, but a half-set pair gives ``(None, what is missing)``."""
         env = os.environ if environ is None else environ
 
         def read(name: str) -> str | None:
             return env.get(f"{prefix}_{name}", "").strip() or None
 
         key = read("API_KEY")
-        if not key:
-            return None
         secret = read("API_SECRET")
         private = read("API_PRIVATE_KEY")
+        if not key:
+            if secret is None and private is None:
+                return None, None
+            given = f"{prefix}_API_SECRET" if secret is not None else f"{prefix}_API_PRIVATE_KEY"
+            return None, f"{given} is set but {prefix}_API_KEY is not: set both, or neither"
+        if secret is None and private is None:
+            return None, (
+                f"{prefix}_API_KEY is set but neither {prefix}_API_SECRET nor "
+                f"{prefix}_API_PRIVATE_KEY is: set the secret too, or unset the key"
+            )
         if private is not None and not _looks_like_pem(private):
             from pathlib import Path  # rarely needed; costs ~9 ms to import
 
@@ -162,14 +197,9 @@ class Credentials:
                 raise ValueError(
                     f"{prefix}_API_PRIVATE_KEY is neither a PEM private key nor a readable file"
                 )
-            private = path.read_text()
+            private = path.read_text().strip()
         passphrase = read("API_PASSPHRASE")
-        if secret is None and private is None:
-            raise ValueError(
-                f"{prefix}_API_KEY is set but neither {prefix}_API_SECRET nor "
-                f"{prefix}_API_PRIVATE_KEY is"
-            )
-        return cls(key, secret, private_key=private, passphrase=passphrase)
+        return cls(key, secret, private_key=private, passphrase=passphrase), None
 
 
 def _load_pem(pem: str) -> tuple[KeyKind, Any]:

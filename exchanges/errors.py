@@ -28,7 +28,8 @@ statuses and transport failures end up as one of these classes, so a bot can cat
     ├── StreamOverflow                 a stream's consumer fell behind by more than its buffer
     ├── OutcomeUnknown                 a write whose result is unknown; reconcile by client order id
     ├── BadResponse                    not JSON, truncated, unexpected shape
-    └── NotSupported                   not offered by this exchange or environment
+    ├── NotSupported                   not offered by this exchange or environment
+    └── ClientClosed                   the client was closed; nothing was sent
 
 Every error carries ``exchange``, ``code`` and ``message`` (native, as the exchange sent them),
 ``hint`` (what to do about it), ``retryable``, ``http_status`` and ``endpoint``
@@ -47,6 +48,7 @@ __all__ = [
     "BadRequest",
     "BadResponse",
     "BadSymbol",
+    "ClientClosed",
     "ClockSkew",
     "DuplicateOrderId",
     "ExchangeError",
@@ -383,3 +385,12 @@ class NotSupported(ExchangeError):
     """The exchange or environment does not offer this."""
 
     default_hint = "This call is not available here; the message says why."
+
+
+class ClientClosed(ExchangeError):
+    """The client was closed (``close()`` or the end of its ``with`` block); nothing was sent."""
+
+    default_hint = (
+        "Call it while the client is open: inside `with exchanges.connect(...) as ex:` (or "
+        "`async with exchanges.connect_async(...)`), or connect again."
+    )

@@ -24,6 +24,7 @@ from exchanges.clock import ClockSample, ServerClock
 from exchanges.errors import (
     AuthenticationError,
     BadResponse,
+    ClientClosed,
     ClockSkew,
     ExchangeError,
     NotSupported,
@@ -145,11 +146,20 @@ class Session:
         # None: not checked yet; "checking": a call is checking it now; "safe"; or "unsafe".
         self._trade_key: str | None = None
         self._trade_key_since = 0.0
+        #: Set by the client's ``close()``: no call is made after it.
+        self.closed = False
+        #: Why there are no credentials although some were meant (a half-set environment).
+        self.credentials_problem: str | None = None
 
     # -- the pipeline ---------------------------------------------------------------------
 
     def execute(self, flow: Flow[T]) -> Effects[T]:
         """Run an operation's flow, taking each request it yields through the pipeline."""
+        if self.closed:
+            flow.close()
+            raise ClientClosed(
+                f"{_operation(flow)} was called on a closed client", exchange=self.adapter.name
+            )
         try:
             step = next(flow)
             while True:
@@ -159,6 +169,10 @@ class Session:
                     continue
                 request = step
                 try:
+                    if request.signed and not self._signs(request):
+                        # Here, not in the pipeline: the error names the caller's method, and a
+                        # write fails before the trade-key check (another request) is tried.
+                        raise self._no_credentials(request, _operation(flow))
                     response = yield from self.exchange(request)
                 except ExchangeError as err:
                     step = flow.throw(err)
@@ -350,19 +364,33 @@ class Session:
                 err.message = err.message.replace(credentials.api_key, credentials.masked_key)
         err.args = (err.message,)
 
+    def _signs(self, request: Request) -> bool:
+        """True when there is a key to sign ``request`` with."""
+        if request.role == "trade" and self.trade_credentials is not None:
+            return True
+        return self.credentials is not None
+
     def _credentials_for(self, request: Request) -> Credentials:
         credentials = self.credentials
         if request.role == "trade" and self.trade_credentials is not None:
             credentials = self.trade_credentials
         if credentials is None:
-            raise AuthenticationError(
-                f"{request.endpoint} needs API credentials and none were given",
-                exchange=self.adapter.name,
-                endpoint=request.endpoint,
-                hint=f"Pass credentials= to connect(), or set "
-                f"{self.adapter.env_prefix()}_API_KEY and {self.adapter.env_prefix()}_API_SECRET.",
-            )
+            raise self._no_credentials(request, None)
         return credentials
+
+    def _no_credentials(self, request: Request, operation: str | None) -> AuthenticationError:
+        prefix = self.adapter.env_prefix()
+        what = operation or request.endpoint
+        names = [f"{prefix}_{name}" for name in self.adapter.credential_variables]
+        hint = f"Pass credentials= to connect(), or set {', '.join(names)}."
+        if self.credentials_problem:
+            hint = self.credentials_problem
+        return AuthenticationError(
+            f"{what} needs API credentials and none were given",
+            exchange=self.adapter.name,
+            endpoint=request.endpoint,
+            hint=hint,
+        )
 
     def _trade_key_verdict(self) -> Effects[None]:
         # Checked once per client, before the first write, with the key that will sign writes;
@@ -486,6 +514,12 @@ def forget_locals(exc: BaseException) -> None:
         seen.add(id(err))
         traceback.clear_frames(err.__traceback__)
         pending.extend(e for e in (err.__cause__, err.__context__) if e is not None)
+
+
+def _operation(flow: Flow[Any]) -> str:
+    """The interface method a flow serves (adapters name their flows after the methods)."""
+    name = getattr(flow, "__name__", None)
+    return name.lstrip("_") if isinstance(name, str) and name else "the call"
 
 
 def _brief(exc: BaseException) -> str:

@@ -98,6 +98,7 @@ class OkxAdapter(Adapter):
     option_names = ("region",)
     # tdMode is a default ("cross" for derivatives) that params may change to "isolated".
     client_id_params = ("clOrdId",)
+    credential_variables = ("API_KEY", "API_SECRET", "API_PASSPHRASE")
     reserved_order_params: ClassVar[Mapping[str, str]] = {
         "instId": "symbol",
         "side": "side",

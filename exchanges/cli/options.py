@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from typing import Any
 
 import exchanges
@@ -58,7 +59,13 @@ def connect_from(args: argparse.Namespace, out: Output) -> exchanges.Exchange:
         raise missing
     if args.allow_insecure_http:
         options["allow_insecure_http"] = True
-    ex = exchanges.connect(args.exchange, env=args.env, base_url=args.base_url, **options)
+    with warnings.catch_warnings(record=True) as said:
+        # What connect() warns about (a half-set key in the environment) is for this user:
+        # one line on stderr, not a Python warning with a file and line number.
+        warnings.simplefilter("always")
+        ex = exchanges.connect(args.exchange, env=args.env, base_url=args.base_url, **options)
+    for warning in said:
+        out.info(f"warning: {warning.message}")
     out.protect(ex.session.credentials)
     out.protect(ex.session.trade_credentials)
     return ex

@@ -33,6 +33,7 @@ TREE = {
     "OutcomeUnknown": "ExchangeError",
     "BadResponse": "ExchangeError",
     "NotSupported": "ExchangeError",
+    "ClientClosed": "ExchangeError",
 }
 
 RETRYABLE = {
