@@ -81,14 +81,23 @@ def check_limit(limit: Any, name: str = "limit") -> int | None:
     return limit
 
 
+# 2001-01-01T00:00:00Z in ms. A positive value below it, read as ms, is a date before 2001 and
+# older than any exchange's data: it is a time in seconds (1733400000 s is 2024-12-05).
+_SINCE_MIN_MS = 978_307_200_000
+
+
 def check_since(since: Any) -> int | None:
-    """A time in ms since the epoch, or None."""
+    """A time in ms since the epoch (0 means from the beginning), or None."""
     if since is None:
         return None
     if isinstance(since, bool) or not isinstance(since, int):
         raise TypeError(f"since must be an int (ms since the epoch), not {type(since).__name__}")
     if since < 0:
         raise _bad(f"since must not be negative, got {since}", "Pass ms since 1970-01-01 UTC.")
+    if 0 < since < _SINCE_MIN_MS:
+        # Sent as is, Bybit and OKX answer a 1970 window with nothing and Binance with its
+        # oldest data: refused here so the mistake is not silent.
+        raise ValueError(f"since={since} looks like seconds; pass milliseconds ({since * 1000})")
     return since
 
 

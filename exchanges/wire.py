@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 from urllib.parse import quote
 
-__all__ = ["Prepared", "Request", "Response", "encode_query", "encode_value"]
+__all__ = ["PreEncoded", "Prepared", "Request", "Response", "encode_query", "encode_value"]
 
 Role = Literal["read", "trade"]
 
@@ -30,9 +30,38 @@ def encode_value(value: str) -> str:
     return quote(value, safe=_SAFE) if _NEEDS_QUOTING(value) else value
 
 
+class PreEncoded(str):
+    """A query value the exchange handed out already percent-encoded: sent back as received."""
+
+    __slots__ = ()
+
+
+# Unreserved characters and uppercase %XX triplets: what every transport sends untouched.
+_AS_IS = re.compile(r"(?:[A-Za-z0-9._~-]|%[0-9A-F]{2})*").fullmatch
+_TRIPLET = re.compile(r"(%[0-9A-Fa-f]{2})")
+
+
+def _pre_encoded(value: str) -> str:
+    # A cursor such as Bybit's "...%3A...%2C..." goes as it came; encoding it again would send
+    # "%253A", which the exchange decodes to a cursor it never issued.
+    if _AS_IS(value):
+        return value
+    # Anything else in it ("&", "=", "#", a space, a stray "%") is encoded, so a value can never
+    # end the parameter or add one. Lowercase hex is upper-cased: the same octet (RFC 3986
+    # §2.1), and urllib3 would upper-case it after signing.
+    parts = _TRIPLET.split(value)
+    return "".join(p.upper() if i % 2 else encode_value(p) for i, p in enumerate(parts))
+
+
 def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
-    """Serialise ordered (name, value) pairs into the one query string that is signed and sent."""
-    return "&".join(f"{encode_value(k)}={encode_value(v)}" for k, v in pairs)
+    """Serialise ordered (name, value) pairs into the one query string that is signed and sent.
+
+    Values are percent-encoded, except ``PreEncoded`` ones, which are already.
+    """
+    return "&".join(
+        f"{encode_value(k)}={_pre_encoded(v) if v.__class__ is PreEncoded else encode_value(v)}"
+        for k, v in pairs
+    )
 
 
 class Request:

@@ -39,7 +39,7 @@ from exchanges.models import (
 from exchanges.ratelimit import Limit, RateLimiter
 from exchanges.reconcile import amend_settled, cancel_settled, place_once
 from exchanges.symbols import Symbol
-from exchanges.wire import Prepared, Request, Response, Role
+from exchanges.wire import PreEncoded, Prepared, Request, Response, Role
 
 __all__ = ["BybitAdapter"]
 
@@ -219,10 +219,12 @@ class BybitAdapter(Adapter):
         if self.env == "demo" and path in DEMO_UNSUPPORTED:
             raise NotSupported(DEMO_UNSUPPORTED[path], exchange=self.name)
 
-    def _pages(self, make: Callable[[str | None], Request], want: int | None) -> Flow[list[Any]]:
+    def _pages(
+        self, make: Callable[[PreEncoded | None], Request], want: int | None
+    ) -> Flow[list[Any]]:
         """Follow ``nextPageCursor`` until the end or until ``want`` items are collected."""
         items: list[Any] = []
-        cursor: str | None = None
+        cursor: PreEncoded | None = None
         seen: set[str] = set()
         for _ in range(_MAX_PAGES):
             response = yield make(cursor)
@@ -231,10 +233,17 @@ class BybitAdapter(Adapter):
             if not isinstance(page, list):
                 raise BadResponse("result.list is missing", exchange=self.name)
             items.extend(page)
-            cursor = res.get("nextPageCursor") or None
-            if not cursor or cursor in seen or (want is not None and len(items) >= want):
+            received = res.get("nextPageCursor") or None
+            if received is not None and not isinstance(received, str):
+                raise BadResponse("result.nextPageCursor is not a string", exchange=self.name)
+            if not received or received in seen or (want is not None and len(items) >= want):
                 break
-            seen.add(cursor)
+            seen.add(received)
+            # The cursor comes percent-encoded and goes back as received ("cursor: Use the
+            # nextPageCursor token from the response", Request Parameters of
+            # https://bybit-exchange.github.io/docs/v5/order/open-order): encoded once more,
+            # its "%3A" would reach Bybit as "%253A", a cursor it never issued.
+            cursor = PreEncoded(received)
         return items
 
     # -- market data ----------------------------------------------------------------------
@@ -530,7 +539,9 @@ class BybitAdapter(Adapter):
         found: list[tuple[str, Any]] = []
         for category, scope in targets:
 
-            def make(cursor: str | None, c: str = category, s: dict[str, str] = scope) -> Request:
+            def make(
+                cursor: PreEncoded | None, c: str = category, s: dict[str, str] = scope
+            ) -> Request:
                 params = {"category": c, **s, **extra, "limit": page_size, "cursor": cursor}
                 return self.build.orders(path, params, c)
 
@@ -588,7 +599,7 @@ class BybitAdapter(Adapter):
                     continue
 
                 def make(
-                    cursor: str | None, c: str = category, s: dict[str, str] = scope
+                    cursor: PreEncoded | None, c: str = category, s: dict[str, str] = scope
                 ) -> Request:
                     params = {"category": c, **s, "limit": 200, "cursor": cursor}
                     return self.build.positions(params, c)

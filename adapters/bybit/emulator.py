@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from adapters.bybit.limits import IP_KEY, limit_for, route_key
 from exchanges.decimals import to_wire
@@ -94,15 +94,23 @@ def _iso(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# The token behind a cursor before it is percent-encoded into ``nextPageCursor``: the next
+# page's offset, in the shape of Bybit's "id:0,id:0" (its "267951%3A0%2C38567%3A0" decoded).
+_TOKEN = re.compile(r"page_token=([0-9]{1,9}):0,\1:0")
+
+
 def _cursor(offset: int) -> str:
-    # Bybit's cursors arrive already percent-encoded; mimic that so clients' handling is tested.
-    return f"page_args%3D{offset}%26"
+    # Bybit hands its cursors out percent-encoded and takes them back as they are: the query
+    # string is decoded once, which gives the token back. ":" "=" "," are all encoded, so a
+    # client that encodes the cursor again sends "%253A" and gets 10001.
+    return quote(f"page_token={offset}:0,{offset}:0", safe="")
 
 
 def _offset(cursor: str | None) -> int:
     if not cursor:
         return 0
-    match = re.search(r"page_args(?:=|%3D|%253D)([0-9]{1,9})", str(cursor))
+    # The token exactly: a cursor encoded twice decodes to "page_token%3D..." and is unknown.
+    match = _TOKEN.fullmatch(str(cursor))
     if match is None:
         raise BybitError(10001, "params error: cursor invalid")
     return int(match.group(1))

@@ -1,9 +1,11 @@
 """Bybit v5 request builders: arguments in, exact bytes out (query string or JSON body, once).
 
 GET parameters are serialised in the given order with every value percent-encoded except
-RFC 3986 unreserved characters (so a cursor's ``%`` travels as ``%25``); POST bodies are compact
-JSON in insertion order, UTF-8. Whatever is built here is what the signer signs and the
-transport sends. Endpoint parameters: ../shared/reference/bybit-v5.md §e.
+RFC 3986 unreserved characters, but for ``PreEncoded`` values: a ``cursor`` is Bybit's
+``nextPageCursor``, already percent-encoded, and goes back exactly as received. POST bodies are
+compact JSON in insertion order, UTF-8. Whatever is built here is what the signer signs and the
+transport sends. Endpoint parameters: https://bybit-exchange.github.io/docs/v5/intro and each
+endpoint's page.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from adapters.bybit.limits import IP_KEY, route_key
 from exchanges.decimals import to_wire
-from exchanges.wire import Request, Role, encode_query
+from exchanges.wire import PreEncoded, Request, Role, encode_query
 
 __all__ = ["RequestBuilder", "json_body", "query_value"]
 
@@ -26,6 +28,7 @@ _JSON_HEADERS = {"Content-Type": "application/json"}
 def query_value(value: Any) -> str:
     """One GET value as Bybit expects it: Decimals plain, booleans ``true``/``false``."""
     if isinstance(value, str):
+        # Returned as it is, not copied: a PreEncoded cursor must stay one for encode_query.
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -148,7 +151,7 @@ class RequestBuilder:
         """``GET /v5/market/time``."""
         return self._once("time", lambda: self.get("/v5/market/time"))
 
-    def instruments(self, category: str, cursor: str | None = None, **extra: Any) -> Request:
+    def instruments(self, category: str, cursor: PreEncoded | None = None, **extra: Any) -> Request:
         """``GET /v5/market/instruments-info`` (one page; spot has no pages)."""
         limit = None if category == "spot" else 1000
         return self.get(

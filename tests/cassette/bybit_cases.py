@@ -254,8 +254,8 @@ async def _fetch_open_orders(call: Caller) -> None:
 @scenario(BYBIT, "fetch_open_orders_paged")
 async def _fetch_open_orders_paged(call: Caller) -> None:
     """51 orders make two pages: the second request carries Bybit's already percent-encoded
-    cursor re-encoded once (``cursor=page_args%253D50%2526``), byte for byte, on both
-    transports (aiohttp is given ``yarl.URL(..., encoded=True)``). Both clocks step 1 s after
+    cursor exactly as received (``cursor=page_token%3D50%3A0%2C50%3A0``), byte for byte, on
+    every transport (aiohttp is given ``yarl.URL(..., encoded=True)``). Both clocks step 1 s after
     every 15 orders, past the emulator's 20-per-second window; the client's own pacing (real
     time, not on the wire) is switched off to keep the test fast."""
     call.ex.session.limiter.enabled = False

@@ -355,7 +355,8 @@ def test_ohlcv_pages_forward_from_since() -> None:
 
 def test_pagination_follows_cursors_until_empty() -> None:
     fake = FakeBybit()
-    pages = {None: ("page_args%3D2%26", ["a", "b"]), "page_args%3D2%26": ("", ["c"])}
+    # Keyed by the cursor as Bybit reads it: the query string decoded once.
+    pages = {None: ("page_args%3D2%26", ["a", "b"]), "page_args=2&": ("", ["c"])}
     seen: list[str | None] = []
 
     def realtime(prepared: object) -> Response:
@@ -368,7 +369,7 @@ def test_pagination_follows_cursors_until_empty() -> None:
     fake.on("GET", "/v5/order/realtime", realtime)
     orders = make_client(fake).fetch_open_orders("BTC/USDT")
     assert [o.id for o in orders] == ["a", "b", "c"]
-    # The cursor travels percent-encoded: its "%" becomes "%25", and Bybit decodes it back.
-    assert seen == [None, "page_args%3D2%26"]
+    # The cursor comes percent-encoded and goes back as received, never encoded again.
+    assert seen == [None, "page_args=2&"]
     sent = [p.url for p in fake.sent if "/v5/order/realtime" in p.url]
-    assert "cursor=page_args%253D2%2526" in sent[1]
+    assert sent[1].endswith("&cursor=page_args%3D2%26")
