@@ -1,4 +1,4 @@
-"""Synthetic, shape-correct Bybit v5 payloads (field names per shared/reference/bybit-v5.md §e).
+"""Synthetic, shape-correct Bybit v5 payloads (field names per Bybit's v5 docs).
 
 Values are made up but deterministic; every number inside ``result`` is a string as on the wire,
 envelope numbers (``retCode``, ``time``, order book ``ts``/``u``/``seq``/``cts``) are JSON numbers.

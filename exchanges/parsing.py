@@ -78,7 +78,7 @@ def loads_json(body: str | bytes) -> Any:
     ``json.loads`` raises ``RecursionError`` on deeply nested input (``"[" * 100000``): that is
     a ``ValueError`` here like any other undecodable text (an ``OverflowError`` too, should a
     decoder raise one), and so are ``NaN`` and ``Infinity`` literals, which are not JSON (RFC
-    8259 §6) even though Python's decoder accepts them. ``1e999`` is JSON: it decodes to a
+    8259, section 6) even though Python's decoder accepts them. ``1e999`` is JSON: it decodes to a
     float infinity, which the number readers refuse.
     """
     try:

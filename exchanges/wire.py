@@ -48,7 +48,7 @@ def _pre_encoded(value: str) -> str:
         return value
     # Anything else in it ("&", "=", "#", a space, a stray "%") is encoded, so a value can never
     # end the parameter or add one. Lowercase hex is upper-cased: the same octet (RFC 3986
-    # §2.1), and urllib3 would upper-case it after signing.
+    # section 2.1), and urllib3 would upper-case it after signing.
     parts = _TRIPLET.split(value)
     return "".join(p.upper() if i % 2 else encode_value(p) for i, p in enumerate(parts))
 

@@ -2,7 +2,9 @@
 
 Unified symbols route by kind: ``BTC/USDT`` to spot, ``BTC/USDT:USDT`` and ``BTC/USDC:USDC``
 (and dated ``...-YYMMDD``) to USD-M. COIN-M (``dapi``) and options (``eapi``) are other APIs
-and raise ``NotSupported``. Facts: ../shared/reference/binance-okx.md §1.
+and raise ``NotSupported``. Binance's docs: spot
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-api-information, USD-M
+https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info.
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ from exchanges.wire import Prepared, Request, Response, Role
 
 __all__ = ["TIMEFRAMES", "BinanceAdapter", "market_kind"]
 
-#: Unified timeframe -> candle length in ms (Binance's interval names are the unified ones,
-#: §1.8; "1s" is spot only; a month is not a fixed length and is never paged by time).
+#: Unified timeframe -> candle length in ms (Binance's interval names are the unified ones, see
+#: "Kline/Candlestick data" in
+#: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints;
+#: "1s" is spot only; a month is not a fixed length and is never paged by time).
 TIMEFRAMES: dict[str, int] = {
     "1s": 1_000,
     "1m": 60_000,
@@ -88,10 +92,11 @@ _CLOSED = frozenset({"closed", "canceled", "rejected", "expired"})
 _SPOT_AMEND_REASON = (
     "Binance spot has no in-place amend of price and amount: POST /api/v3/order/cancelReplace "
     "cancels the order and places a new one with a new orderId, loses queue priority and can "
-    "half-succeed (HTTP 409, §1.5); cancel_order and create_order say what happens"
+    "half-succeed (HTTP 409: the cancel failed but the new order was placed); cancel_order and "
+    "create_order say what happens"
 )
 _SYMBOL_NEEDED = (
-    "Binance lists {what} per symbol only ({paths} require symbol, §1.8): pass symbol=..., "
+    "Binance lists {what} per symbol only ({paths} require symbol): pass symbol=..., "
     "once per market you traded"
 )
 
@@ -152,7 +157,7 @@ class BinanceAdapter(Adapter):
     ) -> None:
         super().__init__(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=options)
         self.signer = BinanceSigner(recv_window_ms)
-        #: An alternate spot mainnet host by name ("api-gcp", "api1" … "api4", §1.4).
+        #: An alternate spot mainnet host by name ("api-gcp", "api1" … "api4", see SPOT_HOSTS).
         host = self.options.pop("host", None)
         #: Which wallet ``fetch_balance`` reads: spot and USD-M are separate on Binance.
         self.wallet = self.options.pop("wallet", "spot")
@@ -187,7 +192,7 @@ class BinanceAdapter(Adapter):
         return stamp
 
     def rate_limits(self) -> tuple[dict[str, Limit], Callable[[str], Limit | None] | None]:
-        """IP weight and order-count windows per market (§1.6)."""
+        """IP weight and order-count windows per market."""
         return dict(DEFAULT_LIMITS), None
 
     def observe(self, response: Response, limiter: RateLimiter, clock: ServerClock) -> None:
@@ -223,7 +228,8 @@ class BinanceAdapter(Adapter):
             limiter.update(name_key, remaining=remaining, reset_in=reset_in)
 
     def _learn_limits(self, market: str, body: bytes, limiter: RateLimiter) -> None:
-        # §1.6: "Read the actual numbers from exchangeInfo.rateLimits".
+        # The limits in force are those exchangeInfo.rateLimits reports; the defaults are examples
+        # ("LIMITS": https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
         try:
             entries = json.loads(body).get("rateLimits") or []
         except (ValueError, AttributeError):
@@ -366,7 +372,7 @@ class BinanceAdapter(Adapter):
                 "1s candles exist on Binance spot only", exchange=self.name, hint="Use 1m or more."
             )
         page = _KLINES_MAX[group]
-        want = limit if limit is not None else 500  # Binance's own default (§1.8)
+        want = limit if limit is not None else 500  # Binance's documented default
         candles: dict[int, Candle] = {}
         start, end = since, None
         for _ in range(_MAX_PAGES):
@@ -433,7 +439,9 @@ class BinanceAdapter(Adapter):
         if args.type == "market":
             params["type"] = "MARKET"
         elif group == "spot" and args.post_only:
-            # Spot's post-only order is its own type and takes no timeInForce ([BSPOT]).
+            # Spot's post-only order is its own type, LIMIT_MAKER, which takes no timeInForce:
+            # "New order" in
+            # https://developers.binance.com/docs/binance-spot-api-docs/rest-api/trading-endpoints
             params["type"] = "LIMIT_MAKER"
         else:
             params["type"] = "LIMIT"

@@ -1,6 +1,10 @@
 """Binance emulator front-end: spot ``/api/v3``, ``/sapi/v1`` and USD-M ``/fapi`` on one host.
 
-Requests are checked as Binance checks them (../shared/reference/binance-okx.md §1.1, §1.5, §1.6):
+Requests are checked as Binance's docs say they are checked (spot: "Request Security"
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security, "Error codes"
+https://developers.binance.com/docs/binance-spot-api-docs/errors and "LIMITS"
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits; USD-M: "General Info"
+https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info):
 
 * the key must be known (``-2015`` "Invalid API-key, IP, or permissions for action.", HTTP 401);
   an IP outside the key's whitelist and a missing permission get the same ``-2015``;
@@ -10,18 +14,19 @@ Requests are checked as Binance checks them (../shared/reference/binance-okx.md 
 * ``timestamp < serverTime + 1000 && serverTime - timestamp <= recvWindow``, else ``-1021``;
   ``recvWindow`` is milliseconds with at most three decimals, else ``-1100`` (so ``nan``,
   ``inf``, ``1e4`` or ``-5000`` never switch the check off), and above zero, else ``-1131``;
-  spot refuses ``recvWindow`` above 60000 (``-1131``); the futures docs state no maximum (§1.2);
+  spot refuses ``recvWindow`` above 60000 (``-1131``); the futures docs state no maximum;
 * request weights per endpoint (``adapters.binance.limits``) count per IP in fixed one-minute
   windows; every answer carries ``X-MBX-USED-WEIGHT-1M``; beyond the limit, HTTP 429 with
   ``-1003`` and ``Retry-After`` (seconds). Orders count per account (spot 10 per second, USD-M 300
   per 10 s and 1200 per minute) with ``X-MBX-ORDER-COUNT-*`` headers, else ``-1015``;
 * ``newClientOrderId`` must be unique among the account's *open* orders ("A unique id among open
   orders"): spot answers ``-2010`` "Duplicate order sent.", USD-M ``-4116`` "ClientOrderId is
-  duplicated." ([BFUT-ERR]; not in §1.5's table). Once the first order is closed the id may be used
-  again, and a query by ``origClientOrderId`` finds the latest order with it.
+  duplicated." (https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code).
+  Once the first order is closed the id may be used again, and a query by ``origClientOrderId``
+  finds the latest order with it.
 
 Faults: ``server_error`` is Binance's backend timeout ``-1007`` "Timeout waiting for response from
-backend server. Send status unknown; execution status unknown." (§1.5), with HTTP 500 on spot (a
+backend server. Send status unknown; execution status unknown.", with HTTP 500 on spot (a
 5XX: "execution status is UNKNOWN") and HTTP 408 on USD-M (its documented backend-timeout status);
 ``rate_limit`` is HTTP 429 ``-1003`` with ``Retry-After: 1``.
 
@@ -80,7 +85,9 @@ _INTERVALS = {
 _USDM_DEPTHS = (5, 10, 20, 50, 100, 500, 1000)
 
 #: Rate limits the emulator enforces and advertises in exchangeInfo.rateLimits: spot's are the
-#: enum doc's examples (§1.6), USD-M's Binance's published defaults.
+#: examples of the "Rate limiters (rateLimitType)" enum
+#: (https://developers.binance.com/docs/binance-spot-api-docs/enums), USD-M's Binance's published
+#: defaults.
 _WEIGHT_LIMIT = {"spot": 6000, "usdm": 2400}
 _ORDER_LIMITS = {"spot": ((1, "S", 10),), "usdm": ((10, "S", 300), (1, "M", 1200))}
 _UNIT_MS = {"S": 1000, "M": 60_000}
@@ -262,7 +269,7 @@ class BinanceFrontEnd:
     def _params(request: Incoming) -> dict[str, str]:
         params = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
         # "If a parameter sent in both the query string and request body, the query string
-        # parameter will be used" (§1.1).
+        # parameter will be used" ("General Information on Endpoints", in the spot REST docs).
         params.update(parse_qsl(request.query, keep_blank_values=True))
         return params
 
@@ -340,7 +347,7 @@ class BinanceFrontEnd:
             raise BinanceError(-1100, "Illegal characters found in a parameter.") from None
         recv_window = self._recv_window(params.get("recvWindow"), market)
         if timestamp >= 10**15:
-            timestamp //= 1000  # microseconds are accepted on spot (§1.1)
+            timestamp //= 1000  # spot accepts microseconds ("Timing security")
         payload, signature = _signed_payload(request)
         if signature is None or not _verify(key, payload, signature):
             raise BinanceError(-1022, "Signature for this request is not valid.")
@@ -352,7 +359,7 @@ class BinanceFrontEnd:
         if now - timestamp > recv_window:
             raise BinanceError(-1021, "Timestamp for this request is outside of the recvWindow.")
         # Binance reports an expired key, an IP off the whitelist and a missing permission all
-        # as -2015 (§1.5).
+        # as -2015.
         if key.expires_at is not None and key.expires_at <= now:
             raise BinanceError(-2015, _MSG_KEY, 401)
         if not key.ip_allowed(request.remote):
@@ -975,7 +982,10 @@ class BinanceFrontEnd:
         }
 
     def api_restrictions(self, params: Mapping[str, str], key: ApiKey) -> dict[str, Any]:
-        """``/sapi/v1/account/apiRestrictions`` of the calling key (§1.7)."""
+        """``/sapi/v1/account/apiRestrictions`` of the calling key.
+
+        Fields: https://developers.binance.com/docs/wallet/account/api-key-permission
+        """
         data: dict[str, Any] = {
             "ipRestrict": bool(key.ips),
             "createTime": key.created_at,
@@ -996,7 +1006,11 @@ class BinanceFrontEnd:
         return data
 
     def position_risk(self, params: Mapping[str, str], key: ApiKey) -> list[dict[str, Any]]:
-        """``/fapi/v3/positionRisk``: symbols with a position or open orders ([BFUT-POS])."""
+        """``/fapi/v3/positionRisk``: symbols with a position or open orders.
+
+        Binance's "Position Information V3": trade/rest-api/Position-Information-V3 under
+        https://developers.binance.com/docs/derivatives/usds-margined-futures/
+        """
         spec = self._spec(params, "usdm", required=False)
         symbol = spec.symbol if spec is not None else None
         busy = {
@@ -1521,7 +1535,7 @@ def _signed_payload(request: Incoming) -> tuple[bytes, str | None]:
 
 def _verify(key: ApiKey, payload: bytes, signature: str) -> bool:
     if key.secret is not None:
-        # "Signatures generated using HMAC are not case-sensitive" (§1.1).
+        # "Signatures generated using HMAC are not case-sensitive" ("Signature Case Sensitivity").
         expected = hmac.new(key.secret.encode(), payload, hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected, signature.lower())
     from cryptography.exceptions import InvalidSignature

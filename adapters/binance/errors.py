@@ -1,11 +1,13 @@
 """Binance error normalisation: ``{"code", "msg"}`` bodies and HTTP statuses into the error tree.
 
-Codes and messages: ../shared/reference/binance-okx.md §1.5 ([BSPOT errors.md], [BFUT-ERR]).
+Codes and messages: https://developers.binance.com/docs/binance-spot-api-docs/errors (spot) and
+https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code (USD-M); HTTP
+statuses: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/http-return-codes.
 "Codes are universal, but messages can vary", so classification is by ``code``; only the codes
 Binance defines by their message (``-2010`` NEW_ORDER_REJECTED, ``-2011`` CANCEL_REJECTED,
 ``-1003`` TOO_MANY_REQUESTS) also look at ``msg``. The table is scoped by market: spot
 ``-2021``/``-2022`` are cancel-replace failures while futures ``-2021``/``-2022`` are
-would-trigger and reduce-only rejections (§1.5 "Normalisation caveats").
+would-trigger and reduce-only rejections.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ _UNKNOWN_OUTCOME = (
     "its client order id before anything is resent."
 )
 
-#: Codes with the same meaning on spot and USD-M (§1.5 table; 10xx/11xx are shared [BFUT-ERR]).
+#: Codes with the same meaning on spot and USD-M (the USD-M error page repeats the 10xx/11xx).
 SHARED: MappingProxyType[int, Entry] = MappingProxyType(
     {
         -1000: (
@@ -95,7 +97,7 @@ SHARED: MappingProxyType[int, Entry] = MappingProxyType(
         -1127: (e.BadRequest, "The time range is too long for this endpoint.", None),
         -1128: (e.BadRequest, "These optional parameters cannot be combined.", None),
         -1130: (e.BadRequest, "A parameter value is invalid (see the message).", None),
-        -1131: (e.BadRequest, "recvWindow must not exceed 60000 ms (§1.1).", None),
+        -1131: (e.BadRequest, "recvWindow must not exceed 60000 ms.", None),
         -2013: (e.OrderNotFound, None, None),
         -2014: (
             e.InvalidApiKey,
@@ -108,7 +110,7 @@ SHARED: MappingProxyType[int, Entry] = MappingProxyType(
     }
 )
 
-#: Spot-only meanings (§1.5: -2021/-2022 are cancelReplace failures on spot).
+#: Spot-only meanings (-2021/-2022 are cancelReplace failures on spot).
 SPOT: MappingProxyType[int, Entry] = MappingProxyType(
     {
         -1008: (e.ExchangeNotAvailable, "Binance spot is overloaded; retried with backoff.", True),
@@ -122,7 +124,7 @@ SPOT: MappingProxyType[int, Entry] = MappingProxyType(
     }
 )
 
-#: USD-M-only meanings ([BFUT-ERR] via §1.5, and [BFUT-GI] for -1008).
+#: USD-M-only meanings (its error-code page, and its "General Info" page for -1008).
 FUTURES: MappingProxyType[int, Entry] = MappingProxyType(
     {
         # "Request throttled by system-level protection ... means failure": safe to resend.
@@ -166,7 +168,7 @@ FUTURES: MappingProxyType[int, Entry] = MappingProxyType(
     }
 )
 
-# -2010 NEW_ORDER_REJECTED and -2011 CANCEL_REJECTED carry their reason in ``msg`` (§1.5):
+# -2010 NEW_ORDER_REJECTED and -2011 CANCEL_REJECTED carry their reason in ``msg``:
 # lowercase fragments of the messages Binance lists, matched as substrings.
 _BY_MESSAGE: tuple[tuple[str, type[e.ExchangeError], str | None], ...] = (
     ("insufficient balance", e.InsufficientFunds, None),
@@ -280,7 +282,7 @@ def error_for_code(
 def _rate_limited(
     message: str, status: int | None, retry_after: float | None, common: dict[str, Any]
 ) -> e.RateLimitExceeded:
-    # 418 is an IP ban "from 2 minutes to 3 days" after ignoring 429s (§1.5): never retried.
+    # 418 is an IP ban "from 2 minutes to 3 days" after ignoring 429s ("LIMITS"): never retried.
     ban = _BAN_UNTIL.search(message)
     if status == 418 or ban is not None:
         return e.RateLimitExceeded(
@@ -314,7 +316,8 @@ def error_for_http(
     if status in (418, 429):
         return _rate_limited(f"HTTP {status}: {snippet}", status, retry_after, common)
     if status == 403:
-        # §1.5: the WAF's 403 "can indicate a rate limit violation or a security block".
+        # "HTTP Return Codes": the WAF's 403 "can indicate a rate limit violation or a security
+        # block".
         return e.RateLimitExceeded(
             f"HTTP 403 Forbidden: {snippet}",
             retry_after=retry_after,
@@ -325,7 +328,7 @@ def error_for_http(
             **common,
         )
     if status == 408 or status >= 500:
-        # §1.5: 5XX "execution status is UNKNOWN"; futures 408 is a backend timeout.
+        # "HTTP Return Codes": 5XX "execution status is UNKNOWN"; futures 408 is a backend timeout.
         return e.ExchangeNotAvailable(f"HTTP {status}: {snippet}", hint=_UNKNOWN_OUTCOME, **common)
     if status == 401:
         return e.AuthenticationError(

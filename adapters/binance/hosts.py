@@ -1,8 +1,13 @@
 """Binance REST hosts per environment and market, and what each environment lacks.
 
-Source: ../shared/reference/binance-okx.md §1.4. Spot and USD-M futures live on different hosts
-(``api.binance.com`` and ``fapi.binance.com``); a ``base_url`` override (the emulator, a proxy)
-replaces both, since the emulator serves ``/api``, ``/sapi`` and ``/fapi`` on one host.
+Sources: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-api-information
+(spot), https://developers.binance.com/docs/binance-spot-api-docs/demo-mode (spot Demo Mode, and
+its comparison with the spot testnet) and
+https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info (USD-M).
+
+Spot and USD-M futures live on different hosts (``api.binance.com`` and ``fapi.binance.com``); a
+``base_url`` override (the emulator, a proxy) replaces both, since the emulator serves ``/api``,
+``/sapi`` and ``/fapi`` on one host.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ __all__ = [
 ENVIRONMENTS = ("mainnet", "testnet", "demo")
 
 #: Spot mainnet hosts by name: "api1"-"api4" "should give better performance but have less
-#: stability" (§1.4, [BSPOT rest-api.md L84-91]).
+#: stability" ("General API Information").
 SPOT_HOSTS = MappingProxyType(
     {
         "api": "https://api.binance.com",
@@ -46,7 +51,7 @@ _SPOT = MappingProxyType(
     }
 )
 
-# §1.4: Binance's futures docs now name demo-fapi.binance.com the futures "testnet", ccxt refuses
+# Binance's futures docs now name demo-fapi.binance.com the futures "testnet", ccxt refuses
 # the old testnet.binancefuture.com for private calls, and Demo Mode's futures host is the same
 # demo-fapi; so testnet and demo share one futures sandbox (and one set of sandbox keys).
 _USDM = MappingProxyType(
@@ -91,9 +96,9 @@ def hosts_for(env: str, host: str | None = None, base_url: str | None = None) ->
 def sapi_unsupported_reason(env: str) -> str | None:
     """Why ``/sapi`` endpoints are not offered in ``env`` (None where they are)."""
     if env == "testnet":
-        # §1.4 / §1.7: "only the /api endpoints are available" on the spot testnet.
-        return "the spot testnet serves only /api endpoints, no /sapi (§1.4)"
+        # "only the /api endpoints are available" on the spot testnet (Demo Mode page's table).
+        return "the spot testnet serves only /api endpoints, no /sapi"
     if env == "demo":
-        # §1.4: /sapi on Demo Mode is UNVERIFIED and ccxt's demo URL map has no sapi entry.
-        return "Binance documents no /sapi endpoints for demo mode (§1.4)"
+        # Binance's Demo Mode page lists /api URLs only, and ccxt's demo URL map has no sapi entry.
+        return "Binance documents no /sapi endpoints for demo mode"
     return None

@@ -1,17 +1,21 @@
 """Binance rate limits: request weights per endpoint, IP weight windows, order-count windows.
 
 Binance limits by *weight* per IP (each endpoint costs a documented weight) and by order count
-per account, in fixed intervals named like ``1M`` or ``10S`` (§1.6). Every response reports the
-weight used (``X-MBX-USED-WEIGHT-1M``) and order responses the orders counted
-(``X-MBX-ORDER-COUNT-10S``); ``exchangeInfo.rateLimits`` gives the account's real numbers
-(§1.6: "Read the actual numbers from exchangeInfo.rateLimits"). The defaults below are used
-until exchangeInfo has been read. Spot and USD-M futures are separate systems with separate
-budgets, so their keys are separate.
+per account, in fixed intervals named like ``1M`` or ``10S`` ("LIMITS":
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits). Every response reports
+the weight used (``X-MBX-USED-WEIGHT-1M``) and order responses the orders counted
+(``X-MBX-ORDER-COUNT-10S``); ``exchangeInfo.rateLimits`` gives the account's real numbers. The
+defaults below are used until exchangeInfo has been read. Spot and USD-M futures are separate
+systems with separate budgets, so their keys are separate.
 
-Sources: weights of spot endpoints §1.8 [BSPOT rest-api.md]; §1.7 for apiRestrictions; the
-positionRisk weight §1.8 [BFUT-POS]. Other USD-M weights are not in the reference: they are
-Binance's USD-M endpoint pages as published (``UNVERIFIED`` here), chosen so as not to
-undercount.
+Sources: the weights of spot endpoints are those of their pages under
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/ (market-data-endpoints,
+account-endpoints, trading-endpoints); apiRestrictions':
+https://developers.binance.com/docs/wallet/account/api-key-permission; positionRisk's: its page
+trade/rest-api/Position-Information-V3 under
+https://developers.binance.com/docs/derivatives/usds-margined-futures/.
+Other USD-M weights are those of Binance's USD-M endpoint pages as published (unverified against
+the live API), chosen so as not to undercount.
 """
 
 from __future__ import annotations
@@ -34,10 +38,11 @@ __all__ = [
 ]
 
 #: ``X-MBX-USED-WEIGHT-(n)(unit)`` / ``X-MBX-ORDER-COUNT-(n)(unit)``, case-insensitive
-#: (the official SDK's regex, §1.6 [BCONN utils.py]).
+#: (the regex of Binance's official SDK, ``parse_rate_limit_headers`` in
+#: https://github.com/binance/binance-connector-python, common/src/binance_common/utils.py).
 HEADER = re.compile(r"^x-mbx-(used-weight|order-count)-(\d+)([smhd])$", re.IGNORECASE)
 
-#: Interval letters S/M/H/D (§1.6) in seconds.
+#: Interval letters S/M/H/D in seconds.
 INTERVAL_SECONDS = MappingProxyType({"s": 1, "m": 60, "h": 3600, "d": 86400})
 
 
@@ -52,8 +57,10 @@ def weight_key(market: str) -> str:
 
 
 #: Defaults until exchangeInfo is read. Spot: the enum doc's REQUEST_WEIGHT 6000 / 1 MINUTE and
-#: ORDERS 10 / 1 SECOND (§1.6 [BSPOT enums.md]). USD-M: 2400 weight / minute, 300 orders / 10 s
-#: and 1200 orders / minute (Binance's USD-M "General Info" limits; UNVERIFIED in the reference).
+#: ORDERS 10 / 1 SECOND ("Rate limiters" in
+#: https://developers.binance.com/docs/binance-spot-api-docs/enums). USD-M: 2400 weight / minute,
+#: 300 orders / 10 s and 1200 orders / minute (Binance's published USD-M defaults, unverified
+#: against exchangeInfo: https://developers.binance.com/docs/derivatives/usds-margined-futures/).
 DEFAULT_LIMITS: Mapping[str, Limit] = MappingProxyType(
     {
         key("spot", "weight", "1m"): Limit(6000, 60.0),
@@ -86,7 +93,7 @@ def limit_for(name: str) -> Limit | None:
 
 
 def _spot_depth(limit: int) -> int:
-    # §1.8: 5 / 25 / 50 / 250 for limit 1-100 / 101-500 / 501-1000 / 1001-5000.
+    # "Order book": 5 / 25 / 50 / 250 for limit 1-100 / 101-500 / 501-1000 / 1001-5000.
     return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
 
 
@@ -99,7 +106,8 @@ def _usdm_klines(limit: int) -> int:
 
 
 def _ticker_spot(params: Mapping[str, str]) -> int:
-    # §1.8: 2 for one symbol or 1-20 symbols; 40 for 21-100; 80 for 101+ or none.
+    # "24hr ticker price change statistics": 2 for one symbol or 1-20 symbols; 40 for 21-100;
+    # 80 for 101+ or none.
     if "symbol" in params:
         return 2
     symbols = params.get("symbols")

@@ -2,10 +2,15 @@
 
 Every parameter goes through one percent-encoder (RFC 3986 unreserved characters kept, UTF-8,
 uppercase hex: ``exchanges.wire.encode_query``), in the order given. GET and DELETE carry them
-in the query string, POST and PUT in an ``application/x-www-form-urlencoded`` body (§1.1
-"Parameter transport"). The signer then appends ``recvWindow``, ``timestamp`` and
-``signature`` to exactly these bytes (§1.1: the payload must be percent-encoded before signing).
-Endpoints: ../shared/reference/binance-okx.md §1.7, §1.8.
+in the query string, POST and PUT in an ``application/x-www-form-urlencoded`` body
+("General Information on Endpoints" in Binance's spot REST docs). The signer then appends
+``recvWindow``, ``timestamp`` and ``signature`` to exactly these bytes (the payload must be
+percent-encoded before signing: "SIGNED Endpoint security" in
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security). Endpoints:
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints (and the
+account-endpoints and trading-endpoints pages beside it),
+https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info (USD-M) and
+https://developers.binance.com/docs/wallet/account/api-key-permission (apiRestrictions).
 """
 
 from __future__ import annotations
@@ -97,7 +102,8 @@ class RequestBuilder:
         path = "/fapi/v1/ticker/24hr" if market == "usdm" else "/api/v3/ticker/24hr"
         params: dict[str, Any] = {"symbol": symbol}
         if symbols is not None:
-            # Spot takes a compact JSON array, e.g. ["BTCUSDT","BNBUSDT"] ([BSPOT rest-api.md]).
+            # Spot takes a compact JSON array, e.g. ["BTCUSDT","BNBUSDT"] ("24hr ticker price
+            # change statistics").
             params["symbols"] = json.dumps(list(symbols), separators=(",", ":"))
         return self.call(market, "GET", path, params)
 
@@ -152,11 +158,11 @@ class RequestBuilder:
         return self.call(market, "GET", path, {"symbol": symbol}, signed=True)
 
     def api_restrictions(self, role: Role) -> Request:
-        """``GET /sapi/v1/account/apiRestrictions`` for the key of ``role`` (§1.7)."""
+        """``GET /sapi/v1/account/apiRestrictions`` for the key of ``role``."""
         return self.call("spot", "GET", "/sapi/v1/account/apiRestrictions", signed=True, role=role)
 
     def position_risk(self, symbol: str | None) -> Request:
-        """``GET /fapi/v3/positionRisk`` (symbols with positions or open orders, §1.8)."""
+        """``GET /fapi/v3/positionRisk`` (symbols with positions or open orders only)."""
         return self.call("usdm", "GET", "/fapi/v3/positionRisk", {"symbol": symbol}, signed=True)
 
     # -- orders ---------------------------------------------------------------------------
@@ -218,7 +224,7 @@ class RequestBuilder:
         return self.call(market, "GET", path, {"symbol": symbol}, signed=True)
 
     def all_orders(self, market: str, symbol: str, start: int | None, limit: int | None) -> Request:
-        """``GET .../allOrders`` of one symbol (the symbol is required, §1.8)."""
+        """``GET .../allOrders`` of one symbol (the symbol is required)."""
         path = "/fapi/v1/allOrders" if market == "usdm" else "/api/v3/allOrders"
         params = {"symbol": symbol, "startTime": start, "limit": limit}
         return self.call(market, "GET", path, params, signed=True)

@@ -2,17 +2,20 @@
 
 The signed payload is "the query string concatenated without separator to the HTTP body", and
 since 2026-01-15 it must be percent-encoded before signing, or Binance answers ``-1022``
-(../shared/reference/binance-okx.md §1.1, §1.2). The request builder percent-encodes every
-parameter once; this signer appends ``recvWindow``, ``timestamp`` and then ``signature`` (last,
-as the futures docs require) to that exact query (GET/DELETE) or form body (POST/PUT), and
-nothing re-encodes the result afterwards.
+("SIGNED Endpoint security" in
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security; the
+2025-12-17 entry of https://developers.binance.com/docs/binance-spot-api-docs/CHANGELOG; USD-M:
+https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info). The request
+builder percent-encodes every parameter once; this signer appends ``recvWindow``, ``timestamp``
+and then ``signature`` (last, as the futures docs require) to that exact query (GET/DELETE) or
+form body (POST/PUT), and nothing re-encodes the result afterwards.
 
-* HMAC keys: HMAC-SHA256 of the payload, lowercase hex (§1.1).
-* RSA keys: RSASSA-PKCS1-v1_5 / SHA-256, base64, then percent-encoded (§1.1).
-* Ed25519 keys: Ed25519 over the payload bytes, base64, then percent-encoded (§1.1).
+* HMAC keys: HMAC-SHA256 of the payload, lowercase hex.
+* RSA keys: RSASSA-PKCS1-v1_5 / SHA-256, base64, then percent-encoded.
+* Ed25519 keys: Ed25519 over the payload bytes, base64, then percent-encoded.
 
 The key type comes from the credentials (``Credentials.kind``, read from the PEM itself), not
-from the PEM's length as ccxt and python-binance guess it (§1.1 "Key-type detection").
+from the PEM's length as ccxt and python-binance guess it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_RECV_WINDOW_MS", "BinanceSigner", "signature"]
 
-#: "Maximum recvWindow is 60000 milliseconds" (§1.1; futures states none, §1.2).
+#: "Maximum recvWindow is 60000 milliseconds" (spot "Timing security"; USD-M states none).
 MAX_RECV_WINDOW_MS = 60_000
 
 _FORM = "application/x-www-form-urlencoded"
@@ -59,7 +62,8 @@ class BinanceSigner:
     def sign(self, request: Request, timestamp_ms: int, credentials: Credentials) -> Prepared:
         """Return the prepared request; its query or body ends with ``&signature=...``."""
         material = self._keys.get(credentials)
-        # recvWindow then timestamp, as in Binance's own example payloads (§1.3 B0a, B0d).
+        # recvWindow then timestamp, as in the HMAC example payloads of Binance's spot and USD-M
+        # docs ("SIGNED Endpoint Examples for POST /api/v3/order", USD-M "General Info").
         stamp = f"recvWindow={self.recv_window_ms}&timestamp={timestamp_ms}"
         headers = dict(request.headers) if request.headers else {}
         headers["X-MBX-APIKEY"] = credentials.api_key

@@ -1,15 +1,17 @@
 """Bybit v5 front-end of the emulator: Bybit's endpoints, envelopes, field names and codes.
 
-Requests are checked as Bybit checks them (../shared/reference/bybit-v5.md §a, §c, §d): the
-key must exist (10003) and not be expired (33004); the timestamp must satisfy
-``server_time - recv_window <= timestamp < server_time + 1000`` (10002), where the timestamp
-and the ``X-BAPI-RECV-WINDOW`` header are whole numbers of at most 19 ASCII digits and the
-window is above zero, else 10001 (the guide states no maximum window,
+Requests are checked as Bybit's docs say (https://bybit-exchange.github.io/docs/v5/guide
+"Authentication", https://bybit-exchange.github.io/docs/v5/error "Error Codes" and
+https://bybit-exchange.github.io/docs/v5/rate-limit "Rate Limit Rules"): the key must exist (10003)
+and not be expired (33004); the timestamp must satisfy
+``server_time - recv_window <= timestamp < server_time + 1000`` (10002), where the timestamp and
+the ``X-BAPI-RECV-WINDOW`` header are whole numbers of at most 19 ASCII digits and the window is
+above zero, else 10001 (the guide states no maximum window,
 https://bybit-exchange.github.io/docs/v5/guide#parameters-for-authenticated-endpoints); the
-signature is recomputed over the raw query string or raw body bytes received (10004, with
-Bybit's ``origin_string[...]`` message); the peer IP must be on the key's whitelist (10010);
-the key needs the scope of the endpoint and category (10005); per-UID rate limits answer 10006
-with the ``X-Bapi-Limit*`` headers, and the 600-per-5-s IP budget an HTML 403.
+signature is recomputed over the raw query string or raw body bytes received (10004, with Bybit's
+``origin_string[...]`` message); the peer IP must be on the key's whitelist (10010); the key needs
+the scope of the endpoint and category (10005); per-UID rate limits answer 10006 with the
+``X-Bapi-Limit*`` headers, and the 600-per-5-s IP budget an HTML 403.
 
 Simplifications (documented, not Bybit's behaviour): a post-only order that would take, or a
 FOK order that cannot fill, is refused with 10001 instead of being accepted and then cancelled.
@@ -1030,7 +1032,8 @@ class BybitFrontEnd:
                 continue
             if settle and self._settle(f.symbol, f.category) != settle:
                 continue
-            # The order's context (§e execution/list: orderType, orderPrice, orderQty).
+            # The order's context (orderType, orderPrice, orderQty in "Get Trade History":
+            # https://bybit-exchange.github.io/docs/v5/order/execution).
             order = self.engine.get_order(key.uid, order_id=f.order_id)
             items.append(
                 {

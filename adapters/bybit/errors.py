@@ -1,8 +1,9 @@
 """Bybit v5 error normalisation: one table from retCode (and HTTP status) to the error tree.
 
-Codes, meanings and retry advice: Bybit v5 docs ``error.mdx`` at commit 072c197d and real
-captures (../shared/reference/bybit-v5.md §c). Classification uses ``retCode`` only: Bybit's
-``retMsg`` wording has changed over time and differs from the docs.
+Codes, meanings and retry advice: Bybit v5 docs "Error Codes"
+(https://bybit-exchange.github.io/docs/v5/error, source ``error.mdx`` at commit 072c197d of
+https://github.com/bybit-exchange/docs) and real captures. Classification uses ``retCode`` only:
+Bybit's ``retMsg`` wording has changed over time and differs from the docs.
 """
 
 from __future__ import annotations

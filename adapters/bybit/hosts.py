@@ -1,7 +1,7 @@
 """Bybit v5 hosts per environment and region, and what the demo environment lacks.
 
-Source: Bybit v5 docs, guide "Integration Guidance" and demo.mdx
-(../shared/reference/bybit-v5.md §b).
+Sources: Bybit v5 docs, https://bybit-exchange.github.io/docs/v5/guide "Integration Guidance"
+(REST base endpoints) and https://bybit-exchange.github.io/docs/v5/demo "Demo Trading Service".
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Bybit v5 rate limits: per-UID limits of the endpoints the adapter uses, and the IP budget.
 
-Source: Bybit v5 docs rate-limit.mdx, default tier (../shared/reference/bybit-v5.md §d). The
-``X-Bapi-Limit*`` headers of every response adjust these at run time (higher VIP tiers).
+Source: Bybit v5 docs, https://bybit-exchange.github.io/docs/v5/rate-limit "Rate Limit Rules",
+default tier. The ``X-Bapi-Limit*`` headers of every response adjust these at run time (higher VIP
+tiers).
 """
 
 from __future__ import annotations

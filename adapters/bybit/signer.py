@@ -2,8 +2,8 @@
 
 Bybit signs ``timestamp + api_key + recv_window + payload`` where the payload is the exact query
 string sent (GET) or the exact body bytes sent (POST): HMAC-SHA256 as lowercase hex, or
-RSASSA-PKCS1-v1_5/SHA-256 as base64 for RSA keys. Source: Bybit v5 docs, guide "Authentication"
-(../shared/reference/bybit-v5.md §a.1).
+RSASSA-PKCS1-v1_5/SHA-256 as base64 for RSA keys. Source: Bybit v5 docs,
+https://bybit-exchange.github.io/docs/v5/guide "Authentication".
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ options). Amounts of swaps, futures and options are in contracts of ``Market.con
 (``ctVal``), like ccxt; spot amounts are in the base currency, spot market buys included
 (``tgtCcy=base_ccy``). Orders trade ``tdMode=cash`` on spot and ``cross`` on derivatives unless
 ``params`` say otherwise (e.g. ``{"tdMode": "isolated"}``, or ``{"posSide": "long"}`` for an
-account in long/short mode). Facts: ../shared/reference/binance-okx.md §2.
+account in long/short mode). OKX's docs: https://www.okx.com/docs-v5/en/
 """
 
 from __future__ import annotations
@@ -571,7 +571,9 @@ class OkxAdapter(Adapter):
     ) -> Flow[list[Order]]:
         """``/api/v5/trade/orders-history`` (last 7 days; ``instType`` is required), newest first.
 
-        OKX keeps unfilled cancelled orders in this history for 2 hours only (§2.5).
+        OKX keeps unfilled cancelled orders in this history for 2 hours only ("Get order history
+        (last 7 days)":
+        https://www.okx.com/docs-v5/en/#order-book-trading-trade-get-order-history-last-7-days).
         """
         items: list[Any] = []
         for scope in (yield from self._scopes(symbol, _ALL_TYPES)):
@@ -586,7 +588,10 @@ class OkxAdapter(Adapter):
     def fetch_my_trades(
         self, symbol: Symbol | None, since: int | None, limit: int | None
     ) -> Flow[list[Fill]]:
-        """``/api/v5/trade/fills`` (last 3 days, §2.5), newest first."""
+        """``/api/v5/trade/fills`` (last 3 days), newest first.
+
+        https://www.okx.com/docs-v5/en/#order-book-trading-trade-get-transaction-details-last-3-days
+        """
         items: list[Any] = []
         for scope in (yield from self._scopes(symbol, ())):
             params = {**scope, "begin": since}

@@ -1,23 +1,26 @@
 """OKX v5 front-end of the emulator: OKX's endpoints, envelopes, string codes and ``sCode``s.
 
-Requests are checked as OKX checks them (../shared/reference/binance-okx.md §2.1-2.5): the four
+Requests are checked as OKX's docs say (https://www.okx.com/docs-v5/en/: "REST Authentication",
+"Demo Trading Services", "Rate Limits", each endpoint's page and the REST error codes): the four
 ``OK-ACCESS-*`` headers must be present (50103/50104/50106/50107); the key must exist (50111);
 the timestamp must be ISO-8601 with milliseconds (50112) and within 30 s of the server's clock
-either way (50102, stated in the 2026 EEA copy of the docs, §2.1); a key of the other
+either way (50102, stated in the EEA edition of the docs,
+https://my.okx.com/docs-v5/en/#overview-rest-authentication-making-requests); a key of the other
 environment is refused (50101: a request with ``x-simulated-trading: 1`` is demo trading, any
 other is live, and a key's ``environment`` is ``"live"``, ``"demo"`` or None for both); the
 passphrase must match (50105); the signature is recomputed over the raw path and query and the
 raw body received (50113); an expired key is unknown (50119, "API key doesn't exist"); the peer
 IP must be on the key's whitelist (50110); writes need the trade scope of the instrument type
-(50120); each endpoint's rate limit of §2.5 (per IP, user, or user and instrument) answers
+(50120); each endpoint's rate limit (per IP, user, or user and instrument) answers
 50011 with HTTP 429, like the ``rate_limit`` fault below (no ``Retry-After``: OKX documents none).
 A place or amend request whose ``expTime`` header (Unix ms) has passed on the emulator's clock
 when it is handled, after any injected latency, is not processed
 (https://www.okx.com/docs-v5/en/#overview-general-info-transaction-timeouts); it answers 51149.
 
 Answers use OKX's envelope ``{"code", "msg", "data"}`` with string codes and the HTTP statuses of
-§2.3; order writes report per item (``sCode``/``sMsg``/``subCode``) under ``code "1"`` (all
-failed) or ``"2"`` (a batch partly succeeded).
+OKX's error table (https://www.okx.com/docs-v5/en/#error-code-rest-api-public); order writes report
+per item (``sCode``/``sMsg``/``subCode``) under ``code "1"`` (all failed) or ``"2"`` (a batch partly
+succeeded).
 
 Swaps trade in contracts of ``ctVal`` (0.01 BTC for BTC-USDT-SWAP, 0.1 ETH for ETH-USDT-SWAP,
 100 USD for BTC-USD-SWAP); the engine counts base coin (linear) or USD (inverse), so sizes are
@@ -28,7 +31,7 @@ Faults: ``rate_limit`` answers 50011 with HTTP 429 (OKX documents 50011 under bo
 ``server_error`` answers 50001 with HTTP 503 ("Service temporarily unavailable") when the request
 was not processed, and 50004 (HTTP 400, "API endpoint request timeout ... does not mean that
 the request was successful or failed") when it was: the two codes OKX uses for exactly these
-two situations (§2.3).
+two situations.
 
 Simplifications (not OKX's behaviour): a post-only order that would take, a FOK order that
 cannot fill, or a reduce-only order without a position to reduce is refused with sCode 51000
@@ -71,7 +74,7 @@ CONTRACT_VALUES: Mapping[tuple[str, str], Decimal] = {
     ("inverse", "ETH"): Decimal("10"),
 }
 
-_WINDOW_S = 30  # §2.1: OKX rejects timestamps more than 30 s from its clock (50102)
+_WINDOW_S = 30  # OKX rejects timestamps more than 30 s from its clock (50102)
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 _EXP_TIME = re.compile(r"[0-9]{1,19}")  # Unix ms; ASCII digits only, as ``integer`` reads them
 _CL_ORD_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
@@ -100,7 +103,7 @@ _BARS = {
     "6Hutc": 360, "12Hutc": 720, "1Dutc": 1440, "2Dutc": 2880, "3Dutc": 4320,
     "1Wutc": 10080, "1Mutc": 43200, "3Mutc": 129600,
 }  # fmt: skip
-# HTTP statuses of top-level codes (§2.3); business errors come with 200.
+# HTTP statuses of top-level codes in OKX's error table; business errors come with 200.
 _HTTP = {
     "50000": 400, "50001": 503, "50002": 400, "50004": 400, "50006": 400, "50011": 429,
     "50014": 400, "50015": 400, "50101": 401, "50102": 401, "50103": 401, "50104": 401,
@@ -110,7 +113,7 @@ _HTTP = {
 
 
 class OkxError(Exception):
-    """A top-level OKX error: ``code``, ``msg`` and the HTTP status of §2.3."""
+    """A top-level OKX error: ``code``, ``msg`` and the HTTP status OKX's error table gives."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -729,7 +732,10 @@ class OkxFrontEnd:
         return items
 
     def account_config(self, params: Mapping[str, Any], key: ApiKey) -> list[dict[str, Any]]:
-        """``/api/v5/account/config``: the calling key's ``perm``, ``ip`` and ``label`` (§2.4)."""
+        """``/api/v5/account/config``: the calling key's ``perm``, ``ip`` and ``label``.
+
+        https://www.okx.com/docs-v5/en/#trading-account-rest-api-get-account-configuration
+        """
         perm = ["read_only"]
         if key.allows("withdraw"):
             perm.append("withdraw")

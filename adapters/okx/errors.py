@@ -1,13 +1,17 @@
 """OKX v5 error normalisation: one table from ``code``/``sCode`` (and HTTP status) to the tree.
 
-Codes, messages and HTTP statuses: ../shared/reference/binance-okx.md §2.3 (OKX's error table,
-copy of 2026-07-20). Codes not in that section are marked [ccxt] and follow ccxt 4.5.90's
-``okx.exceptions`` table. Codes are strings on OKX's wire and stay strings here.
+Codes, messages and HTTP statuses: OKX's error table
+(https://www.okx.com/docs-v5/en/#error-code-rest-api-public, as published 2026-07-20). Codes not in
+that table are marked [ccxt] and follow ccxt 4.5.90's ``okx.exceptions`` table
+(https://github.com/ccxt/ccxt, python/ccxt/okx.py). Codes are strings on OKX's wire and stay strings
+here.
 
-Precedence (§2.3): a response whose ``data`` items carry ``sCode`` reports its result there, so
-the first failing item's ``sCode``/``sMsg`` wins over the top-level ``code``/``msg`` (``code "1"``
-only says "operation failed"); ``subCode`` ("51008" + "1000" is the table's ``51008_1000``) is
-kept in the message, never used to classify.
+Precedence ("sCode" in the response of
+https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order): a response whose
+``data`` items carry ``sCode`` reports its result there, so the first failing item's
+``sCode``/``sMsg`` wins over the top-level ``code``/``msg`` (``code "1"`` only says "operation
+failed"); ``subCode`` ("51008" + "1000" is the table's ``51008_1000``) is kept in the message, never
+used to classify.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ _UNKNOWN_OUTCOME = (
 # code -> (class, hint or None for the class default, retryable override or None)
 CODES: MappingProxyType[str, Entry] = MappingProxyType(
     {
-        # -- general (§2.3) -------------------------------------------------------------------
+        # -- general --------------------------------------------------------------------------
         "1": (e.ExchangeError, "OKX says the operation failed without saying why.", None),
         "50000": (e.BadRequest, "A POST needs a JSON body.", None),
         "50001": (e.ExchangeNotAvailable, "OKX's service is temporarily unavailable.", True),
@@ -64,7 +68,7 @@ CODES: MappingProxyType[str, Entry] = MappingProxyType(
         ),
         "50038": (e.NotSupported, "OKX's demo trading does not offer this.", None),
         "50061": (e.RateLimitExceeded, "The account's order rate limit was reached.", None),
-        # -- API key and auth (§2.3) ----------------------------------------------------------
+        # -- API key and auth -----------------------------------------------------------------
         "50100": (e.AuthenticationError, "OKX froze the API key: contact OKX support.", None),
         "50101": (e.InvalidApiKey, None, None),  # hint by environment: see _hint
         "50102": (e.ClockSkew, None, None),
@@ -96,7 +100,7 @@ CODES: MappingProxyType[str, Entry] = MappingProxyType(
         "50119": (e.InvalidApiKey, "OKX does not know this API key.", None),
         "50120": (e.PermissionDenied, "Enable the Trade permission on the key.", None),
         "50121": (e.AccountRestricted, "OKX refuses access from this IP address or region.", None),
-        # -- trading (§2.3) -------------------------------------------------------------------
+        # -- trading --------------------------------------------------------------------------
         "51000": (e.BadRequest, "A parameter is invalid; the message names it.", None),
         "51001": (e.BadSymbol, None, None),
         "51003": (e.BadRequest, "Give an order id or a client order id.", None),  # [ccxt]
@@ -107,7 +111,7 @@ CODES: MappingProxyType[str, Entry] = MappingProxyType(
         "51011": (e.InvalidOrder, "OKX saw this order id twice.", None),  # [ccxt]
         "51012": (e.BadSymbol, "No such currency.", None),  # [ccxt]
         "51015": (e.BadSymbol, "The instrument does not match the instrument type.", None),
-        # anchors.md §2.6 (ccxt's okx table: "Duplicated client order ID").
+        # ccxt's okx table: "Duplicated client order ID" (https://github.com/ccxt/ccxt).
         "51016": (e.DuplicateOrderId, None, None),
         "51020": (e.InvalidOrder, "The amount is below the minimum (Market.min_amount).", None),
         "51024": (e.AccountRestricted, "The trading account is blocked.", None),  # [ccxt]
@@ -175,7 +179,7 @@ def error_for_code(
 ) -> e.ExchangeError:
     """The normalised error for a non-zero OKX ``code`` or ``sCode`` (unknown codes kept as is)."""
     if "_" in code and not sub_code:
-        # The error table writes sub-codes as "51008_1000" (§2.3); accept that spelling too.
+        # OKX's error table writes sub-codes as "51008_1000"; accept that spelling too.
         code, _, sub_code = code.partition("_")
     text = f"{message} (subCode {sub_code})" if sub_code else message
     entry = CODES.get(code)

@@ -1,4 +1,8 @@
-"""OKX hosts, regions and environments (../shared/reference/binance-okx.md §2.2).
+"""OKX hosts, regions and environments.
+
+Sources: https://www.okx.com/docs-v5/en/#overview-production-trading-services and
+https://www.okx.com/docs-v5/en/#overview-demo-trading-services (the EEA edition of the same page,
+https://my.okx.com/docs-v5/en/#overview-production-trading-services, names ``eea.okx.com``).
 
 OKX has two environments: live trading ("mainnet" here) and demo trading ("demo"). Demo trading
 uses the same REST host as live trading plus the header ``x-simulated-trading: 1``, with keys
@@ -25,25 +29,26 @@ __all__ = [
 
 ENVIRONMENTS = ("mainnet", "demo")
 
-#: Live REST hosts by region name (§2.2 table).
+#: Live REST hosts by region name.
 REGIONS = MappingProxyType(
     {
         "global": "https://www.okx.com",
         "eea": "https://eea.okx.com",
-        # From ccxt's okxus, not found in the OKX doc copies read (UNVERIFIED, §2.2 and §4.7).
+        # From ccxt's okxus (https://github.com/ccxt/ccxt, python/ccxt/okxus.py); OKX's docs
+        # do not list it.
         "us": "https://us.okx.com",
-        # From a ccxt comment and community use, not in the OKX doc copies (UNVERIFIED, §2.2).
+        # From a comment in ccxt's okx.py and community use; OKX's docs do not list it.
         "aws": "https://aws.okx.com",
     }
 )
 
-#: Regions whose host OKX's own documentation does not list (§2.2, §4 item 7).
+#: Regions whose host OKX's own documentation does not list.
 UNVERIFIED_REGIONS = frozenset({"us", "aws"})
 
-#: Added to every request in demo trading, public ones included (§2.2).
+#: Added to every request in demo trading, public ones included ("Demo Trading Services").
 DEMO_HEADER = MappingProxyType({"x-simulated-trading": "1"})
 
-#: WebSocket bases (public/private/business are paths below them), live and demo (§2.2).
+#: WebSocket bases (public/private/business are paths below them), live and demo.
 WS_LIVE = MappingProxyType(
     {
         "global": "wss://ws.okx.com:8443/ws/v5",

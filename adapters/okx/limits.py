@@ -1,10 +1,13 @@
-"""OKX v5 rate limits of the endpoints the adapter uses (../shared/reference/binance-okx.md §2.5).
+"""OKX v5 rate limits of the endpoints the adapter uses.
 
 Limits are per 2 seconds. Public endpoints count per IP, private ones per user ID, and the
 trading endpoints (place, amend, cancel) per user ID *and* instrument ID: each instrument has its
-own budget, shared between REST and WebSocket (§2.5). Values marked ✓ in §2.5 come from OKX's
-docs, the others from ccxt's cost table (cost 1 = 20 requests per 2 s), which agreed with every
-docs value checked. Rejections are code 50011 (§2.3).
+own budget, shared between REST and WebSocket
+(https://www.okx.com/docs-v5/en/#overview-rate-limits-trading-related-apis). The values of the
+order book, order history (archive), fills history, positions and account configuration come from
+each endpoint's page in OKX's docs, the others from ccxt's cost table (cost 1 = 20 requests per
+2 s), which agreed with every docs value checked. Rejections are code 50011
+(https://www.okx.com/docs-v5/en/#overview-rate-limits).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from exchanges.ratelimit import Limit
 
 __all__ = ["PERIOD", "RULES", "limit_for", "route_key"]
 
-#: OKX counts every limit over 2 seconds (§2.5).
+#: OKX counts every limit over 2 seconds.
 PERIOD = 2.0
 
 # "METHOD path" -> (requests per 2 s, rule): rule "ip", "uid", or "inst" (user ID + instrument).

@@ -1,12 +1,15 @@
 """OKX v5 request builders: arguments in, exact bytes out (query string or JSON body, once).
 
 GET parameters become the query string in the given order, ``None`` dropped, every value
-percent-encoded except RFC 3986 unreserved characters (``exchanges.wire.encode_query``); the
-query is part of the signed request path (§2.1). POST bodies are compact JSON (no spaces) in
-insertion order, UTF-8, with every amount a plain decimal string, and never empty: ``{}`` when
-there is nothing to send (OKX refuses an empty POST body with 50000, §2.3; §3.2 note 4). In
-demo trading every request carries ``x-simulated-trading: 1`` (§2.2). Endpoints and parameters:
-../shared/reference/binance-okx.md §2.4-2.5.
+percent-encoded except RFC 3986 unreserved characters (``exchanges.wire.encode_query``); the query
+is part of the signed request path
+(https://www.okx.com/docs-v5/en/#overview-rest-authentication-making-requests). POST bodies are
+compact JSON (no spaces) in insertion order, UTF-8, with every amount a plain decimal string, and
+never empty: ``{}`` when there is nothing to send (OKX refuses an empty POST body with 50000,
+https://www.okx.com/docs-v5/en/#error-code-rest-api-public). In demo trading every request carries
+``x-simulated-trading: 1`` (https://www.okx.com/docs-v5/en/#overview-demo-trading-services).
+Endpoints and parameters: each endpoint's section of https://www.okx.com/docs-v5/en/ (e.g.
+https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order).
 """
 
 from __future__ import annotations

@@ -13,12 +13,14 @@ other exchanges.
 
 The prehash is built from the request's own bytes: the target exactly as it goes on the request
 line (query already encoded, once, by the request builder) and the exact body bytes sent, so
-what is signed is what is sent (§3.2, notes 1-3).
+what is signed is what is sent.
 
-Empty POST bodies: ccxt sends none and signs nothing after the path, python-okx sends and signs
-``{}`` (§3.2 note 4). OKX answers a POST without a body with 50000 "Body for POST request cannot
-be empty" (§2.3), so this adapter's builder always sends a JSON body with a POST (``{}`` when
-there are no parameters) and the signer signs it like any other body.
+Empty POST bodies: ccxt sends none and signs nothing after the path, python-okx
+(https://github.com/okxapi/python-okx, okx/okxclient.py) sends and signs ``{}``. OKX answers a POST
+without a body with 50000 "Body for POST request cannot be empty"
+(https://www.okx.com/docs-v5/en/#error-code-rest-api-public), so this adapter's builder always sends
+a JSON body with a POST (``{}`` when there are no parameters) and the signer signs it like any other
+body.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ EXPIRING_PATHS = frozenset(
 
 
 def iso_timestamp(timestamp_ms: int) -> str:
-    """Milliseconds since the epoch as OKX's ``OK-ACCESS-TIMESTAMP`` (§2.1): ``…T09:08:57.715Z``."""
+    """Milliseconds since the epoch as OKX's ``OK-ACCESS-TIMESTAMP``: ``…T09:08:57.715Z``."""
     # Integer arithmetic: ms / 1000 as a float can round 57.715 down to 57.714.
     seconds, millis = divmod(timestamp_ms, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"

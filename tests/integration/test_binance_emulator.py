@@ -399,7 +399,8 @@ def test_weights_are_counted_per_market(client: exchanges.Exchange, emu: Emulato
     client.load_markets()
     client.fetch_balance()
     stats = emu.stats()["max_in_window"]
-    # Spot: exchangeInfo 20 + time 1 + account 20 (§1.8); USD-M: exchangeInfo 1, counted apart.
+    # Spot: exchangeInfo 20 + time 1 + account 20 (Binance's documented weights); USD-M:
+    # exchangeInfo 1, counted apart.
     assert stats["binance:spot:weight:1m:127.0.0.1"] == 41
     assert stats["binance:usdm:weight:1m:127.0.0.1"] == 1
 

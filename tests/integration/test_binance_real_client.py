@@ -195,6 +195,6 @@ def test_tampered_request_is_1022_and_the_honest_one_passes(
     assert rejected.json() == {"code": -1022, "msg": "Signature for this request is not valid."}
     assert emu.ledger() == []
     honest = send(emu, method, path, f"{payload}&signature={sig.upper()}")
-    # HMAC signatures are not case-sensitive (§1.1).
+    # HMAC signatures are not case-sensitive (Binance's "Signature Case Sensitivity").
     assert honest.status_code == 200, honest.text
     assert "X-MBX-USED-WEIGHT-1M" in honest.headers

@@ -583,7 +583,7 @@ NATIVE_DUPLICATE_CODES = {"bybit": 110072, "binance": -2010, "okx": "51016"}
 
 def test_duplicate_client_order_id_is_duplicate_order_id(venue: Venue, emu: Emulator) -> None:
     # ccxt 4.5.90 raises InvalidOrder for all three; the bridge resolves them by native code
-    # to DuplicateOrderId (anchors.md §2.6).
+    # to DuplicateOrderId.
     with bridge(venue, emu) as client:
         args = (venue.order_symbol, "limit", "buy", venue.amount, venue.price)
         client.create_order(*args, client_order_id="dup1")

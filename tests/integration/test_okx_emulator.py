@@ -385,7 +385,8 @@ def test_outcome_unknown_when_nothing_can_be_confirmed(
 
 async def test_burst_is_paced_to_the_documented_limit(emu: Emulator) -> None:
     # The client's own schedule is checked (not arrival times at the emulator, which a loaded
-    # machine can bunch): at most 10 balance requests in any 2 s, OKX's limit (§2.5).
+    # machine can bunch): at most 10 balance requests in any 2 s, OKX's limit for
+    # /api/v5/account/balance.
     booked: list[float] = []
     async with exchanges.connect_async("okx", base_url=emu.base_url, credentials=CREDS) as ex:
         reserve = ex.session.limiter.reserve
@@ -419,7 +420,7 @@ def test_emulator_answers_50011_beyond_the_limit() -> None:
     ):
         ex.session.limiter.enabled = False
         for _ in range(5):
-            ex.fetch_key_info()  # 5 per 2 s (§2.5)
+            ex.fetch_key_info()  # 5 per 2 s, OKX's limit for /api/v5/account/config
         with pytest.raises(exchanges.RateLimitExceeded) as info:
             ex.fetch_key_info()
         assert info.value.code == "50011" and info.value.http_status == 429

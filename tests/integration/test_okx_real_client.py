@@ -1,7 +1,7 @@
 """The emulator speaks OKX v5 to a client we did not write: python-okx (``okx``).
 
 python-okx signs its own way (spaced JSON bodies with every optional field, raw query strings,
-the ``x-simulated-trading`` header on every request, §3.2), so these tests check that the
+the ``x-simulated-trading`` header on every request), so these tests check that the
 emulator verifies signatures over the bytes it received, not over a re-serialisation. Every
 connection stays on loopback; a guard fails the test if a client tries to leave it.
 """

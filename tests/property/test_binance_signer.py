@@ -2,10 +2,11 @@
 
 ccxt puts ``timestamp`` first and appends ``recvWindow`` (``urlencode(quote_via=quote)``); our
 builder keeps the caller's order and the signer appends ``recvWindow`` and ``timestamp``. Binance
-accepts any order (§1.1), so the comparison is made on the same payload string: ccxt's payload
-must be exactly our encoded parameters between its ``timestamp`` and ``recvWindow``, and our
-signing of ccxt's payload must give ccxt's signature. Our own request must then carry a
-signature that is the hand-computed one over exactly the bytes it sends.
+accepts any order ("General Information on Endpoints" in its spot REST docs), so the comparison is
+made on the same payload string: ccxt's payload must be exactly our encoded parameters between its
+``timestamp`` and ``recvWindow``, and our signing of ccxt's payload must give ccxt's signature. Our
+own request must then carry a signature that is the hand-computed one over exactly the bytes it
+sends.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def pem(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> str:
     ).decode()
 
 
-# ccxt tells RSA from Ed25519 by the PEM's length (> 120 characters is RSA, §1.1); both PEMs
+# ccxt tells RSA from Ed25519 by the PEM's length (> 120 characters is RSA); both PEMs
 # below are on the right side of that line, so ccxt signs with the same algorithm as we do.
 ED25519_PEM = pem(ed25519.Ed25519PrivateKey.generate())
 RSA_PEM = pem(rsa.generate_private_key(public_exponent=65537, key_size=1024))

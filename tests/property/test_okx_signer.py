@@ -94,7 +94,7 @@ def test_post_equals_ccxt(body: dict[str, Any], ts: int) -> None:
     signed = ccxt_sign(ts, "account/set-leverage", "POST", dict(body))
     assert signed["headers"]["OK-ACCESS-TIMESTAMP"] == prepared.headers["OK-ACCESS-TIMESTAMP"]
     if not body:
-        # §3.2 note 4: ccxt sends and signs no body; we send and sign "{}" (OKX's 50000
+        # ccxt sends and signs no body; we send and sign "{}" (OKX's 50000
         # refuses an empty POST body), so only the bodies differ.
         assert signed["body"] is None and prepared.body == b"{}"
         stamp = prepared.headers["OK-ACCESS-TIMESTAMP"]

@@ -59,7 +59,7 @@ def test_fast_client_clock(emulator: Emulator, credentials: exchanges.Credential
 async def test_burst_of_ten_times_the_limit(
     emulator: Emulator, credentials: exchanges.Credentials
 ) -> None:
-    limit = 10  # POST /v5/order/create, linear, per UID per second (bybit-v5.md §d)
+    limit = 10  # POST /v5/order/create, linear, per UID per second (Bybit's "Rate Limit Rules")
     n = 10 * limit
     async with exchanges.connect_async(
         "bybit", base_url=emulator.base_url, credentials=credentials

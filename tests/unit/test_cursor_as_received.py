@@ -38,7 +38,7 @@ def test_a_pre_encoded_value_cannot_change_the_query_around_it() -> None:
     assert encode_query([("cursor", hostile), ("x", "1")]) == (
         "cursor=a%26b%3Dc%23d%20e%25zz%25%253%2F%C3%A9%2B&x=1"
     )
-    # Lowercase hex is the same octet (RFC 3986 §2.1); urllib3 would upper-case it after
+    # Lowercase hex is the same octet (RFC 3986, section 2.1); urllib3 would upper-case it after
     # signing, so it is upper-cased before.
     assert encode_query([("cursor", PreEncoded("id%3a1%2c2"))]) == "cursor=id%3A1%2C2"
     assert encode_query([("cursor", PreEncoded(""))]) == "cursor="

@@ -1,4 +1,8 @@
-"""Binance codes and statuses into the error tree (reference §1.5), scoped by market."""
+"""Binance codes and statuses into the error tree, scoped by market.
+
+Codes: https://developers.binance.com/docs/binance-spot-api-docs/errors (spot) and
+https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code (USD-M).
+"""
 
 from __future__ import annotations
 
@@ -71,7 +75,7 @@ def test_shared_codes(code: int, cls: type[e.ExchangeError], market: str) -> Non
 @pytest.mark.parametrize(
     ("code", "spot", "usdm"),
     [
-        # Same number, different meaning (§1.5 "Normalisation caveats").
+        # Same number, different meaning on spot and USD-M.
         (-2021, e.InvalidOrder, e.InvalidOrder),
         (-2022, e.InvalidOrder, e.InvalidOrder),
         (-1008, e.ExchangeNotAvailable, e.RateLimitExceeded),

@@ -1,4 +1,9 @@
-"""Binance's published vectors through our builder and signer (reference §1.3, §3.1)."""
+"""Binance's published vectors through our builder and signer.
+
+Spot: "SIGNED Endpoint Examples for POST /api/v3/order" in
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security; USD-M:
+https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +21,17 @@ from adapters.binance.signer import BinanceSigner
 from exchanges import Credentials
 from exchanges.wire import Prepared
 
-# §1.3 B0a/B0b: the spot documentation's keys.
+# The spot documentation's example keys (its LTCBTC and non-ASCII symbol examples).
 SPOT = Credentials(
     "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
     "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
 )
-# §1.3 B0d: the USD-M documentation's keys.
+# The USD-M documentation's example keys.
 FUTURES = Credentials(
     "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83",
     "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9",
 )
-# §3.1 B4: RFC 8032 §7.1 TEST 1 seed as PKCS#8 (119 characters, newline included).
+# RFC 8032 section 7.1 TEST 1 seed as PKCS#8 (119 characters, newline included).
 ED25519_PEM = (
     "-----BEGIN PRIVATE KEY-----\n"
     "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
@@ -67,7 +72,7 @@ def test_b0b_spot_hmac_non_ascii_is_percent_encoded_before_signing() -> None:
     payload, sig = signed(BinanceSigner(5000).sign(BUILD.new_order("spot", params), SPOT_TS, SPOT))
     assert payload.startswith("symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&")
     assert sig == "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3"
-    # The pre-2026 (unencoded) signature is not what we send (§1.3 B0b).
+    # The pre-2026 (unencoded) signature is not what we send.
     assert sig != "ca2cdfbf21d2e2958de492c7f2dd1f059dd2ed4d4459d26a5ec7928db50c8d4f"
 
 
@@ -91,7 +96,7 @@ def test_b4_ed25519_rfc8032_seed() -> None:
     creds = Credentials("ed-key", private_key=ED25519_PEM)
     assert creds.kind == "ed25519"
     _, sig = signed(BinanceSigner(5000).sign(BUILD.new_order("spot", LTCBTC), SPOT_TS, creds))
-    # Base64 then percent-encoded: '+' and '=' travel as %2B and %3D (§1.1).
+    # Base64 then percent-encoded: '+' and '=' travel as %2B and %3D.
     assert "%2B" in sig and sig.endswith("%3D%3D")
     assert unquote(sig) == (
         "3fhuDZ9nYMviDQ5OEtJBJS11jUZDTRzRQ+TQMarm+LErFiJvUiVPQjTzDoWZQe4miPX+yHk1v/Z7TWLYjIbmCA=="
@@ -117,7 +122,7 @@ def test_rsa_signature_verifies_with_the_public_key() -> None:
 
 def test_key_type_comes_from_the_pem_not_its_length() -> None:
     # A 1024-bit RSA PEM is far longer than 120 characters, an Ed25519 one shorter; what
-    # matters is the key inside, which Credentials reads (§1.1 "Key-type detection").
+    # matters is the key inside, which Credentials reads.
     pem = (
         rsa.generate_private_key(public_exponent=65537, key_size=1024)
         .private_bytes(

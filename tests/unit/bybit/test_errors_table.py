@@ -1,4 +1,7 @@
-"""Every Bybit retCode of the reference (§c.2–c.4) maps to its class with a hint."""
+"""Every Bybit retCode we classify maps to its class with a hint.
+
+Codes: https://bybit-exchange.github.io/docs/v5/error ("Error Codes").
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Bybit builders and parsers on the response shapes of the docs (../shared/reference §e)."""
+"""Bybit builders and parsers on the response shapes of Bybit's v5 docs.
+
+Each endpoint's "Response Parameters", e.g. "Get Trade History":
+https://bybit-exchange.github.io/docs/v5/order/execution
+"""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def test_retry_semantics_follow_the_mapped_class() -> None:
 @pytest.mark.parametrize(
     ("family", "ccxt_class", "body", "expected", "code"),
     [
-        # anchors.md §2.6: the same meaning lands in different ccxt classes; ours agree.
+        # The same meaning lands in different ccxt classes per exchange; ours agree.
         ("bybit", ccxt.InvalidNonce, '{"retCode":10002,"retMsg":"invalid request"}', e.ClockSkew,
          10002),
         ("binance", ccxt.BadRequest, '{"code":-1021,"msg":"Timestamp for this request"}',

@@ -1,4 +1,7 @@
-"""OKX's error table (§2.3) and envelope rules: code, then data[].sCode, subCode kept."""
+"""OKX's error table and envelope rules: code, then data[].sCode, subCode kept.
+
+https://www.okx.com/docs-v5/en/#error-code-rest-api-public
+"""
 
 from __future__ import annotations
 
@@ -71,7 +74,7 @@ def test_reference_codes_map_to_their_class(code: str, cls: type[e.ExchangeError
 
 
 def test_every_table_entry_is_tested_or_marked_from_ccxt() -> None:
-    # The table's own entries beyond the reference's are ccxt's; all of §2.3 is above.
+    # The table's entries beyond OKX's documented ones are ccxt's; all of OKX's are above.
     assert set(EXPECTED) <= set(CODES)
 
 

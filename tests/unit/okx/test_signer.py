@@ -1,4 +1,8 @@
-"""The OKX signer on the constructed vectors of ../shared/reference/binance-okx.md §3.2."""
+"""The OKX signer on vectors constructed from the example inputs of OKX's docs.
+
+https://www.okx.com/docs-v5/en/#overview-rest-authentication-making-requests gives a secret, a
+timestamp and requests but no signature; python-okx and ccxt agree on the values below.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from adapters.okx.signer import OkxSigner, iso_timestamp, prehash
 from exchanges import Credentials
 from exchanges.errors import AuthenticationError
 
-# §3.2: the docs' example secret, key and passphrase; 2020-12-08T09:08:57.715Z.
+# The docs' example secret and timestamp (2020-12-08T09:08:57.715Z).
 SECRET = "22582BD0CFF14C41EDBF1AB98506286D"
 CREDS = Credentials("test-api-key", SECRET, passphrase="test-passphrase")
 TS = 1607418537715
