@@ -30,8 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     from exchanges import __version__
     from exchanges.cli import compare, data, demo, emulate, keys
     from exchanges.cli.options import formatter
+    from exchanges.cli.values import Parser
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="exchanges",
         description="One interface for crypto exchanges, exact on the wire.",
         epilog=_EPILOG,
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     from exchanges.cli.render import Output
+    from exchanges.cli.values import UsageError
     from exchanges.errors import ExchangeError
 
     parser = build_parser()
@@ -68,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Output()
     try:
         status: int = args.handler(args, out)
+    except UsageError as err:
+        out.error(f"exchanges {args.command}: {err}")
+        return 2
     except ExchangeError as err:
         out.error(str(err))
         return 1

@@ -3,6 +3,9 @@
 Rows are the scenario's steps, columns the exchanges. Each cell holds the normalised result, or
 the error class and native code, with the step's latency. An exchange that cannot run here (no
 adapter, or no emulator front-end for ``--env local``) gets a column saying why.
+
+Exit status: 0 when every step went as expected everywhere, 1 when one did not (or an exchange
+could not run), 2 for a usage error such as an unknown exchange name. The last line says which.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import attrs
 
 import exchanges
+from exchanges.cli import values
 from exchanges.cli.local import EXCHANGES, start_emulator, unavailable
 from exchanges.cli.options import formatter
 from exchanges.cli.render import Output, cell
@@ -32,7 +36,11 @@ UNKNOWN_ORDER_ID = "1234567890123"
 
 @attrs.frozen
 class Result:
-    """One step on one exchange: a value (Decimals kept exact) or an error, and its latency."""
+    """One step on one exchange: a value (Decimals kept exact) or an error, and its latency.
+
+    ``offered`` is False when the step does not apply to this market or exchange: such a step
+    is neither a pass nor a failure.
+    """
 
     ok: bool
     text: str
@@ -41,11 +49,18 @@ class Result:
     code: str | None = None
     message: str | None = None
     value: Any = None
+    offered: bool = True
+
+    @property
+    def failed(self) -> bool:
+        """True when the step ran (or should have) and did not go as expected."""
+        return self.offered and not self.ok
 
     def to_json(self) -> dict[str, Any]:
         """The result as JSON."""
         return {
             "ok": self.ok,
+            "offered": self.offered,
             "value": self.value,
             "error": self.error,
             "code": self.code,
@@ -84,6 +99,8 @@ class Scenario:
         self.symbol = symbol
         self.market: Market | None = None
         self.bid: Decimal | None = None
+        #: Steps run on another market than ``symbol`` say which (step key -> symbol).
+        self.ran_on: dict[str, str] = {}
 
     def server_time(self, timer: _Timer) -> Result:
         """Server-time offset (server minus local at the RTT midpoint) and round trip."""
@@ -124,18 +141,21 @@ class Scenario:
         return price, amount_for(self.market, notional, price)
 
     def post_only(self, timer: _Timer) -> Result:
-        """A post-only buy 20 % below the bid: placed, then cancelled."""
+        """A post-only buy 20 % below the bid: open on the book, then cancelled."""
         price, amount = self._far_order(Decimal(20))
         with timer():
             placed = self.ex.create_order(
                 self.symbol, "limit", "buy", amount, price, post_only=True
             )
+            # A post-only order the exchange refused to rest also ends "canceled": only an
+            # open order before the cancel shows the placement worked.
+            opened = self.ex.fetch_order(placed.id, self.symbol)
             self.ex.cancel_order(placed.id, self.symbol)
             final = self.ex.fetch_order(placed.id, self.symbol)
         value = {"price": price, "amount": amount, "status": final.status}
-        ok = final.status == "canceled"
-        mark = "✓" if ok else "✗"
-        return Result(ok, f"{mark} {final.status}", timer.ms, value=value)
+        ok = opened.status == "open" and final.status == "canceled"
+        text = f"✓ {final.status}" if ok else f"✗ {opened.status} → {final.status}"
+        return Result(ok, text, timer.ms, value=value)
 
     def unknown_order(self, timer: _Timer) -> Result:
         """Fetching an order that does not exist (expect ``OrderNotFound``)."""
@@ -144,21 +164,50 @@ class Scenario:
         return Result(False, "✗ no error (expected OrderNotFound)", timer.ms)
 
     def over_balance(self, timer: _Timer) -> Result:
-        """An order worth twice the free quote balance (expect ``InsufficientFunds``)."""
+        """A spot buy worth twice the free quote balance (expect ``InsufficientFunds``).
+
+        On a contract market the margin an order needs is its value divided by the leverage,
+        which the library neither reports nor sets: twice the balance may well fit. So a
+        contract symbol is tested on the spot market of the same pair, where twice the free
+        balance cannot be paid; without such a market the step is not offered.
+        """
         if self.market is None:
             raise _Skip("needs the market")
+        market = self.market
+        if market.contract:
+            spot = f"{market.base}/{market.quote}"
+            with timer():
+                markets = self.ex.load_markets()
+            if spot not in markets:
+                return Result(
+                    False,
+                    f"not offered: no spot {spot} (a contract's margin depends on its leverage)",
+                    timer.ms,
+                    offered=False,
+                )
+            market = markets[spot]
+            self.ran_on["over_balance"] = spot
+            with timer():
+                ticker = self.ex.fetch_ticker(spot)
+            reference = ticker.bid or ticker.last
+            if reference is None:
+                raise _Skip(f"{spot} has no bid to price the order")
+        elif self.bid is None:
+            raise _Skip("needs the ticker")
+        else:
+            reference = self.bid
         with timer():
             balances = self.ex.fetch_balance()
-        quote = self.market.quote
-        free = balances[quote].free if quote in balances else Decimal(0)
-        price, amount = self._far_order(free * 2 + Decimal(100))
+        free = balances[market.quote].free if market.quote in balances else Decimal(0)
+        price = price_below(market, reference, Decimal("0.8"))
+        amount = amount_for(market, free * 2 + Decimal(100), price)
         with timer():
             placed = self.ex.create_order(
-                self.symbol, "limit", "buy", amount, price, post_only=True
+                market.symbol, "limit", "buy", amount, price, post_only=True
             )
         # It fitted after all (a capped or huge balance): do not leave it behind.
         with contextlib.suppress(ExchangeError):
-            self.ex.cancel_order(placed.id, self.symbol)
+            self.ex.cancel_order(placed.id, market.symbol)
         return Result(False, "✗ accepted (expected InsufficientFunds)", timer.ms)
 
 
@@ -175,7 +224,7 @@ SCENARIOS: dict[str, tuple[Step, ...]] = {
         ("ticker", "bid / ask", Scenario.ticker, None),
         ("post_only", "post-only + cancel", Scenario.post_only, None),
         ("unknown_order", "unknown order", Scenario.unknown_order, OrderNotFound),
-        ("over_balance", "over balance", Scenario.over_balance, InsufficientFunds),
+        ("over_balance", "over balance (spot)", Scenario.over_balance, InsufficientFunds),
     ),
 }
 
@@ -197,6 +246,9 @@ def run_scenario(ex: exchanges.Exchange, name: str, symbol: str) -> dict[str, Re
                 results[key] = Result(True, text, timer.ms, type(err).__name__, code, err.message)
             else:
                 results[key] = _failure(err, timer.ms, expected.__name__ if expected else "")
+        if key in scenario.ran_on:
+            result = results[key]
+            results[key] = attrs.evolve(result, text=f"{result.text} on {scenario.ran_on[key]}")
     return results
 
 
@@ -208,6 +260,16 @@ class Column:
     target: str | None
     unavailable: ExchangeError | None = None
     results: dict[str, Result] = attrs.field(factory=dict)
+
+    def failures(self, scenario: str) -> list[str]:
+        """The titles of the steps that did not go as expected (all of them when it never ran)."""
+        if self.unavailable is not None:
+            return ["cannot run here"]
+        return [
+            title
+            for key, title, _, _ in SCENARIOS[scenario]
+            if key not in self.results or self.results[key].failed
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """The column as JSON."""
@@ -272,22 +334,39 @@ def _show(out: Output, columns: list[Column], args: argparse.Namespace) -> None:
         rows.append(row)
     last = ["as expected"]
     for column in columns:
-        passed = sum(r.ok for r in column.results.values())
-        last.append("—" if column.unavailable else f"{passed}/{len(column.results)}")
+        offered = [r for r in column.results.values() if r.offered]
+        tally = f"{sum(r.ok for r in offered)}/{len(offered)}"
+        if len(offered) < len(column.results):
+            tally += f" ({len(column.results) - len(offered)} not offered)"
+        last.append("—" if column.unavailable else tally)
     rows.append(last)
     out.table(
         ["step", *(c.exchange for c in columns)],
         rows,
         title=f"scenario {args.scenario!r} on {args.symbol}, env {args.env}",
+        text=range(len(columns) + 1),
     )
 
 
+def _verdict(columns: list[Column], scenario: str) -> tuple[int, str]:
+    """The exit status and the line that says it."""
+    failed = [(c.exchange, c.failures(scenario)) for c in columns]
+    failed = [(name, steps) for name, steps in failed if steps]
+    if not failed:
+        return 0, f"every step as expected on {', '.join(c.exchange for c in columns)}"
+    # Short enough for one line: the table above (or the JSON's "failed") names the steps.
+    where = ", ".join(
+        f"{name} ({steps[0]})"
+        if steps == ["cannot run here"]
+        else f"{name} ({len(steps)} step{'s' * (len(steps) > 1)})"
+        for name, steps in failed
+    )
+    return 1, f"not as expected on {where}: exit status 1"
+
+
 def run(args: argparse.Namespace, out: Output) -> int:
-    """Run the scenario on every exchange and print one table (or JSON)."""
-    names = [n.strip().lower() for n in args.exchanges.split(",") if n.strip()]
-    if not names:
-        out.error("exchanges compare: --exchanges is empty")
-        return 2
+    """Run the scenario on every exchange and print one table (or JSON); 1 if a step failed."""
+    names: list[str] = args.exchanges
     columns = []
     for name in names:
         with out.progress(f"running {args.scenario!r} on {name} ({args.env})"):
@@ -299,11 +378,24 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 "env": args.env,
                 "symbol": args.symbol,
                 "exchanges": {c.exchange: c.to_json() for c in columns},
+                "failed": {
+                    c.exchange: c.failures(args.scenario)
+                    for c in columns
+                    if c.failures(args.scenario)
+                },
             }
         )
     else:
         _show(out, columns, args)
-    return 0
+    status, verdict = _verdict(columns, args.scenario)
+    if args.json:
+        # stdout holds only the JSON document: the verdict goes to stderr.
+        (out.info if status == 0 else out.error)(f"exchanges compare: {verdict}")
+    elif status == 0:
+        out.ok(verdict)
+    else:
+        out.bad(verdict)
+    return status
 
 
 def add_parser(commands: Any) -> None:
@@ -322,6 +414,7 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument(
         "--exchanges",
+        type=values.exchange_list,
         default=",".join(EXCHANGES),
         help=f"comma-separated (default: {','.join(EXCHANGES)})",
     )
@@ -337,7 +430,15 @@ def add_parser(commands: Any) -> None:
         default="basic",
         help="which scenario (default: basic)",
     )
-    parser.add_argument("--symbol", default="BTC/USDT", help="the market (default: BTC/USDT)")
-    parser.add_argument("--seed", type=int, default=7, help="the emulators' seed (default: 7)")
+    parser.add_argument(
+        "--symbol",
+        type=values.symbol,
+        default="BTC/USDT",
+        help="the market (default: BTC/USDT); on a contract the over-balance step uses the "
+        "pair's spot market",
+    )
+    parser.add_argument(
+        "--seed", type=values.seed, default=7, help="the emulators' seed (default: 7)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
     parser.set_defaults(handler=run)

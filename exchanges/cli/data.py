@@ -6,16 +6,18 @@ Each command is one fetch (``fetch``), its JSON form (``to_json``) and its table
 from __future__ import annotations
 
 import argparse
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import attrs
 
 import exchanges
-from exchanges.cli import tables
+from exchanges.cli import tables, values
 from exchanges.cli.options import add_connection_arguments, connect_from, formatter
 from exchanges.cli.render import Output, cell, fmt_time, to_jsonable
+from exchanges.cli.values import UsageError
 from exchanges.models import Balances, Candle, Market, Order, OrderBook, Position, Ticker, Trade
 
 __all__ = ["COMMANDS", "DataCommand", "add_parsers", "run"]
@@ -73,6 +75,7 @@ def _show_time(out: Output, result: dict[str, Any], args: argparse.Namespace) ->
             ("offset", f"{result['offset_ms']:+d} ms (server minus local, at the RTT midpoint)"),
             ("round trip", f"{result['rtt_ms']} ms"),
         ],
+        text=(1,),
     )
 
 
@@ -126,7 +129,19 @@ def _show_trades(out: Output, trades: list[Trade], args: argparse.Namespace) -> 
 
 
 def _fetch_ohlcv(ex: exchanges.Exchange, args: argparse.Namespace) -> list[Candle]:
+    _check_timeframe(ex, args.timeframe)
     return ex.fetch_ohlcv(args.symbol, args.timeframe, limit=args.limit)
+
+
+def _check_timeframe(ex: exchanges.Exchange, timeframe: str) -> None:
+    # The native adapters publish the timeframes they map: a wrong one is a usage error found
+    # before any request. The ccxt bridge has no such table; ccxt itself says so.
+    known = getattr(sys.modules.get(type(ex.adapter).__module__), "TIMEFRAMES", None)
+    if isinstance(known, Mapping) and timeframe not in known:
+        raise UsageError(
+            f"--timeframe: {timeframe!r}: {ex.name} has no such timeframe; one of "
+            f"{' '.join(known)}, e.g. --timeframe 1h"
+        )
 
 
 def _show_ohlcv(out: Output, candles: list[Candle], args: argparse.Namespace) -> None:
@@ -299,23 +314,31 @@ def add_parsers(commands: Any) -> None:
             parser.add_argument(
                 "symbol",
                 metavar="SYMBOL",
+                type=values.symbol,
                 help="a unified symbol: BTC/USDT, "
                 "BTC/USDT:USDT (linear perpetual), BTC/USD:BTC (inverse)",
             )
         elif command.symbol == "optional":
             parser.add_argument(
-                "symbol", metavar="SYMBOL", nargs="?", help="a unified symbol (default: all)"
+                "symbol",
+                metavar="SYMBOL",
+                nargs="?",
+                type=values.symbol,
+                help="a unified symbol (default: all)",
             )
         if command.limit is not None:
             parser.add_argument(
                 "--limit",
-                type=int,
+                type=values.limit,
                 default=command.limit,
                 help=f"how many (default: {command.limit})",
             )
         if command.timeframe:
             parser.add_argument(
-                "--timeframe", default="1m", help="1m 5m 15m 1h 4h 1d ... (default: 1m)"
+                "--timeframe",
+                type=values.timeframe,
+                default="1m",
+                help="1m 5m 15m 1h 4h 1d ... (default: 1m)",
             )
         if command.extra is not None:
             command.extra(parser)

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 import exchanges
-from exchanges.cli import tables
+from exchanges.cli import tables, values
 from exchanges.cli.local import EXCHANGES, start_emulator, unavailable
 from exchanges.cli.options import formatter
-from exchanges.cli.render import Output
+from exchanges.cli.render import Output, cell, fmt_time, short_id
 from exchanges.cli.sizing import amount_for, price_below
 from exchanges.errors import (
     AuthenticationError,
@@ -93,6 +93,10 @@ WRONG_SECRET = "demo-secret-wrong"
 
 class StepFailed(Exception):
     """A demo step saw something other than what it demonstrates."""
+
+
+class NotOffered(Exception):
+    """The exchange does not offer what a step shows; the message says why."""
 
 
 class Tour:
@@ -170,12 +174,15 @@ class Tour:
                 (k.role, k.credentials.masked_key, ", ".join(k.permissions), k.use)
                 for k in DEMO_KEYS
             ],
+            text=(2, 3),
         )
         self.out.note(
             f'ex = exchanges.connect("{self.exchange}", base_url="{self.emu.base_url}", '
             "credentials=read_key, trade_credentials=trade_key)"
         )
-        self.out.ok(f"connected: {self.ex!r}")
+        # connect() sends nothing: only an answer shows the client reaches the emulator.
+        server = self.ex.fetch_time()
+        self.out.ok(f"connected: {self.ex!r} answered fetch_time(): {fmt_time(server)} UTC")
 
     def step_audit(self) -> None:
         """Audit every key; the withdrawal key is critical and refused for trading."""
@@ -191,13 +198,17 @@ class Tour:
             raise StepFailed("the withdrawal-enabled key was not flagged critical")
         self.out.ok(f"{withdraw.credentials.masked_key} is flagged CRITICAL (it can withdraw)")
         price = self.far_price("0.8")
+        accepted = len(self.emu.ledger())
         self.expect(
             UnsafeApiKey,
             lambda: risky.create_order(
                 SYMBOL, "limit", "buy", self.amount_for(Decimal(100), price), price, post_only=True
             ),
-            "an order with the withdrawal-enabled key is refused before it is sent",
+            "an order with the withdrawal-enabled key is refused",
         )
+        if len(self.emu.ledger()) != accepted:
+            raise StepFailed("the order reached the emulator's order book all the same")
+        self.out.ok("it was never sent: the emulator's ledger holds no new order")
 
     def step_balances(self) -> None:
         """Balances, read with the read-only key."""
@@ -208,8 +219,8 @@ class Tour:
         market = self._market()
         self.out.line(
             f"{market.symbol} ({market.type}, native id {market.id}): price step "
-            f"{market.price_step}, amount step {market.amount_step}, min amount "
-            f"{market.min_amount}, min notional {market.min_notional}"
+            f"{cell(market.price_step)}, amount step {cell(market.amount_step)}, min amount "
+            f"{cell(market.min_amount)}, min notional {cell(market.min_notional)}"
         )
         ticker = self.ex.fetch_ticker(SYMBOL)
         if ticker.bid is None or ticker.ask is None:
@@ -222,30 +233,46 @@ class Tour:
             raise StepFailed("the order book is empty or crossed")
 
     def step_limit_order(self) -> None:
-        """A post-only limit order far below the market: placed, amended, cancelled."""
+        """A post-only limit order far below the market: placed, then cancelled."""
         price = self.far_price("0.8")
         amount = self.amount_for(Decimal(500), price)
         placed = self.ex.create_order(SYMBOL, "limit", "buy", amount, price, post_only=True)
         self.out.note(f"client order id {placed.client_order_id} (generated: exactly-once)")
         opened = self.ex.fetch_order(placed.id, SYMBOL)
-        new_price = self.far_price("0.79")
-        try:
-            self.ex.amend_order(placed.id, SYMBOL, price=new_price)
-        except NotSupported as err:
-            # Some exchanges have no in-place amend for this market: say so and go on.
-            self.out.note(f"amend_order → NotSupported: {err.message}")
-            new_price = price
-        amended = self.ex.fetch_order(placed.id, SYMBOL)
         self.ex.cancel_order(placed.id, SYMBOL)
         cancelled = self.ex.fetch_order(placed.id, SYMBOL)
-        tables.show_orders(
-            self.out, [opened, amended, cancelled], labels=["placed", "amended", "cancelled"]
-        )
-        if opened.status != "open" or amended.price != new_price:
-            raise StepFailed(f"expected an open order at {new_price}, saw {amended}")
-        if cancelled.status != "canceled":
-            raise StepFailed(f"expected a canceled order, saw status {cancelled.status}")
-        self.out.ok(f"open at {price}, then at {new_price}, then canceled; nothing filled")
+        tables.show_orders(self.out, [opened, cancelled], labels=["placed", "cancelled"])
+        if opened.status != "open" or opened.price != price:
+            raise StepFailed(f"expected an open order at {price}, saw {opened}")
+        if cancelled.status != "canceled" or cancelled.filled:
+            raise StepFailed(
+                f"expected a canceled order with nothing filled, saw status "
+                f"{cancelled.status}, filled {cancelled.filled}"
+            )
+        self.out.ok(f"open at {price}, then canceled; nothing filled")
+
+    def step_amend(self) -> None:
+        """An open order's price changed in place: the same order id, at the new price."""
+        price = self.far_price("0.8")
+        new_price = self.far_price("0.79")
+        amount = self.amount_for(Decimal(500), price)
+        placed = self.ex.create_order(SYMBOL, "limit", "buy", amount, price, post_only=True)
+        try:
+            opened = self.ex.fetch_order(placed.id, SYMBOL)
+            try:
+                self.ex.amend_order(placed.id, SYMBOL, price=new_price)
+            except NotSupported as err:
+                raise NotOffered(f"amend_order: {err.message}") from None
+            amended = self.ex.fetch_order(placed.id, SYMBOL)
+        finally:
+            # Also when amend is not offered: the order placed to try it must not stay open.
+            self.ex.cancel_order(placed.id, SYMBOL)
+        tables.show_orders(self.out, [opened, amended], labels=["placed", "amended"])
+        if opened.status != "open" or opened.price != price:
+            raise StepFailed(f"expected an open order at {price}, saw {opened}")
+        if amended.id != placed.id or amended.status != "open" or amended.price != new_price:
+            raise StepFailed(f"expected order {placed.id} open at {new_price}, saw {amended}")
+        self.out.ok(f"order {short_id(placed.id)} moved from {price} to {new_price} in place")
 
     def step_market_order(self) -> None:
         """A market buy that fills; its fills and the balances after."""
@@ -271,15 +298,13 @@ class Tour:
             raise StepFailed(f"expected {amount} filled, saw {filled} (status {order.status})")
         self.out.ok(f"bought {filled} {market.base} in {len(fills)} fill(s)")
 
-    def step_streams(self) -> str | None:
+    def step_streams(self) -> None:
         """A live order book over WebSocket, and a market order's fill on the private stream."""
         try:
             self.ex.adapter.stream_dialect()
         except NotSupported as err:
-            self.out.note(f"{type(err).__name__}: {err.message}. {err.hint}")
-            return NOT_OFFERED
+            raise NotOffered(f"{err.message}. {err.hint}") from None
         asyncio.run(asyncio.wait_for(self._stream_tour(), STREAM_TOUR_TIMEOUT))
-        return None
 
     async def _stream_tour(self) -> None:
         market = self._market()
@@ -385,17 +410,18 @@ class Tour:
         self.out.ok("no error reached the caller")
 
 
-#: What a step returns when the exchange does not offer what it shows (None: it ran).
+#: A step's result: neither passed nor failed when the exchange does not offer what it shows.
 NOT_OFFERED = "not offered"
 PASSED = "passed"
 FAILED = "FAILED"
 
-STEPS: tuple[tuple[str, Callable[[Tour], str | None]], ...] = (
+STEPS: tuple[tuple[str, Callable[[Tour], None]], ...] = (
     ("Emulator and API keys", Tour.step_keys),
     ("Key audit", Tour.step_audit),
     ("Balances", Tour.step_balances),
     ("Ticker and order book", Tour.step_market_data),
-    ("Post-only limit order: place, amend, cancel", Tour.step_limit_order),
+    ("Post-only limit order: place, cancel", Tour.step_limit_order),
+    ("Amend an open order in place", Tour.step_amend),
     ("Market order, fills and balances", Tour.step_market_order),
     ("Streams: live order book and a fill", Tour.step_streams),
     ("Error: wrong secret", Tour.step_wrong_secret),
@@ -411,7 +437,14 @@ def _run_steps(out: Output, tour: Tour) -> list[tuple[str, str, float]]:
         out.section(f"Step {number}/{len(STEPS)}: {title}")
         started = time.perf_counter()
         try:
-            result = step(tour) or PASSED
+            step(tour)
+            result = PASSED
+        except NotOffered as why:
+            out.note(f"{NOT_OFFERED} by {tour.exchange}: {why}")
+            result = NOT_OFFERED
+        except NotSupported as err:
+            out.note(f"{NOT_OFFERED} by {tour.exchange}: {err.message}")
+            result = NOT_OFFERED
         except (StepFailed, ExchangeError, TimeoutError) as exc:
             # A failed step is reported and the tour goes on: later steps do not depend on it.
             out.bad(f"step failed: {exc or type(exc).__name__}")
@@ -456,6 +489,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         ["step", "result", "ms"],
         [(title, result, f"{ms:.0f}") for title, result, ms in results],
         right=(2,),
+        text=(0,),
     )
     ran = [result for _, result, _ in results if result != NOT_OFFERED]
     summary = f"{ran.count(PASSED)}/{len(ran)} steps passed in {elapsed:.1f} s"
@@ -482,6 +516,6 @@ def add_parser(commands: Any) -> None:
         "--exchange", choices=EXCHANGES, default="bybit", help="which exchange (default: bybit)"
     )
     parser.add_argument(
-        "--seed", type=int, default=7, help="the emulator's random seed (default: 7)"
+        "--seed", type=values.seed, default=7, help="the emulator's random seed (default: 7)"
     )
     parser.set_defaults(handler=run)

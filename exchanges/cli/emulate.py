@@ -10,6 +10,7 @@ import shlex
 import signal
 from typing import TYPE_CHECKING, Any
 
+from exchanges.cli import values
 from exchanges.cli.local import EXCHANGES, unavailable
 from exchanges.cli.options import formatter
 from exchanges.cli.render import Output
@@ -102,7 +103,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
     except KeyboardInterrupt:
         out.info("emulator stopped")
     except OSError as exc:
-        out.error(f"exchanges emulate: cannot listen on {args.host}:{args.port}: {exc}")
+        # The address is taken or not this machine's: well-formed arguments, so not status 2.
+        out.error(
+            f"exchanges emulate: cannot listen on --host {args.host} --port {args.port}: {exc}"
+        )
         return 1
     return 0
 
@@ -128,12 +132,21 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "exchange", metavar="EXCHANGE", choices=EXCHANGES, help=f"one of {', '.join(EXCHANGES)}"
     )
-    parser.add_argument("--host", default="127.0.0.1", help="the address (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="the port (default: 0, any free one)")
-    parser.add_argument("--api-key", metavar="K", help="the key the emulator accepts")
-    parser.add_argument("--api-secret", metavar="S", help="its secret (HMAC)")
+    parser.add_argument(
+        "--host", type=values.host, default="127.0.0.1", help="the address (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=values.port, default=0, help="the port (default: 0, any free one)"
+    )
+    parser.add_argument(
+        "--api-key", metavar="K", type=values.api_key, help="the key the emulator accepts"
+    )
+    parser.add_argument(
+        "--api-secret", metavar="S", type=values.api_secret, help="its secret (HMAC)"
+    )
     parser.add_argument(
         "--permissions",
+        type=values.permissions,
         default=_DEFAULT_PERMISSIONS,
         help=f"the key's scopes, comma-separated (default: {_DEFAULT_PERMISSIONS}); also: "
         "transfer, withdraw",
@@ -141,13 +154,15 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--faults",
         metavar="SPEC",
+        type=values.faults,
         help="fault rules: kind[:probability][@path][*count][=param], comma-separated",
     )
-    parser.add_argument("--seed", type=int, default=0, help="the random seed (default: 0)")
+    parser.add_argument("--seed", type=values.seed, default=0, help="the random seed (default: 0)")
     token = parser.add_mutually_exclusive_group()
     token.add_argument(
         "--admin-token",
         metavar="TOKEN",
+        type=values.admin_token,
         help="the token /_emulator/ admin calls must send in header X-Emulator-Token "
         "(default: a random one, printed at start)",
     )

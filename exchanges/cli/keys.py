@@ -41,12 +41,14 @@ def show_audit(out: Output, audit: KeyAudit) -> None:
             ("expires (UTC)", fmt_time(info.expires_at) if info.expires_at else "never"),
         ],
         title="API key",
+        text=(1,),
     )
     out.table(
         ["severity", "finding", "advice"],
         [(f.severity.upper(), f.message, f.advice) for f in audit.findings]
         or [("OK", "no findings", "")],
         title="Findings",
+        text=(1, 2),
     )
 
 

@@ -25,6 +25,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from exchanges.cli.layout import WIDE_GAP, plan
 from exchanges.credentials import Credentials
 from exchanges.decimals import to_wire
 
@@ -154,34 +155,54 @@ class Output:
         *,
         title: str | None = None,
         right: Iterable[int] = (),
+        text: Iterable[int] = (),
     ) -> None:
-        """A table with ``headers``; columns whose index is in ``right`` are right-aligned."""
-        self.console.print(self.make_table(headers, rows, title=title, right=right))
+        """A table fitted to the terminal; ``right`` columns align right, ``text`` ones may wrap.
 
-    def make_table(
+        Cells go through ``cell`` and ``redact``. Only the ``text`` columns (prose) and headers
+        wrap, between words: symbols, ids and numbers are never split (see ``layout``).
+        """
+        if title is not None:
+            self.console.print(Text(self.redact(title), style="table.title"))
+        for index, renderable in enumerate(self.make_tables(headers, rows, right=right, text=text)):
+            if index:
+                self.console.print()
+            self.console.print(renderable)
+
+    def make_tables(
         self,
         headers: Sequence[str],
         rows: Iterable[Sequence[Any]],
         *,
-        title: str | None = None,
         right: Iterable[int] = (),
-    ) -> Table:
-        """Build (but do not print) a table; cells go through ``cell`` and ``redact``."""
-        aligned = set(right)
-        table = Table(
-            title=title,
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            show_edge=False,
-            pad_edge=False,
+        text: Iterable[int] = (),
+        width: int | None = None,
+    ) -> list[Table]:
+        """The table as printed: one part, or several when it is too wide (see ``layout``)."""
+        cells = [[self.redact(cell(value)) for value in row] for row in rows]
+        layout = plan(
+            headers, cells, width=self.console.width if width is None else width, text=text
         )
-        for index, header in enumerate(headers):
-            table.add_column(
-                header, justify="right" if index in aligned else "left", overflow="fold"
+        aligned = set(right)
+        tables = []
+        for part in layout.parts:
+            table = Table(
+                box=box.SIMPLE_HEAD,
+                show_edge=False,
+                pad_edge=False,
+                padding=(0, 1) if layout.gap == WIDE_GAP else (0, 1, 0, 0),
             )
-        for row in rows:
-            table.add_row(*(Text(self.redact(cell(value))) for value in row))
-        return table
+            for index, column_width in zip(part.columns, part.widths, strict=True):
+                table.add_column(
+                    headers[index],
+                    justify="right" if index in aligned else "left",
+                    overflow="fold",
+                    width=column_width,
+                )
+            for row in layout.rows:
+                table.add_row(*(Text(row[index]) for index in part.columns))
+            tables.append(table)
+        return tables
 
     # -- stderr ----------------------------------------------------------------------------
 

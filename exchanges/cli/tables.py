@@ -1,4 +1,8 @@
-"""How each model prints: one function per model, tables narrow enough for an 80-column terminal."""
+"""How each model prints: one function per model, fitted to the terminal by ``Output.table``.
+
+Columns of symbols, ids, numbers and times are never wrapped; only those passed as ``text``
+(prose) are, between words.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +53,7 @@ def show_ticker(out: Output, t: Ticker) -> None:
             ("funding rate", cell(t.funding_rate)),
             ("next funding (UTC)", fmt_time(t.next_funding_time)),
         ]
-    out.table(["ticker", "value"], rows)
+    out.table(["ticker", "value"], rows, text=(0, 1))
 
 
 def show_book(out: Output, book: OrderBook, title: str | None = None) -> None:
@@ -89,6 +93,7 @@ def show_markets(out: Output, markets: Sequence[Market]) -> None:
             for m in markets
         ],
         right=(3, 4, 5, 6),
+        text=(1,),
     )
 
 
@@ -163,6 +168,8 @@ def show_positions(out: Output, positions: Sequence[Position]) -> None:
         ],
         right=(2, 3, 4, 5, 6, 7),
     )
+    if positions:
+        out.note("liq. liquidation price, uPnL unrealised profit and loss, lev. leverage")
 
 
 def show_audit(out: Output, audits: Sequence[tuple[str, KeyAudit]]) -> None:
@@ -173,4 +180,4 @@ def show_audit(out: Output, audits: Sequence[tuple[str, KeyAudit]]) -> None:
             rows.append((audit.key, label, finding.severity.upper(), finding.message))
         if not audit.findings:
             rows.append((audit.key, label, "OK", "no findings"))
-    out.table(["key", "role", "severity", "finding"], rows)
+    out.table(["key", "role", "severity", "finding"], rows, text=(3,))

@@ -24,6 +24,7 @@ sequence of requests give the same faults.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections import Counter
@@ -63,7 +64,10 @@ def _show(value: object) -> str:
 
 def _kind(_: Any, __: Any, value: str) -> None:
     if not isinstance(value, str) or value not in KINDS:
-        raise ValueError(f"unknown fault kind {_show(value)}; known: {', '.join(sorted(KINDS))}")
+        raise ValueError(
+            f"unknown fault kind {_show(value)}; known: {', '.join(sorted(KINDS))}, "
+            "e.g. latency:0.1=300"
+        )
 
 
 def _probability(_: Any, __: Any, value: float) -> None:
@@ -135,9 +139,15 @@ def parse_faults(spec: str) -> list[FaultRule]:
     if not spec:
         return []
     if spec.startswith("["):
-        items = json_body(spec)
+        example = 'e.g. [{"kind": "latency", "probability": 0.1, "param": 300}]'
+        try:
+            items = json_body(spec)
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc}; a JSON fault spec is a list of rule objects, {example}"
+            ) from None
         if not isinstance(items, list):
-            raise ValueError("a JSON fault spec must be a list of rule objects")
+            raise ValueError(f"a JSON fault spec must be a list of rule objects, {example}")
         return [FaultRule.from_json(item) for item in items]
     return [_parse_rule(part.strip()) for part in spec.split(",")]
 
@@ -148,32 +158,40 @@ def _parse_rule(text: str) -> FaultRule:
     try:
         if "=" in text:
             text, param = text.split("=", 1)
-            fields["param"] = _whole(param, "param")
+            fields["param"] = _whole(
+                param,
+                "the param after '=' (milliseconds for latency, an HTTP status for http_5xx)",
+                "latency:0.1=300",
+            )
         if "*" in text:
             text, count = text.split("*", 1)
-            fields["count"] = _whole(count, "count")
+            fields["count"] = _whole(count, "the count after '*'", "drop_after@/v5/order/create*3")
         if "@" in text:
             text, path = text.split("@", 1)
             fields["path"] = path
         if ":" in text:
             text, probability = text.split(":", 1)
             try:
-                fields["probability"] = float(probability)
+                chance = float(probability)
             except ValueError:
+                chance = math.nan
+            fields["probability"] = chance
+            # ``not 0 <= chance <= 1`` also refuses NaN, what a non-number becomes above.
+            if not 0 <= chance <= 1:
                 raise ValueError(
-                    f"probability must be a number, got {_show(probability)}"
-                ) from None
+                    "the probability after ':' must be a number between 0 and 1, "
+                    "e.g. latency:0.1=300"
+                )
         return FaultRule(kind=text, **fields)
     except ValueError as exc:
-        raise ValueError(
-            f"fault rule {_show(rule)}: {exc} (format: kind[:probability][@path][*count][=param])"
-        ) from None
+        shape = "" if "e.g." in str(exc) else " (format: kind[:probability][@path][*count][=param])"
+        raise ValueError(f"fault rule {_show(rule)}: {exc}{shape}") from None
 
 
-def _whole(text: str, name: str) -> int:
+def _whole(text: str, name: str, example: str) -> int:
     value = integer(text.strip(), digits=18)
     if value is None or value < 0:
-        raise ValueError(f"{name} must be a whole number, got {_show(text)}")
+        raise ValueError(f"{name} must be a whole number, got {_show(text)}, e.g. {example}")
     return value
 
 
