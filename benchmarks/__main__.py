@@ -4,6 +4,7 @@ python -m benchmarks                  # full: a few minutes, writes benchmarks/R
 python -m benchmarks --quick          # seconds: checks everything runs (CI)
 python -m benchmarks --n 500 --repeats 3
 python -m benchmarks --profile        # cProfile of fetch_balance and create_order loops
+python -m benchmarks --profile-async  # cProfile of the async calls, ours and raw aiohttp
 """
 
 from __future__ import annotations
@@ -248,13 +249,19 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="instead of benchmarking, cProfile fetch_balance and create_order loops",
     )
+    parser.add_argument(
+        "--profile-async",
+        action="store_true",
+        help="instead of benchmarking, cProfile async fetch_time/fetch_balance, ours and aiohttp",
+    )
     args = sys.argv[1:] if argv is None else argv
     ns = parser.parse_args(args)
     ns.argv = args
-    if ns.profile:
+    if ns.profile or ns.profile_async:
         from benchmarks import profiling
 
-        profiling.main(n=ns.n or (200 if ns.quick else 2000), pin=not ns.no_pin)
+        run_profile = profiling.main_async if ns.profile_async else profiling.main
+        run_profile(n=ns.n or (200 if ns.quick else 2000), pin=not ns.no_pin)
         return
     _write(run(ns), ns)
 

@@ -3,6 +3,12 @@
 Per operation and run, each approach first makes ``warmup`` calls (which also opens the pool's
 connections), then ``n`` calls by 32 workers sharing a counter; the figure is n / wall time.
 All approaches run in one event loop, one after the other, order rotated per run.
+
+Two more rows split the gap between ours and raw aiohttp in the same run: ``aiohttp_nojson`` is
+raw aiohttp without ``json.loads`` (what the floor pays for HTTP alone), and ``ours_transport``
+is our ``AioTransport`` alone, resending one request our client prepared (and signed) during the
+warm-up. ``ours`` minus ``ours_transport`` is then what the pipeline costs at 32 in flight:
+limiter, clock, signing, JSON decoding and the Decimal models.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ OP_TITLES = {
     "time": "fetch_time (public)",
     "wallet": "fetch_balance (signed, 2.2 KB response)",
 }
-APPROACHES = ("aiohttp", "ours", "ccxt")
+APPROACHES = ("aiohttp", "ours", "ccxt", "aiohttp_nojson", "ours_transport")
 APPROACH_TITLES = {
     "aiohttp": "raw aiohttp ClientSession.get(str url) + json.loads (signed by hand) — floor",
     "ours": "exchanges.connect_async('bybit') unified call",
     "ccxt": "ccxt.async_support.bybit unified call",
+    "aiohttp_nojson": "part: raw aiohttp as above, body read but not decoded",
+    "ours_transport": "part: our AioTransport alone, resending one prepared (signed) request",
 }
 
 Call = Callable[[], Awaitable[Any]]
@@ -77,6 +85,21 @@ class RawAiohttp:
 
         return get
 
+    def body_only(self, op: str) -> Call:
+        """The same request, its body read but not decoded: HTTP alone."""
+        session, url = self.session, self.urls[op]
+        signed = op == "wallet"
+
+        async def get() -> Any:
+            headers = _signed_headers(WALLET_QUERY, post=False) if signed else None
+            async with session.get(url, headers=headers) as raw:
+                body = await raw.read()
+            if raw.status != 200:
+                raise RuntimeError(f"refused: HTTP {raw.status}")
+            return body
+
+        return get
+
     async def close(self) -> None:
         await self.session.close()
 
@@ -89,13 +112,39 @@ class OursAsync:
             "bybit", base_url=base_url, credentials=exchanges.Credentials(KEY, fixtures.API_SECRET)
         )
         unthrottle(self.ex)
+        self.prepared: dict[str, Any] = {}
 
     async def warm(self) -> None:
-        await self.ex.fetch_time()
-        await self.ex.fetch_balance()
+        # The warm-up also keeps one prepared request of each kind for ``transport_only``.
+        transport = self.ex.transport
+        attempt = transport.attempt
+
+        async def keep(prepared: Any) -> Any:
+            self.prepared[prepared.request.path] = prepared
+            return await attempt(prepared)
+
+        transport.attempt = keep
+        try:
+            await self.ex.fetch_time()
+            await self.ex.fetch_balance()
+        finally:
+            del transport.attempt
 
     def call(self, op: str) -> Call:
         return self.ex.fetch_time if op == "time" else self.ex.fetch_balance
+
+    def transport_only(self, op: str) -> Call:
+        """Our transport alone: the request the client prepared in the warm-up, sent again."""
+        path = "/v5/market/time" if op == "time" else "/v5/account/wallet-balance"
+        prepared, send = self.prepared[path], self.ex.transport.send
+
+        async def call() -> Any:
+            response = await send(prepared)
+            if response.status != 200:
+                raise RuntimeError(f"refused: HTTP {response.status}")
+            return response
+
+        return call
 
     async def close(self) -> None:
         await self.ex.close()
@@ -132,13 +181,23 @@ async def _run(
         clients[name] = client
         if hasattr(client, "warm"):
             await client.warm()
-    names = [a for a in APPROACHES if a in clients]
+    parts = {
+        "aiohttp_nojson": ("aiohttp", "body_only"),
+        "ours_transport": ("ours", "transport_only"),
+    }
+    names = [a for a in APPROACHES if parts.get(a, (a,))[0] in clients]
     rates: dict[str, dict[str, list[float]]] = {op: {a: [] for a in names} for op in OPS}
+
+    def call_of(name: str, op: str) -> Call:
+        owner, method = parts.get(name, (name, "call"))
+        made: Call = getattr(clients[owner], method)(op)
+        return made
+
     try:
         for run_index in range(repeats):
             for op in OPS:
                 for name in rotated(names, run_index):
-                    call = clients[name].call(op)
+                    call = call_of(name, op)
                     await drive(call, warmup)
                     rates[op][name].append(await drive(call, n))
             log(f"  run {run_index + 1}/{repeats} done")

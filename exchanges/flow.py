@@ -466,13 +466,24 @@ def run_sync(
 
 
 async def run_async(effects: Effects[T], transport: AsyncTransport) -> T:
-    """Drive a pipeline from asyncio."""
-    import asyncio  # here: sync users should not pay asyncio's import time
+    """Drive a pipeline from asyncio.
 
+    A transport that also offers ``attempt(prepared)``, returning the ``ExchangeError`` that
+    ``send`` would raise instead of raising it, is driven through that: one coroutine less per
+    request, and the error is thrown into the pipeline without a transport frame behind it.
+    """
+    attempt = getattr(transport, "attempt", None)
     try:
         effect = next(effects)
         while True:
-            if type(effect) is Send:
+            if effect.__class__ is Send:
+                if attempt is not None:
+                    outcome = await attempt(effect.prepared)
+                    if isinstance(outcome, Response):
+                        effect = effects.send(outcome)
+                    else:
+                        effect = effects.throw(outcome)
+                    continue
                 try:
                     response = await transport.send(effect.prepared)
                 except ExchangeError as err:
@@ -481,6 +492,8 @@ async def run_async(effects: Effects[T], transport: AsyncTransport) -> T:
                     effect = effects.send(response)
             else:
                 assert type(effect) is Sleep
+                import asyncio  # here: sync users should not pay asyncio's import time
+
                 await asyncio.sleep(effect.seconds)
                 effect = effects.send(None)
     except StopIteration as done:
