@@ -58,6 +58,10 @@ from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
 __all__ = ["BinanceFrontEnd"]
 
 _D = Decimal
+#: The wallets of a Binance account (the first is the main one, where spot trades) and the
+#: categories each pays for.
+SPOT_WALLET, USDM_WALLET, COINM_WALLET = "spot", "usdm", "coinm"
+WALLETS = {SPOT_WALLET: ("spot",), USDM_WALLET: ("linear",), COINM_WALLET: ("inverse",)}
 _NUMBER = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 # "recvWindow ... can be specified with up to three decimal places" ("Timing security",
 # https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-api-information).
@@ -168,6 +172,10 @@ class BinanceFrontEnd:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
         self.engine = state.engine
+        # Binance keeps the spot wallet and the futures wallets apart: a USD-M fill, fee or
+        # margin never touches spot balances ("Futures account" vs "Spot account" in
+        # https://developers.binance.com/docs/wallet/asset/user-universal-transfer).
+        self.engine.set_wallets(WALLETS)
         self._order_ids = _Ints(1_000_001)
         self._trade_ids = _Ints(5_000_001)
         self._generated = 0
@@ -870,7 +878,7 @@ class BinanceFrontEnd:
         positions = self.engine.positions(key.uid, category="linear")
         now = self.state.now_ms()
         assets = []
-        for coin, b in self.engine.balances(key.uid).items():
+        for coin, b in self.engine.balances(key.uid, wallet=USDM_WALLET).items():
             held = [
                 p for p in positions if self.engine.instrument(p.symbol, "linear").settle == coin
             ]

@@ -203,7 +203,24 @@ class Emulator:
         """Requests served, faults injected, the most requests seen in one rate-limit window."""
         return self.state.stats()
 
-    def balances(self, uid: int = DEFAULT_UID) -> dict[str, dict[str, str]]:
-        """An account's balances as the engine holds them."""
-        result: dict[str, dict[str, str]] = self._admin("GET", "balances", {"uid": uid})
+    def balances(
+        self, uid: int = DEFAULT_UID, *, wallet: str | None = None
+    ) -> dict[str, dict[str, str]]:
+        """One wallet of an account as the engine holds it (None: the main one, e.g. spot)."""
+        body: dict[str, Any] = {"uid": uid}
+        if wallet is not None:
+            body["wallet"] = wallet
+        result: dict[str, dict[str, str]] = self._admin("GET", "balances", body)
         return result
+
+    def deposit(
+        self, coin: str, amount: Decimal, *, uid: int = DEFAULT_UID, wallet: str | None = None
+    ) -> None:
+        """Add ``amount`` of ``coin`` to a wallet of an account (None: the main one)."""
+        with self.state.lock:
+            self.state.engine.deposit(uid, coin, Decimal(amount), wallet=wallet)
+
+    @property
+    def wallets(self) -> list[str]:
+        """The names of an account's wallets, the main one first (one unless Binance)."""
+        return self.state.engine.wallet_names

@@ -6,6 +6,11 @@ Money rules, chosen so the conservation checks are exact:
 * fees, margins, inverse (coin) values and realised PnL are rounded to 8 decimals
   (``MONEY``), always toward zero, so a fill never charges more than was reserved for it;
 * an order's reservation is rounded up, so the fills it funds always fit inside it.
+
+Wallets: an account holds one wallet (its ``balances``) unless the exchange keeps separate
+ones, as Binance does for spot and USD-M futures. Then ``routing`` names the wallet of each
+category that does not use the main one, and that category's fills, fees, margin and order
+reservations touch only its own wallet.
 """
 
 from __future__ import annotations
@@ -110,16 +115,29 @@ class Account:
     """One user account: balances per coin, positions and leverage per derivatives instrument."""
 
     uid: int
-    balances: dict[str, Balance] = attrs.Factory(dict)
+    balances: dict[str, Balance] = attrs.Factory(dict)  # the main wallet
     positions: dict[InstrumentKey, Position] = attrs.Factory(dict)
     leverage: dict[InstrumentKey, Decimal] = attrs.Factory(dict)
+    #: The other wallets by name, and the categories that use them (category -> wallet name).
+    wallets: dict[str, dict[str, Balance]] = attrs.Factory(dict)
+    routing: dict[str, str] = attrs.Factory(dict)
 
-    def balance(self, coin: str) -> Balance:
-        """The coin's balance, created empty on first use."""
-        found = self.balances.get(coin)
+    def wallet(self, category: str | None = None) -> dict[str, Balance]:
+        """The coins of the wallet that ``category`` uses (the main wallet for None)."""
+        name = self.routing.get(category) if category is not None else None
+        return self.balances if name is None else self.wallets[name]
+
+    def balance(self, coin: str, category: str | None = None) -> Balance:
+        """The coin's balance in the wallet of ``category``, created empty on first use."""
+        coins = self.wallet(category)
+        found = coins.get(coin)
         if found is None:
-            found = self.balances[coin] = Balance()
+            found = coins[coin] = Balance()
         return found
+
+    def all_wallets(self) -> list[dict[str, Balance]]:
+        """The main wallet, then the others."""
+        return [self.balances, *self.wallets.values()]
 
     def position(self, key: InstrumentKey, now: int) -> Position:
         """The instrument's position, created flat on first use."""
@@ -139,11 +157,18 @@ class Account:
             balances={coin: attrs.evolve(b) for coin, b in self.balances.items()},
             positions={key: attrs.evolve(p) for key, p in self.positions.items()},
             leverage=dict(self.leverage),
+            wallets={
+                name: {coin: attrs.evolve(b) for coin, b in coins.items()}
+                for name, coins in self.wallets.items()
+            },
+            routing=dict(self.routing),
         )
 
     def solvent(self) -> bool:
-        """True when no coin is overdrawn (free >= 0 and total >= 0 everywhere)."""
-        return all(b.free >= 0 and b.locked >= 0 for b in self.balances.values())
+        """True when no coin of any wallet is overdrawn (free >= 0 and locked >= 0)."""
+        return all(
+            b.free >= 0 and b.locked >= 0 for coins in self.all_wallets() for b in coins.values()
+        )
 
 
 def reservation(
@@ -211,7 +236,10 @@ def _spot_fill(
     fee_rate: Decimal,
     order_lock: Decimal | None,
 ) -> FillOutcome:
-    base, quote = account.balance(spec.base), account.balance(spec.quote)
+    base, quote = (
+        account.balance(spec.base, spec.category),
+        account.balance(spec.quote, spec.category),
+    )
     value = qty * price
     if side == "buy":
         fee = money_down(qty * fee_rate)
@@ -239,7 +267,7 @@ def _derivative_fill(
     now: int,
 ) -> FillOutcome:
     position = account.position(spec.key, now)
-    balance = account.balance(spec.settle)
+    balance = account.balance(spec.settle, spec.category)
     direction = 1 if side == "buy" else -1
     size = abs(position.size)
     opposite = position.size != 0 and (position.size > 0) != (direction > 0)

@@ -65,8 +65,14 @@ class AdminState(Protocol):
         """The emulator's clock."""
         ...
 
-    def add_key(self, key: ApiKey, balances: Mapping[str, Decimal] | None = None) -> None:
-        """Register a key, creating its account if it is new."""
+    def add_key(
+        self,
+        key: ApiKey,
+        balances: Mapping[str, Decimal] | None = None,
+        *,
+        wallet: str | None = None,
+    ) -> None:
+        """Register a key, creating its account if it is new (or depositing ``balances``)."""
         ...
 
     def reset(self, seed: int | None = None) -> None:
@@ -281,7 +287,10 @@ class AdminApi:
         ]
 
     def _add_key(self, body: Mapping[str, Any]) -> Any:
-        _fields(body, {*_KEY_TEXTS, *_KEY_LISTS, "uid", "expires_at", "created_at", "balances"})
+        _fields(
+            body,
+            {*_KEY_TEXTS, *_KEY_LISTS, "uid", "expires_at", "created_at", "balances", "wallet"},
+        )
         fields: dict[str, Any] = {}
         for name in _KEY_TEXTS:
             value = body.get(name)
@@ -305,7 +314,8 @@ class AdminApi:
         if fields.get("public_key") is not None:
             _check_public_key(fields["public_key"])
         balances = _balances(body.get("balances"))
-        self.state.add_key(ApiKey(**fields), balances or None)
+        wallet = self._wallet(body)
+        self.state.add_key(ApiKey(**fields), balances or None, wallet=wallet)
         return {"api_key": fields["api_key"], "uid": fields["uid"]}
 
     def _reset(self, body: Mapping[str, Any]) -> Any:
@@ -316,12 +326,23 @@ class AdminApi:
     def _stats(self, body: Mapping[str, Any]) -> Any:
         return self.state.stats()
 
+    def _wallet(self, body: Mapping[str, Any]) -> str | None:
+        wallet = body.get("wallet")
+        names = self.state.engine.wallet_names
+        if wallet is not None and wallet not in names:
+            raise AdminError(
+                f"wallet must be one of {', '.join(names)}",
+                hint=f'e.g. "wallet": "{names[-1]}" (absent: {names[0]})',
+            )
+        return wallet
+
     def _balances(self, body: Mapping[str, Any]) -> Any:
+        _fields(body, {"uid", "wallet"})
         uid = _whole(body, "uid")
         return {
             c: {"total": str(b.total), "locked": str(b.locked), "free": str(b.free)}
             for c, b in self.state.engine.balances(
-                self._default_uid if uid is None else uid
+                self._default_uid if uid is None else uid, wallet=self._wallet(body)
             ).items()
         }
 
@@ -329,14 +350,17 @@ class AdminApi:
 _BODY_HINT = 'send a JSON object, e.g. {"offset_ms": 1000} to /_emulator/clock'
 _KEY_HINT = (
     'e.g. {"api_key": "k", "secret": "s", "permissions": ["read", "spot_trade"], '
-    '"balances": {"USDT": "1000"}}'
+    '"balances": {"USDT": "1000"}} (a known uid: a deposit, into "wallet" if given)'
 )
 _EXAMPLES = {
     ("POST", "keys"): _KEY_HINT,
     ("POST", "faults"): 'e.g. {"rules": "latency:0.1@/v5/order/create=300", "seed": 1}',
     ("POST", "clock"): 'e.g. {"offset_ms": -1500}',
     ("POST", "reset"): 'e.g. {"seed": 7} or {}',
-    ("GET", "balances"): "e.g. GET /_emulator/balances?uid=1001, a uid from GET /_emulator/keys",
+    ("GET", "balances"): (
+        "e.g. GET /_emulator/balances?uid=1001 (a uid from GET /_emulator/keys)"
+        "&wallet=usdm (Binance's USD-M wallet; absent: the main one)"
+    ),
 }
 _KEY_TEXTS = ("api_key", "secret", "public_key", "passphrase", "label", "environment")
 _KEY_LISTS = ("permissions", "ips")

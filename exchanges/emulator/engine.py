@@ -22,7 +22,10 @@ Choices the engine makes for every exchange:
 * the market maker (uid 0) owns the synthetic liquidity, has unlimited funds and no fills
   of its own; its side of a trade shows only on the public tape;
 * money rules (exact notionals, 8-decimal fees and margins rounded toward zero) are in
-  :mod:`exchanges.emulator.accounts`.
+  :mod:`exchanges.emulator.accounts`;
+* an account has one wallet unless ``set_wallets`` splits it (Binance's spot and USD-M
+  wallets): each category then pays and is paid in its own wallet only, and ``transfer``
+  moves coins between wallets.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import attrs
 from exchanges.emulator.accounts import (
     ZERO,
     Account,
+    Balance,
     FillOutcome,
     Position,
     apply_fill,
@@ -85,6 +89,7 @@ __all__ = [
 ]
 
 MAX_KLINES = 1000
+MAIN_WALLET = "main"
 _NO_MATCH = Plan((), "price")
 
 
@@ -125,7 +130,47 @@ class Engine:
         self._now_ms = now_ms
         self._levels = levels
         self._seed = seed
+        self._main_wallet = MAIN_WALLET
+        self._routing: dict[str, str] = {}
         self.reset(seed)
+
+    # -- wallets -------------------------------------------------------------------------------
+
+    def set_wallets(self, wallets: Mapping[str, Iterable[str]]) -> None:
+        """Split accounts into wallets: name -> the categories it pays for; the first is main.
+
+        Only before any account exists (a front-end calls it when it is built).
+        """
+        if self._accounts:
+            raise EngineError("invalid_request", "wallets are set before any account exists")
+        names = list(wallets)
+        if not names:
+            raise EngineError("invalid_request", "at least one wallet")
+        routing: dict[str, str] = {}
+        for name in names[1:]:
+            for category in wallets[name]:
+                if category not in CATEGORIES:
+                    raise EngineError("invalid_request", f"unknown category {category!r}")
+                routing[category] = name
+        self._main_wallet = names[0]
+        self._routing = routing
+
+    @property
+    def wallet_names(self) -> list[str]:
+        """The main wallet's name, then the others'."""
+        return [self._main_wallet, *dict.fromkeys(self._routing.values())]
+
+    def wallet_of(self, category: str) -> str:
+        """The name of the wallet that pays for ``category``."""
+        return self._routing.get(category, self._main_wallet)
+
+    def _coins(self, account: Account, wallet: str | None) -> dict[str, Balance]:
+        if wallet is None or wallet == self._main_wallet:
+            return account.balances
+        if wallet not in account.wallets:
+            known = ", ".join(self.wallet_names)
+            raise EngineError("invalid_request", f"unknown wallet {wallet!r} (known: {known})")
+        return account.wallets[wallet]
 
     def reset(self, seed: int | None = None) -> None:
         """Back to the initial state: books re-seeded, accounts, orders, fills and ledger empty."""
@@ -165,34 +210,62 @@ class Engine:
             raise EngineError("invalid_request", f"{symbol!r} is in several categories: pass one")
         return found[0]
 
-    def create_account(self, uid: int, balances: Mapping[str, Decimal]) -> None:
-        """Open a new account with the given coin balances."""
+    def create_account(
+        self,
+        uid: int,
+        balances: Mapping[str, Decimal],
+        wallets: Mapping[str, Mapping[str, Decimal]] | None = None,
+    ) -> None:
+        """Open a new account: every wallet gets ``balances`` unless ``wallets`` names its own."""
         if isinstance(uid, bool) or not isinstance(uid, int) or uid == MARKET_MAKER_UID:
             raise EngineError("invalid_request", f"uid must be a non-zero int, got {uid!r}")
         if uid in self._accounts:
             raise EngineError("invalid_request", f"account {uid} already exists")
-        account = Account(uid=uid)
-        for coin, value in balances.items():
-            amount = to_amount(value, "invalid_request", f"balance of {coin}")
-            if not isinstance(coin, str) or not coin or amount < 0:
-                raise EngineError("invalid_request", f"bad balance {coin!r}: {value}")
-            account.balance(coin).total = amount
+        account = Account(uid=uid, routing=dict(self._routing))
+        for name in self.wallet_names[1:]:
+            account.wallets[name] = {}
+        own = dict(wallets or {})
+        for name in own:
+            self._coins(account, name)  # an unknown wallet name is refused
+        for name in self.wallet_names:
+            coins = self._coins(account, name)
+            for coin, value in own.get(name, balances).items():
+                amount = to_amount(value, "invalid_request", f"balance of {coin}")
+                if not isinstance(coin, str) or not coin or amount < 0:
+                    raise EngineError("invalid_request", f"bad balance {coin!r}: {value}")
+                coins[coin] = Balance(total=amount)
         self._accounts[uid] = account
         self._user_orders[uid] = []
         self._open[uid] = {}
         self._client_ids[uid] = {}
         self._fills[uid] = []
 
-    def deposit(self, uid: int, coin: str, amount: Decimal) -> None:
-        """Add to (or, with a negative amount, withdraw from) a coin's total."""
+    def deposit(self, uid: int, coin: str, amount: Decimal, *, wallet: str | None = None) -> None:
+        """Add to (or, with a negative amount, withdraw from) a coin's total in a wallet."""
         account = self._account(uid)
+        coins = self._coins(account, wallet)
         value = to_amount(amount, "invalid_request", "amount")
         if not isinstance(coin, str) or not coin:
             raise EngineError("invalid_request", f"bad coin {coin!r}")
-        free = account.balances[coin].free if coin in account.balances else ZERO
+        free = coins[coin].free if coin in coins else ZERO
         if free + value < 0:
             raise EngineError("insufficient_funds", f"withdrawing {-value} {coin}, free {free}")
-        account.balance(coin).total += value
+        coins.setdefault(coin, Balance()).total += value
+
+    def transfer(self, uid: int, coin: str, amount: Decimal, source: str, target: str) -> None:
+        """Move ``amount`` (> 0) of free ``coin`` from wallet ``source`` to wallet ``target``."""
+        account = self._account(uid)
+        value = to_amount(amount, "invalid_request", "amount")
+        if value <= 0:
+            raise EngineError("invalid_request", "amount must be > 0")
+        origin, destination = self._coins(account, source), self._coins(account, target)
+        if origin is destination:
+            raise EngineError("invalid_request", "source and target are the same wallet")
+        free = origin[coin].free if coin in origin else ZERO
+        if free < value:
+            raise EngineError("insufficient_funds", f"moving {value} {coin}, free {free}")
+        origin[coin].total -= value
+        destination.setdefault(coin, Balance()).total += value
 
     def has_account(self, uid: int) -> bool:
         """True if the uid has an account (the market maker, uid 0, has none)."""
@@ -211,7 +284,7 @@ class Engine:
             raise EngineError("invalid_request", f"leverage must be 1..{spec.max_leverage}")
         trial = account.clone()
         trial.leverage[spec.key] = value
-        balance = trial.balance(spec.settle)
+        balance = trial.balance(spec.settle, spec.category)
         position = trial.positions.get(spec.key)
         if position is not None and position.entry is not None:
             notional = settle_value(spec, abs(position.size), position.entry)
@@ -462,12 +535,12 @@ class Engine:
 
     # -- account views -------------------------------------------------------------------------
 
-    def balances(self, uid: int) -> dict[str, BalanceView]:
-        """Coin -> (total, locked, free) of the account."""
-        account = self._account(uid)
+    def balances(self, uid: int, *, wallet: str | None = None) -> dict[str, BalanceView]:
+        """Coin -> (total, locked, free) of one wallet of the account (None: the main one)."""
+        coins = self._coins(self._account(uid), wallet)
         return {
             coin: BalanceView(coin=coin, total=b.total, locked=b.locked, free=b.free)
-            for coin, b in sorted(account.balances.items())
+            for coin, b in sorted(coins.items())
         }
 
     def positions(
@@ -539,19 +612,23 @@ class Engine:
         """Internal consistency problems, for tests; empty when the state is sound."""
         problems: list[str] = []
         for uid, account in self._accounts.items():
-            expected: dict[str, Decimal] = {}
+            expected: dict[tuple[str, str], Decimal] = {}
             for order in self._open[uid].values():
-                expected[order.lock_coin] = expected.get(order.lock_coin, ZERO) + order.lock
+                slot = (self.wallet_of(order.spec.category), order.lock_coin)
+                expected[slot] = expected.get(slot, ZERO) + order.lock
                 if order.remaining <= 0 or order.lock < 0:
                     problems.append(f"open order {order.order_id} has {order.remaining} left")
             for key, position in account.positions.items():
-                coin = self.instruments[key].settle
-                expected[coin] = expected.get(coin, ZERO) + position.margin
+                spec = self.instruments[key]
+                slot = (self.wallet_of(spec.category), spec.settle)
+                expected[slot] = expected.get(slot, ZERO) + position.margin
                 if (position.size == 0) != (position.entry is None) or position.margin < 0:
                     problems.append(f"uid {uid} position {key} is inconsistent")
-            for coin, balance in account.balances.items():
-                if balance.locked != expected.get(coin, ZERO) or balance.free < 0:
-                    problems.append(f"uid {uid} {coin}: {balance} vs locks {expected.get(coin)}")
+            for wallet in self.wallet_names:
+                for coin, balance in self._coins(account, wallet).items():
+                    lock = expected.get((wallet, coin), ZERO)
+                    if balance.locked != lock or balance.free < 0:
+                        problems.append(f"uid {uid} {wallet} {coin}: {balance} vs locks {lock}")
         for key, market in self._markets.items():
             bid, ask = market.bids.best(), market.asks.best()
             if bid is not None and ask is not None and bid >= ask:
@@ -588,7 +665,7 @@ class Engine:
         trial = account.clone()
         if order.lock:
             # An amendment: the old reservation is freed first, then the new one is taken.
-            trial.balance(order.lock_coin).locked -= order.lock
+            trial.balance(order.lock_coin, spec.category).locked -= order.lock
             order.lock = ZERO
         leverage = trial.leverage_for(spec)
         # Like a real exchange, the whole order must be affordable at its own price up front,
@@ -601,7 +678,7 @@ class Engine:
             )  # fmt: skip
         elif spec.category == "spot" and order.side == "sell":
             coin, needed = spec.base, order.qty
-        if needed and trial.balance(coin).free < needed:
+        if needed and trial.balance(coin, spec.category).free < needed:
             raise EngineError("insufficient_funds", f"needs {needed} {coin} free")
         outcomes = []
         for match in plan.matches:
@@ -618,7 +695,7 @@ class Engine:
                 spec, order.side, order.remaining, order.price, leverage,
                 reduce_only=order.reduce_only,
             )  # fmt: skip
-            trial.balance(order.lock_coin).locked += order.lock
+            trial.balance(order.lock_coin, spec.category).locked += order.lock
         if not trial.solvent():
             raise EngineError("insufficient_funds", "the account cannot afford this order")
         return trial, outcomes
@@ -692,7 +769,8 @@ class Engine:
     def _close(self, order: Order, status: str, reason: str | None, now: int) -> None:
         """Mark a resting user order closed and release what it still locks."""
         if order.lock:
-            self._accounts[order.uid].balance(order.lock_coin).locked -= order.lock
+            account = self._accounts[order.uid]
+            account.balance(order.lock_coin, order.spec.category).locked -= order.lock
             order.lock = ZERO
         order.status = status
         order.cancel_reason = reason

@@ -144,14 +144,27 @@ class EmulatorState:
         """The emulator's clock: wall time plus the configured offset."""
         return self._wall_ms() + self.clock_offset_ms
 
-    def add_key(self, key: ApiKey, balances: Mapping[str, Decimal] | None = None) -> None:
-        """Register a key, creating its account (with ``balances``) if it is new."""
+    def add_key(
+        self,
+        key: ApiKey,
+        balances: Mapping[str, Decimal] | None = None,
+        *,
+        wallet: str | None = None,
+    ) -> None:
+        """Register a key, creating its account (with ``balances``) if it is new.
+
+        A new account's wallets all start with ``balances`` (or ``DEFAULT_BALANCES``), unless
+        ``wallet`` names the one that gets them (the others then get the defaults). For a
+        known account, ``balances`` are deposited into ``wallet`` (None: the main one).
+        """
         with self.lock:
             if not self.engine.has_account(key.uid):
-                self.engine.create_account(key.uid, dict(balances or DEFAULT_BALANCES))
+                seed = dict(balances or DEFAULT_BALANCES)
+                own = {wallet: seed} if wallet is not None else None
+                self.engine.create_account(key.uid, seed if own is None else DEFAULT_BALANCES, own)
             elif balances:
                 for coin, amount in balances.items():
-                    self.engine.deposit(key.uid, coin, Decimal(amount))
+                    self.engine.deposit(key.uid, coin, Decimal(amount), wallet=wallet)
             if not key.created_at:
                 key = attrs.evolve(key, created_at=self.now_ms())
             self.keys.add(key)

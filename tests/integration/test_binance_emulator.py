@@ -208,8 +208,9 @@ async def test_usdm_order_lifecycle(ex: Any) -> None:
     assert would_take.value.code == -5022
 
 
-async def test_fills_positions_and_reduce_only(ex: Any) -> None:
+async def test_fills_positions_and_reduce_only(ex: Any, emu: Emulator) -> None:
     before = (await call(ex, "fetch_balance"))["USDT"].total
+    futures_before = D(emu.balances(wallet="usdm")["USDT"]["total"])
     bought = await call(
         ex, "create_order", "BTC/USDT:USDT", "market", "buy", D("0.01"), client_order_id="mkt-1"
     )
@@ -224,8 +225,10 @@ async def test_fills_positions_and_reduce_only(ex: Any) -> None:
     fills = await call(ex, "fetch_my_trades", "BTC/USDT:USDT")
     assert {f.order_id for f in fills} == {bought.id} and sum(f.amount for f in fills) == D("0.01")
     assert all(f.is_maker is False and f.fee_currency == "USDT" and f.fee > 0 for f in fills)
-    after = (await call(ex, "fetch_balance"))["USDT"].total
-    assert after == before - sum(f.fee for f in fills)
+    # The fee is paid from the USD-M wallet; the spot wallet (the default) does not move.
+    assert (await call(ex, "fetch_balance"))["USDT"].total == before
+    futures_after = D(emu.balances(wallet="usdm")["USDT"]["total"])
+    assert futures_after == futures_before - sum(f.fee for f in fills)
     await call(ex, "create_order", "BTC/USDT:USDT", "market", "sell", D("0.01"), reduce_only=True)
     assert await call(ex, "fetch_positions") == []
     with pytest.raises(InvalidOrder) as reduce:
