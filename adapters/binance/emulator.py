@@ -92,7 +92,7 @@ _USDM_DEPTHS = (5, 10, 20, 50, 100, 500, 1000)
 #: examples of the "Rate limiters (rateLimitType)" enum
 #: (https://developers.binance.com/docs/binance-spot-api-docs/enums), USD-M's Binance's published
 #: defaults.
-_WEIGHT_LIMIT = {"spot": 6000, "usdm": 2400}
+_WEIGHT_LIMIT = {"spot": 6000, "usdm": 2400, "coinm": 2400}
 _ORDER_LIMITS = {"spot": ((1, "S", 10),), "usdm": ((10, "S", 300), (1, "M", 1200))}
 _UNIT_MS = {"S": 1000, "M": 60_000}
 _RATE_LIMITS = {
@@ -126,6 +126,11 @@ class BinanceError(Exception):
         self.message = message
         self.status = status
         self.headers: dict[str, str] = {}
+
+
+def mandatory(name: str) -> BinanceError:
+    """Binance's -1102 for a parameter not sent."""
+    return _mandatory(name)
 
 
 def _mandatory(name: str) -> BinanceError:
@@ -222,6 +227,9 @@ class BinanceFrontEnd:
             (G, "/fapi/v1/userTrades"): (self.user_trades_usdm, "USER_DATA", usdm),
             (G, "/fapi/v3/positionRisk"): (self.position_risk, "USER_DATA", usdm),
         }
+        from adapters.binance.emulator_assets import BinanceAssets
+
+        self.routes.update(BinanceAssets(self).routes())
 
     # -- the server's interface -------------------------------------------------------------
 
@@ -345,6 +353,10 @@ class BinanceFrontEnd:
         key = self.state.keys.get(api_key)
         if key is None:
             raise BinanceError(-2015, _MSG_KEY, 401)
+        if security == "MARKET_DATA":
+            # MARKET_DATA endpoints need the API key only ("Endpoint security type" in
+            # https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type).
+            return key
         if not params.get("timestamp"):
             raise _mandatory("timestamp")
         if not params.get("signature"):
@@ -376,6 +388,8 @@ class BinanceFrontEnd:
             scope = "derivatives_trade" if market == "usdm" else "spot_trade"
             if not key.allows(scope):
                 raise BinanceError(-2015, _MSG_KEY, 401)
+        if security == "TRANSFER" and not key.allows("transfer"):
+            raise BinanceError(-2015, _MSG_KEY, 401)
         return key
 
     def _engine_error(self, err: EngineError, request: Incoming, market: str) -> BinanceError:
@@ -515,9 +529,17 @@ class BinanceFrontEnd:
         """``/api/v3/time`` and ``/fapi/v1/time``."""
         return {"serverTime": self.state.now_ms()}
 
+    def specs(self, market: str) -> list[InstrumentSpec]:
+        """The instruments listed on ``market`` ("spot" or "usdm")."""
+        return self._specs(market)
+
     def _specs(self, market: str) -> list[InstrumentSpec]:
         category = self._category(market)
         return [s for (c, _), s in sorted(self.engine.instruments.items()) if c == category]
+
+    def chosen(self, params: Mapping[str, str], market: str) -> list[InstrumentSpec]:
+        """The instruments named by ``symbol`` or ``symbols``, else all of ``market``."""
+        return self._chosen(params, market)
 
     def _chosen(self, params: Mapping[str, str], market: str) -> list[InstrumentSpec]:
         if params.get("symbol"):

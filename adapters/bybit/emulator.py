@@ -148,6 +148,9 @@ class BybitFrontEnd:
             (get, "/v5/position/list"): (self.position_list, "read"),
             (post, "/v5/position/set-leverage"): (self.set_leverage, "trade"),
         }
+        from adapters.bybit.emulator_assets import BybitAssets
+
+        self.routes.update(BybitAssets(self).routes())
 
     # -- envelope -------------------------------------------------------------------------
 

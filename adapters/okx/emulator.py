@@ -212,7 +212,12 @@ class OkxFrontEnd:
             (get, "/api/v5/trade/orders-pending"): (self.trade_orders_pending, "read"),
             (get, "/api/v5/trade/orders-history"): (self.trade_orders_history, "read"),
             (get, "/api/v5/trade/fills"): (self.trade_fills, "read"),
+            (get, "/api/v5/trade/fills-history"): (self.trade_fills_history, "read"),
+            (post, "/api/v5/trade/batch-orders"): (self.trade_batch_orders, "trade"),
         }
+        from adapters.okx.emulator_assets import OkxAssets
+
+        self.routes.update(OkxAssets(self).routes())
 
     # -- envelope -------------------------------------------------------------------------
 
@@ -1034,11 +1039,25 @@ class OkxFrontEnd:
 
     def trade_cancel_batch(self, params: Any, key: ApiKey) -> tuple[str, str, list[dict[str, Any]]]:
         """``POST /api/v5/trade/cancel-batch-orders``: up to 20 orders, each with its sCode."""
+        return self._batch(self._cancel, params, key)
+
+    def trade_batch_orders(self, params: Any, key: ApiKey) -> tuple[str, str, list[dict[str, Any]]]:
+        """``POST /api/v5/trade/batch-orders``: up to 20 orders placed one by one, each sCode.
+
+        "Place multiple orders" (https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-multiple-orders):
+        an array of the single order's parameters; ccxt places every order through it.
+        """
+        return self._batch(self._place, params, key)
+
+    def _batch(
+        self, action: Callable[[Mapping[str, Any], ApiKey], dict[str, Any]], params: Any,
+        key: ApiKey,
+    ) -> tuple[str, str, list[dict[str, Any]]]:  # fmt: skip
         if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
             raise OkxError("50002", "JSON syntax error")
         if not 1 <= len(params) <= 20:
             raise OkxError("51000", "Parameter data error: 1 to 20 orders per request")
-        items = [self._item(self._cancel, p, key) for p in params]
+        items = [self._item(action, p, key) for p in params]
         failed = sum(1 for i in items if i["sCode"] != "0")
         if failed == 0:
             return "0", "", items
@@ -1098,9 +1117,21 @@ class OkxFrontEnd:
         items = self._order_list(self.engine.closed_orders(key.uid), params)
         return self._page(self._window(items, params, "cTime"), params, "ordId")
 
+    def trade_fills_history(self, params: Mapping[str, Any], key: ApiKey) -> Any:
+        """``/api/v5/trade/fills-history`` (3 months; ``instType`` required), like ``fills``.
+
+        "Get transaction details (last 3 months)",
+        https://www.okx.com/docs-v5/en/#order-book-trading-trade-get-transaction-details-last-3-months;
+        the emulator keeps every fill since its reset, so both answer the same fills.
+        """
+        return self._fills(params, key, type_required=True)
+
     def trade_fills(self, params: Mapping[str, Any], key: ApiKey) -> Any:
         """``/api/v5/trade/fills``, newest first, ``after``/``before`` by ``billId``."""
-        chosen = {i.inst_id for i in self._selected(params, type_required=False)}
+        return self._fills(params, key, type_required=False)
+
+    def _fills(self, params: Mapping[str, Any], key: ApiKey, *, type_required: bool) -> Any:
+        chosen = {i.inst_id for i in self._selected(params, type_required=type_required)}
         order_id = _text(params.get("ordId"))
         engine_id = self._engine_ids.get(order_id) if order_id else None
         items = []
