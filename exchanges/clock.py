@@ -99,6 +99,15 @@ class ServerClock:
         """A request timestamp: estimated server time minus the uncertainty margin."""
         return self._now_ms() + self._offset - self._margin
 
+    def fresh_timestamp_ms(self) -> int | None:
+        """``timestamp_ms()``, or None when ``needs_sync()``: one reading of the local clock."""
+        # The pipeline's per-request question, asked once instead of twice.
+        now = self._now_ms()
+        synced_at = self._synced_at
+        if synced_at is None or now - synced_at > self._resync_after_ms:
+            return None
+        return now + self._offset - self._margin
+
     def add_sample(self, sample: ClockSample) -> None:
         """Record a sample and recompute the offset as the median of recent samples."""
         with self._lock:

@@ -114,6 +114,7 @@ _PAUSE_MARGIN_MS = 1000
 _MAX_PAUSE_MS = 65_000
 # A trade-key check in progress longer than this is presumed abandoned by a stuck caller.
 _TRADE_KEY_CHECK_STALE = 60.0
+_DEBUG = logging.DEBUG
 
 
 class Session:
@@ -211,16 +212,20 @@ class Session:
 
     def exchange(self, request: Request) -> Effects[Response]:
         """One logical request: retried on retryable failures (reads), resynced on clock skew."""
-        if request.write and self._trade_key != "safe" and not self.allow_withdrawal_keys:
+        write = request.write
+        if write and self._trade_key != "safe" and not self.allow_withdrawal_keys:
             yield from self._trade_key_verdict()
         adapter = self.adapter
+        clock = self.clock
+        signed = request.signed
         run: RetryRun | None = None
         resynced = False
         rate_limited = 0
         started = 0.0
         while True:
+            limiter = self.limiter
             try:
-                wait = self.limiter.reserve(request.rate_keys, request.weight)
+                wait = limiter.reserve(request.rate_keys, request.weight)
             except RouteBlocked as blocked:
                 raise self._blocked(request, blocked) from None
             if wait > 0:
@@ -228,20 +233,22 @@ class Session:
             # Everything before the send can fail only locally: such errors are not retried
             # and never count as a write that may have reached the exchange.
             stamp = 0
-            if request.signed:
+            if signed:
                 credentials = self._credentials_for(request)
-                if self.sync_clock and self.clock.needs_sync():
+                fresh = clock.fresh_timestamp_ms() if self.sync_clock else clock.timestamp_ms()
+                if fresh is None:
                     yield from self.resync()
-                stamp = self.clock.timestamp_ms()
+                    fresh = clock.timestamp_ms()
+                stamp = fresh
                 prepared = adapter.sign(request, stamp, credentials)
             else:
-                if request.write:
-                    stamp = self.clock.timestamp_ms()
+                if write:
+                    stamp = clock.timestamp_ms()
                 prepared = adapter.prepare(request)
             try:
                 response: Response = yield Send(prepared)
                 try:
-                    adapter.observe(response, self.limiter, self.clock)
+                    adapter.observe(response, self.limiter, clock)
                 except Exception as exc:
                     # Rate-limit headers are advice: a malformed one must not fail the call.
                     self.log.debug("ignored unreadable rate-limit headers: %s", type(exc).__name__)
@@ -254,10 +261,10 @@ class Session:
             except ClockSkew as err:
                 self._failed(request, err)
                 # The exchange refused the stamp before acting: safe to resend, writes included.
-                if resynced or not request.signed:
+                if resynced or not signed:
                     raise
                 resynced = True
-                self.clock.invalidate()
+                clock.invalidate()
                 yield from self.resync()
             except RateLimitExceeded as err:
                 self._failed(request, err)
@@ -270,7 +277,7 @@ class Session:
                 yield Sleep(backoff)
             except ExchangeError as err:
                 self._failed(request, err)
-                if request.write:
+                if write:
                     if isinstance(err, AuthenticationError) or not err.retryable:
                         raise
                     converted = outcome_unknown(err)
@@ -290,7 +297,7 @@ class Session:
                 self._log_retry(request, err, backoff)
                 yield Sleep(backoff)
             else:
-                if self.log.isEnabledFor(logging.DEBUG):
+                if self.log.isEnabledFor(_DEBUG):
                     self.log.debug(
                         "%s -> %s code=%s in %.1f ms",
                         request.endpoint,

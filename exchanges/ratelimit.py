@@ -176,10 +176,11 @@ class RateLimiter:
                 return 0.0
             now = self._monotonic()
             at = now
+            longest = self.max_blocked_wait
+            # Every window is checked before any is booked: a blocked key books nothing.
             for window in windows:
-                if window.blocked_until - now > self.max_blocked_wait:
+                if window.blocked_until - now > longest:
                     raise RouteBlocked(window.key, window.blocked_until - now)
-            for window in windows:
                 earliest = window.earliest(now, weight)
                 if earliest > at:
                     at = earliest
@@ -221,6 +222,14 @@ class RateLimiter:
         A spent window blocks the key until the reset, but never longer than the window's own
         period: a reset an hour (or a year) ahead is a wrong header, not a reason to stop.
         """
+        window = self._windows.get(key)
+        if (
+            window is not None
+            and (limit is None or limit <= 0 or limit == window.limit)
+            and (remaining is None or remaining > 0)
+        ):
+            # The usual report (same limit, quota left) changes nothing: no lock taken for it.
+            return
         with self._lock:
             window = self._window(key)
             if window is None:

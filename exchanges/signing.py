@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,15 +17,29 @@ if TYPE_CHECKING:
 __all__ = ["KeyMaterial", "hmac_sha256_b64", "hmac_sha256_hex", "sign_b64"]
 
 
+def _one_shot() -> Callable[[bytes, bytes, str], bytes]:
+    # hmac.digest is OpenSSL's one-shot path (no HMAC object per signature) behind a Python
+    # wrapper that checks its arguments on every call; the C function it calls skips that.
+    # SHA-256 is always in OpenSSL, so the wrapper's fallback for other digests is not needed.
+    try:
+        from _hashlib import hmac_digest
+    except ImportError:  # an interpreter built without OpenSSL's hashlib
+        return hmac.digest
+    digest: Callable[[bytes, bytes, str], bytes] = hmac_digest
+    return digest
+
+
+_hmac_digest = _one_shot()
+
+
 def hmac_sha256_hex(key: bytes, message: bytes) -> str:
     """Lowercase hex HMAC-SHA256."""
-    # hmac.digest is OpenSSL's one-shot path: no HMAC object per signature.
-    return hmac.digest(key, message, "sha256").hex()
+    return _hmac_digest(key, message, "sha256").hex()
 
 
 def hmac_sha256_b64(key: bytes, message: bytes) -> str:
     """Base64 HMAC-SHA256."""
-    return base64.b64encode(hmac.digest(key, message, "sha256")).decode()
+    return base64.b64encode(_hmac_digest(key, message, "sha256")).decode()
 
 
 class KeyMaterial:

@@ -149,7 +149,11 @@ class RequestBuilder:
 
     def server_time(self) -> Request:
         """``GET /v5/market/time``."""
-        return self._once("time", lambda: self.get("/v5/market/time"))
+        # Looked up inline: every clock sample and fetch_time asks for it.
+        request = self._constant.get("time")
+        if request is None:
+            request = self._constant["time"] = self.get("/v5/market/time")
+        return request
 
     def instruments(self, category: str, cursor: PreEncoded | None = None, **extra: Any) -> Request:
         """``GET /v5/market/instruments-info`` (one page; spot has no pages)."""
@@ -201,10 +205,12 @@ class RequestBuilder:
 
     def wallet_balance(self) -> Request:
         """``GET /v5/account/wallet-balance`` of the unified account."""
-        return self._once(
-            "wallet",
-            lambda: self.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}, signed=True),
-        )
+        request = self._constant.get("wallet")  # inline, as server_time: a polled request
+        if request is None:
+            request = self._constant["wallet"] = self.get(
+                "/v5/account/wallet-balance", {"accountType": "UNIFIED"}, signed=True
+            )
+        return request
 
     def fee_rate(self, category: str, symbol: str) -> Request:
         """``GET /v5/account/fee-rate``."""

@@ -36,24 +36,65 @@ def signature(material: KeyMaterial, message: bytes) -> str:
 class BybitSigner:
     """Adds Bybit's auth headers over the request's exact query string or body bytes."""
 
-    __slots__ = ("_keys", "recv_window_ms")
+    __slots__ = ("_keys", "_last", "recv_window_ms")
 
     def __init__(self, recv_window_ms: int = 5000) -> None:
         self.recv_window_ms = recv_window_ms
         self._keys = KeyCache()
+        # What signing the last request needed besides its stamp: a client that repeats one
+        # request (a balance, a status poll) builds it once. One entry: nothing accumulates.
+        self._last: _Parts | None = None
 
     def sign(self, request: Request, timestamp_ms: int, credentials: Credentials) -> Prepared:
         """Return the prepared request carrying ``X-BAPI-*`` headers."""
-        material = self._keys.get(credentials)
+        parts = self._last
+        if (
+            parts is None
+            or parts.request is not request
+            or parts.credentials is not credentials
+            or parts.recv_window_ms != self.recv_window_ms
+        ):
+            parts = self._last = _Parts(request, credentials, self.recv_window_ms, self._keys)
+        stamp = str(timestamp_ms)
+        headers = parts.headers.copy()
+        headers["X-BAPI-TIMESTAMP"] = stamp
+        # sign_string's bytes, with the part after the stamp made once.
+        headers["X-BAPI-SIGN"] = signature(parts.material, stamp.encode() + parts.after_stamp)
+        return Prepared(request.method, parts.url, headers, request.body, request)
+
+
+class _Parts:
+    """The parts of a signed request that do not depend on its stamp."""
+
+    __slots__ = (
+        "after_stamp",
+        "credentials",
+        "headers",
+        "material",
+        "recv_window_ms",
+        "request",
+        "url",
+    )
+
+    def __init__(
+        self, request: Request, credentials: Credentials, recv_window_ms: int, keys: KeyCache
+    ) -> None:
+        self.request = request
+        self.credentials = credentials
+        self.recv_window_ms = recv_window_ms
+        self.material = keys.get(credentials)
         payload = request.query.encode() if request.method == "GET" else request.body or b""
-        message = sign_string(timestamp_ms, credentials.api_key, self.recv_window_ms, payload)
+        # sign_string without its leading stamp.
+        self.after_stamp = b"%s%d%s" % (credentials.api_key.encode(), recv_window_ms, payload)
         headers = dict(request.headers) if request.headers else {}
         headers["X-BAPI-API-KEY"] = credentials.api_key
-        headers["X-BAPI-TIMESTAMP"] = str(timestamp_ms)
-        headers["X-BAPI-RECV-WINDOW"] = str(self.recv_window_ms)
-        headers["X-BAPI-SIGN"] = signature(material, message)
+        headers["X-BAPI-TIMESTAMP"] = ""  # placeholders keep the headers' order
+        headers["X-BAPI-RECV-WINDOW"] = str(recv_window_ms)
+        headers["X-BAPI-SIGN"] = ""
         # Bybit's own samples send sign type 2 for both HMAC and RSA.
         headers["X-BAPI-SIGN-TYPE"] = "2"
-        return Prepared(
-            request.method, request.base_url + request.target, headers, request.body, request
-        )
+        self.headers = headers
+        self.url = request.base_url + request.target
+
+    def __repr__(self) -> str:
+        return f"<signing parts of {self.request!r}>"
