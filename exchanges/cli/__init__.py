@@ -1,4 +1,4 @@
-"""The ``exchanges`` command: demo, emulator, market and account data, key audit, comparison.
+"""The ``exchanges`` command: demo, emulator, data, key audit, comparison, capabilities.
 
 ``rich`` (the ``cli`` extra) is imported only here, when the command runs, so ``import exchanges``
 never pays for it.
@@ -20,6 +20,7 @@ examples:
   exchanges balance bybit --env testnet --json    account data (keys from BYBIT_TESTNET_API_KEY)
   exchanges key audit bybit                       exit status 3 when the key can withdraw
   exchanges compare --env local                   one scenario on every exchange, side by side
+  exchanges capabilities                          what each exchange offers, and why not
 
 Run 'exchanges COMMAND --help' for a command's options.
 """
@@ -28,7 +29,7 @@ Run 'exchanges COMMAND --help' for a command's options.
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from exchanges import __version__
-    from exchanges.cli import compare, data, demo, emulate, keys
+    from exchanges.cli import capabilities, compare, data, demo, emulate, keys
     from exchanges.cli.options import formatter
     from exchanges.cli.values import Parser
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_parsers(commands)
     keys.add_parser(commands)
     compare.add_parser(commands)
+    capabilities.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,98 @@
+"""What the Binance adapter offers (``BinanceAdapter.capabilities``, ``exchanges.capabilities``).
+
+Sources: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/trading-endpoints
+"New order" (spot: timeInForce GTC, IOC, FOK; post-only is the LIMIT_MAKER type) and "Cancel an
+Existing Order and Send a New Order" (cancelReplace: a new order, not an amend);
+https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api "New Order"
+(USD-M: GTC, IOC, FOK, GTX, GTD with goodTillDate) and "Modify Order"; COIN-M and options are the
+separate APIs https://developers.binance.com/docs/derivatives/coin-margined-futures/general-info
+and https://developers.binance.com/docs/derivatives/option/general-info.
+"""
+
+from __future__ import annotations
+
+from adapters.binance.hosts import ENVIRONMENTS, sapi_unsupported_reason
+from exchanges.capabilities import (
+    ENVIRONMENTS as ALL_ENVIRONMENTS,
+)
+from exchanges.capabilities import (
+    PRIVATE_OPERATIONS,
+    PUBLIC_OPERATIONS,
+    STREAMS,
+    Capabilities,
+    Support,
+    no,
+    yes,
+)
+
+__all__ = ["CAPABILITIES", "SPOT_AMEND_REASON"]
+
+#: Why ``amend_order`` is refused on spot.
+SPOT_AMEND_REASON = (
+    "Binance spot has no in-place amend: POST /api/v3/order/cancelReplace places a new order "
+    "(new orderId, queue priority lost) and can half-succeed (HTTP 409); use cancel_order and "
+    "create_order"
+)
+
+_ONE_SYMBOL = "one symbol at a time (Binance lists them per symbol)"
+
+
+def _sapi(env: str) -> Support:
+    reason = sapi_unsupported_reason(env)
+    return no(reason) if reason else yes()
+
+
+_SPECIAL: dict[str, Support] = {
+    "fetch_balance": yes("one wallet: spot, or USD-M with connect(..., wallet='usdm')"),
+    "fetch_key_info": yes(
+        environments={env: _sapi(env) for env in ENVIRONMENTS if not _sapi(env).supported}
+    ),
+    "amend_order": yes(markets={"spot": no(SPOT_AMEND_REASON)}),
+    "fetch_closed_orders": yes(_ONE_SYMBOL),
+    "fetch_my_trades": yes(_ONE_SYMBOL),
+}
+
+CAPABILITIES = Capabilities(
+    "binance",
+    markets={
+        "spot": yes(),
+        "swap": yes("USD-M (/fapi)"),
+        "future": yes("USD-M quarterly (/fapi)"),
+        "inverse": no(
+            "Binance serves COIN-margined (inverse) contracts on the COIN-M API (dapi), which "
+            "this adapter does not cover",
+            hint="USD-M contracts are BASE/USDT:USDT or BASE/USDC:USDC; use ccxt:binance for "
+            "COIN-M.",
+        ),
+        "option": no(
+            "Binance options live on a separate API (eapi) that this adapter does not cover",
+            hint="Use ccxt:binance for Binance options.",
+        ),
+    },
+    order_types={"market": yes(), "limit": yes()},
+    time_in_force={
+        "GTC": yes(),
+        "IOC": yes(),
+        "FOK": yes(),
+        "PO": yes("spot LIMIT_MAKER, USD-M GTX"),
+        "GTD": no(
+            "create_order takes no expiry time, which Binance USD-M's GTD needs "
+            "(goodTillDate); spot has no GTD"
+        ),
+    },
+    operations={
+        name: _SPECIAL.get(name, yes()) for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS)
+    },
+    streams={
+        name: no(
+            "binance has no WebSocket streams in this version",
+            hint="Streams exist for bybit; poll with fetch_* here.",
+        )
+        for name in STREAMS
+    },
+    environments={
+        env: yes() if env in ENVIRONMENTS else no(f"Binance has no {env}")
+        for env in ALL_ENVIRONMENTS
+    },
+    native_units={"spot": "base", "swap": "base", "future": "base"},
+)

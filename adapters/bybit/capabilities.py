@@ -1,0 +1,84 @@
+"""What the Bybit adapter offers (``BybitAdapter.capabilities``, ``exchanges.capabilities``).
+
+Sources: Bybit v5 docs, https://bybit-exchange.github.io/docs/v5/enum "timeInForce" (GTC, IOC,
+FOK, PostOnly, RPI: no GTD), https://bybit-exchange.github.io/docs/v5/market/kline "Get Kline"
+(category: spot, linear, inverse), https://bybit-exchange.github.io/docs/v5/market/tickers
+"Get Tickers" (options need baseCoin or symbol) and https://bybit-exchange.github.io/docs/v5/demo
+"Demo Trading Service" (the endpoints demo trading offers).
+"""
+
+from __future__ import annotations
+
+from adapters.bybit.hosts import DEMO_UNSUPPORTED, ENVIRONMENTS
+from exchanges.capabilities import (
+    ENVIRONMENTS as ALL_ENVIRONMENTS,
+)
+from exchanges.capabilities import (
+    PRIVATE_OPERATIONS,
+    PUBLIC_OPERATIONS,
+    STREAMS,
+    Capabilities,
+    Support,
+    no,
+    yes,
+)
+
+__all__ = ["CAPABILITIES"]
+
+_NO_OPTION_KLINES = no("Bybit has no klines for options")
+
+_SPECIAL: dict[str, Support] = {
+    "fetch_tickers": yes(
+        markets={
+            "option": no(
+                "Bybit lists option tickers per base coin only; fetch_tickers does not list "
+                "options",
+                hint="Use fetch_ticker per option.",
+            )
+        }
+    ),
+    "fetch_ohlcv": yes(markets={"option": _NO_OPTION_KLINES}),
+    "fetch_trading_fee": yes(environments={"demo": no(DEMO_UNSUPPORTED["/v5/account/fee-rate"])}),
+    "fetch_open_orders": yes("across spot, linear and inverse when no symbol is given"),
+    "fetch_closed_orders": yes("7-day windows from since"),
+    "fetch_my_trades": yes("7-day windows from since"),
+}
+
+CAPABILITIES = Capabilities(
+    "bybit",
+    markets={
+        "spot": yes(),
+        "swap": yes(),
+        "future": yes(),
+        "inverse": yes(),
+        "option": yes("options load per base coin on first use"),
+    },
+    order_types={
+        "market": yes("spot market buys count the base coin (marketUnit=baseCoin)"),
+        "limit": yes(),
+    },
+    time_in_force={
+        "GTC": yes(),
+        "IOC": yes(),
+        "FOK": yes(),
+        "PO": yes(),
+        "GTD": no("Bybit has no GTD time in force (GTC, IOC, FOK, PostOnly only)"),
+    },
+    operations={
+        name: _SPECIAL.get(name, yes()) for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS)
+    },
+    streams={
+        name: yes(markets={"option": _NO_OPTION_KLINES}) if name == "watch_ohlcv" else yes()
+        for name in STREAMS
+    },
+    environments={
+        env: yes() if env in ENVIRONMENTS else no(f"Bybit has no {env}") for env in ALL_ENVIRONMENTS
+    },
+    native_units={
+        "spot": "base",
+        "swap": "base",
+        "future": "base",
+        "inverse": "quote (USD)",
+        "option": "base",
+    },
+)

@@ -1,0 +1,167 @@
+"""What ``connect("ccxt:<id>")`` offers: derived from ccxt's ``has`` and ``features`` of the id,
+within the bridge's own limits (no streams, no key permissions, no GTD).
+
+ccxt's ``has`` says per unified method whether an exchange implements it (True, ``"emulated"``,
+False or None); ``features`` says per market type which ``timeInForce`` values ``createOrder``
+takes. The bridge calls a method only when ``has`` says so, so the same reading decides both
+what is declared here and what the adapter refuses (``CcxtAdapter._require``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.ccxt_bridge.client import SANDBOX_IS_DEMO
+from exchanges.capabilities import (
+    MARKET_TYPES,
+    STREAMS,
+    Capabilities,
+    Support,
+    no,
+    yes,
+)
+
+__all__ = ["FEATURES", "OPERATION_OF", "derive"]
+
+#: The ccxt methods an operation may use, any one sufficing (fetch_markets always works).
+FEATURES: Mapping[str, tuple[str, ...]] = {
+    "fetch_time": ("fetchTime",),
+    "fetch_ticker": ("fetchTicker",),
+    "fetch_tickers": ("fetchTickers",),
+    "fetch_order_book": ("fetchOrderBook",),
+    "fetch_trades": ("fetchTrades",),
+    "fetch_ohlcv": ("fetchOHLCV",),
+    "fetch_balance": ("fetchBalance",),
+    "fetch_trading_fee": ("fetchTradingFee", "fetchTradingFees"),
+    "create_order": ("createOrder",),
+    "amend_order": ("editOrder",),
+    "cancel_order": ("cancelOrder",),
+    "fetch_order": (
+        "fetchOrder",
+        "fetchOrders",
+        "fetchOpenOrders",
+        "fetchClosedOrders",
+        "fetchCanceledOrders",
+        "fetchCanceledAndClosedOrders",
+    ),
+    "fetch_open_orders": ("fetchOpenOrders",),
+    "fetch_closed_orders": ("fetchCanceledAndClosedOrders", "fetchClosedOrders"),
+    "fetch_my_trades": ("fetchMyTrades",),
+    "fetch_positions": ("fetchPositions",),
+}
+
+#: The operation whose entry decides each ccxt method the adapter requires.
+OPERATION_OF: Mapping[str, str] = {
+    feature: operation
+    for operation, features in FEATURES.items()
+    if operation != "fetch_order"
+    for feature in features
+}
+
+_NO_STREAMS = no(
+    "the ccxt bridge has no WebSocket streams (ccxt.pro's watch_* are not bridged)",
+    hint="Poll with fetch_* here, or connect to the native adapter for streams.",
+)
+
+
+def _mapping(source: Any, name: str) -> Mapping[str, Any]:
+    # Read from the instance: a class holds ccxt's defaults only, and stand-ins answer anything.
+    value = getattr(source, name, None)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _operations(name: str, has: Mapping[str, Any]) -> dict[str, Support]:
+    def on(feature: str) -> bool:
+        return bool(has.get(feature))
+
+    found: dict[str, Support] = {"fetch_markets": yes()}
+    for operation, features in FEATURES.items():
+        if any(on(f) for f in features):
+            found[operation] = yes()
+        else:
+            found[operation] = no(f"ccxt's {name} does not offer {' or '.join(features)}")
+    if on("cancelAllOrders"):
+        found["cancel_all_orders"] = yes()
+    elif on("fetchOpenOrders") and on("cancelOrder"):
+        found["cancel_all_orders"] = yes("each open order is cancelled in turn")
+    else:
+        found["cancel_all_orders"] = no(f"ccxt's {name} does not offer cancelAllOrders")
+    found["fetch_key_info"] = no("ccxt has no unified call for a key's permissions")
+    return found
+
+
+def _markets(name: str, has: Mapping[str, Any], features: Mapping[str, Any]) -> dict[str, Support]:
+    found: dict[str, Support] = {}
+    for market in MARKET_TYPES:
+        if market == "inverse":
+            kinds = [features.get(k) for k in ("swap", "future")]
+            listed = [k for k in kinds if isinstance(k, Mapping)]
+            # features name inverse swaps and futures (None where ccxt has none).
+            if listed and all(k.get("inverse") is None for k in listed):
+                found[market] = no(f"ccxt's {name} lists no inverse swaps or futures")
+                continue
+        elif has.get(market) is False:
+            found[market] = no(f"ccxt's {name} has no {market} markets")
+            continue
+        found[market] = yes()
+    return found
+
+
+def _time_in_force(name: str, features: Mapping[str, Any]) -> dict[str, Support]:
+    spot = features.get("spot")
+    create = spot.get("createOrder") if isinstance(spot, Mapping) else None
+    said = create.get("timeInForce") if isinstance(create, Mapping) else None
+    said = said if isinstance(said, Mapping) else {}
+    found = {
+        value: no(f"ccxt's {name} does not take timeInForce {value}")
+        if said.get(value) is False
+        else yes()
+        for value in ("GTC", "IOC", "FOK", "PO")
+    }
+    found["GTD"] = no("create_order takes no expiry time, which GTD needs")
+    return found
+
+
+def _environments(name: str, source: Any, family: str | None) -> dict[str, Support]:
+    from adapters.ccxt_bridge.client import _base_attr
+
+    urls = _mapping(source, "urls")
+    sandbox_is_demo = family in SANDBOX_IS_DEMO
+    if sandbox_is_demo:
+        testnet = no(f"{name} has no testnet; its sandbox is demo trading")
+    elif urls.get("test"):
+        testnet = yes("ccxt's sandbox mode")
+    else:
+        testnet = no(f"ccxt's {name} has no sandbox (testnet) URL")
+    cls = type(source)
+    demo_switch = getattr(cls, "enable_demo_trading", None)
+    overridden = demo_switch is not None and demo_switch is not _base_attr(
+        cls, "enable_demo_trading"
+    )
+    if (sandbox_is_demo and urls.get("test")) or urls.get("demo") or overridden:
+        demo = yes()
+    else:
+        demo = no(f"ccxt's {name} has no demo trading")
+    return {"mainnet": yes(), "testnet": testnet, "demo": demo}
+
+
+def derive(name: str, source: Any, family: str | None) -> Capabilities:
+    """The capabilities of ccxt exchange ``name`` from ``source`` (a ccxt client instance)."""
+    has = _mapping(source, "has")
+    features = _mapping(source, "features")
+    orders = {
+        kind: no(f"ccxt's {name} does not offer {feature}") if has.get(feature) is False else yes()
+        for kind, feature in (("market", "createMarketOrder"), ("limit", "createLimitOrder"))
+    }
+    contracts = "contracts where ccxt counts them (converted)"
+    return Capabilities(
+        name,
+        markets=_markets(name, has, features),
+        order_types=orders,
+        time_in_force=_time_in_force(name, features),
+        operations=_operations(name, has),
+        streams=dict.fromkeys(STREAMS, _NO_STREAMS),
+        environments=_environments(name, source, family),
+        native_units={"spot": "base", **dict.fromkeys(MARKET_TYPES[1:], contracts)},
+    )

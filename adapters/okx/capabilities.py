@@ -1,0 +1,81 @@
+"""What the OKX adapter offers (``OkxAdapter.capabilities``, ``exchanges.capabilities``).
+
+Sources: https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order "Place order"
+(ordType: market, limit, post_only, fok, ioc ...: no GTD; sz counts contracts for SWAP, FUTURES
+and OPTION), https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments "Get
+instruments" (ctVal, ctValCcy), https://www.okx.com/docs-v5/en/#overview-demo-trading-services
+"Demo Trading Services" (no testnet) and the order history and fills pages cited in the adapter.
+"""
+
+from __future__ import annotations
+
+from adapters.okx.hosts import ENVIRONMENTS
+from exchanges.capabilities import (
+    ENVIRONMENTS as ALL_ENVIRONMENTS,
+)
+from exchanges.capabilities import (
+    PRIVATE_OPERATIONS,
+    PUBLIC_OPERATIONS,
+    STREAMS,
+    Capabilities,
+    Support,
+    no,
+    yes,
+)
+
+__all__ = ["CAPABILITIES"]
+
+_CONTRACTS = "contracts of ctVal (converted)"
+
+_SPECIAL: dict[str, Support] = {
+    "cancel_all_orders": yes(
+        "batch-cancels the open orders, 20 a request (OKX has no cancel-all for regular orders)"
+    ),
+    "fetch_closed_orders": yes("the last 7 days"),
+    "fetch_my_trades": yes("the last 3 days"),
+}
+
+CAPABILITIES = Capabilities(
+    "okx",
+    markets={
+        "spot": yes(),
+        "swap": yes(),
+        "future": yes(),
+        "inverse": yes(),
+        "option": yes("options load per instrument family on first use"),
+    },
+    order_types={
+        "market": yes("spot market buys count the base currency (tgtCcy=base_ccy)"),
+        "limit": yes(),
+    },
+    time_in_force={
+        "GTC": yes(),
+        "IOC": yes(),
+        "FOK": yes(),
+        "PO": yes(),
+        "GTD": no("OKX has no GTD order type"),
+    },
+    operations={
+        name: _SPECIAL.get(name, yes()) for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS)
+    },
+    streams={
+        name: no(
+            "okx has no WebSocket streams in this version",
+            hint="Streams exist for bybit; poll with fetch_* here.",
+        )
+        for name in STREAMS
+    },
+    environments={
+        env: yes()
+        if env in ENVIRONMENTS
+        else no(f"OKX has no {env}; its sandbox is demo trading", hint="Connect with env='demo'.")
+        for env in ALL_ENVIRONMENTS
+    },
+    native_units={
+        "spot": "base",
+        "swap": _CONTRACTS,
+        "future": _CONTRACTS,
+        "inverse": _CONTRACTS,
+        "option": _CONTRACTS,
+    },
+)
