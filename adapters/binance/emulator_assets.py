@@ -9,8 +9,10 @@
   https://developers.binance.com/docs/margin_trading/market-data/Get-All-Cross-Margin-Pairs)
   needs only the API key; ``GET /sapi/v1/margin/isolated/allPairs`` ("Get All Isolated Margin
   Symbol (USER_DATA)", https://developers.binance.com/docs/margin_trading/market-data/Get-All-Isolated-Margin-Symbol)
-  is signed. Both list the spot pairs (``symbol``, ``base``, ``quote``, ``isMarginTrade``,
-  ``isBuyAllowed``, ``isSellAllowed``); the emulator has no margin trading of its own.
+  is signed. Both list the pairs open to margin trading (``symbol``, ``base``, ``quote``,
+  ``isMarginTrade``, ``isBuyAllowed``, ``isSellAllowed``); the emulator offers no margin
+  trading (its spot ``exchangeInfo`` says ``isMarginTradingAllowed`` false for every symbol),
+  so both lists are empty.
 * ``GET /dapi/v1/exchangeInfo`` (COIN-M "Exchange Information",
   https://developers.binance.com/docs/derivatives/coin-margined-futures/market-data/rest-api/Exchange-Information):
   the emulator lists no COIN-M contracts, so ``symbols`` is empty.
@@ -142,26 +144,13 @@ class BinanceAssets:
 
     # -- margin pairs -----------------------------------------------------------------------
 
-    def _pairs(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "symbol": spec.symbol,
-                "base": spec.base,
-                "quote": spec.quote,
-                "isMarginTrade": True,
-                "isBuyAllowed": True,
-                "isSellAllowed": True,
-            }
-            for spec in self.front.specs("spot")
-        ]
-
     def cross_pairs(self, params: Mapping[str, str], key: ApiKey) -> list[dict[str, Any]]:
-        """``/sapi/v1/margin/allPairs`` (``id`` is Binance's own pair number)."""
-        return [{"id": str(351637150141315861 + n), **pair} for n, pair in enumerate(self._pairs())]
+        """``/sapi/v1/margin/allPairs``: no pair is open to margin trading here."""
+        return []
 
     def isolated_pairs(self, params: Mapping[str, str], key: ApiKey) -> list[dict[str, Any]]:
-        """``/sapi/v1/margin/isolated/allPairs``."""
-        return self._pairs()
+        """``/sapi/v1/margin/isolated/allPairs``: no pair is open to margin trading here."""
+        return []
 
     # -- COIN-M -----------------------------------------------------------------------------
 
@@ -240,8 +229,8 @@ class BinanceAssets:
         except EngineError as err:
             if err.kind != "insufficient_funds":
                 raise
-            # ccxt's binance maps it to InsufficientFunds; Binance's error page lists -5013
-            # as "Asset transfer fail" without this wording.
+            # Binance's error page lists -5013 as "Asset transfer fail."; the wording with the
+            # reason is what Binance answers (quoted in ccxt's binance error table).
             raise BinanceError(-5013, "Asset transfer failed: insufficient balance") from None
         self._transfers += 1
         return {"tranId": 13526853623 + self._transfers}

@@ -46,9 +46,6 @@ class Venue:
     """How one exchange is driven in these tests."""
 
     name: str
-    # ccxt settings that fit the emulator: the market types it lists, no currency endpoint
-    # (ccxt's load_markets would call a private /currencies route the emulators do not serve).
-    ccxt_options: dict[str, Any]
     order_symbol: str  # where orders are placed
     amount: Decimal  # a resting limit buy, far below the market
     price: Decimal
@@ -61,7 +58,6 @@ class Venue:
 VENUES = {
     "bybit": Venue(
         "bybit",
-        {"fetchMarkets": {"types": ["spot", "linear", "inverse"]}},
         "BTC/USDT",
         Decimal("0.01"),
         Decimal("30000"),
@@ -71,8 +67,6 @@ VENUES = {
     ),
     "binance": Venue(
         "binance",
-        # fetchMargins would call /sapi/v1/margin/allPairs, which the emulator does not serve.
-        {"fetchMarkets": {"types": ["spot", "linear"]}, "fetchMargins": False},
         "BTC/USDT",
         Decimal("0.01"),
         Decimal("30000"),
@@ -82,8 +76,6 @@ VENUES = {
     ),
     "okx": Venue(
         "okx",
-        # ccxt's default createOrder route is /trade/batch-orders, which the emulator lacks.
-        {"fetchMarkets": {"types": ["spot", "swap"]}, "createOrder": "privatePostTradeOrder"},
         # ccxt sends tgtCcy on every OKX spot order, which the OKX emulator accepts on spot
         # market orders only (the real OKX ignores it on limit orders): orders go on the swap.
         "BTC/USDT:USDT",
@@ -91,7 +83,7 @@ VENUES = {
         Decimal("30000"),
         Decimal("90000"),
         "/api/v5/account/balance",
-        "/api/v5/trade/order",
+        "/api/v5/trade/batch-orders",  # ccxt's default route for every OKX order
         passphrase=PASSPHRASE,
     ),
 }
@@ -143,11 +135,9 @@ def creds(venue: Venue, key: str = KEY, secret: str = SECRET) -> exchanges.Crede
 
 
 def bridge_options(venue: Venue) -> dict[str, Any]:
-    return {
-        "ccxt_options": venue.ccxt_options,
-        # ccxt's own throttle sleeps ~100 ms per call; the emulator needs none of it.
-        "ccxt_config": {"has": {"fetchCurrencies": False}, "enableRateLimit": False},
-    }
+    # ccxt's own options stay at their defaults (every route its default flows call is
+    # served); only its throttle, ~100 ms of sleep per call, is off: it skips no call.
+    return {"ccxt_config": {"enableRateLimit": False}}
 
 
 def assert_on_emulator(client: Any, emu: Emulator) -> None:
@@ -541,7 +531,7 @@ def test_decimal_numbers_lose_nothing_against_plain_ccxt(venue: Venue, emu: Emul
 
     def make(cls: Any) -> Any:
         config = {**options["ccxt_config"], **build.credential_config(creds(venue))}
-        made = cls({**config, "options": dict(venue.ccxt_options)})
+        made = cls(config)
         build.rewrite_urls(made, emu.base_url)
         made.logger = build.CcxtLog(scrub)
         urls = [url for url in build.api_urls(made) if url.startswith("http")]
@@ -564,8 +554,7 @@ def test_decimal_numbers_lose_nothing_against_plain_ccxt(venue: Venue, emu: Emul
         for method, args in calls:
             same_numbers(getattr(plain, method)(*args), getattr(bridged, method)(*args), method)
         order = plain.create_order(symbol, "market", "buy", float(venue.amount))
-        if venue.name != "okx":  # ccxt's okx uses /trade/fills-history, which is not emulated
-            same_numbers(plain.fetch_my_trades(symbol), bridged.fetch_my_trades(symbol), "fills")
+        same_numbers(plain.fetch_my_trades(symbol), bridged.fetch_my_trades(symbol), "fills")
         if venue.name == "bybit":  # ccxt's bybit fetch_order needs params["acknowledged"]
             fetched = [plain.fetch_closed_order(order["id"], symbol)]
             again = [bridged.fetch_closed_order(order["id"], symbol)]
