@@ -14,6 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from itertools import repeat
 
 import attrs
 
@@ -80,35 +81,34 @@ class _Window:
         self.tolerance = self.interval * (min(burst or limit, limit) - 1)
         self.tat = 0.0
 
-    def earliest(self, now: float, weight: int) -> float:
-        if weight > self.limit:
-            weight = self.limit
-        at = now
-        if self.blocked_until > at:
-            at = self.blocked_until
-        paced = self.tat - self.tolerance
+
+def _earliest(windows: list[_Window], now: float, weight: int, longest: float) -> float:
+    """The earliest send time all ``windows`` allow; ``RouteBlocked`` past ``longest`` seconds.
+
+    One function over all windows, their checks inline: this runs for every request.
+    """
+    at = now
+    for window in windows:
+        blocked = window.blocked_until
+        if blocked - now > longest:
+            raise RouteBlocked(window.key, blocked - now)
+        if blocked > at:
+            at = blocked
+        paced = window.tat - window.tolerance
         if paced > at:
             at = paced
-        sends = self.sends
+        sends = window.sends
         if sends:
             if sends[-1] > at:
                 at = sends[-1]
-            over = len(sends) + weight - self.limit
+            limit = window.limit
+            over = len(sends) + (weight if weight < limit else limit) - limit
             if over > 0:
                 # The request may go once the send ``weight`` places back has left the window.
-                freed = sends[over - 1] + self.period
+                freed = sends[over - 1] + window.period
                 if freed > at:
                     at = freed
-        return at
-
-    def book(self, at: float, weight: int) -> None:
-        if weight == 1:
-            self.sends.append(at)
-        else:
-            for _ in range(min(weight, self.limit)):
-                self.sends.append(at)
-        tat = self.tat if self.tat > at else at
-        self.tat = tat + self.interval * weight
+    return at
 
 
 class RateLimiter:
@@ -175,17 +175,14 @@ class RateLimiter:
             if not windows:
                 return 0.0
             now = self._monotonic()
-            at = now
-            longest = self.max_blocked_wait
-            # Every window is checked before any is booked: a blocked key books nothing.
+            at = _earliest(windows, now, weight, self.max_blocked_wait)
             for window in windows:
-                if window.blocked_until - now > longest:
-                    raise RouteBlocked(window.key, window.blocked_until - now)
-                earliest = window.earliest(now, weight)
-                if earliest > at:
-                    at = earliest
-            for window in windows:
-                window.book(at, weight)
+                if weight == 1:
+                    window.sends.append(at)
+                else:
+                    window.sends.extend(repeat(at, min(weight, window.limit)))
+                tat = window.tat
+                window.tat = (tat if tat > at else at) + window.interval * weight
         return at - now
 
     def block_until(self, key: str, seconds_from_now: float) -> None:

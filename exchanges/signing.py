@@ -7,6 +7,7 @@ Private keys are parsed once per credentials object and cached.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -42,21 +43,47 @@ def hmac_sha256_b64(key: bytes, message: bytes) -> str:
     return base64.b64encode(_hmac_digest(key, message, "sha256")).decode()
 
 
+# RFC 2104 with SHA-256: the key, hashed first if longer than the 64-byte block, then padded
+# with zeros, is XORed with 0x36 (inner) and 0x5C (outer). As in the stdlib's hmac module.
+_BLOCK = 64
+_INNER = bytes(x ^ 0x36 for x in range(256))
+_OUTER = bytes(x ^ 0x5C for x in range(256))
+
+
 class KeyMaterial:
     """The signing key of one ``Credentials``, decoded once: HMAC bytes or a parsed private key."""
 
-    __slots__ = ("credentials", "hmac_key", "kind", "private_key")
+    __slots__ = ("_inner", "_outer", "credentials", "hmac_key", "kind", "private_key")
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
         self.kind = credentials.kind
         self.hmac_key = b""
         self.private_key: Any = None
+        self._inner: Any = None
+        self._outer: Any = None
         if self.kind == "hmac":
             assert credentials.secret is not None
             self.hmac_key = credentials.secret.reveal().encode()
+            # SHA-256 states with the padded key already hashed in: each signature copies them
+            # instead of hashing the key again (less than half of OpenSSL's one-shot HMAC).
+            key = self.hmac_key
+            if len(key) > _BLOCK:
+                key = hashlib.sha256(key).digest()
+            key = key.ljust(_BLOCK, b"\0")
+            self._inner = hashlib.sha256(key.translate(_INNER))
+            self._outer = hashlib.sha256(key.translate(_OUTER))
         else:
             self.private_key = credentials.signing_key()
+
+    def hmac_sha256(self, message: bytes) -> bytes:
+        """HMAC-SHA256 of ``message`` with this HMAC key (what ``hmac.digest`` gives)."""
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        digest: bytes = outer.digest()
+        return digest
 
     def __repr__(self) -> str:
         return f"<KeyMaterial {self.kind} for {self.credentials.masked_key}>"

@@ -16,7 +16,7 @@ from typing import Any
 
 from adapters.bybit.errors import error_for_code, error_for_http
 from exchanges import parsing
-from exchanges.decimals import ZERO, dec, opt_dec, shown
+from exchanges.decimals import ZERO, dec, exact, opt_dec, shown
 from exchanges.errors import BadResponse, ExchangeError
 from exchanges.models import (
     Balance,
@@ -54,6 +54,7 @@ __all__ = [
 _EX = "bybit"
 # Direct calls with the exchange name: cheaper than partials on the per-item paths.
 _str = parsing.need_str
+_loads = parsing.loads_json
 _price = parsing.need_price
 _amount = parsing.need_amount
 _decimal = parsing.need_decimal
@@ -115,8 +116,14 @@ def decode(response: Response, env: str) -> None:
     classified by HTTP status; a JSON envelope by ``retCode`` only, which must be an integer.
     """
     status = response.status
-    data = parsing.decode_json(response, _EX, _http_error)
-    code = data.get("retCode", data.get("ret_code")) if isinstance(data, dict) else None
+    try:
+        data = _loads(response.body)
+    except (ValueError, TypeError):
+        # Not JSON: the shared reader decodes it again, to raise what such a body stands for.
+        data = parsing.decode_json(response, _EX, _http_error)
+    code = None
+    if isinstance(data, dict):
+        code = data["retCode"] if "retCode" in data else data.get("ret_code")
     if code is None:
         if status != 200:
             raise _http_error(response)
@@ -126,7 +133,8 @@ def decode(response: Response, env: str) -> None:
             http_status=status,
             endpoint=parsing.endpoint_of(response),
         )
-    code = parsing.envelope_code(code, response, _EX, "retCode")
+    if code != 0 or code.__class__ is not int:  # the usual 0 needs no checking
+        code = parsing.envelope_code(code, response, _EX, "retCode")
     response.code = code
     if code != 0:
         message = data.get("retMsg", data.get("ret_msg", ""))
@@ -391,11 +399,21 @@ def parse_balances(response_list: list[Any], ts: int | None) -> Balances:
         for coin in account.get("coin") or []:
             # Inline conversions: this runs per coin on every balance call. A balance may be
             # negative (a unified account borrows); the parts in use never are.
-            wallet = coin.get("walletBalance")
-            total = ZERO if wallet is None or wallet == "" else dec(wallet)
+            get = coin.get
+            wallet = get("walletBalance")
+            if wallet.__class__ is str and wallet:
+                # dec() inline; dec() itself raises, with its message, for what is refused.
+                try:
+                    total = exact(wallet)
+                except ArithmeticError:
+                    total = dec(wallet)
+                if not total.is_finite():
+                    total = dec(wallet)
+            else:
+                total = ZERO if wallet is None or wallet == "" else dec(wallet)
             used = ZERO
             for name in _USED:
-                text = coin.get(name)
+                text = get(name)
                 if text and text != "0":
                     part = dec(text)
                     if part < 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from exchanges.signing import KeyCache, KeyMaterial, hmac_sha256_hex, sign_b64
+from exchanges.signing import KeyCache, KeyMaterial, sign_b64
 from exchanges.wire import Prepared, Request
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def sign_string(timestamp_ms: int, api_key: str, recv_window_ms: int, payload: b
 def signature(material: KeyMaterial, message: bytes) -> str:
     """Lowercase-hex HMAC for secrets, base64 RSA for PEM keys."""
     if material.kind == "hmac":
-        return hmac_sha256_hex(material.hmac_key, message)
+        return material.hmac_sha256(message).hex()
     if material.kind == "rsa":
         return sign_b64(material, message)
     raise ValueError("Bybit accepts HMAC secrets and RSA keys, not Ed25519")

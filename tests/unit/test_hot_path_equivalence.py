@@ -199,3 +199,14 @@ def test_limiter_update_still_applies_what_changes_something() -> None:
     assert limiter.blocked_for("k") == pytest.approx(0.5)
     limiter.update("new", limit=3, remaining=3)
     assert limiter._windows["new"] is not None and limiter._windows["new"].limit == 3
+
+
+@pytest.mark.parametrize("length", [1, 20, 63, 64, 65, 128, 300])
+def test_precomputed_hmac_is_rfc_2104(length: int) -> None:
+    from exchanges.signing import KeyMaterial
+
+    secret = ("s3cr" * 100)[:length]
+    material = KeyMaterial(Credentials("key", secret))
+    for message in (b"", b"m", b"x" * 64, b"y" * 1000):
+        expected = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+        assert material.hmac_sha256(message) == expected
