@@ -234,7 +234,12 @@ class Session:
             # and never count as a write that may have reached the exchange.
             stamp = 0
             if signed:
-                credentials = self._credentials_for(request)
+                # The key that signs it: a write may have its own (trade_credentials).
+                credentials = self.credentials
+                if request.role == "trade" and self.trade_credentials is not None:
+                    credentials = self.trade_credentials
+                if credentials is None:
+                    raise self._no_credentials(request, None)
                 fresh = clock.fresh_timestamp_ms() if self.sync_clock else clock.timestamp_ms()
                 if fresh is None:
                     yield from self.resync()
@@ -376,14 +381,6 @@ class Session:
         if request.role == "trade" and self.trade_credentials is not None:
             return True
         return self.credentials is not None
-
-    def _credentials_for(self, request: Request) -> Credentials:
-        credentials = self.credentials
-        if request.role == "trade" and self.trade_credentials is not None:
-            credentials = self.trade_credentials
-        if credentials is None:
-            raise self._no_credentials(request, None)
-        return credentials
 
     def _no_credentials(self, request: Request, operation: str | None) -> AuthenticationError:
         prefix = self.adapter.env_prefix()
