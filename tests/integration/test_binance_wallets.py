@@ -16,7 +16,8 @@ import ccxt
 import pytest
 
 import exchanges
-from adapters.ccxt_bridge.client import rewrite_urls
+from adapters.ccxt_bridge.client import CcxtLog, rewrite_urls
+from adapters.ccxt_bridge.errors import Scrubber
 from exchanges.emulator import Emulator
 from exchanges.emulator.admin import AdminError
 from exchanges.errors import InsufficientFunds
@@ -54,6 +55,8 @@ def totals(client: exchanges.Exchange) -> dict[str, tuple[Decimal, Decimal]]:
 
 def plain_ccxt(emu: Emulator, key: str = "test-key", secret: str = "test-secret") -> Any:
     client = ccxt.binance({"apiKey": key, "secret": secret})
+    # ccxt logs request headers (key, signature) at DEBUG; the bridge's logger does not.
+    client.logger = CcxtLog(Scrubber([exchanges.Credentials(key, secret)]))
     rewrite_urls(client, emu.base_url)
     return client
 
