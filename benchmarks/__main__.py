@@ -254,9 +254,19 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="instead of benchmarking, cProfile async fetch_time/fetch_balance, ours and aiohttp",
     )
+    parser.add_argument(
+        "--breakdown-async",
+        action="store_true",
+        help="instead of benchmarking, time the steps of our async pipeline (32 in flight)",
+    )
     args = sys.argv[1:] if argv is None else argv
     ns = parser.parse_args(args)
     ns.argv = args
+    if ns.breakdown_async:
+        from benchmarks import breakdown
+
+        breakdown.main(n=ns.n or (200 if ns.quick else 2000), pin=not ns.no_pin)
+        return
     if ns.profile or ns.profile_async:
         from benchmarks import profiling
 
