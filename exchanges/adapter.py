@@ -8,13 +8,19 @@ Operations an exchange lacks raise ``NotSupported`` with the reason.
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from exchanges.errors import BadSymbol, NotSupported
+from exchanges import results
+from exchanges.capabilities import UNDECLARED, Capabilities
+from exchanges.errors import BadSymbol, ExchangeError, NotSupported
+from exchanges.preflight import check_order
 from exchanges.symbols import Symbol
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
     from exchanges.clock import ServerClock
     from exchanges.credentials import Credentials
@@ -38,6 +44,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Adapter"]
 
+_log = logging.getLogger("exchanges")
+T = TypeVar("T")
+
 
 class Adapter(abc.ABC):
     """Base of every exchange adapter: the pipeline hooks, the market cache, the operations."""
@@ -56,6 +65,9 @@ class Adapter(abc.ABC):
     #: The exchange's own names for a client order id in ``params`` (ccxt's ``clientOrderId``
     #: is always understood): taken as ``client_order_id``, so the id tracked is the id sent.
     client_id_params: ClassVar[tuple[str, ...]] = ()
+    #: What this exchange offers, and why not where it does not (``exchanges.capabilities``);
+    #: ``NotSupported`` takes its reason from here.
+    capabilities: ClassVar[Capabilities] = UNDECLARED
 
     def __init__(
         self,
@@ -200,12 +212,30 @@ class Adapter(abc.ABC):
             )
         return market
 
+    def order_market(
+        self, symbol: Symbol, amount: Decimal | None, price: Decimal | None
+    ) -> Flow[Market]:
+        """The market of a new or amended order, its amount and price checked against it.
+
+        Every adapter's writes go through this one pre-flight check (``exchanges.preflight``):
+        the same mistake is the same ``InvalidOrder`` everywhere, before anything is sent.
+        """
+        market = yield from self.market(symbol)
+        check_order(market, amount, price, exchange=self.name)
+        return market
+
     # -- operations -----------------------------------------------------------------------
 
     def _nope(self, what: str, why: str = "") -> Flow[Any]:
-        """A flow that raises ``NotSupported`` for ``what`` when run."""
-        reason = f" ({why})" if why else ""
-        raise NotSupported(f"{self.name} does not offer {what}{reason}", exchange=self.name)
+        """A flow that raises ``NotSupported`` for capability ``what`` when run.
+
+        The reason is the declared one (in this environment); ``why`` serves a key that the
+        declarations do not refuse. One shape: ``"<exchange> does not offer <key>: <reason>"``.
+        """
+        if not self.capabilities.supports(what, env=self.env):
+            raise self.capabilities.error(what, env=self.env)
+        reason = why or "not offered by this adapter"
+        raise NotSupported(f"{self.name} does not offer {what}: {reason}", exchange=self.name)
         yield  # type: ignore[unreachable]  # makes this a generator: it raises when run
 
     def fetch_time(self) -> Flow[int]:
@@ -235,13 +265,59 @@ class Adapter(abc.ABC):
         """Candles, oldest first."""
         return self._nope("fetch_ohlcv")
 
-    def fetch_balance(self) -> Flow[Balances]:
-        """The account's balances."""
+    def fetch_balance(self, market_type: str | None = None) -> Flow[Balances]:
+        """The balances of the wallet that pays for ``market_type`` (None: the default one)."""
         return self._nope("fetch_balance")
 
     def fetch_trading_fee(self, symbol: Symbol) -> Flow[TradingFee]:
         """The account's fee rates for a market."""
         return self._nope("fetch_trading_fee")
+
+    def place(self, args: OrderArgs) -> Flow[Order]:
+        """``create_order``, its result completed from the request (``exchanges.results``)."""
+        return _named(self._place(args), "create_order")
+
+    def amend(self, args: AmendArgs) -> Flow[Order]:
+        """``amend_order``, its result completed from the request."""
+        return _named(self._amend(args), "amend_order")
+
+    def cancel(self, ref: OrderRef) -> Flow[Order]:
+        """``cancel_order``, its result ``canceled`` unless the exchange said otherwise."""
+        return _named(self._cancel(ref), "cancel_order")
+
+    def cancel_all(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        """``cancel_all_orders``, each result ``canceled`` unless the exchange said otherwise."""
+        return _named(self._cancel_all(symbol), "cancel_all_orders")
+
+    def _cancel_all(self, symbol: Symbol | None) -> Flow[list[Order]]:
+        return [results.canceled(order) for order in (yield from self.cancel_all_orders(symbol))]
+
+    def _place(self, args: OrderArgs) -> Flow[Order]:
+        """Place, then settle the result the same way on every exchange.
+
+        An order that ends when it arrives (market, IOC, FOK, post-only) is read back once when
+        the exchange acknowledged only its ids, so that the result says how it ended, and a
+        post-only or FOK order killed unfilled raises the same error on every exchange.
+        """
+        from exchanges.arguments import OrderRef
+
+        order = yield from self.create_order(args)
+        if order.status is None and order.id is not None and results.ends_at_once(args):
+            try:
+                order = yield from self.fetch_order(OrderRef(args.symbol, order.id, None))
+            except ExchangeError as err:
+                # Placed for sure: the read-back failing must not lose the order.
+                _log.debug("reading back order %s failed: %r", order.id, err)
+        refused = results.refusal(order, args, self.name)
+        if refused is not None:
+            raise refused
+        return results.placed(order, args)
+
+    def _amend(self, args: AmendArgs) -> Flow[Order]:
+        return results.amended((yield from self.amend_order(args)), args)
+
+    def _cancel(self, ref: OrderRef) -> Flow[Order]:
+        return results.canceled((yield from self.cancel_order(ref)))
 
     def create_order(self, args: OrderArgs) -> Flow[Order]:
         """Place an order exactly once."""
@@ -286,3 +362,9 @@ class Adapter(abc.ABC):
     def fetch_key_info(self, role: Role = "read") -> Flow[KeyInfo]:
         """What the key (of ``role``) may do."""
         return self._nope("fetch_key_info")
+
+
+def _named(flow: Flow[T], name: str) -> Flow[T]:
+    """``flow`` named after the interface method it serves: errors name the caller's call."""
+    flow.__name__ = name  # type: ignore[attr-defined]
+    return flow

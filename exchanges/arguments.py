@@ -70,6 +70,23 @@ def check_client_order_id(value: Any) -> str | None:
     return value
 
 
+MARKET_TYPES = ("spot", "swap", "future", "option")
+
+
+def check_market_type(value: Any) -> str | None:
+    """One of ``MARKET_TYPES`` or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"market_type must be a str, not {type(value).__name__}")
+    if value not in MARKET_TYPES:
+        raise _bad(
+            f"market_type {value!r} is not one of {', '.join(MARKET_TYPES)}",
+            "Pass the type of the markets whose wallet you want, e.g. market_type='swap'.",
+        )
+    return value
+
+
 def check_limit(limit: Any, name: str = "limit") -> int | None:
     """A positive int or None."""
     if limit is None:

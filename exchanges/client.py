@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from exchanges import arguments as args
 from exchanges.adapter import Adapter
 from exchanges.audit import audit_key_info
+from exchanges.capabilities import Capabilities, market_type, order_keys
 from exchanges.clock import ServerClock
 from exchanges.credentials import Credentials
 from exchanges.flow import Flow, Session, run_async, run_sync
@@ -97,6 +98,17 @@ class _Client:
         """The markets loaded so far, by unified symbol."""
         return self.adapter.markets
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this exchange offers, and why not where it does not (``exchanges.capabilities``)."""
+        return self.adapter.capabilities
+
+    def _offers(self, *keys: str, symbol: Any = None) -> None:
+        """``NotSupported`` before anything is sent or started for a key declared not offered."""
+        market = None if symbol is None else market_type(args.check_symbol(symbol))
+        for key in keys:
+            self.adapter.capabilities.require(key, market=market, env=self.adapter.env)
+
     def __repr__(self) -> str:
         key = self.session.credentials
         who = f" key={key.masked_key}" if key is not None else ""
@@ -175,9 +187,13 @@ class Exchange(_Client):
             )
         )
 
-    def fetch_balance(self) -> Balances:
-        """Balances by currency."""
-        return self._run(self.adapter.fetch_balance())
+    def fetch_balance(self, market_type: str | None = None) -> Balances:
+        """Balances by currency: of the wallet that pays for ``market_type``'s markets.
+
+        ``None`` is the exchange's default wallet; where one account backs every market type
+        (Bybit's unified account, OKX's trading account) every type reads the same wallet.
+        """
+        return self._run(self.adapter.fetch_balance(args.check_market_type(market_type)))
 
     def fetch_trading_fee(self, symbol: str) -> TradingFee:
         """The account's maker and taker fee rates for one market."""
@@ -198,6 +214,7 @@ class Exchange(_Client):
         params: dict[str, Any] | None = None,
     ) -> Order:
         """Place an order exactly once (a client order id is generated when not given)."""
+        self._offers(*order_keys(type, time_in_force, post_only))
         order = args.order_args(
             symbol,
             type,
@@ -212,7 +229,7 @@ class Exchange(_Client):
             reserved=self.adapter.reserved_order_params,
             client_id_params=self.adapter.client_id_params,
         )
-        return self._run(self.adapter.create_order(order))
+        return self._run(self.adapter.place(order))
 
     def amend_order(
         self,
@@ -225,18 +242,18 @@ class Exchange(_Client):
     ) -> Order:
         """Change an open order's amount and/or price."""
         return self._run(
-            self.adapter.amend_order(args.amend_args(id, symbol, amount, price, client_order_id))
+            self.adapter.amend(args.amend_args(id, symbol, amount, price, client_order_id))
         )
 
     def cancel_order(
         self, id: str | None, symbol: str, *, client_order_id: str | None = None
     ) -> Order:
         """Cancel an order by id or client order id."""
-        return self._run(self.adapter.cancel_order(args.order_ref(id, symbol, client_order_id)))
+        return self._run(self.adapter.cancel(args.order_ref(id, symbol, client_order_id)))
 
     def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
         """Cancel every open order (of one market, or everywhere)."""
-        return self._run(self.adapter.cancel_all_orders(_optional_symbol(symbol)))
+        return self._run(self.adapter.cancel_all(_optional_symbol(symbol)))
 
     def fetch_order(
         self, id: str | None, symbol: str, *, client_order_id: str | None = None
@@ -372,9 +389,9 @@ class AsyncExchange(_Client):
             )
         )
 
-    async def fetch_balance(self) -> Balances:
-        """Balances by currency."""
-        return await self._run(self.adapter.fetch_balance())
+    async def fetch_balance(self, market_type: str | None = None) -> Balances:
+        """Balances by currency: of the wallet that pays for ``market_type``'s markets."""
+        return await self._run(self.adapter.fetch_balance(args.check_market_type(market_type)))
 
     async def fetch_trading_fee(self, symbol: str) -> TradingFee:
         """The account's maker and taker fee rates for one market."""
@@ -395,6 +412,7 @@ class AsyncExchange(_Client):
         params: dict[str, Any] | None = None,
     ) -> Order:
         """Place an order exactly once (a client order id is generated when not given)."""
+        self._offers(*order_keys(type, time_in_force, post_only))
         order = args.order_args(
             symbol,
             type,
@@ -409,7 +427,7 @@ class AsyncExchange(_Client):
             reserved=self.adapter.reserved_order_params,
             client_id_params=self.adapter.client_id_params,
         )
-        return await self._run(self.adapter.create_order(order))
+        return await self._run(self.adapter.place(order))
 
     async def amend_order(
         self,
@@ -422,20 +440,18 @@ class AsyncExchange(_Client):
     ) -> Order:
         """Change an open order's amount and/or price."""
         return await self._run(
-            self.adapter.amend_order(args.amend_args(id, symbol, amount, price, client_order_id))
+            self.adapter.amend(args.amend_args(id, symbol, amount, price, client_order_id))
         )
 
     async def cancel_order(
         self, id: str | None, symbol: str, *, client_order_id: str | None = None
     ) -> Order:
         """Cancel an order by id or client order id."""
-        return await self._run(
-            self.adapter.cancel_order(args.order_ref(id, symbol, client_order_id))
-        )
+        return await self._run(self.adapter.cancel(args.order_ref(id, symbol, client_order_id)))
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
         """Cancel every open order (of one market, or everywhere)."""
-        return await self._run(self.adapter.cancel_all_orders(_optional_symbol(symbol)))
+        return await self._run(self.adapter.cancel_all(_optional_symbol(symbol)))
 
     async def fetch_order(
         self, id: str | None, symbol: str, *, client_order_id: str | None = None
@@ -488,12 +504,14 @@ class AsyncExchange(_Client):
 
     def watch_ticker(self, symbol: str) -> Stream[Ticker]:
         """Ticker updates of one market (latest value)."""
+        self._offers("watch_ticker", symbol=symbol)
         from exchanges.stream import watch
 
         return watch.watch_ticker(self, args.check_symbol(symbol))
 
     def watch_order_book(self, symbol: str, limit: int = 50) -> Stream[OrderBook]:
         """The order book, ``limit`` levels a side, kept from snapshot and deltas (latest value)."""
+        self._offers("watch_order_book", symbol=symbol)
         from exchanges.stream import watch
 
         depth = args.check_limit(limit)
@@ -502,36 +520,42 @@ class AsyncExchange(_Client):
 
     def watch_trades(self, symbol: str) -> Stream[Trade]:
         """Public trades, one ``Trade`` per iteration, oldest first (buffered events)."""
+        self._offers("watch_trades", symbol=symbol)
         from exchanges.stream import watch
 
         return watch.watch_trades(self, args.check_symbol(symbol))
 
     def watch_ohlcv(self, symbol: str, timeframe: str = "1m") -> Stream[Candle]:
         """The forming candle after each update (latest value per candle start)."""
+        self._offers("watch_ohlcv", symbol=symbol)
         from exchanges.stream import watch
 
         return watch.watch_ohlcv(self, args.check_symbol(symbol), _timeframe(timeframe))
 
     def watch_orders(self, symbol: str | None = None) -> Stream[Order]:
         """The account's order updates, one ``Order`` per change (buffered events)."""
+        self._offers("watch_orders")
         from exchanges.stream import watch
 
         return watch.watch_orders(self, _optional_symbol(symbol))
 
     def watch_my_trades(self, symbol: str | None = None) -> Stream[Fill]:
         """The account's fills, one ``Fill`` per execution (buffered events)."""
+        self._offers("watch_my_trades")
         from exchanges.stream import watch
 
         return watch.watch_my_trades(self, _optional_symbol(symbol))
 
     def watch_positions(self, symbols: list[str] | None = None) -> Stream[list[Position]]:
         """Every open position after each change, starting from REST (latest value)."""
+        self._offers("watch_positions")
         from exchanges.stream import watch
 
         return watch.watch_positions(self, _symbols(symbols))
 
     def watch_balance(self) -> Stream[Balances]:
         """The balances after each change, starting from REST (latest value)."""
+        self._offers("watch_balance")
         from exchanges.stream import watch
 
         return watch.watch_balance(self)

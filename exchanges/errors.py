@@ -19,7 +19,9 @@ statuses and transport failures end up as one of these classes, so a bot can cat
     ├── InvalidOrder
     │   ├── InsufficientFunds
     │   ├── OrderNotFound
-    │   └── DuplicateOrderId
+    │   ├── DuplicateOrderId
+    │   ├── OrderImmediatelyFillable   a post-only order would have taken liquidity
+    │   └── OrderNotFillable           a fill-or-kill order could not fill in full
     ├── AccountRestricted              banned, region, compliance, wrong account mode
     ├── ExchangeNotAvailable           5xx, maintenance, server timeout
     ├── NetworkError                   transport failure before a response
@@ -60,6 +62,8 @@ __all__ = [
     "IpNotAllowed",
     "NetworkError",
     "NotSupported",
+    "OrderImmediatelyFillable",
+    "OrderNotFillable",
     "OrderNotFound",
     "OutcomeUnknown",
     "PermissionDenied",
@@ -251,6 +255,24 @@ class DuplicateOrderId(InvalidOrder):
     default_hint = (
         "An order with this client order id was already placed: fetch it with "
         "fetch_order(None, symbol, client_order_id=...) instead of placing it again."
+    )
+
+
+class OrderImmediatelyFillable(InvalidOrder):
+    """A post-only order was refused because it would have taken liquidity."""
+
+    default_hint = (
+        "Move the price away from the book (below the best ask to buy, above the best bid to "
+        "sell), or drop post_only to accept taking."
+    )
+
+
+class OrderNotFillable(InvalidOrder):
+    """A fill-or-kill order was refused because the book could not fill it in full."""
+
+    default_hint = (
+        "Lower the amount or move the price through more of the book, or use IOC to accept a "
+        "partial fill."
     )
 
 

@@ -348,13 +348,33 @@ class Session:
     def resync(self) -> Effects[None]:
         """Take one clock sample from the exchange's time endpoint."""
         request = self.adapter.time_request()
-        wait = self.limiter.reserve(request.rate_keys, request.weight)
-        if wait > 0:
-            yield Sleep(wait)
-        sent = self.clock.now_ms()
-        response: Response = yield Send(self.adapter.prepare(request))
-        received = self.clock.now_ms()
-        self.adapter.decode(response)
+        run: RetryRun | None = None
+        rate_limited = 0
+        while True:
+            wait = self.limiter.reserve(request.rate_keys, request.weight)
+            if wait > 0:
+                yield Sleep(wait)
+            sent = self.clock.now_ms()
+            try:
+                response: Response = yield Send(self.adapter.prepare(request))
+                received = self.clock.now_ms()
+                self.adapter.decode(response)
+            except RateLimitExceeded as limited:
+                # The caller's own request would wait this out: its clock sample must too.
+                failure: ExchangeError = limited
+                rate_limited += 1
+                backoff = self.retry.rate_limit_wait(limited, rate_limited)
+            except ExchangeError as err:
+                failure = err
+                run = run or self.retry.start()
+                backoff = run.next_wait(err)
+            else:
+                break
+            self._failed(request, failure)
+            if backoff is None:
+                raise failure
+            self._log_retry(request, failure, backoff)
+            yield Sleep(backoff)
         server = self.adapter.parse_time(response)
         self.clock.add_sample(ClockSample(sent, received, server))
         self.log.debug(

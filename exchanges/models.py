@@ -57,7 +57,12 @@ def _raw() -> Any:
 
 @attrs.frozen
 class Market:
-    """A tradable instrument with its precision and limits."""
+    """A tradable instrument with its precision and limits, all in unified units.
+
+    Amounts (``amount_step``, ``min_amount``, ``max_amount``) are in the base currency for spot
+    and linear contracts and in the quote currency (USD) for inverse contracts;
+    ``contract_size`` is one contract's worth in that unit.
+    """
 
     symbol: str
     id: str
@@ -78,6 +83,10 @@ class Market:
     strike: Decimal | None = None
     option_type: Literal["call", "put"] | None = None
     category: str | None = None
+    #: True when the exchange's API counts this market's amounts in contracts of
+    #: ``contract_size`` (OKX swaps and futures). Every amount the library takes or returns is
+    #: still unified (``exchanges.units``): base currency, quote for inverse contracts.
+    counts_contracts: bool = False
     raw: Raw = _raw()
 
     @property

@@ -24,7 +24,7 @@ from decimal import Decimal
 from itertools import repeat
 from typing import Any
 
-from exchanges.decimals import dec, exact, opt_dec, shown
+from exchanges.decimals import ZERO, dec, exact, opt_dec, shown
 from exchanges.errors import BadResponse, ExchangeError
 from exchanges.models import Candle
 from exchanges.wire import Response
@@ -253,7 +253,8 @@ def need_amount(item: Mapping[str, Any], name: str, exchange: str) -> Decimal:
     """A size, volume or quantity that must be present and not negative."""
     result = need_decimal(item, name, exchange)
     if result >= 0:
-        return result
+        # 0E-8 (and -0) read as 0: a zero prints the same whatever exponent came in.
+        return result if result else ZERO
     raise _bad_number(exchange, name, item.get(name), "negative")
 
 
@@ -270,13 +271,14 @@ def opt_decimal(item: Mapping[str, Any], name: str, exchange: str) -> Decimal | 
             pass
         else:
             if result.is_finite():
-                return result
+                return result if result else ZERO
     elif value is None:
         return None
     try:
-        return dec(value)
+        checked = dec(value)
     except ValueError:
         raise _bad_number(exchange, name, value, "not a finite number in range") from None
+    return checked if checked else ZERO
 
 
 def opt_amount(item: Mapping[str, Any], name: str, exchange: str) -> Decimal | None:
@@ -292,7 +294,7 @@ def opt_amount(item: Mapping[str, Any], name: str, exchange: str) -> Decimal | N
             pass
         else:
             if result.is_finite() and result >= 0:
-                return result
+                return result if result else ZERO
     elif value is None:
         return None
     try:
@@ -300,7 +302,7 @@ def opt_amount(item: Mapping[str, Any], name: str, exchange: str) -> Decimal | N
     except ValueError:
         raise _bad_number(exchange, name, value, "not a finite number in range") from None
     if checked >= 0:
-        return checked
+        return checked if checked else ZERO
     raise _bad_number(exchange, name, value, "negative")
 
 

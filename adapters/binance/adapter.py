@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import attrs
 
 from adapters.binance import parse
+from adapters.binance.capabilities import CAPABILITIES
 from adapters.binance.hosts import ENVIRONMENTS, hosts_for, sapi_unsupported_reason
 from adapters.binance.limits import (
     DEFAULT_LIMITS,
@@ -34,7 +35,6 @@ from exchanges.decimals import ZERO, to_wire
 from exchanges.errors import (
     BadRequest,
     BadResponse,
-    NotSupported,
     OrderNotFound,
 )
 from exchanges.flow import Flow
@@ -51,6 +51,7 @@ from exchanges.models import (
     Trade,
     TradingFee,
 )
+from exchanges.preflight import check_order
 from exchanges.ratelimit import Limit, RateLimiter
 from exchanges.reconcile import amend_settled, cancel_settled, place_once
 from exchanges.symbols import Symbol
@@ -89,12 +90,6 @@ _ORDERS_MAX = 1000
 _MAX_PAGES = 50
 _CLOSED = frozenset({"closed", "canceled", "rejected", "expired"})
 
-_SPOT_AMEND_REASON = (
-    "Binance spot has no in-place amend of price and amount: POST /api/v3/order/cancelReplace "
-    "cancels the order and places a new one with a new orderId, loses queue priority and can "
-    "half-succeed (HTTP 409: the cancel failed but the new order was placed); cancel_order and "
-    "create_order say what happens"
-)
 _SYMBOL_NEEDED = (
     "Binance lists {what} per symbol only ({paths} require symbol): pass symbol=..., "
     "once per market you traded"
@@ -107,20 +102,9 @@ def market_kind(symbol: Symbol) -> str:
     if kind == "spot":
         return "spot"
     if kind == "option":
-        raise NotSupported(
-            f"{symbol} is an option: Binance options live on a separate API (eapi) that this "
-            "adapter does not cover",
-            exchange="binance",
-            hint="Use ccxt:binance for Binance options.",
-        )
+        raise CAPABILITIES.error("market.option", subject=str(symbol))
     if symbol.inverse or not symbol.linear:
-        raise NotSupported(
-            f"{symbol} is a COIN-margined (inverse) contract: Binance serves those on the "
-            "COIN-M API (dapi), which this adapter does not cover",
-            exchange="binance",
-            hint="USD-M contracts are BASE/USDT:USDT or BASE/USDC:USDC; use ccxt:binance "
-            "for COIN-M.",
-        )
+        raise CAPABILITIES.error("market.inverse", subject=str(symbol))
     return "usdm"
 
 
@@ -131,6 +115,7 @@ class BinanceAdapter(Adapter):
     environments = ENVIRONMENTS
     option_names = ("host", "wallet")
     client_id_params = ("newClientOrderId",)
+    capabilities = CAPABILITIES
     reserved_order_params: ClassVar[Mapping[str, str]] = {
         "symbol": "symbol",
         "side": "side",
@@ -392,9 +377,17 @@ class BinanceAdapter(Adapter):
 
     # -- account --------------------------------------------------------------------------
 
-    def fetch_balance(self) -> Flow[Balances]:
-        """The spot wallet (``/api/v3/account``), or with ``wallet="usdm"`` the USD-M one."""
-        if self.wallet == "usdm":
+    def fetch_balance(self, market_type: str | None = None) -> Flow[Balances]:
+        """The spot wallet (``/api/v3/account``) or the USD-M one (``/fapi/v2/account``).
+
+        Binance keeps them apart: ``market_type`` "spot" reads the first, "swap" and "future"
+        the second; None reads the one ``connect(..., wallet=)`` chose (spot by default).
+        """
+        wallet = self.wallet
+        if market_type is not None:
+            self.capabilities.require(f"market.{market_type}")
+            wallet = "spot" if market_type == "spot" else "usdm"
+        if wallet == "usdm":
             response = yield self.build.usdm_account()
             return parse.parse_balances_usdm(response.data)
         response = yield self.build.spot_account()
@@ -466,7 +459,7 @@ class BinanceAdapter(Adapter):
         Binance rejects a repeated ``newClientOrderId`` only while the first order is open,
         so the lookup, not the duplicate rule, is what guards a filled order.
         """
-        market = yield from self.market(args.symbol)
+        market = yield from self.order_market(args.symbol, args.amount, args.price)
         group = self._group(market)
         request = self.build.new_order(group, self._order_params(group, market, args))
         return (
@@ -504,8 +497,9 @@ class BinanceAdapter(Adapter):
         """
         market = yield from self.market(args.ref.symbol)
         if self._group(market) == "spot":
-            unsupported: Order = yield from self._nope("amend_order on spot", _SPOT_AMEND_REASON)
+            unsupported: Order = yield from self._nope("amend_order.spot")
             return unsupported
+        check_order(market, args.amount, args.price, exchange=self.name)
         ids = self._id_params(args.ref)
         current = yield from self._query(market, ids)
         if current is None:

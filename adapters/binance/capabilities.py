@@ -43,7 +43,9 @@ def _sapi(env: str) -> Support:
 
 
 _SPECIAL: dict[str, Support] = {
-    "fetch_balance": yes("one wallet: spot, or USD-M with connect(..., wallet='usdm')"),
+    "fetch_balance": yes(
+        "spot and USD-M are separate wallets: fetch_balance('spot') or fetch_balance('swap')"
+    ),
     "fetch_key_info": yes(
         environments={env: _sapi(env) for env in ENVIRONMENTS if not _sapi(env).supported}
     ),

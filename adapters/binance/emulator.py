@@ -196,6 +196,7 @@ class BinanceFrontEnd:
             (G, "/api/v3/ticker/bookTicker"): (self.book_ticker_spot, None, spot),
             (G, "/api/v3/depth"): (self.depth_spot, None, spot),
             (G, "/api/v3/trades"): (self.trades_spot, None, spot),
+            (G, "/api/v3/aggTrades"): (self.agg_trades_spot, None, spot),
             (G, "/api/v3/klines"): (self.klines_spot, None, spot),
             (G, "/api/v3/account"): (self.account_spot, "USER_DATA", spot),
             (G, "/api/v3/account/commission"): (self.commission_spot, "USER_DATA", spot),
@@ -213,6 +214,7 @@ class BinanceFrontEnd:
             (G, "/fapi/v1/ticker/bookTicker"): (self.book_ticker_usdm, None, usdm),
             (G, "/fapi/v1/depth"): (self.depth_usdm, None, usdm),
             (G, "/fapi/v1/trades"): (self.trades_usdm, None, usdm),
+            (G, "/fapi/v1/aggTrades"): (self.agg_trades_usdm, None, usdm),
             (G, "/fapi/v1/klines"): (self.klines_usdm, None, usdm),
             (G, "/fapi/v3/account"): (self.account_usdm, "USER_DATA", usdm),
             (G, "/fapi/v3/balance"): (self.balance_usdm, "USER_DATA", usdm),
@@ -813,6 +815,36 @@ class BinanceFrontEnd:
     def trades_usdm(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
         """``/fapi/v1/trades``: oldest first."""
         return self._trades(params, "usdm")
+
+    def _agg_trades(self, params: Mapping[str, str], market: str) -> list[dict[str, Any]]:
+        """Aggregate trades ("Compressed/Aggregate trades list": a, p, q, f, l, T, m).
+
+        Each engine trade is its own aggregate (Binance merges the fills of one taker order at
+        one price; the emulator does not), so ``f`` and ``l`` are the trade's own id.
+        """
+        rows = []
+        for trade in self._trades(params, market):
+            row: dict[str, Any] = {
+                "a": trade["id"],
+                "p": trade["price"],
+                "q": trade["qty"],
+                "f": trade["id"],
+                "l": trade["id"],
+                "T": trade["time"],
+                "m": trade["isBuyerMaker"],
+            }
+            if market == "spot":
+                row["M"] = True
+            rows.append(row)
+        return rows
+
+    def agg_trades_spot(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``/api/v3/aggTrades``: oldest first."""
+        return self._agg_trades(params, "spot")
+
+    def agg_trades_usdm(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``/fapi/v1/aggTrades``: oldest first."""
+        return self._agg_trades(params, "usdm")
 
     def _klines(self, params: Mapping[str, str], market: str, maximum: int) -> list[list[Any]]:
         spec = self._need_spec(params, market)

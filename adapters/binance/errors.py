@@ -154,12 +154,12 @@ FUTURES: MappingProxyType[int, Entry] = MappingProxyType(
         -4116: (e.DuplicateOrderId, None, None),
         -4164: (e.InvalidOrder, "The order's notional is below Market.min_notional.", None),
         -5021: (
-            e.InvalidOrder,
+            e.OrderNotFillable,
             "The FOK order could not be filled in full and was rejected.",
             None,
         ),
         -5022: (
-            e.InvalidOrder,
+            e.OrderImmediatelyFillable,
             "The post-only order would have taken liquidity and was rejected: move the price "
             "away from the other side of the book.",
             None,
@@ -176,7 +176,7 @@ _BY_MESSAGE: tuple[tuple[str, type[e.ExchangeError], str | None], ...] = (
     ("unknown order", e.OrderNotFound, None),
     (
         "would immediately match and take",
-        e.InvalidOrder,
+        e.OrderImmediatelyFillable,
         "The post-only (LIMIT_MAKER) order would have taken liquidity: move the price away "
         "from the other side of the book.",
     ),

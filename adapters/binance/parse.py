@@ -455,12 +455,20 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
         average=average,
         time_in_force="PO" if post_only else tif if isinstance(tif, str) else None,
         post_only=post_only,
-        reduce_only=item.get("reduceOnly") if isinstance(item.get("reduceOnly"), bool) else None,
+        reduce_only=_reduce_only(item),
         timestamp=created,
         updated=_ms(item.get("updateTime") or item.get("transactTime")) or created,
         cost=cost,
         raw=item,
     )
+
+
+def _reduce_only(item: Mapping[str, Any]) -> bool | None:
+    flag = item.get("reduceOnly")
+    if isinstance(flag, bool):
+        return flag
+    # Spot orders (the ones with cummulativeQuoteQty) cannot reduce anything.
+    return False if "cummulativeQuoteQty" in item else None
 
 
 def parse_fill(symbol: str, item: Mapping[str, Any]) -> Fill:

@@ -6,12 +6,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from adapters.bybit import parse
-from adapters.bybit.hosts import DEMO_UNSUPPORTED, ENVIRONMENTS, rest_host
+from adapters.bybit.capabilities import CAPABILITIES
+from adapters.bybit.hosts import ENVIRONMENTS, rest_host
 from adapters.bybit.limits import limit_for
 from adapters.bybit.requests import RequestBuilder
 from adapters.bybit.signer import BybitSigner
 from exchanges.adapter import Adapter
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+from exchanges.capabilities import market_type
 from exchanges.clock import ServerClock
 from exchanges.credentials import Credentials
 from exchanges.decimals import to_wire
@@ -19,7 +21,6 @@ from exchanges.errors import (
     BadRequest,
     BadResponse,
     BadSymbol,
-    NotSupported,
     OrderNotFound,
 )
 from exchanges.flow import Flow
@@ -85,6 +86,7 @@ class BybitAdapter(Adapter):
     environments = ENVIRONMENTS
     option_names = ("region",)
     client_id_params = ("orderLinkId",)
+    capabilities = CAPABILITIES
     reserved_order_params: ClassVar[Mapping[str, str]] = {
         "category": "symbol",
         "symbol": "symbol",
@@ -215,10 +217,6 @@ class BybitAdapter(Adapter):
             targets.extend((category, {"settleCoin": coin}) for coin in settles)
         return targets
 
-    def _check_env(self, path: str) -> None:
-        if self.env == "demo" and path in DEMO_UNSUPPORTED:
-            raise NotSupported(DEMO_UNSUPPORTED[path], exchange=self.name)
-
     def _pages(
         self, make: Callable[[PreEncoded | None], Request], want: int | None
     ) -> Flow[list[Any]]:
@@ -265,10 +263,7 @@ class BybitAdapter(Adapter):
         else:
             categories = sorted({category_of(s) for s in symbols})
             if "option" in categories:
-                raise NotSupported(
-                    "fetch_tickers does not list options; use fetch_ticker per option",
-                    exchange=self.name,
-                )
+                raise self.capabilities.error("fetch_tickers", market="option")
         yield from self._ensure_groups(categories)
         wanted = None if symbols is None else {str(s) for s in symbols}
         tickers: dict[str, Ticker] = {}
@@ -317,10 +312,10 @@ class BybitAdapter(Adapter):
         self, symbol: Symbol, timeframe: str, since: int | None, limit: int | None
     ) -> Flow[list[Candle]]:
         """``/v5/market/kline``, oldest first; pages of 1000 when ``limit`` asks for more."""
+        # Before the lookup: options have no klines whether or not the market is loaded.
+        self.capabilities.require("fetch_ohlcv", market=market_type(symbol))
         market = yield from self.market(symbol)
         category = market.category or category_of(symbol)
-        if category == "option":
-            raise NotSupported("Bybit has no klines for options", exchange=self.name)
         spec = TIMEFRAMES.get(timeframe)
         if spec is None:
             raise BadRequest(
@@ -358,14 +353,14 @@ class BybitAdapter(Adapter):
 
     # -- account --------------------------------------------------------------------------
 
-    def fetch_balance(self) -> Flow[Balances]:
-        """``/v5/account/wallet-balance`` of the unified account."""
+    def fetch_balance(self, market_type: str | None = None) -> Flow[Balances]:
+        """``/v5/account/wallet-balance`` of the unified account, which backs every type."""
         response = yield self.build.wallet_balance()
         return parse.parse_balances(parse.result_list(response), parse.envelope_time(response))
 
     def fetch_trading_fee(self, symbol: Symbol) -> Flow[TradingFee]:
         """``/v5/account/fee-rate`` for one symbol (not offered by demo trading)."""
-        self._check_env("/v5/account/fee-rate")
+        self.capabilities.require("fetch_trading_fee", env=self.env)
         market = yield from self.market(symbol)
         category = market.category or category_of(symbol)
         response = yield self.build.fee_rate(category, market.id)
@@ -395,7 +390,7 @@ class BybitAdapter(Adapter):
         order is looked up by that id; it is resent only if it provably does not exist, and a
         110072 after the resend means the first attempt had landed.
         """
-        market = yield from self.market(args.symbol)
+        market = yield from self.order_market(args.symbol, args.amount, args.price)
         category = market.category or category_of(args.symbol)
         body: dict[str, Any] = {
             "category": category,
@@ -432,7 +427,7 @@ class BybitAdapter(Adapter):
                 request,
                 args.client_order_id,
                 lambda: self._find(market, {"orderLinkId": args.client_order_id}),
-                lambda response: parse.parse_ack(market.symbol, parse.result(response), **known),
+                lambda response: parse.parse_ack(market.symbol, response, **known),
                 # "orderLinkId ... must be unique" (https://bybit-exchange.github.io/docs/v5/
                 # order/create-order): a late original of a resent order is refused (110072).
                 ids_unique=True,
@@ -465,7 +460,7 @@ class BybitAdapter(Adapter):
 
     def amend_order(self, args: AmendArgs) -> Flow[Order]:
         """``/v5/order/amend``; an unknown outcome is settled by looking at the order."""
-        market = yield from self.market(args.ref.symbol)
+        market = yield from self.order_market(args.ref.symbol, args.amount, args.price)
         category = market.category or "spot"
         body: dict[str, Any] = {"category": category, "symbol": market.id}
         body.update(self._id_params(args.ref))
@@ -480,7 +475,7 @@ class BybitAdapter(Adapter):
                 request,
                 lambda: self._find(market, self._id_params(args.ref)),
                 lambda order: self._amended(order, args),
-                lambda response: parse.parse_ack(market.symbol, parse.result(response), **known),
+                lambda response: parse.parse_ack(market.symbol, response, **known),
             )
         )
 
@@ -500,7 +495,7 @@ class BybitAdapter(Adapter):
             yield from cancel_settled(
                 request,
                 lambda: self._find(market, self._id_params(ref)),
-                lambda response: parse.parse_ack(market.symbol, parse.result(response)),
+                lambda response: parse.parse_ack(market.symbol, response),
             )
         )
 
@@ -517,8 +512,9 @@ class BybitAdapter(Adapter):
             category = market.category or "spot"
             body = {"category": category, "symbol": market.id}
             response = yield self.build.cancel_all(body, category)
+            at = parse.envelope_time(response)
             for item in parse.result_list(response):
-                cancelled.append(parse.parse_ack(market.symbol, item))
+                cancelled.append(parse.parse_ack_item(market.symbol, item, at, status="canceled"))
         return cancelled
 
     def _list(

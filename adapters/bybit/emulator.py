@@ -13,8 +13,9 @@ signature is recomputed over the raw query string or raw body bytes received (10
 the scope of the endpoint and category (10005); per-UID rate limits answer 10006 with the
 ``X-Bapi-Limit*`` headers, and the 600-per-5-s IP budget an HTML 403.
 
-Simplifications (documented, not Bybit's behaviour): a post-only order that would take, or a
-FOK order that cannot fill, is refused with 10001 instead of being accepted and then cancelled.
+A post-only order that would take, or a FOK order that cannot fill, is accepted and cancelled
+at once, its ``rejectReason`` EC_PostOnlyWillTakeLiquidity or EC_CancelForNoFullFill ("Enums
+Definitions", https://bybit-exchange.github.io/docs/v5/enum#rejectreason), as on Bybit.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ _STATUS = {
     "filled": "Filled",
     "cancelled": "Cancelled",
     "rejected": "Rejected",
+}
+# Why the matching engine killed an order ("rejectReason", Bybit's enums page linked above).
+_REJECT_REASONS = {
+    "post_only_would_take": "EC_PostOnlyWillTakeLiquidity",
+    "fok_unfillable": "EC_CancelForNoFullFill",
 }
 _TIF_IN = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "PostOnly": "PostOnly"}
 _LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
@@ -795,7 +801,7 @@ class BybitFrontEnd:
         tif = "PostOnly" if order.post_only else order.time_in_force
         leaves = order.remaining
         price = order.price
-        return {
+        item = {
             "orderId": order.order_id,
             "orderLinkId": order.client_order_id or "",
             "blockTradeId": "",
@@ -808,7 +814,7 @@ class BybitFrontEnd:
             "orderStatus": status,
             "createType": "CreateByUser",
             "cancelType": "CancelByUser" if order.cancel_reason == "user" else "UNKNOWN",
-            "rejectReason": "EC_NoError",
+            "rejectReason": _REJECT_REASONS.get(order.cancel_reason or "", "EC_NoError"),
             "avgPrice": _w(order.avg_price) if order.avg_price is not None else "",
             "leavesQty": _w(leaves),
             "leavesValue": _w(leaves * price) if price is not None else "0",
@@ -843,6 +849,11 @@ class BybitFrontEnd:
             "createdTime": str(order.created_ms),
             "updatedTime": str(order.updated_ms),
         }
+        if order.category == "spot":
+            # Spot orders carry no tpslMode (a contracts-only field); clients such as ccxt
+            # read its presence as "this is a contract order".
+            del item["tpslMode"]
+        return item
 
     def order_create(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
         """``/v5/order/create``."""
@@ -875,26 +886,21 @@ class BybitFrontEnd:
             and params.get("marketUnit", "quoteCoin") == "quoteCoin"
         )
         reduce_only = params.get("reduceOnly") in (True, "true", "True")
-        try:
-            order = self.engine.place_order(
-                key.uid,
-                spec.symbol,
-                side,
-                order_type,
-                qty,
-                price=price,
-                time_in_force=tif,
-                reduce_only=reduce_only,
-                client_order_id=link,
-                quote_qty=quote_qty,
-                category=category,
-            )
-        except EngineError as err:
-            if err.kind == "post_only_would_take":
-                raise BybitError(10001, "PostOnly order would take liquidity") from None
-            if err.kind == "fok_unfillable":
-                raise BybitError(10001, "FOK order cannot be fully filled") from None
-            raise
+        order = self.engine.place_order(
+            key.uid,
+            spec.symbol,
+            side,
+            order_type,
+            qty,
+            price=price,
+            time_in_force=tif,
+            reduce_only=reduce_only,
+            client_order_id=link,
+            quote_qty=quote_qty,
+            category=category,
+            # Bybit accepts these and cancels them at once: the rejectReason says why.
+            kill_unfillable=True,
+        )
         return {"orderId": order.order_id, "orderLinkId": order.client_order_id or ""}
 
     def _ref(self, params: Mapping[str, Any]) -> dict[str, str | None]:

@@ -532,15 +532,23 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
     )
 
 
-def parse_ack(symbol: str, res: Mapping[str, Any], **known: Any) -> Order:
-    """An acknowledgement (create, amend, cancel): ids plus what the request itself said."""
+def parse_ack(symbol: str, response: Response, **known: Any) -> Order:
+    """An acknowledgement (create, amend, cancel): ids plus what the request itself said.
+
+    The envelope's ``time`` (when Bybit answered) is the time of the write.
+    """
+    return parse_ack_item(symbol, result(response), envelope_time(response), **known)
+
+
+def parse_ack_item(symbol: str, res: Mapping[str, Any], at: int | None, **known: Any) -> Order:
+    """One acknowledged order (``orderId``, ``orderLinkId``) written at ``at`` (ms)."""
     return Order(
         id=res.get("orderId") or None,
         client_order_id=res.get("orderLinkId") or None,
         symbol=symbol,
         type=known.get("type"),
         side=known.get("side"),
-        status=None,
+        status=known.get("status"),
         price=known.get("price"),
         amount=known.get("amount"),
         filled=None,
@@ -550,7 +558,7 @@ def parse_ack(symbol: str, res: Mapping[str, Any], **known: Any) -> Order:
         post_only=known.get("post_only"),
         reduce_only=known.get("reduce_only"),
         timestamp=None,
-        updated=None,
+        updated=at,
         raw=dict(res),
     )
 

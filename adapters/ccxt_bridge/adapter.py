@@ -28,15 +28,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import attrs
 
 from adapters.ccxt_bridge import convert
+from adapters.ccxt_bridge.capabilities import OPERATION_OF, derive
 from adapters.ccxt_bridge.errors import Scrubber, family_of
 from adapters.ccxt_bridge.runner import ccxt_request
+from adapters.okx import parse as okx_parse
 from exchanges.adapter import Adapter
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+from exchanges.capabilities import Capabilities, market_type
 from exchanges.credentials import Credentials
 from exchanges.decimals import to_wire
 from exchanges.errors import (
@@ -62,7 +65,10 @@ from exchanges.models import (
 from exchanges.parsing import ms
 from exchanges.reconcile import amend_settled, cancel_settled, place_once
 from exchanges.symbols import Symbol, parse_symbol
+from exchanges.units import native_amount, unified
 from exchanges.wire import Prepared, Request, Response, Role
+
+M = TypeVar("M")
 
 __all__ = ["CLIENT_ID_LOOKUP", "CcxtAdapter"]
 
@@ -141,6 +147,9 @@ class CcxtAdapter(Adapter):
         self._class = exchange_class(load_ccxt(), ccxt_id)
         self.family = family_of(self._class)
         self.client: Any = None
+        # The capabilities of the client they were derived from (see ``capabilities``).
+        self._derived: tuple[Any, Capabilities] | None = None
+        self._described: Any = None
 
     # -- connecting -----------------------------------------------------------------------
 
@@ -251,22 +260,78 @@ class CcxtAdapter(Adapter):
         has = getattr(self.client or self._class, "has", {}) or {}
         return bool(has.get(feature))
 
+    # A property where the native adapters have a class attribute: one class serves every ccxt
+    # id, so the capabilities are derived per instance.
+    @property
+    def capabilities(self) -> Capabilities:  # type: ignore[override]
+        """What ccxt's ``has`` says for this id, within the bridge's limits (``capabilities``)."""
+        source = self.client
+        if source is None:
+            # Not connected: a bare instance, since ccxt's class holds only the defaults of has.
+            if self._described is None:
+                self._described = self._class()
+            source = self._described
+        if self._derived is None or self._derived[0] is not source:
+            self._derived = (source, derive(self.name, source, self.family))
+        return self._derived[1]
+
     def _require(self, feature: str, what: str) -> None:
-        if not self._has(feature):
-            raise NotSupported(
-                f"ccxt's {self.name} does not offer {feature}",
-                exchange=self.name,
-                hint=f"{what} is not available through ccxt for this exchange.",
-            )
+        # The declared entry decides (derived from the same has): one reason, one shape.
+        key = OPERATION_OF[feature]
+        if not self.capabilities.supports(key):
+            error = self.capabilities.error(key)
+            error.hint = f"{what} is not available through ccxt for this exchange."
+            raise error
+
+    def market_group(self, symbol: Symbol) -> str:
+        """Every market loads at once; a market type ccxt lacks for this id is ``NotSupported``."""
+        self.capabilities.require(f"market.{market_type(symbol)}", subject=str(symbol))
+        return "all"
 
     def _symbol(self, item: Mapping[str, Any], default: str) -> str:
         symbol = item.get("symbol")
         return symbol if isinstance(symbol, str) and symbol else default
 
+    def _unified(self, model: M) -> M:
+        """``model`` in the interface's units: ccxt counts contracts, the interface does not."""
+        market = self.markets.get(getattr(model, "symbol", ""))
+        return model if market is None else unified(model, market)
+
+    def _ack(self, symbol: str, data: Any, known: Mapping[str, Any]) -> Order:
+        """A write's answer, completed from the request and stamped."""
+        return self._stamped(_complete(self._order(symbol, data), known))
+
+    def _stamped(self, order: Order) -> Order:
+        """An answer without any time gets ccxt's clock reading of when it came back."""
+        if order.timestamp is not None or order.updated is not None:
+            return order
+        return attrs.evolve(order, updated=int(self.client.milliseconds()))
+
+    def _scope(self, symbol: Symbol | None) -> Flow[str | None]:
+        """A listing's market name (None: every market, whose units must then be known)."""
+        if symbol is None:
+            yield from self.load_markets()
+            return None
+        return (yield from self.market(symbol)).symbol
+
     def _order(self, default: str, item: Any) -> Order:
         if not isinstance(item, Mapping):
             raise TypeError(f"ccxt returned {type(item).__name__} where an order belongs")
-        return convert.order(self._symbol(item, default), item)
+        order = self._unified(convert.order(self._symbol(item, default), item))
+        market = self.markets.get(order.symbol)
+        if order.reduce_only is None and market is not None and market.spot:
+            # Spot orders cannot reduce a position; ccxt leaves the flag empty for them.
+            order = attrs.evolve(order, reduce_only=False)
+        if order.time_in_force is None and self.family == "okx":
+            # ccxt's okx parser leaves a plain limit order's time in force empty; OKX's own
+            # ordType says it (as the native adapter reads it).
+            info = order.raw.get("info") if isinstance(order.raw, Mapping) else None
+            ord_type = info.get("ordType") if isinstance(info, Mapping) else None
+            found = okx_parse.ORDER_TYPES.get(str(ord_type))
+            if found is not None:
+                tif = found[1]
+                order = attrs.evolve(order, time_in_force=tif, post_only=tif == "PO")
+        return order
 
     def _orders(self, default: str, items: Any) -> list[Order]:
         if not isinstance(items, list):
@@ -295,7 +360,7 @@ class CcxtAdapter(Adapter):
         market = yield from self.market(symbol)
         self._require("fetchTicker", "A ticker")
         response = yield ccxt_request("fetch_ticker", market.symbol)
-        return convert.ticker(market.symbol, response.data)
+        return self._unified(convert.ticker(market.symbol, response.data))
 
     def fetch_tickers(self, symbols: list[Symbol] | None) -> Flow[dict[str, Ticker]]:
         """ccxt's ``fetch_tickers`` (for ``symbols``, or everything ccxt returns)."""
@@ -307,7 +372,7 @@ class CcxtAdapter(Adapter):
         for key, item in dict(response.data).items():
             symbol = self._symbol(item, str(key))
             if wanted is None or symbol in wanted:
-                tickers[symbol] = convert.ticker(symbol, item)
+                tickers[symbol] = self._unified(convert.ticker(symbol, item))
         return tickers
 
     def fetch_order_book(self, symbol: Symbol, limit: int | None) -> Flow[OrderBook]:
@@ -315,14 +380,16 @@ class CcxtAdapter(Adapter):
         market = yield from self.market(symbol)
         self._require("fetchOrderBook", "The order book")
         response = yield ccxt_request("fetch_order_book", market.symbol, limit)
-        return convert.order_book(market.symbol, response.data, limit)
+        return self._unified(convert.order_book(market.symbol, response.data, limit))
 
     def fetch_trades(self, symbol: Symbol, limit: int | None) -> Flow[list[Trade]]:
         """ccxt's ``fetch_trades``, oldest first."""
         market = yield from self.market(symbol)
         self._require("fetchTrades", "Recent trades")
         response = yield ccxt_request("fetch_trades", market.symbol, None, limit)
-        trades = [convert.trade(self._symbol(i, market.symbol), i) for i in response.data]
+        trades = [
+            self._unified(convert.trade(self._symbol(i, market.symbol), i)) for i in response.data
+        ]
         trades.sort(key=lambda t: t.timestamp)
         return trades
 
@@ -346,10 +413,11 @@ class CcxtAdapter(Adapter):
 
     # -- account --------------------------------------------------------------------------
 
-    def fetch_balance(self) -> Flow[Balances]:
-        """ccxt's ``fetch_balance`` (the account type ccxt's options select)."""
+    def fetch_balance(self, market_type: str | None = None) -> Flow[Balances]:
+        """ccxt's ``fetch_balance``, of ``market_type``'s wallet (ccxt's ``type`` parameter)."""
         self._require("fetchBalance", "The balance")
-        response = yield ccxt_request("fetch_balance")
+        params = {} if market_type is None else {"type": market_type}
+        response = yield ccxt_request("fetch_balance", params)
         return convert.balances(response.data)
 
     def fetch_trading_fee(self, symbol: Symbol) -> Flow[TradingFee]:
@@ -375,8 +443,8 @@ class CcxtAdapter(Adapter):
 
     def create_order(self, args: OrderArgs) -> Flow[Order]:
         """ccxt's ``create_order`` with our client order id, placed exactly once."""
-        market = yield from self.market(args.symbol)
         self._require("createOrder", "Placing orders")
+        market = yield from self.order_market(args.symbol, args.amount, args.price)
         params: dict[str, Any] = {"clientOrderId": args.client_order_id}
         if args.post_only:
             params["postOnly"] = True
@@ -390,7 +458,7 @@ class CcxtAdapter(Adapter):
             market.symbol,
             args.type,
             args.side,
-            args.amount,
+            native_amount(market, args.amount, exchange=self.name),
             args.price,
             params,
             write=True,
@@ -410,7 +478,7 @@ class CcxtAdapter(Adapter):
                 request,
                 args.client_order_id,
                 lambda: self._placed(market, args.client_order_id),
-                lambda response: _complete(self._order(market.symbol, response.data), known),
+                lambda response: self._ack(market.symbol, response.data, known),
                 ids_unique=self.family in _UNIQUE_CLIENT_IDS,
             )
         )
@@ -505,7 +573,8 @@ class CcxtAdapter(Adapter):
     def amend_order(self, args: AmendArgs) -> Flow[Order]:
         """ccxt's ``edit_order``; the order is fetched first for the type and side ccxt needs."""
         self._require("editOrder", "Amending orders")
-        market = yield from self.market(args.ref.symbol)
+        self.capabilities.require("amend_order", market=market_type(args.ref.symbol))
+        market = yield from self.order_market(args.ref.symbol, args.amount, args.price)
         current = yield from self.fetch_order(args.ref)
         amount = args.amount if args.amount is not None else current.amount
         price = args.price if args.price is not None else current.price
@@ -515,7 +584,7 @@ class CcxtAdapter(Adapter):
             market.symbol,
             current.type or "limit",
             current.side,
-            amount,
+            None if amount is None else native_amount(market, amount, exchange=self.name),
             price,
             {},
             write=True,
@@ -530,7 +599,7 @@ class CcxtAdapter(Adapter):
                     (args.price is None or order.price == args.price)
                     and (args.amount is None or order.amount == args.amount)
                 ),
-                lambda response: _complete(self._order(market.symbol, response.data), known),
+                lambda response: self._ack(market.symbol, response.data, known),
             )
         )
 
@@ -558,42 +627,87 @@ class CcxtAdapter(Adapter):
         )
 
     def _cancelled(self, symbol: str, data: Any, known: Mapping[str, Any]) -> Order:
-        return _complete(_cancel_ack(self._order(symbol, data)), known)
+        return self._stamped(_complete(_cancel_ack(self._order(symbol, data)), known))
 
     def cancel_all_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
-        """ccxt's ``cancel_all_orders``; without it, each open order is cancelled."""
-        name = None
-        if symbol is not None:
-            name = (yield from self.market(symbol)).symbol
+        """ccxt's ``cancel_all_orders`` per market; without it, each open order is cancelled.
+
+        Without a symbol, the markets with open orders are found first: ccxt's own call
+        without one covers a single market type on most exchanges (Bybit's default category,
+        Binance not at all).
+        """
+        if symbol is None:
+            cancelled: list[Order] = []
+            open_orders = yield from self.fetch_open_orders(None)
+            for name in sorted({o.symbol for o in open_orders}):
+                cancelled.extend((yield from self.cancel_all_orders(parse_symbol(name))))
+            return cancelled
+        name = (yield from self.market(symbol)).symbol
         if self._has("cancelAllOrders"):
-            response = yield ccxt_request("cancel_all_orders", name, write=True)
+            # Read first: some exchanges answer a cancel-all with a bare success (Binance
+            # USD-M's allOpenOrders), and the caller is owed the orders it cancelled.
+            before = yield from self.fetch_open_orders(symbol)
+            try:
+                response = yield ccxt_request("cancel_all_orders", name, write=True)
+            except OrderNotFound:
+                # Binance answers a cancel-all with nothing open as an unknown order (-2011).
+                if before:
+                    raise
+                return []
             data = response.data
             items = data if isinstance(data, list) else []
-            return [
-                _cancel_ack(self._order(name or "", item))
+            acks = [
+                self._stamped(_cancel_ack(self._order(name or "", item)))
                 for item in items
                 if isinstance(item, Mapping) and item.get("id") is not None
             ]
+            if acks:
+                return acks
+            return [attrs.evolve(order, status="canceled") for order in before]
         cancelled = []
         for order in (yield from self.fetch_open_orders(symbol)):
             ref = OrderRef(
                 parse_symbol(order.symbol), order.id, None if order.id else order.client_order_id
             )
-            cancelled.append((yield from self.cancel_order(ref)))
+            cancelled.append((yield from self.cancel(ref)))
         return cancelled
 
     def fetch_open_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
-        """ccxt's ``fetch_open_orders``."""
-        name = None if symbol is None else (yield from self.market(symbol)).symbol
+        """ccxt's ``fetch_open_orders``; without a symbol, once per market type listed.
+
+        ccxt's call without a symbol lists one market type on most exchanges (Bybit's default
+        category, Binance's spot), so each type the exchange lists is asked for in turn with
+        ccxt's own ``type``/``subType`` parameters.
+        """
+        name = yield from self._scope(symbol)
         self._require("fetchOpenOrders", "Listing open orders")
-        response = yield ccxt_request("fetch_open_orders", name)
-        return [o for o in self._orders(name or "", response.data) if o.status in (None, "open")]
+        scopes: list[dict[str, str]] = [{}] if name is not None else self._market_scopes()
+        found: dict[str, Order] = {}
+        for params in scopes:
+            response = yield ccxt_request("fetch_open_orders", name, None, None, params)
+            for order in self._orders(name or "", response.data):
+                if order.status in (None, "open"):
+                    # Ids are unique per market only (Binance numbers each symbol's orders).
+                    key = f"{order.symbol} {order.id or order.client_order_id or len(found)}"
+                    found.setdefault(key, order)
+        return list(found.values())
+
+    def _market_scopes(self) -> list[dict[str, str]]:
+        """ccxt's ``type``/``subType`` of every kind of market loaded (spot, linear swaps...)."""
+        scopes: dict[tuple[str, str], dict[str, str]] = {}
+        for market in self.markets.values():
+            if market.spot:
+                scopes[("spot", "")] = {"type": "spot"}
+            elif market.type in ("swap", "future"):
+                sub = "inverse" if market.inverse else "linear"
+                scopes[(market.type, sub)] = {"type": market.type, "subType": sub}
+        return [scopes[key] for key in sorted(scopes)]
 
     def fetch_closed_orders(
         self, symbol: Symbol | None, since: int | None, limit: int | None
     ) -> Flow[list[Order]]:
         """Closed, cancelled, rejected and expired orders, newest first."""
-        name = None if symbol is None else (yield from self.market(symbol)).symbol
+        name = yield from self._scope(symbol)
         if self._has("fetchCanceledAndClosedOrders"):
             methods = ["fetch_canceled_and_closed_orders"]
         else:
@@ -614,16 +728,17 @@ class CcxtAdapter(Adapter):
         self, symbol: Symbol | None, since: int | None, limit: int | None
     ) -> Flow[list[Fill]]:
         """ccxt's ``fetch_my_trades``, newest first."""
-        name = None if symbol is None else (yield from self.market(symbol)).symbol
+        name = yield from self._scope(symbol)
         self._require("fetchMyTrades", "The account's trades")
         response = yield ccxt_request("fetch_my_trades", name, since, limit)
-        fills = [convert.fill(self._symbol(i, name or ""), i) for i in response.data]
+        fills = [self._unified(convert.fill(self._symbol(i, name or ""), i)) for i in response.data]
         fills.sort(key=lambda f: f.timestamp, reverse=True)
         return fills[:limit] if limit is not None else fills
 
     def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
         """ccxt's ``fetch_positions``, non-empty positions only."""
         names = None
+        yield from self.load_markets()
         if symbols:
             names = []
             for symbol in symbols:
@@ -634,7 +749,7 @@ class CcxtAdapter(Adapter):
         for item in response.data:
             position = convert.position(self._symbol(item, ""), item)
             if position is not None:
-                positions.append(position)
+                positions.append(self._unified(position))
         return positions
 
 

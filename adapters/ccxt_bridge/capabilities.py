@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.binance.capabilities import SPOT_AMEND_REASON
 from adapters.ccxt_bridge.client import SANDBOX_IS_DEMO
 from exchanges.capabilities import (
     MARKET_TYPES,
@@ -155,12 +156,17 @@ def derive(name: str, source: Any, family: str | None) -> Capabilities:
         for kind, feature in (("market", "createMarketOrder"), ("limit", "createLimitOrder"))
     }
     contracts = "contracts where ccxt counts them (converted)"
+    operations = _operations(name, has)
+    if family == "binance" and operations["amend_order"].supported:
+        # ccxt edits a Binance spot order with cancelReplace: a new order, not an amend. The
+        # bridge refuses it for the reason the native adapter does.
+        operations["amend_order"] = yes(markets={"spot": no(SPOT_AMEND_REASON)})
     return Capabilities(
         name,
         markets=_markets(name, has, features),
         order_types=orders,
         time_in_force=_time_in_force(name, features),
-        operations=_operations(name, has),
+        operations=operations,
         streams=dict.fromkeys(STREAMS, _NO_STREAMS),
         environments=_environments(name, source, family),
         native_units={"spot": "base", **dict.fromkeys(MARKET_TYPES[1:], contracts)},

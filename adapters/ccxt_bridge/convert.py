@@ -107,9 +107,11 @@ def num(value: Any) -> Decimal | None:
         if not value:
             return None
     try:
-        return dec(value)
+        found = dec(value)
     except ValueError as err:
         raise BadResponse(f"ccxt handed a value that is {err}", hint=parsing.NUMBER_HINT) from None
+    # 0E-8 reads as 0, as it does from the native adapters.
+    return found if found else ZERO
 
 
 def _field(item: Mapping[str, Any], name: str, what: str) -> Decimal | None:
@@ -237,6 +239,18 @@ def market(item: Mapping[str, Any], precision_mode: int) -> Market | None:
     amount_limits = limits.get("amount") or {}
     cost_limits = limits.get("cost") or {}
     spot = kind == "spot"
+    size = None if spot else _amount(item, "contractSize", "market")
+    amount_step = _step(precision.get("amount"), precision_mode)
+    min_amount = _limit(amount_limits.get("min"), "market limit")
+    max_amount = _limit(amount_limits.get("max"), "market limit")
+    # ccxt counts a contract market's amounts in contracts; the interface counts them in the
+    # contract's unit (base currency, USD for inverse), steps and limits included.
+    counts = size is not None and size > 0 and size != 1
+    if counts:
+        assert size is not None
+        amount_step, min_amount, max_amount = (
+            None if v is None else v * size for v in (amount_step, min_amount, max_amount)
+        )
     option_type = item.get("optionType")
     option: Literal["call", "put"] | None = (
         "call" if option_type == "call" else "put" if option_type == "put" else None
@@ -250,11 +264,12 @@ def market(item: Mapping[str, Any], precision_mode: int) -> Market | None:
         settle=None if spot else _str(item.get("settle")),
         linear=None if spot else _bool(item.get("linear")),
         inverse=None if spot else _bool(item.get("inverse")),
-        contract_size=None if spot else _amount(item, "contractSize", "market"),
+        contract_size=size,
+        counts_contracts=counts,
         price_step=_step(precision.get("price"), precision_mode),
-        amount_step=_step(precision.get("amount"), precision_mode),
-        min_amount=_limit(amount_limits.get("min"), "market limit"),
-        max_amount=_limit(amount_limits.get("max"), "market limit"),
+        amount_step=amount_step,
+        min_amount=min_amount,
+        max_amount=max_amount,
         min_notional=_limit(cost_limits.get("min"), "market limit"),
         active=item.get("active") is not False,
         expiry=_ms(item.get("expiry")),

@@ -166,6 +166,8 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "-2018": (e.InsufficientFunds, None),
         "-2019": (e.InsufficientFunds, "Not enough margin for this order."),
         "-4116": _DUPLICATE,
+        "-5021": (e.OrderNotFillable, "The FOK order could not be filled in full."),
+        "-5022": (e.OrderImmediatelyFillable, None),
     },
     "okx": {
         "50004": (
@@ -182,6 +184,8 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "50113": (e.InvalidSignature, None),
         "51008": (e.InsufficientFunds, None),
         "51016": _DUPLICATE,
+        "51169": (e.InvalidOrder, "The reduce-only order has no position in this direction."),
+        "51170": (e.InvalidOrder, "A reduce-only order must go against the position."),
         "51400": (e.OrderNotFound, "The order is already filled or cancelled, or does not exist."),
         "51603": (e.OrderNotFound, None),
     },
@@ -193,6 +197,15 @@ _BINANCE_BY_MESSAGE: tuple[tuple[str, Entry], ...] = (
     ("duplicate order", _DUPLICATE),
     ("insufficient balance", (e.InsufficientFunds, None)),
     ("unknown order", (e.OrderNotFound, None)),
+    ("would immediately match and take", (e.OrderImmediatelyFillable, None)),
+    # USD-M's -2022 REDUCE_ONLY_REJECT (spot's -2022 is a cancel-replace failure: by message).
+    (
+        "reduceonly order is rejected",
+        (
+            e.InvalidOrder,
+            "The reduce-only order was rejected: it would open or increase a position.",
+        ),
+    ),
 )
 
 _CODE_KEYS = ("retCode", "ret_code", "code", "error_code", "errorCode", "err_code")
@@ -314,7 +327,7 @@ def _native_entry(family: str | None, code: Any, message: str) -> Entry | None:
         return None
     table = NATIVE_CODES.get(family, {})
     entry = table.get(str(code))
-    if entry is None and family == "binance" and str(code) in ("-2010", "-2011"):
+    if entry is None and family == "binance" and str(code) in ("-2010", "-2011", "-2022"):
         lowered = message.lower()
         for fragment, found in _BINANCE_BY_MESSAGE:
             if fragment in lowered:

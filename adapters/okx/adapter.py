@@ -2,9 +2,12 @@
 
 Markets: spot, perpetual swaps and dated futures load with ``load_markets``; options load per
 instrument family (``BTC-USD``) on first use, as OKX lists them (``instFamily`` is required for
-options). Amounts of swaps, futures and options are in contracts of ``Market.contract_size``
-(``ctVal``), like ccxt; spot amounts are in the base currency, spot market buys included
-(``tgtCcy=base_ccy``). Orders trade ``tdMode=cash`` on spot and ``cross`` on derivatives unless
+options). Amounts follow the interface's unit rule everywhere (base currency; USD for inverse
+contracts): OKX counts swaps, futures and options in contracts of ``ctVal``
+(``Market.contract_size``), converted here with ``exchanges.units`` on the way out and in; an
+amount that is not a whole number of contracts is refused before anything is sent. Spot amounts
+are in the base currency, spot market buys included (``tgtCcy=base_ccy``). Orders trade
+``tdMode=cash`` on spot and ``cross`` on derivatives unless
 ``params`` say otherwise (e.g. ``{"tdMode": "isolated"}``, or ``{"posSide": "long"}`` for an
 account in long/short mode). OKX's docs: https://www.okx.com/docs-v5/en/
 """
@@ -18,6 +21,7 @@ from typing import Any, ClassVar
 import attrs
 
 from adapters.okx import parse
+from adapters.okx.capabilities import CAPABILITIES
 from adapters.okx.errors import item_errors
 from adapters.okx.hosts import ENVIRONMENTS, check_environment, rest_host
 from adapters.okx.limits import limit_for
@@ -50,7 +54,8 @@ from exchanges.models import (
 )
 from exchanges.ratelimit import Limit
 from exchanges.reconcile import place_once
-from exchanges.symbols import Symbol
+from exchanges.symbols import Symbol, parse_symbol
+from exchanges.units import native_amount, unified
 from exchanges.wire import Prepared, Request, Response, Role
 
 __all__ = ["TIMEFRAMES", "OkxAdapter"]
@@ -98,6 +103,7 @@ class OkxAdapter(Adapter):
     option_names = ("region",)
     # tdMode is a default ("cross" for derivatives) that params may change to "isolated".
     client_id_params = ("clOrdId",)
+    capabilities = CAPABILITIES
     credential_variables = ("API_KEY", "API_SECRET", "API_PASSPHRASE")
     reserved_order_params: ClassVar[Mapping[str, str]] = {
         "instId": "symbol",
@@ -189,6 +195,27 @@ class OkxAdapter(Adapter):
         market = self._by_id.get(str(inst_id))
         return market.symbol if market is not None else parse.symbol_of(str(inst_id))
 
+    def _market_of(self, item: Mapping[str, Any]) -> Flow[Market | None]:
+        """The market of a listed item (loading its group), None for spot: its unit is exact.
+
+        A contract's amounts cannot be read without its ``ctVal``; an instrument OKX lists
+        but does not describe is a ``BadResponse``, never a count passed off as an amount.
+        """
+        inst_id = str(item.get("instId"))
+        market = self._by_id.get(inst_id)
+        if market is not None or item.get("instType") == "SPOT":
+            return market
+        group = self.market_group(parse_symbol(parse.symbol_of(inst_id)))
+        if group not in self._loaded_groups:
+            self._store(group, (yield from self.fetch_market_group(group)))
+        market = self._by_id.get(inst_id)
+        if market is None:
+            raise BadResponse(
+                f"OKX returned {inst_id}, which its instrument list does not describe",
+                exchange=self.name,
+            )
+        return market
+
     def _ensure_groups(self, groups: Iterable[str]) -> Flow[None]:
         for group in groups:
             if group not in self._loaded_groups:
@@ -200,7 +227,7 @@ class OkxAdapter(Adapter):
         """``/api/v5/market/ticker``."""
         market = yield from self.market(symbol)
         response = yield self.build.ticker(market.id)
-        return parse.parse_ticker(market, parse.first(response))
+        return unified(parse.parse_ticker(market, parse.first(response)), market)
 
     def fetch_tickers(self, symbols: list[Symbol] | None) -> Flow[dict[str, Ticker]]:
         """``/api/v5/market/tickers`` per instrument type (spot, swaps, futures when none given)."""
@@ -218,11 +245,11 @@ class OkxAdapter(Adapter):
                 market = self._by_id.get(str(item.get("instId")))
                 if market is None or (wanted is not None and market.symbol not in wanted):
                     continue
-                tickers[market.symbol] = parse.parse_ticker(market, item)
+                tickers[market.symbol] = unified(parse.parse_ticker(market, item), market)
         return tickers
 
     def fetch_order_book(self, symbol: Symbol, limit: int | None) -> Flow[OrderBook]:
-        """``/api/v5/market/books`` (default 50 levels, at most 400; contracts for derivatives)."""
+        """``/api/v5/market/books`` (default 50 levels, at most 400)."""
         if limit is not None and limit > _BOOK_MAX:
             raise BadRequest(
                 f"OKX's order book goes to {_BOOK_MAX} levels, not {limit}",
@@ -231,7 +258,7 @@ class OkxAdapter(Adapter):
             )
         market = yield from self.market(symbol)
         response = yield self.build.books(market.id, limit or 50)
-        return parse.parse_order_book(market.symbol, parse.first(response))
+        return unified(parse.parse_order_book(market.symbol, parse.first(response)), market)
 
     def fetch_trades(self, symbol: Symbol, limit: int | None) -> Flow[list[Trade]]:
         """``/api/v5/market/trades``, oldest first (at most 500)."""
@@ -243,7 +270,9 @@ class OkxAdapter(Adapter):
             )
         market = yield from self.market(symbol)
         response = yield self.build.trades(market.id, limit)
-        trades = [parse.parse_trade(market.symbol, i) for i in parse.data_list(response)]
+        trades = [
+            unified(parse.parse_trade(market.symbol, i), market) for i in parse.data_list(response)
+        ]
         trades.sort(key=lambda t: t.timestamp)
         return trades
 
@@ -299,8 +328,8 @@ class OkxAdapter(Adapter):
 
     # -- account --------------------------------------------------------------------------
 
-    def fetch_balance(self) -> Flow[Balances]:
-        """``/api/v5/account/balance`` (the trading account)."""
+    def fetch_balance(self, market_type: str | None = None) -> Flow[Balances]:
+        """``/api/v5/account/balance``: the trading account, which backs every market type."""
         response = yield self.build.balance()
         items = parse.data_list(response)
         return parse.parse_balances(items[0] if items else {})
@@ -360,13 +389,13 @@ class OkxAdapter(Adapter):
         51016 after that resend means the first attempt had landed.
         """
         self._check_client_id(args.client_order_id)
-        market = yield from self.market(args.symbol)
+        market = yield from self.order_market(args.symbol, args.amount, args.price)
         body: dict[str, Any] = {
             "instId": market.id,
             "tdMode": "cash" if market.spot else "cross",
             "side": args.side,
             "ordType": self._ord_type(args),
-            "sz": to_wire(args.amount),
+            "sz": to_wire(native_amount(market, args.amount, exchange=self.name)),
         }
         if args.price is not None:
             body["px"] = to_wire(args.price)
@@ -404,14 +433,17 @@ class OkxAdapter(Adapter):
         except OrderNotFound:
             return None
         items = parse.data_list(response)
-        return parse.parse_order(market.symbol, items[0], spot=market.spot) if items else None
+        if not items:
+            return None
+        return _unified_order(parse.parse_order(market.symbol, items[0], spot=market.spot), market)
 
     def fetch_order(self, ref: OrderRef) -> Flow[Order]:
         """``/api/v5/trade/order`` by id or client order id, open or closed (51603 if absent)."""
         self._check_client_id(ref.client_order_id)
         market = yield from self.market(ref.symbol)
         response = yield self.build.order(market.id, self._ids(ref))
-        return parse.parse_order(market.symbol, parse.first(response), spot=market.spot)
+        order = parse.parse_order(market.symbol, parse.first(response), spot=market.spot)
+        return _unified_order(order, market)
 
     def amend_order(self, args: AmendArgs) -> Flow[Order]:
         """``/api/v5/trade/amend-order`` (``newSz`` is the total amount, filled part included).
@@ -420,10 +452,10 @@ class OkxAdapter(Adapter):
         amendment is confirmed, otherwise the ``OutcomeUnknown`` stands.
         """
         self._check_client_id(args.ref.client_order_id)
-        market = yield from self.market(args.ref.symbol)
+        market = yield from self.order_market(args.ref.symbol, args.amount, args.price)
         body: dict[str, Any] = {"instId": market.id, **self._ids(args.ref)}
         if args.amount is not None:
-            body["newSz"] = to_wire(args.amount)
+            body["newSz"] = to_wire(native_amount(market, args.amount, exchange=self.name))
         if args.price is not None:
             body["newPx"] = to_wire(args.price)
         try:
@@ -550,11 +582,13 @@ class OkxAdapter(Adapter):
         market = yield from self.market(symbol)
         return [{"instType": market.category or parse.inst_type_of(symbol), "instId": market.id}]
 
-    def _orders(self, items: list[Any]) -> list[Order]:
+    def _orders(self, items: list[Any]) -> Flow[list[Order]]:
         orders = []
         for item in items:
+            market = yield from self._market_of(item)
             symbol = self._symbol(item.get("instId"))
-            orders.append(parse.parse_order(symbol, item, spot=item.get("instType") == "SPOT"))
+            order = parse.parse_order(symbol, item, spot=item.get("instType") == "SPOT")
+            orders.append(order if market is None else _unified_order(order, market))
         return orders
 
     def fetch_open_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
@@ -564,7 +598,7 @@ class OkxAdapter(Adapter):
             items.extend(
                 (yield from self._pages("/api/v5/trade/orders-pending", scope, "ordId", None))
             )
-        return [o for o in self._orders(items) if o.status == "open"]
+        return [o for o in (yield from self._orders(items)) if o.status == "open"]
 
     def fetch_closed_orders(
         self, symbol: Symbol | None, since: int | None, limit: int | None
@@ -581,7 +615,7 @@ class OkxAdapter(Adapter):
             items.extend(
                 (yield from self._pages("/api/v5/trade/orders-history", params, "ordId", limit))
             )
-        closed = [o for o in self._orders(items) if o.status in _CLOSED]
+        closed = [o for o in (yield from self._orders(items)) if o.status in _CLOSED]
         closed.sort(key=lambda o: o.updated or o.timestamp or 0, reverse=True)
         return closed[:limit] if limit is not None else closed
 
@@ -596,12 +630,16 @@ class OkxAdapter(Adapter):
         for scope in (yield from self._scopes(symbol, ())):
             params = {**scope, "begin": since}
             items.extend((yield from self._pages("/api/v5/trade/fills", params, "billId", limit)))
-        fills = [parse.parse_fill(self._symbol(i.get("instId")), i) for i in items]
+        fills = []
+        for item in items:
+            market = yield from self._market_of(item)
+            fill = parse.parse_fill(self._symbol(item.get("instId")), item)
+            fills.append(fill if market is None else unified(fill, market))
         fills.sort(key=lambda f: f.timestamp, reverse=True)
         return fills[:limit] if limit is not None else fills
 
     def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
-        """``/api/v5/account/positions`` (sizes in contracts), non-empty positions only."""
+        """``/api/v5/account/positions``, non-empty positions only."""
         wanted: set[str] | None = None
         if symbols:
             for symbol in symbols:
@@ -619,5 +657,21 @@ class OkxAdapter(Adapter):
                 continue
             position = parse.parse_position(name, item)
             if position is not None:
-                positions.append(position)
+                market = yield from self._market_of(item)
+                positions.append(position if market is None else unified(position, market))
         return positions
+
+
+def _unified_order(order: Order, market: Market) -> Order:
+    """An order of ``market`` in unified amounts, with the cost OKX leaves to the reader.
+
+    OKX reports no cumulative value for contracts; a linear contract's is its filled base
+    amount times the average price, as on spot.
+    """
+    order = unified(order, market)
+    if order.cost is None and market.linear and order.filled is not None:
+        if order.filled == 0:
+            return attrs.evolve(order, cost=ZERO)
+        if order.average is not None:
+            return attrs.evolve(order, cost=order.filled * order.average)
+    return order

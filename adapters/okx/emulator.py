@@ -33,9 +33,12 @@ was not processed, and 50004 (HTTP 400, "API endpoint request timeout ... does n
 the request was successful or failed") when it was: the two codes OKX uses for exactly these
 two situations.
 
-Simplifications (not OKX's behaviour): a post-only order that would take, a FOK order that
-cannot fill, or a reduce-only order without a position to reduce is refused with sCode 51000
-instead of being accepted and then cancelled; the emulator lists no futures or options (their
+A post-only order that would take and a FOK order that cannot fill are accepted and cancelled
+at once, as on OKX (``state`` canceled; ``cancelSource`` 31 for the post-only one, "Get order
+details": https://www.okx.com/docs-v5/en/#order-book-trading-trade-get-order-details); a
+reduce-only order with no position to reduce is refused with 51169.
+
+Simplifications (not OKX's behaviour): the emulator lists no futures or options (their
 instrument lists are valid and empty); bars of 6H and longer open on UTC like the ``utc`` bars.
 """
 
@@ -88,6 +91,9 @@ _ORD_TYPES = {
     "market": ("market", "IOC"),
     "optimal_limit_ioc": ("market", "IOC"),
 }
+# Why OKX cancelled an order itself (cancelSource, "Get order details"; the FOK one has no
+# documented number the emulator relies on, so it stays empty).
+_CANCEL_SOURCES = {"post_only_would_take": "31"}
 _STATES = {
     "new": "live",
     "partially_filled": "partially_filled",
@@ -495,6 +501,13 @@ class OkxFrontEnd:
             return ItemError(
                 "51001", "Instrument ID, Instrument ID code or Spread ID doesn't exist."
             )
+        if kind == "reduce_only_rejected":
+            # 51169: no position in this direction to reduce or close (OKX's error table).
+            return ItemError(
+                "51169",
+                "Order failed because you don't have any positions in this direction for this "
+                "contract to reduce or close.",
+            )
         return ItemError("51000", f"Parameter error: {err.message}")
 
     # -- public ---------------------------------------------------------------------------
@@ -835,7 +848,7 @@ class OkxFrontEnd:
             "attachAlgoOrds": [],
             "avgPx": _w(order.avg_price),
             "cTime": str(order.created_ms),
-            "cancelSource": "",
+            "cancelSource": _CANCEL_SOURCES.get(order.cancel_reason or "", ""),
             "cancelSourceReason": "",
             "category": "normal",
             "ccy": "",
@@ -967,6 +980,8 @@ class OkxFrontEnd:
                 client_order_id=client_id,
                 quote_qty=quote_qty,
                 category=inst.spec.category,
+                # OKX accepts these and cancels them at once (state canceled, cancelSource).
+                kill_unfillable=True,
             )
         except EngineError as err:
             raise self._engine_item_error(err, inst) from None

@@ -118,14 +118,23 @@ CODES: MappingProxyType[str, Entry] = MappingProxyType(
         "51119": (e.InsufficientFunds, None, None),  # [ccxt]
         "51121": (
             e.InvalidOrder,
-            "The amount is not a multiple of the lot size (Market.amount_step; contracts for "
-            "swaps and futures).",
+            "The amount is not a multiple of the lot size (Market.amount_step).",
             None,
         ),
         "51127": (e.InsufficientFunds, None, None),  # [ccxt]
         "51131": (e.InsufficientFunds, None, None),
         "51149": (e.ExchangeNotAvailable, _UNKNOWN_OUTCOME, True),
         "51155": (e.AccountRestricted, "Local compliance rules block this pair.", None),  # [ccxt]
+        "51169": (
+            e.InvalidOrder,
+            "The reduce-only order has no position in this direction to reduce.",
+            None,
+        ),
+        "51170": (
+            e.InvalidOrder,
+            "A reduce-only order must go against the position, not with it.",
+            None,
+        ),
         "51400": (
             e.OrderNotFound,
             "The order is already filled or cancelled, or does not exist.",

@@ -7,8 +7,10 @@ means "none"; they go through the shared readers of ``exchanges.parsing`` (a NaN
 a negative size, a zero book price or a magnitude of 1e30 or more is ``BadResponse``).
 
 Swaps, futures and options count amounts in contracts (``sz``, ``accFillSz``, ``fillSz``,
-``pos``) of ``ctVal`` each (``Market.contract_size``): the models keep those contract counts, as
-ccxt does, and spot amounts are in the base currency.
+``pos``, book and ticker sizes) of ``ctVal`` each, in ``ctValCcy``: the base currency for linear
+contracts and options, USD for inverse contracts. Their markets say so (``counts_contracts``,
+steps and limits already multiplied by ``ctVal``); the parsers here keep OKX's counts and the
+adapter turns every model into the unified unit with ``exchanges.units``.
 """
 
 from __future__ import annotations
@@ -110,6 +112,8 @@ _ORD_TYPES: dict[str, tuple[str, str | None]] = {
     "market": ("market", "IOC"),
     "optimal_limit_ioc": ("market", "IOC"),
 }
+#: OKX's ``ordType`` -> (unified type, time in force), for readers of OKX's own order JSON.
+ORDER_TYPES = _ORD_TYPES
 
 
 # -- envelope -------------------------------------------------------------------------------
@@ -333,12 +337,19 @@ def parse_market(item: Mapping[str, Any]) -> Market:
     if market_type == "option":
         strike = _opt_amount(item, "stk", _EX) or _strike_of(parts)
         option_type = "call" if (item.get("optType") or parts[-1]) in ("C", "call") else "put"
+    size = _opt_amount(item, "ctVal", _EX)
+    if size:
+        # The interface counts every amount in ctValCcy, not in contracts: steps and limits too.
+        for key in ("amount_step", "min_amount", "max_amount"):
+            if common[key] is not None:
+                common[key] = common[key] * size
     return Market(
         symbol=str(parse_symbol(symbol)),
         settle=settle,
         linear=linear,
         inverse=not linear,
-        contract_size=_opt_amount(item, "ctVal", _EX),
+        contract_size=size,
+        counts_contracts=bool(size),
         expiry=_ms(item.get("expTime")),
         strike=strike,
         option_type=option_type,

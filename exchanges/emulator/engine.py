@@ -323,8 +323,14 @@ class Engine:
         client_order_id: str | None = None,
         quote_qty: bool = False,
         category: str | None = None,
+        kill_unfillable: bool = False,
     ) -> OrderView:
-        """Accept and execute an order, or raise EngineError having changed nothing."""
+        """Accept and execute an order, or raise EngineError having changed nothing.
+
+        A post-only order that would take, or a FOK order that cannot fill in full, is refused
+        with an EngineError; with ``kill_unfillable`` it is accepted and cancelled at once
+        instead, unfilled, its ``cancel_reason`` saying why (how Bybit and OKX treat them).
+        """
         account = self._account(uid)
         spec = self.instrument(symbol, category)
         market = self._markets[spec.key]
@@ -355,8 +361,11 @@ class Engine:
             )
         if type == "market" and best_opposite is None:
             raise EngineError("no_liquidity", f"no {spec.symbol} liquidity to {side} against")
+        killed: str | None = None
         if tif == "PostOnly" and limit is not None and market.would_take(side, limit):
-            raise EngineError("post_only_would_take", f"{side} at {limit} would take liquidity")
+            if not kill_unfillable:
+                raise EngineError("post_only_would_take", f"{side} at {limit} would take liquidity")
+            killed = "post_only_would_take"
         if tif == "PostOnly":
             plan = _NO_MATCH
         elif quote_qty:
@@ -364,7 +373,9 @@ class Engine:
         else:
             plan = market.plan(side, uid, qty=amount, limit=limit)
         if tif == "FOK" and (plan.stop != "budget" if quote_qty else plan.qty < amount):
-            raise EngineError("fok_unfillable", f"only {plan.qty} of {amount} is available")
+            if not kill_unfillable:
+                raise EngineError("fok_unfillable", f"only {plan.qty} of {amount} is available")
+            killed = "fok_unfillable"
         now = self._now()
         order = Order(
             order_id="",
@@ -382,17 +393,25 @@ class Engine:
             updated_ms=now,
             seq=self._order_seq + 1,
         )
+        if killed is not None:
+            self._register(order)
+            order.status, order.cancel_reason = order.cancelled_status(), killed
+            return order.view()
         trial, outcomes = self._try(account, order, plan, now)
         # Committing from here on: nothing below raises.
+        self._register(order)
+        self._commit(market, trial, order, plan, outcomes, now, requeue=True)
+        return order.view()
+
+    def _register(self, order: Order) -> None:
+        """Give an accepted order its id and record it (lists, ledger, client id)."""
         self._order_seq += 1
         order.order_id = self._new_id()
         self._orders[order.order_id] = order
-        self._user_orders[uid].append(order)
+        self._user_orders[order.uid].append(order)
         self._ledger.append(order)
-        if client_order_id is not None:
-            self._client_ids[uid][client_order_id] = order
-        self._commit(market, trial, order, plan, outcomes, now, requeue=True)
-        return order.view()
+        if order.client_order_id is not None:
+            self._client_ids[order.uid][order.client_order_id] = order
 
     def amend_order(
         self,

@@ -142,7 +142,8 @@ async def _fetch_trading_fee(call: Caller) -> None:
 
 @scenario(BYBIT, "create_order")
 async def _create_order(call: Caller) -> None:
-    """The trading key is checked once (query-api), then the exact JSON body of the order."""
+    """The trading key is checked once (query-api), then the exact JSON body of the order;
+    a post-only order is read back once (/v5/order/realtime) to learn whether it rests."""
     order = await call(
         "create_order",
         "BTC/USDT",
@@ -154,9 +155,9 @@ async def _create_order(call: Caller) -> None:
         post_only=True,
     )
     assert order.client_order_id == "cas-create-1" and order.id
-    # Bybit acknowledges with ids only: the rest is what was asked, the status is unknown.
+    # Bybit acknowledges with ids only; the read-back says the order rests.
     assert (order.status, order.price, order.amount, order.time_in_force) == (
-        None,
+        "open",
         D(50000),
         D("0.01"),
         "PO",
@@ -365,14 +366,15 @@ async def _buy(call: Caller, symbol: str, amount: str, price: str | None, cid: s
 
 @scenario(
     BYBIT,
-    "error_10001_bad_request",
-    raises=e.BadRequest,
-    code=10001,
-    hint="parameter",
-    check_error=message_has("PostOnly"),
+    "post_only_would_take",
+    raises=e.OrderImmediatelyFillable,
+    code=None,
+    hint="Move the price",
+    check_error=message_has("post-only", "cancelled it unfilled"),
 )
-async def _e10001(call: Caller) -> None:
-    """A post-only buy above the ask: Bybit's 10001 (params error) becomes BadRequest."""
+async def _post_only_would_take(call: Caller) -> None:
+    """A post-only buy above the ask: Bybit accepts it and cancels it at once
+    (EC_PostOnlyWillTakeLiquidity); the read-back turns that into OrderImmediatelyFillable."""
     await call(
         "create_order",
         "BTC/USDT",
@@ -620,11 +622,12 @@ async def _e110017(call: Caller) -> None:
     BYBIT,
     "error_170140_min_notional",
     raises=e.InvalidOrder,
-    code=170140,
+    code=None,
     hint="min_notional",
 )
 async def _e170140(call: Caller) -> None:
-    """0.0001 BTC at 5000 USDT is worth 0.5 USDT, below spot's minimum of 1: 170140."""
+    """0.0001 BTC at 5000 USDT is worth 0.5 USDT, below spot's minimum of 1: refused before
+    sending (Bybit would answer 170140), so the cassette holds the instruments request only."""
     await _buy(call, "BTC/USDT", "0.0001", "5000", "cas-170140")
 
 

@@ -2,8 +2,9 @@
 
 Every signed request carries ``OK-ACCESS-KEY: test-key``, ``OK-ACCESS-TIMESTAMP:
 2026-01-01T00:00:00.000Z`` and ``OK-ACCESS-SIGN`` (base64 HMAC of timestamp, method, path with
-query, and body), all pinned; ``OK-ACCESS-PASSPHRASE`` is sent but never written. Swaps trade
-in contracts (0.01 BTC for BTC-USDT-SWAP). OKX's ``clOrdId`` is letters and digits only.
+query, and body), all pinned; ``OK-ACCESS-PASSPHRASE`` is sent but never written. Amounts are
+in the base currency; swaps go on the wire in contracts (0.01 BTC for BTC-USDT-SWAP, 0.1 ETH for
+ETH-USDT-SWAP). OKX's ``clOrdId`` is letters and digits only.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ async def _load_markets(call: Caller) -> None:
         "USDT",
         D("0.01"),
     )
-    assert (swap.price_step, swap.amount_step) == (D("0.1"), D("0.1"))
+    # A lot of 0.1 contract of 0.01 BTC: 0.001 BTC.
+    assert (swap.price_step, swap.amount_step) == (D("0.1"), D("0.001"))
     inverse = markets["BTC/USD:BTC"]
     assert (inverse.id, inverse.settle, inverse.contract_size) == ("BTC-USD-SWAP", "BTC", D(100))
     assert await call("load_markets") == markets  # no request: the cassette has three
@@ -89,19 +91,19 @@ async def _fetch_tickers(call: Caller) -> None:
     tickers = await call("fetch_tickers", ["BTC/USDT", "BTC/USDT:USDT"])
     assert sorted(tickers) == ["BTC/USDT", "BTC/USDT:USDT"]
     assert all(t.bid < t.ask for t in tickers.values())
-    assert tickers["BTC/USDT:USDT"].bid_size == D("29.8")  # contracts of 0.01 BTC
+    assert tickers["BTC/USDT:USDT"].bid_size == D("0.298")  # 29.8 contracts of 0.01 BTC
 
 
 @scenario(OKX, "fetch_order_book")
 async def _fetch_order_book(call: Caller) -> None:
-    """SWAP instruments, then /api/v5/market/books with ``sz=5`` (sizes in contracts)."""
+    """SWAP instruments, then /api/v5/market/books with ``sz=5`` (contracts, read as BTC)."""
     book = await call("fetch_order_book", "BTC/USDT:USDT", 5)
     assert book.symbol == "BTC/USDT:USDT" and len(book.bids) == len(book.asks) == 5
     assert [p for p, _ in book.bids] == sorted((p for p, _ in book.bids), reverse=True)
     assert [p for p, _ in book.asks] == sorted(p for p, _ in book.asks)
     assert (book.bids[0], book.asks[0]) == (
-        (D("64999.90"), D("29.8")),
-        (D("65000.10"), D("8.9")),
+        (D("64999.90"), D("0.298")),
+        (D("65000.10"), D("0.089")),
     )
     assert book.timestamp == FROZEN_MS
 
@@ -168,9 +170,9 @@ async def _create_order(call: Caller) -> None:
     compact JSON body (``ordType":"post_only"``)."""
     order = await place(call, "BTC/USDT", "buy", "0.01", "50000", "cascreate1", post_only=True)
     assert (order.id, order.client_order_id) == ("447525511738078264", "cascreate1")  # seeded
-    # OKX acknowledges with ids only: the rest is what was asked, the status is unknown.
+    # OKX acknowledges with ids only; a post-only order is read back once: it rests.
     assert (order.status, order.price, order.amount, order.time_in_force) == (
-        None,
+        "open",
         D(50000),
         D("0.01"),
         "PO",
@@ -180,12 +182,12 @@ async def _create_order(call: Caller) -> None:
 @scenario(OKX, "amend_order")
 async def _amend_order(call: Caller) -> None:
     """A swap order, then /api/v5/trade/amend-order with ``newSz`` and ``newPx``."""
-    order = await place(call, "BTC/USDT:USDT", "buy", "1", "50000", "casamend1")
+    order = await place(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "casamend1")
     amended = await call(
-        "amend_order", order.id, "BTC/USDT:USDT", amount=D("2"), price=D("50100.5")
+        "amend_order", order.id, "BTC/USDT:USDT", amount=D("0.02"), price=D("50100.5")
     )
     assert amended.id == order.id
-    assert (amended.price, amended.amount) == (D("50100.5"), D(2))
+    assert (amended.price, amended.amount) == (D("50100.5"), D("0.02"))
 
 
 @scenario(OKX, "cancel_order")
@@ -209,7 +211,7 @@ async def _cancel_all_orders(call: Caller) -> None:
         ("casall2", "ETH/USDT", "3001"),
         ("casall3", "ETH/USDT:USDT", "3002"),
     ):
-        await place(call, symbol, "buy", "1" if ":" in symbol else "0.1", price, cid)
+        await place(call, symbol, "buy", "0.1", price, cid)
     cancelled = await call("cancel_all_orders")
     assert sorted(o.client_order_id for o in cancelled) == ["casall1", "casall2", "casall3"]
     assert {o.symbol for o in cancelled} == {"ETH/USDT", "ETH/USDT:USDT"}
@@ -219,7 +221,7 @@ async def _cancel_all_orders(call: Caller) -> None:
 @scenario(OKX, "fetch_order")
 async def _fetch_order(call: Caller) -> None:
     """An order, then GET /api/v5/trade/order by ``ordId`` and by ``clOrdId``."""
-    placed = await place(call, "ETH/USDT:USDT", "buy", "1", "3000", "casfetch1")
+    placed = await place(call, "ETH/USDT:USDT", "buy", "0.1", "3000", "casfetch1")
     by_id = await call("fetch_order", placed.id, "ETH/USDT:USDT")
     by_client = await call("fetch_order", None, "ETH/USDT:USDT", client_order_id="casfetch1")
     assert by_id == by_client
@@ -227,7 +229,7 @@ async def _fetch_order(call: Caller) -> None:
         placed.id,
         "open",
         D(3000),
-        D(1),
+        D("0.1"),
     )
 
 
@@ -235,7 +237,7 @@ async def _fetch_order(call: Caller) -> None:
 async def _fetch_open_orders(call: Caller) -> None:
     """Open orders of one market, then of the whole account (one request, no instType)."""
     await place(call, "BTC/USDT", "buy", "0.01", "50000", "casopen1")
-    await place(call, "BTC/USDT:USDT", "buy", "1", "50000", "casopen2")
+    await place(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "casopen2")
     one = await call("fetch_open_orders", "BTC/USDT")
     assert [o.client_order_id for o in one] == ["casopen1"]
     every = await call("fetch_open_orders")
@@ -260,10 +262,10 @@ async def _fetch_closed_orders(call: Caller) -> None:
 @scenario(OKX, "fetch_my_trades")
 async def _fetch_my_trades(call: Caller) -> None:
     """A swap market buy, then its fills from /api/v5/trade/fills."""
-    await place(call, "BTC/USDT:USDT", "buy", "1", None, "casfill1")
+    await place(call, "BTC/USDT:USDT", "buy", "0.01", None, "casfill1")
     fills = await call("fetch_my_trades", "BTC/USDT:USDT", None, 5)
     assert fills and all(f.client_order_id == "casfill1" and not f.is_maker for f in fills)
-    assert sum(f.amount for f in fills) == D(1)
+    assert sum(f.amount for f in fills) == D("0.01")
     assert all(f.fee_currency == "USDT" and f.fee > 0 for f in fills)
 
 
@@ -271,9 +273,9 @@ async def _fetch_my_trades(call: Caller) -> None:
 async def _fetch_positions(call: Caller) -> None:
     """A swap market buy; /api/v5/account/positions, then of one symbol (its instruments
     loaded first)."""
-    await place(call, "BTC/USDT:USDT", "buy", "1", None, "caspos1")
+    await place(call, "BTC/USDT:USDT", "buy", "0.01", None, "caspos1")
     positions = await call("fetch_positions")
-    assert [(p.symbol, p.side, p.size) for p in positions] == [("BTC/USDT:USDT", "long", D(1))]
+    assert [(p.symbol, p.side, p.size) for p in positions] == [("BTC/USDT:USDT", "long", D("0.01"))]
     assert await call("fetch_positions", ["BTC/USDT:USDT"]) == positions
 
 
@@ -474,8 +476,8 @@ async def _e51008(call: Caller) -> None:
 )
 async def _e51016(call: Caller) -> None:
     """The same ``clOrdId`` twice: the first order stands, the second is 51016."""
-    await place(call, "BTC/USDT:USDT", "buy", "1", "50000", "casdup1")
-    await place(call, "BTC/USDT:USDT", "buy", "1", "50000", "casdup1")
+    await place(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "casdup1")
+    await place(call, "BTC/USDT:USDT", "buy", "0.01", "50000", "casdup1")
 
 
 @scenario(

@@ -79,9 +79,9 @@ VENUES = {
         # ccxt sends tgtCcy on every OKX spot order, which the OKX emulator accepts on spot
         # market orders only (the real OKX ignores it on limit orders): orders go on the swap.
         "BTC/USDT:USDT",
-        Decimal("1"),
+        Decimal("0.01"),
         Decimal("30000"),
-        Decimal("90000"),
+        Decimal("1000"),
         "/api/v5/account/balance",
         "/api/v5/trade/batch-orders",  # ccxt's default route for every OKX order
         passphrase=PASSPHRASE,
@@ -553,7 +553,9 @@ def test_decimal_numbers_lose_nothing_against_plain_ccxt(venue: Venue, emu: Emul
             calls.append(("fetch_trading_fee", ("BTC/USDT",)))
         for method, args in calls:
             same_numbers(getattr(plain, method)(*args), getattr(bridged, method)(*args), method)
-        order = plain.create_order(symbol, "market", "buy", float(venue.amount))
+        # Plain ccxt counts contracts (the interface counts the base currency).
+        contracts = venue.amount / Decimal(str(plain.market(symbol).get("contractSize") or 1))
+        order = plain.create_order(symbol, "market", "buy", float(contracts))
         same_numbers(plain.fetch_my_trades(symbol), bridged.fetch_my_trades(symbol), "fills")
         if venue.name == "bybit":  # ccxt's bybit fetch_order needs params["acknowledged"]
             fetched = [plain.fetch_closed_order(order["id"], symbol)]

@@ -87,10 +87,11 @@ async def test_market_data(ex: Any, emu: Emulator) -> None:
     }
     swap = await call(ex, "market", "BTC/USDT:USDT")
     assert (swap.id, swap.type, swap.contract_size) == ("BTC-USDT-SWAP", "swap", Decimal("0.01"))
-    # The engine's 0.001 BTC lot is 0.1 contract of 0.01 BTC.
+    # OKX lists a lot of 0.1 contract of 0.01 BTC; the interface counts BTC: 0.001.
+    assert swap.counts_contracts is True
     assert (swap.amount_step, swap.min_amount, swap.price_step) == (
-        Decimal("0.1"),
-        Decimal("0.1"),
+        Decimal("0.001"),
+        Decimal("0.001"),
         Decimal("0.10"),
     )
     inverse = markets["BTC/USD:BTC"]
@@ -189,25 +190,36 @@ async def test_order_lifecycle(ex: Any, emu: Emulator) -> None:
 async def test_contracts_positions_and_fills(ex: Any, emu: Emulator) -> None:
     before = (await call(ex, "fetch_balance"))["USDT"].total
     await call(
-        ex, "create_order", "BTC/USDT:USDT", "market", "buy", Decimal(2), client_order_id="mkt1"
+        ex,
+        "create_order",
+        "BTC/USDT:USDT",
+        "market",
+        "buy",
+        Decimal("0.02"),
+        client_order_id="mkt1",
     )
-    # 2 contracts of 0.01 BTC: the engine saw 0.02 BTC.
+    # 0.02 BTC is 2 contracts of 0.01 BTC on the wire; the engine saw 0.02 BTC.
     assert Decimal(emu.ledger()[-1]["qty"]) == Decimal("0.02")
     positions = await call(ex, "fetch_positions")
-    assert [(p.symbol, p.side, p.size) for p in positions] == [("BTC/USDT:USDT", "long", 2)]
+    assert [(p.symbol, p.side, p.size) for p in positions] == [
+        ("BTC/USDT:USDT", "long", Decimal("0.02"))
+    ]
     assert await call(ex, "fetch_positions", ["BTC/USDT:USDT"]) == positions
     fills = await call(ex, "fetch_my_trades", "BTC/USDT:USDT")
     assert fills and all(f.client_order_id == "mkt1" and f.is_maker is False for f in fills)
-    assert sum(f.amount for f in fills) == 2
+    assert sum(f.amount for f in fills) == Decimal("0.02")
     assert all(f.fee_currency == "USDT" and f.fee > 0 for f in fills)
     after = (await call(ex, "fetch_balance"))["USDT"].total
     assert after == before - sum(f.fee for f in fills)
-    await call(ex, "create_order", "BTC/USDT:USDT", "market", "sell", Decimal(2), reduce_only=True)
+    await call(
+        ex, "create_order", "BTC/USDT:USDT", "market", "sell", Decimal("0.02"), reduce_only=True
+    )
     assert await call(ex, "fetch_positions") == []
-    await call(ex, "create_order", "BTC/USD:BTC", "market", "buy", Decimal(3))
-    assert Decimal(emu.ledger()[-1]["qty"]) == Decimal(300)  # 3 contracts of 100 USD
+    # Inverse contracts count USD: 300 USD is 3 contracts of 100 USD.
+    await call(ex, "create_order", "BTC/USD:BTC", "market", "buy", Decimal(300))
+    assert Decimal(emu.ledger()[-1]["qty"]) == Decimal(300)
     inverse = await call(ex, "fetch_positions", ["BTC/USD:BTC"])
-    assert [(p.side, p.size) for p in inverse] == [("long", 3)]
+    assert [(p.side, p.size) for p in inverse] == [("long", 300)]
     spot = await call(ex, "create_order", "ETH/USDT", "market", "buy", Decimal("0.5"))
     eth = (await call(ex, "fetch_balance"))["ETH"]
     spot_fills = await call(ex, "fetch_my_trades", "ETH/USDT")
@@ -231,7 +243,7 @@ async def test_cancel_all_and_insufficient_funds(ex: Any) -> None:
         await call(ex, "create_order", "ETH/USDT", "limit", "buy", Decimal("0.1"), low)
     swap = await call(ex, "fetch_ticker", "ETH/USDT:USDT")
     swap_low = (swap.bid * Decimal("0.8")).quantize(Decimal("0.01"))
-    await call(ex, "create_order", "ETH/USDT:USDT", "limit", "buy", Decimal(1), swap_low)
+    await call(ex, "create_order", "ETH/USDT:USDT", "limit", "buy", Decimal("0.1"), swap_low)
     cancelled = await call(ex, "cancel_all_orders")
     assert len(cancelled) == 4 and {o.status for o in cancelled} == {"canceled"}
     assert {o.symbol for o in cancelled} == {"ETH/USDT", "ETH/USDT:USDT"}
@@ -242,7 +254,7 @@ async def test_cancel_all_and_insufficient_funds(ex: Any) -> None:
     assert info.value.code == "51008" and "subCode 1000" in info.value.message
     with pytest.raises(InsufficientFunds) as info:
         await call(
-            ex, "create_order", "BTC/USDT:USDT", "limit", "buy", Decimal(100000), Decimal(60000)
+            ex, "create_order", "BTC/USDT:USDT", "limit", "buy", Decimal(1000), Decimal(60000)
         )
     assert info.value.code == "51008" and "subCode 1001" in info.value.message
 

@@ -24,6 +24,8 @@ TREE = {
     "InsufficientFunds": "InvalidOrder",
     "OrderNotFound": "InvalidOrder",
     "DuplicateOrderId": "InvalidOrder",
+    "OrderImmediatelyFillable": "InvalidOrder",
+    "OrderNotFillable": "InvalidOrder",
     "AccountRestricted": "ExchangeError",
     "ExchangeNotAvailable": "ExchangeError",
     "NetworkError": "ExchangeError",

@@ -83,7 +83,8 @@ def test_shared_codes(code: int, cls: type[e.ExchangeError], market: str) -> Non
         (-2019, e.ExchangeError, e.InsufficientFunds),
         (-4116, e.ExchangeError, e.DuplicateOrderId),
         (-4164, e.ExchangeError, e.InvalidOrder),
-        (-5022, e.ExchangeError, e.InvalidOrder),
+        (-5022, e.ExchangeError, e.OrderImmediatelyFillable),
+        (-5021, e.ExchangeError, e.OrderNotFillable),
         (-1099, e.ExchangeError, e.AuthenticationError),
     ],
 )
@@ -106,7 +107,7 @@ def test_minus_2021_and_2022_hints_differ_by_market() -> None:
     [
         (-2010, "Account has insufficient balance for requested action.", e.InsufficientFunds),
         (-2010, "Duplicate order sent.", e.DuplicateOrderId),
-        (-2010, "Order would immediately match and take.", e.InvalidOrder),
+        (-2010, "Order would immediately match and take.", e.OrderImmediatelyFillable),
         (-2010, "Order would trigger immediately.", e.InvalidOrder),
         (-2010, "Market is closed.", e.InvalidOrder),
         (-2010, "This symbol is not permitted for this account.", e.AccountRestricted),

@@ -283,8 +283,23 @@ def test_cancel_all_without_ccxt_support_cancels_each_open_order() -> None:
     )
     cancelled = connect(fake).cancel_all_orders("BTC/USDT")
     assert [o.id for o in cancelled] == ["o1", "o2"]
-    native = FakeCcxt(EVERYTHING, cancel_all_orders=[[order(status="canceled")], {"odd": 1}])
+    # Without a symbol: the open orders of each market type (ccxt's call without a symbol
+    # covers one type on most exchanges), then ccxt's cancel-all per market that has some.
+    native = FakeCcxt(
+        EVERYTHING,
+        fetch_open_orders=[[order()], [], [order()], [order()], [], [order()], [], []],
+        cancel_all_orders=[[order(status="canceled")], {"odd": 1}],
+    )
     assert [o.id for o in connect(native).cancel_all_orders()] == ["o1"]
+    scopes = [args for name, args in native.calls if name == "fetch_open_orders"][:3]
+    assert scopes == [
+        (None, None, None, {"type": "spot"}),
+        (None, None, None, {"type": "swap", "subType": "linear"}),
+        ("BTC/USDT", None, None, {}),
+    ]
+    # A cancel-all answered with a bare success: the orders read before it, cancelled.
+    bare = connect(native).cancel_all_orders()
+    assert [(o.id, o.status) for o in bare] == [("o1", "canceled")]
     assert connect(native).cancel_all_orders() == []
 
 

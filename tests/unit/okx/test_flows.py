@@ -143,10 +143,15 @@ LOST = NetworkError("connection reset", request_sent=True)
 def test_market_order_body_and_ack() -> None:
     fake = FakeOkx()
     fake.handlers[("POST", "/api/v5/trade/order")] = lambda p: ack(fake.params(p)["clOrdId"])
+    fake.handlers[("GET", "/api/v5/trade/order")] = lambda p: envelope([order_item("abc123")])
     order = client(fake).create_order(
         "BTC/USDT", "market", "buy", Decimal("0.001"), client_order_id="abc123"
     )
-    body = json.loads(fake.sent[-1].body or b"")
+    # The acknowledgement carries ids only: a market order is read back once by its id.
+    assert fake.paths()[-2:] == ["POST /api/v5/trade/order", "GET /api/v5/trade/order"]
+    assert fake.sent[-1].url.endswith("/api/v5/trade/order?instId=BTC-USDT&ordId=7")
+    assert (order.status, order.filled, order.average) == ("closed", Decimal("0.001"), 100)
+    body = json.loads(fake.sent[-2].body or b"")
     assert body == {
         "instId": "BTC-USDT",
         "tdMode": "cash",
@@ -374,7 +379,8 @@ def test_futures_load_with_the_markets_and_options_per_family() -> None:
         Decimal("0.1"),
     )
     book = ex.fetch_order_book("BTC/USD:BTC-251226-100000-C", 5)
-    assert book.best_bid == (Decimal("0.049"), Decimal(7))
+    # 7 contracts of ctVal 0.01 BTC: the interface counts 0.07 BTC.
+    assert book.best_bid == (Decimal("0.049"), Decimal("0.07"))
     option = ex.market("BTC/USD:BTC-251226-100000-C")
     assert (option.type, option.strike, option.option_type) == ("option", 100000, "call")
     option_loads = [p for p in fake.sent if "instType=OPTION" in p.url]

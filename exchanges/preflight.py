@@ -1,0 +1,119 @@
+"""The checks an order passes before anything is sent, from its market's filters, for every adapter.
+
+Minimum and maximum amount, the amount step, the price tick and the minimum notional are the
+same mistakes on every exchange; the exchanges answer them with different codes (and some with a
+generic "params error"). Checked here once, from ``Market``, they give the same ``InvalidOrder``
+with the same message on every adapter, naming the nearest valid values, and nothing is rounded
+silently. Amounts are in the unified unit (see ``exchanges.units``).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+
+from exchanges.errors import InvalidOrder
+from exchanges.models import Market
+
+__all__ = ["check_amount", "check_order", "check_price"]
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value:f}"
+
+
+# Amounts and prices are below 1e18 with at most 18 places (exchanges.arguments): quotients of
+# up to 36 digits, beyond the default context's 28.
+_PRECISION = 60
+
+
+def _neighbours(value: Decimal, step: Decimal) -> tuple[Decimal, Decimal]:
+    """The multiples of ``step`` just below and just above ``value``."""
+    with localcontext(prec=_PRECISION):
+        units = value / step
+        return (
+            units.to_integral_value(rounding=ROUND_FLOOR) * step,
+            units.to_integral_value(rounding=ROUND_CEILING) * step,
+        )
+
+
+def _off_step(value: Decimal, step: Decimal) -> bool:
+    with localcontext(prec=_PRECISION):
+        return value % step != 0
+
+
+def check_amount(market: Market, amount: Decimal, *, exchange: str | None = None) -> None:
+    """``amount`` within the market's limits and a whole number of its step."""
+    symbol = market.symbol
+    if market.min_amount is not None and amount < market.min_amount:
+        raise InvalidOrder(
+            f"amount {_plain(amount)} is below {symbol}'s minimum {_plain(market.min_amount)}",
+            exchange=exchange,
+            hint=f"Order at least {_plain(market.min_amount)} (Market.min_amount).",
+        )
+    if market.max_amount is not None and amount > market.max_amount:
+        raise InvalidOrder(
+            f"amount {_plain(amount)} is above {symbol}'s maximum {_plain(market.max_amount)}",
+            exchange=exchange,
+            hint=f"Split the order: at most {_plain(market.max_amount)} each (Market.max_amount).",
+        )
+    step = market.amount_step
+    if step and _off_step(amount, step):
+        below, above = _neighbours(amount, step)
+        valid = " or ".join(_plain(v) for v in (below, above) if v > 0)
+        raise InvalidOrder(
+            f"amount {_plain(amount)} is not a multiple of {symbol}'s amount step "
+            f"{_plain(step)}: the nearest valid amounts are {valid}",
+            exchange=exchange,
+            hint="Round the amount to the step yourself (Market.round_amount): nothing is "
+            "rounded for you.",
+        )
+
+
+def check_price(market: Market, price: Decimal, *, exchange: str | None = None) -> None:
+    """``price`` a whole number of the market's tick."""
+    step = market.price_step
+    if step and _off_step(price, step):
+        below, above = _neighbours(price, step)
+        valid = " or ".join(_plain(v) for v in (below, above) if v > 0)
+        raise InvalidOrder(
+            f"price {_plain(price)} is not a multiple of {market.symbol}'s price step "
+            f"{_plain(step)}: the nearest valid prices are {valid}",
+            exchange=exchange,
+            hint="Round the price to the tick yourself (Market.round_price): nothing is "
+            "rounded for you.",
+        )
+
+
+def check_order(
+    market: Market,
+    amount: Decimal | None,
+    price: Decimal | None,
+    *,
+    exchange: str | None = None,
+) -> None:
+    """Amount and price of a new or amended order against ``market``'s filters.
+
+    The minimum notional is checked when the price is known (limit orders); for a market
+    order the exchange judges it against its own price.
+    """
+    if amount is not None:
+        check_amount(market, amount, exchange=exchange)
+    if price is not None:
+        check_price(market, price, exchange=exchange)
+    if amount is not None and price is not None and market.min_notional is not None:
+        notional = _notional(market, amount, price)
+        if notional is not None and notional < market.min_notional:
+            raise InvalidOrder(
+                f"the order's value {_plain(notional)} (amount × price) is below "
+                f"{market.symbol}'s minimum {_plain(market.min_notional)}",
+                exchange=exchange,
+                hint="Raise the amount (or the price) so that amount × price reaches "
+                "Market.min_notional.",
+            )
+
+
+def _notional(market: Market, amount: Decimal, price: Decimal) -> Decimal | None:
+    # Inverse contracts count amounts in the quote currency already: their value is the amount.
+    if market.inverse:
+        return None
+    return amount * price
