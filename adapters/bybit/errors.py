@@ -180,6 +180,8 @@ def error_for_code(
             hint="This Bybit code is not in the library's table; the message is Bybit's own.",
         )
     cls, hint, retryable = entry
+    if code == 10001:
+        cls, hint = _params_error(message, cls, hint)
     kwargs: dict[str, Any] = {
         "exchange": "bybit",
         "code": code,
@@ -191,6 +193,27 @@ def error_for_code(
     if issubclass(cls, e.RateLimitExceeded):
         kwargs["retry_after"] = retry_after
     return cls(message, **kwargs)
+
+
+# 10001 is Bybit's generic "params error"; its message names what was wrong. These fragments
+# (lowercase) name an order's own amount or price: the order was refused, not the request.
+_ORDER_FRAGMENTS = (
+    ("qty", "The amount is not valid for this market (Market.amount_step, min_amount)."),
+    ("quantity", "The amount is not valid for this market (Market.amount_step, min_amount)."),
+    ("number of contracts", "The amount is outside this market's limits (Market.min_amount)."),
+    ("price", "The price is not valid for this market (Market.price_step)."),
+    ("order value", "The order's value is below the minimum (Market.min_notional)."),
+)
+
+
+def _params_error(
+    message: str, cls: type[e.ExchangeError], hint: str | None
+) -> tuple[type[e.ExchangeError], str | None]:
+    lowered = message.lower()
+    for fragment, order_hint in _ORDER_FRAGMENTS:
+        if fragment in lowered:
+            return e.InvalidOrder, order_hint
+    return cls, hint
 
 
 def error_for_http(

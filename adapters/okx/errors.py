@@ -202,6 +202,8 @@ def error_for_code(
             hint="This OKX code is not in the library's table; the message is OKX's own.",
         )
     cls, hint, retryable = entry
+    if code == "51000":
+        cls, hint = _params_error(message, cls, hint)
     kwargs: dict[str, Any] = {
         "exchange": "okx",
         "code": code,
@@ -213,6 +215,25 @@ def error_for_code(
     if issubclass(cls, e.RateLimitExceeded):
         kwargs["retry_after"] = retry_after
     return cls(text, **kwargs)
+
+
+# 51000 "Parameter {0} error" names the parameter: an order's own fields make it a refused
+# order, whatever else it names stays a bad request.
+_ORDER_PARAMETERS = {
+    "px": "The price is not valid for this instrument (Market.price_step).",
+    "sz": "The amount is not valid for this instrument (Market.amount_step, min_amount).",
+    "newpx": "The new price is not valid for this instrument (Market.price_step).",
+    "newsz": "The new amount is not valid for this instrument (Market.amount_step).",
+}
+
+
+def _params_error(
+    message: str, cls: type[e.ExchangeError], hint: str | None
+) -> tuple[type[e.ExchangeError], str | None]:
+    words = message.lower().replace(":", " ").split()
+    if len(words) >= 2 and words[0] == "parameter" and words[1] in _ORDER_PARAMETERS:
+        return e.InvalidOrder, _ORDER_PARAMETERS[words[1]]
+    return cls, hint
 
 
 def _text(value: Any) -> str:

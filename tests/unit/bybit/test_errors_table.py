@@ -155,6 +155,24 @@ def test_classification_ignores_the_message() -> None:
 
 
 @pytest.mark.parametrize(
+    ("message", "cls"),
+    [
+        ("The number of contracts exceeds minimum limit allowed", e.InvalidOrder),
+        ("Qty invalid", e.InvalidOrder),
+        ("params error: price is required for limit orders", e.InvalidOrder),
+        ("Order value exceeded lower limit", e.InvalidOrder),
+        ("params error: orderLinkId invalid (<= 36 of [A-Za-z0-9_-])", e.BadRequest),
+        ("Not supported symbols", e.BadRequest),
+    ],
+)
+def test_the_generic_params_error_is_an_invalid_order_when_it_names_the_order(
+    message: str, cls: type[e.ExchangeError]
+) -> None:
+    err = error_for_code(10001, message, env="mainnet", http_status=200, endpoint=None)
+    assert type(err) is cls and err.code == 10001 and err.message == message
+
+
+@pytest.mark.parametrize(
     ("status", "cls", "retryable"),
     [
         (403, e.RateLimitExceeded, False),

@@ -73,6 +73,23 @@ def test_reference_codes_map_to_their_class(code: str, cls: type[e.ExchangeError
     assert err.code == code and err.exchange == "okx" and err.hint
 
 
+@pytest.mark.parametrize(
+    ("message", "cls"),
+    [
+        ("Parameter sz error", e.InvalidOrder),
+        ("Parameter px error", e.InvalidOrder),
+        ("Parameter newSz error", e.InvalidOrder),
+        ("Parameter instType error", e.BadRequest),
+        ("Parameter expTime error", e.BadRequest),
+    ],
+)
+def test_51000_is_an_invalid_order_when_it_names_the_orders_own_field(
+    message: str, cls: type[e.ExchangeError]
+) -> None:
+    err = error_for_code("51000", message, env="mainnet", http_status=200, endpoint=None)
+    assert type(err) is cls and err.code == "51000" and err.message == message
+
+
 def test_every_table_entry_is_tested_or_marked_from_ccxt() -> None:
     # The table's entries beyond OKX's documented ones are ccxt's; all of OKX's are above.
     assert set(EXPECTED) <= set(CODES)
