@@ -40,16 +40,6 @@ SYMBOLS = {
     "option": "BTC/USDT:USDT-301227-100000-C",
 }
 ADAPTERS = ("bybit", "binance", "okx", "ccxt:bybit", "ccxt:binance", "ccxt:okx")
-#: Settings that fit ccxt to the emulators (as in test_ccxt_bridge.py): the market types they
-#: list, and OKX orders through /trade/order.
-CCXT_OPTIONS: dict[str, dict[str, Any]] = {
-    "bybit": {"fetchMarkets": {"types": ["spot", "linear", "inverse"]}},
-    "binance": {"fetchMarkets": {"types": ["spot", "linear"]}, "fetchMargins": False},
-    "okx": {"fetchMarkets": {"types": ["spot", "swap"]}, "createOrder": "privatePostTradeOrder"},
-}
-#: Where orders go when the key itself names no market: ccxt sends tgtCcy on every OKX spot
-#: order, which the OKX emulator takes on market orders only.
-ORDER_MARKET = {"ccxt:okx": "swap"}
 AMOUNT, FAR = D("0.01"), D("30000")  # a limit buy that rests: far below the emulators' prices
 
 
@@ -63,9 +53,8 @@ def connect_options(name: str) -> dict[str, Any]:
     )
     options: dict[str, Any] = {"credentials": credentials}
     if name.startswith("ccxt:"):
-        options["ccxt_options"] = CCXT_OPTIONS[family(name)]
-        # No private /currencies route on the emulators, and no ccxt throttle sleeping.
-        options["ccxt_config"] = {"has": {"fetchCurrencies": False}, "enableRateLimit": False}
+        # ccxt's defaults, with its throttle's sleeping off (the emulators answer at once).
+        options["ccxt_config"] = {"enableRateLimit": False}
     return options
 
 
@@ -143,7 +132,7 @@ KINDS: dict[str, Probe] = {
 
 def default_market(name: str, caps: Capabilities, key: str) -> str:
     """The market a key is tried on: one where its plain (unqualified) entry applies."""
-    preferred = ORDER_MARKET.get(name, "spot")
+    preferred = "spot"
     try:
         differs = caps[key].markets
     except KeyError:

@@ -76,8 +76,8 @@ VENUES = {
     ),
     "okx": Venue(
         "okx",
-        # ccxt sends tgtCcy on every OKX spot order, which the OKX emulator accepts on spot
-        # market orders only (the real OKX ignores it on limit orders): orders go on the swap.
+        # Orders go on the swap: OKX counts it in contracts, so the bridge's conversion of
+        # ccxt's contract amounts is exercised too.
         "BTC/USDT:USDT",
         Decimal("0.01"),
         Decimal("30000"),

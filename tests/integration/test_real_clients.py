@@ -33,7 +33,6 @@ RSA_KEY = "rsa-key"
 TRADE_SCOPES = ("read", "spot_trade", "derivatives_trade")
 
 # Every market type the emulator lists (it has no options; ccxt would also ask for those).
-CCXT_MARKET_TYPES = ["spot", "linear", "inverse"]
 
 # -- fixtures -------------------------------------------------------------------------------
 
@@ -102,11 +101,7 @@ class LoopbackBybit(ccxt.bybit):  # type: ignore[misc]
     """ccxt's bybit with every API URL on the emulator, recording each request it sends."""
 
     def __init__(self, base_url: str, config: dict[str, Any]) -> None:
-        options = {"fetchMarkets": {"types": CCXT_MARKET_TYPES}, **config.pop("options", {})}
-        super().__init__({**config, "options": options})
-        # load_markets() calls fetch_currencies() (private /v5/asset/coin/query-info, which the
-        # emulator does not serve) whenever has["fetchCurrencies"] is True.
-        self.has["fetchCurrencies"] = False
+        super().__init__(config)
         self.base_url = base_url
         for name in list(self.urls["api"]):
             self.urls["api"][name] = base_url
@@ -452,7 +447,11 @@ def test_ccxt_balance_limit_amend_cancel_and_market_fill(emu: Emulator) -> None:
     ]
     assert markets["BTC/USDT:USDT"]["precision"]["price"] == 0.1
     assert markets["BTC/USDT"]["limits"]["amount"]["min"] == 0.000048
-    assert {path for _, path in exchange.sent} == {"/v5/market/instruments-info"}
+    # With keys, ccxt's default load_markets reads the coin list too (signed).
+    assert {path for _, path in exchange.sent} == {
+        "/v5/market/instruments-info",
+        "/v5/asset/coin/query-info",
+    }
 
     balance = exchange.fetch_balance()
     assert balance["USDT"]["total"] == 100000
@@ -526,6 +525,7 @@ def test_ccxt_balance_limit_amend_cancel_and_market_fill(emu: Emulator) -> None:
     # Every endpoint ccxt called, each on the emulator (LoopbackBybit.fetch checks every URL).
     assert {path for _, path in exchange.sent} == {
         "/v5/market/instruments-info",
+        "/v5/asset/coin/query-info",  # load_markets with keys: the coin list
         "/v5/user/query-api",  # is_unified_enabled(), once
         "/v5/account/info",  # is_unified_enabled(), once
         "/v5/account/wallet-balance",
@@ -558,7 +558,15 @@ def test_ccxt_rejections(
     code: int,
 ) -> None:
     exchange = ccxt_client(emu, key, secret, unified_known=True, **options)
-    exchange.load_markets()  # public: no signature, no key checks
+    # With keys, ccxt's load_markets reads the coin list (signed): the first refusal is there.
+    with pytest.raises(error) as on_load:
+        exchange.load_markets()
+    assert ccxt_code(on_load.value) == code
+    assert exchange.sent[-1] == ("GET", "/v5/asset/coin/query-info")
+    # Markets known from elsewhere (a good key's client), the private calls are refused too.
+    good = ccxt_client(emu)
+    good.load_markets()
+    exchange.set_markets(good.markets, good.currencies)
     exchange.sent.clear()
 
     with pytest.raises(error) as on_get:
@@ -588,8 +596,11 @@ def test_ccxt_read_only_key_reads_but_cannot_trade_10005(emu: Emulator) -> None:
 def test_ccxt_syncs_its_clock_from_market_time(emu: Emulator) -> None:
     emu.set_clock_offset(30_000)
     exchange = ccxt_client(emu, adjustForTimeDifference=True)
-    exchange.load_markets()  # fetch_markets() calls load_time_difference() -> /v5/market/time
+    # With keys, ccxt's load_markets signs a coin-list request before it measures the clock:
+    # a client 30 s off syncs first, as ccxt's docs advise for a skewed clock.
+    exchange.load_time_difference()
     assert exchange.sent[0] == ("GET", "/v5/market/time")
+    exchange.load_markets()
     assert -32_000 < exchange.options["timeDifference"] < -28_000
     order = exchange.create_order(
         "BTC/USDT:USDT", "limit", "buy", 0.001, 60000, {"clientOrderId": "ccxt-synced"}
@@ -610,7 +621,10 @@ def test_ccxt_rsa_key_accepted_and_wrong_rsa_key_refused(
     assert exchange.cancel_order(order["id"], "ETH/USDT")["id"] == order["id"]
 
     wrong = ccxt_client(emu, RSA_KEY, rsa_pems["other_private"], unified_known=True)
-    wrong.load_markets()
+    with pytest.raises(ccxt.AuthenticationError) as refused:
+        wrong.load_markets()  # its first signed request: the coin list
+    assert ccxt_code(refused.value) == 10004
+    wrong.set_markets(exchange.markets, exchange.currencies)
     with pytest.raises(ccxt.AuthenticationError) as caught:
         wrong.create_order("ETH/USDT", "limit", "buy", 0.01, 3000, {"clientOrderId": "ccxt-bad"})
     assert ccxt_code(caught.value) == 10004

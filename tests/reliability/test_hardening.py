@@ -51,15 +51,6 @@ def emu(request: pytest.FixtureRequest) -> Iterator[Emulator]:
         yield emulator
 
 
-# What the ccxt bridge needs against the emulators (the market types they list; no currency
-# routes, no batch-order route for OKX).
-CCXT_OPTIONS: dict[str, dict[str, Any]] = {
-    "bybit": {"fetchMarkets": {"types": ["spot", "linear", "inverse"]}},
-    "binance": {"fetchMarkets": {"types": ["spot", "linear"]}, "fetchMargins": False},
-    "okx": {"fetchMarkets": {"types": ["spot", "swap"]}, "createOrder": "privatePostTradeOrder"},
-}
-
-
 @pytest.fixture(params=["native", "ccxt"])
 def via(request: pytest.FixtureRequest) -> str:
     """Through the native adapter, or the same exchange through the ccxt bridge."""
@@ -72,8 +63,8 @@ def connect(
     kw.setdefault("retry", FAST)
     name = emu.exchange
     if via == "ccxt":
-        kw["ccxt_options"] = CCXT_OPTIONS[name]
-        kw["ccxt_config"] = {"has": {"fetchCurrencies": False}, "enableRateLimit": False}
+        # ccxt's defaults, with its throttle's sleeping off (the emulators answer at once).
+        kw["ccxt_config"] = {"enableRateLimit": False}
         name = f"ccxt:{name}"
     return exchanges.connect(name, base_url=base_url or emu.base_url, credentials=creds(), **kw)
 
