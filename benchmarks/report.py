@@ -79,7 +79,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             _target(f"async_{op}", f"async {aio[op]['title']}: ours ÷ raw aiohttp req/s (32 in "
                     "flight)", _per_run(ours["runs"], raw["runs"]) if ours and raw else None,
-                    0.8, ">=", "×")
+                    0.85, ">=", "×")
         )  # fmt: skip
 
     parse = sections.get("parse", {}).get("cases", {})

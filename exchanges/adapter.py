@@ -17,6 +17,7 @@ from exchanges.capabilities import UNDECLARED, Capabilities
 from exchanges.errors import BadSymbol, ExchangeError, NotSupported
 from exchanges.preflight import check_order
 from exchanges.symbols import Symbol
+from exchanges.wire import Prepared
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     )
     from exchanges.ratelimit import Limit, RateLimiter
     from exchanges.stream.dialect import StreamDialect
-    from exchanges.wire import Prepared, Request, Response, Role
+    from exchanges.wire import Request, Response, Role
 
 __all__ = ["Adapter"]
 
@@ -112,8 +113,6 @@ class Adapter(abc.ABC):
 
     def prepare(self, request: Request) -> Prepared:
         """Turn an unsigned request into its wire form."""
-        from exchanges.wire import Prepared
-
         headers = dict(request.headers) if request.headers else {}
         return Prepared(
             request.method, request.base_url + request.target, headers, request.body, request
