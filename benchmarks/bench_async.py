@@ -20,7 +20,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from benchmarks import fixtures
-from benchmarks.bench_sync import KEY, OB_QUERY, WALLET_QUERY, _signed_headers, new_ccxt, unthrottle
+from benchmarks.bench_sync import (
+    KEY,
+    OB_QUERY,
+    UNTHROTTLED,
+    WALLET_QUERY,
+    _signed_headers,
+    new_ccxt,
+)
 from benchmarks.harness import rotated, summary
 
 CONCURRENCY = 32
@@ -109,9 +116,11 @@ class OursAsync:
         import exchanges
 
         self.ex = exchanges.connect_async(
-            "bybit", base_url=base_url, credentials=exchanges.Credentials(KEY, fixtures.API_SECRET)
+            "bybit",
+            base_url=base_url,
+            credentials=exchanges.Credentials(KEY, fixtures.API_SECRET),
+            rate_limits=UNTHROTTLED,
         )
-        unthrottle(self.ex)
         self.prepared: dict[str, Any] = {}
 
     async def warm(self) -> None:

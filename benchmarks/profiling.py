@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import fixtures
-from benchmarks.bench_sync import SYMBOL, unthrottle
+from benchmarks.bench_sync import SYMBOL, UNTHROTTLED
 from benchmarks.server import CannedServer
 
 HERE = Path(__file__).resolve().parent
@@ -110,8 +110,9 @@ def main(n: int = 2000, pin: bool = True) -> str:
         pinned = True
     with CannedServer(cpu=1 if pinned else None) as server:
         creds = exchanges.Credentials(fixtures.API_KEY, fixtures.API_SECRET)
-        with exchanges.connect("bybit", base_url=server.base_url, credentials=creds) as ex:
-            unthrottle(ex)
+        with exchanges.connect(
+            "bybit", base_url=server.base_url, credentials=creds, rate_limits=UNTHROTTLED
+        ) as ex:
             amount, price = Decimal("0.001"), Decimal("65000.5")
 
             def create() -> Any:

@@ -414,7 +414,8 @@ def _method() -> list[str]:
         "- ccxt runs with `enableRateLimit=False`, `fetchCurrencies` off, markets (spot+linear) "
         "loaded from the canned server and the unified-account options preset, so no call makes "
         "hidden extra requests. Our limiter keeps its bookkeeping with its limits raised "
-        "(`benchmarks.bench_sync.unthrottle`), so it never waits either.",
+        "(`connect(..., rate_limits=benchmarks.bench_sync.UNTHROTTLED)`), so it never waits "
+        "either.",
         "- Our clients are warmed up before timing: clock synced, linear markets loaded, the "
         "trading key checked (`/v5/user/query-api`, a key without withdrawal permission).",
         "- Micro benchmarks: `perf_counter_ns` around a loop of N calls after a 5 % warm-up, "

@@ -32,6 +32,7 @@ from exchanges.models import (
     Trade,
     TradingFee,
 )
+from exchanges.ratepolicy import RateLimits, check_rate_limits, limiter_for
 from exchanges.registry import adapter_class
 from exchanges.retry import RetryPolicy
 from exchanges.transport.base import AsyncTransport, Transport
@@ -664,6 +665,7 @@ def _build(
     allow_insecure_http: bool = False,
     timeout: float = 10.0,
     max_body_bytes: int = MAX_BODY_BYTES,
+    rate_limits: RateLimits = "documented",
 ) -> tuple[Adapter, Session]:
     if credentials is not None and not isinstance(credentials, Credentials):
         raise TypeError("credentials must be exchanges.Credentials")
@@ -673,6 +675,7 @@ def _build(
         raise TypeError("recv_window_ms must be an int")
     _check_limits(timeout, max_body_bytes)
     _check_base_url(base_url)
+    policy = check_rate_limits(rate_limits)
     cls = adapter_class(exchange)
     sync_clock = bool(options.pop("sync_clock", True))
     if exchange.lower().startswith("ccxt:"):
@@ -687,11 +690,13 @@ def _build(
     keyed = credentials is not None or trade_credentials is not None
     check_plain_http(base_url, keyed, allow_insecure_http)
     check_plain_http(options.get("ws_url"), keyed, allow_insecure_http, "ws_url")
+    limits, default = adapter.rate_limits()
     session = Session(
         adapter,
         credentials=credentials,
         trade_credentials=trade_credentials,
         clock=clock,
+        limiter=limiter_for(limits, default, policy),
         retry=retry,
         allow_withdrawal_keys=allow_withdrawal_keys,
         sync_clock=sync_clock,
@@ -715,6 +720,7 @@ def connect(
     transport: str = "stdlib",
     allow_insecure_http: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
+    rate_limits: RateLimits = "documented",
     **options: Any,
 ) -> Exchange:
     """Connect to ``exchange`` (``bybit``, ``binance``, ``okx``, ``ccxt:<id>``) with blocking I/O.
@@ -724,7 +730,9 @@ def connect(
     transport instead of the (faster) standard-library one. Credentials never go over plain
     ``http://`` to a host other than this machine unless ``allow_insecure_http=True``. A
     response body larger than ``max_body_bytes`` (64 MiB; counted after decompression) is
-    refused as ``BadResponse``.
+    refused as ``BadResponse``. ``rate_limits`` paces requests: ``"documented"`` (the
+    exchange's default tier, corrected from its headers), a number that scales every limit
+    (a VIP tier), or ``"off"`` for one's own test servers (``exchanges.ratepolicy``).
     """
     adapter, session = _build(
         exchange,
@@ -740,6 +748,7 @@ def connect(
         allow_insecure_http=allow_insecure_http,
         timeout=timeout,
         max_body_bytes=max_body_bytes,
+        rate_limits=rate_limits,
     )
     custom = getattr(adapter, "connect_sync", None)
     if custom is not None:
@@ -774,6 +783,7 @@ def connect_async(
     retry: RetryPolicy | None = None,
     allow_insecure_http: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
+    rate_limits: RateLimits = "documented",
     **options: Any,
 ) -> AsyncExchange:
     """Like ``connect`` but returns an ``AsyncExchange`` whose methods are coroutines."""
@@ -795,6 +805,7 @@ def connect_async(
         allow_insecure_http=allow_insecure_http,
         timeout=timeout,
         max_body_bytes=max_body_bytes,
+        rate_limits=rate_limits,
     )
     custom = getattr(adapter, "connect_async", None)
     if custom is not None:
