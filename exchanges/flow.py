@@ -221,7 +221,8 @@ class Session:
         run: RetryRun | None = None
         resynced = False
         rate_limited = 0
-        started = 0.0
+        # The whole call, first attempt included: what "(N attempts in X s)" reports.
+        started = time.monotonic()
         while True:
             limiter = self.limiter
             try:
@@ -293,7 +294,6 @@ class Session:
                     # Not sent at all (no connection): resending is not a blind resend.
                 if run is None:
                     run = self.retry.start()
-                    started = time.monotonic()
                 backoff = run.next_wait(err)
                 if backoff is None:
                     if run.attempt > 1:

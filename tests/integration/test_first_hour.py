@@ -174,3 +174,6 @@ def test_a_timeout_error_says_the_attempts_and_the_time_in_all(emu: Emulator) ->
         ex.fetch_time()
     text = str(caught.value)
     assert "within 0.3 s" in text and "2 attempts in" in text
+    # The total counts the first attempt too: two attempts of 0.3 s each.
+    total = float(text.split("2 attempts in ")[1].split(" s")[0])
+    assert total >= 0.6
