@@ -385,3 +385,28 @@ def test_futures_load_with_the_markets_and_options_per_family() -> None:
     assert (option.type, option.strike, option.option_type) == ("option", 100000, "call")
     option_loads = [p for p in fake.sent if "instType=OPTION" in p.url]
     assert len(option_loads) == 1  # loaded once, on first use
+
+
+def test_closed_orders_follow_the_after_cursor_across_pages() -> None:
+    # "Get order history (last 7 days)": at most 100 per page, older pages by after=<ordId>
+    # (https://www.okx.com/docs-v5/en/#order-book-trading-trade-get-order-history-last-7-days).
+    history = [
+        {**order_item(f"c{n}"), "ordId": str(1000 - n), "uTime": str(NOW - n)} for n in range(105)
+    ]
+    seen: list[dict[str, str]] = []
+
+    def orders_history(prepared: Prepared) -> bytes:
+        params = FakeOkx.params(prepared)
+        seen.append(params)
+        after = params.get("after")
+        start = (
+            0 if not after else next(i for i, o in enumerate(history) if o["ordId"] == after) + 1
+        )
+        return envelope(history[start : start + int(params["limit"])])
+
+    fake = FakeOkx()
+    fake.handlers[("GET", "/api/v5/trade/orders-history")] = orders_history
+    closed = client(fake).fetch_closed_orders("BTC/USDT")
+    assert [o.id for o in closed] == [o["ordId"] for o in history]
+    assert [p.get("after") for p in seen] == [None, "901"]
+    assert len(closed) == 105
