@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from exchanges import results
-from exchanges.capabilities import UNDECLARED, Capabilities
+from exchanges.capabilities import UNDECLARED, Capabilities, funding_market
 from exchanges.errors import BadSymbol, ExchangeError, NotSupported
 from exchanges.preflight import check_order
 from exchanges.symbols import Symbol
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
         Balances,
         Candle,
         Fill,
+        FundingRate,
+        FundingRecord,
         KeyInfo,
         Market,
         Order,
@@ -43,7 +45,10 @@ if TYPE_CHECKING:
     from exchanges.stream.dialect import StreamDialect
     from exchanges.wire import Request, Response, Role
 
-__all__ = ["Adapter"]
+__all__ = ["FUNDING_HISTORY_LIMIT", "Adapter"]
+
+#: The records ``fetch_funding_rate_history`` returns when no ``limit`` is given.
+FUNDING_HISTORY_LIMIT = 100
 
 _log = logging.getLogger("exchanges")
 T = TypeVar("T")
@@ -263,6 +268,24 @@ class Adapter(abc.ABC):
     ) -> Flow[list[Candle]]:
         """Candles, oldest first."""
         return self._nope("fetch_ohlcv")
+
+    def fetch_funding_rate(self, symbol: Symbol) -> Flow[FundingRate]:
+        """A perpetual swap's funding rate for its next settlement."""
+        return self._nope("fetch_funding_rate")
+
+    def fetch_funding_rate_history(
+        self, symbol: Symbol, since: int | None, limit: int | None
+    ) -> Flow[list[FundingRecord]]:
+        """Settled funding rates, oldest first: the first ``limit`` from ``since``, else the
+        latest ``limit`` (``FUNDING_HISTORY_LIMIT`` when None)."""
+        return self._nope("fetch_funding_rate_history")
+
+    def require_funding(self, what: str, symbol: Symbol) -> None:
+        """``NotSupported`` naming ``what.<market type>`` unless ``symbol`` is a perpetual swap
+        with funding here (declared per market type: spot, dated futures and options refuse)."""
+        self.capabilities.require(
+            what, market=funding_market(symbol), env=self.env, subject=str(symbol)
+        )
 
     def fetch_balance(self, market_type: str | None = None) -> Flow[Balances]:
         """The balances of the wallet that pays for ``market_type`` (None: the default one)."""

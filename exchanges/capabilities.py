@@ -41,10 +41,12 @@ __all__ = [
     "Support",
     "Table",
     "capabilities_of",
+    "funding_market",
     "markdown",
     "market_type",
     "no",
     "order_keys",
+    "perpetual_only",
     "table",
     "yes",
 ]
@@ -63,6 +65,8 @@ PUBLIC_OPERATIONS = (
     "fetch_order_book",
     "fetch_trades",
     "fetch_ohlcv",
+    "fetch_funding_rate",
+    "fetch_funding_rate_history",
 )
 PRIVATE_OPERATIONS = (
     "fetch_balance",
@@ -158,6 +162,17 @@ def market_type(symbol: Symbol) -> str:
     if kind in ("spot", "option"):
         return kind
     return "inverse" if symbol.inverse else kind
+
+
+def perpetual_only(reason: str) -> dict[str, Support]:
+    """The market types that refuse an operation of perpetual swaps only (funding)."""
+    return {market: no(reason) for market in ("spot", "future", "option")}
+
+
+def funding_market(symbol: Symbol) -> str:
+    """The market type deciding a funding operation: dated futures, linear or inverse, are
+    ``future`` (they have no funding), inverse perpetuals ``inverse``."""
+    return "future" if symbol.kind == "future" else market_type(symbol)
 
 
 def order_keys(order_type: Any, time_in_force: Any, post_only: Any) -> list[str]:

@@ -22,6 +22,8 @@ from exchanges.models import (
     Balances,
     Candle,
     Fill,
+    FundingRate,
+    FundingRecord,
     KeyAudit,
     KeyInfo,
     Market,
@@ -43,6 +45,8 @@ from exchanges.wire import Role
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
+    from exchanges.fleet.fleet import Fleet
+    from exchanges.fleet.ledger import Resolution
     from exchanges.stream.manager import Stream
 
 __all__ = ["AsyncExchange", "Exchange", "connect", "connect_async"]
@@ -138,6 +142,8 @@ class Exchange(_Client):
         """Close the connections; a call made later raises ``ClientClosed``."""
         self.session.closed = True
         self.transport.close()
+        if self.session.fleet is not None:
+            self.session.fleet.link.close()
 
     def fetch_time(self) -> int:
         """The exchange's time, ms since the epoch."""
@@ -188,6 +194,21 @@ class Exchange(_Client):
             )
         )
 
+    def fetch_funding_rate(self, symbol: str) -> FundingRate:
+        """A perpetual swap's funding rate for its next settlement (NotSupported elsewhere)."""
+        return self._run(self.adapter.fetch_funding_rate(args.check_symbol(symbol)))
+
+    def fetch_funding_rate_history(
+        self, symbol: str, since: int | None = None, limit: int | None = None
+    ) -> list[FundingRecord]:
+        """Settled funding rates, oldest first: the first ``limit`` from ``since``, else the
+        latest ``limit`` (100 when None)."""
+        return self._run(
+            self.adapter.fetch_funding_rate_history(
+                args.check_symbol(symbol), args.check_since(since), args.check_limit(limit)
+            )
+        )
+
     def fetch_balance(self, market_type: str | None = None) -> Balances:
         """Balances by currency: of the wallet that pays for ``market_type``'s markets.
 
@@ -230,6 +251,10 @@ class Exchange(_Client):
             reserved=self.adapter.reserved_order_params,
             client_id_params=self.adapter.client_id_params,
         )
+        fleet = self.session.fleet
+        if fleet is not None:
+            placing = fleet.place(self.session, self.adapter.place(order), order)
+            return run_sync(placing, self.transport)
         return self._run(self.adapter.place(order))
 
     def amend_order(
@@ -298,6 +323,16 @@ class Exchange(_Client):
         """Audit the read key (or the trade key with ``role="trade"``)."""
         return self._run(_audit_key(self.session, role))
 
+    def reconcile_in_doubt(self, *, wait: bool = True) -> list[Resolution]:
+        """Settle the fleet's orders in doubt for this account (``connect(..., fleet=...)``).
+
+        Each order recorded after an ``OutcomeUnknown`` is looked up by client order id; found
+        or proven absent, it leaves the ledger. ``wait``: one still inside its receive window is
+        looked up again once it closes (at most 65 s); otherwise it is returned ``pending``.
+        """
+        fleet = _fleet_of(self.session)
+        return run_sync(fleet.reconcile(self.session, wait=wait), self.transport)
+
 
 class AsyncExchange(_Client):
     """A connected exchange with coroutine methods; use ``async with`` or ``await close()``."""
@@ -323,6 +358,8 @@ class AsyncExchange(_Client):
         if streams is not None:  # a client that never streamed does not import the stream code
             await streams.close_streams(self)
         await self.transport.close()
+        if self.session.fleet is not None:
+            await self.session.fleet.link.aclose()
 
     def __del__(self) -> None:
         session = getattr(self, "session", None)
@@ -390,6 +427,21 @@ class AsyncExchange(_Client):
             )
         )
 
+    async def fetch_funding_rate(self, symbol: str) -> FundingRate:
+        """A perpetual swap's funding rate for its next settlement (NotSupported elsewhere)."""
+        return await self._run(self.adapter.fetch_funding_rate(args.check_symbol(symbol)))
+
+    async def fetch_funding_rate_history(
+        self, symbol: str, since: int | None = None, limit: int | None = None
+    ) -> list[FundingRecord]:
+        """Settled funding rates, oldest first: the first ``limit`` from ``since``, else the
+        latest ``limit`` (100 when None)."""
+        return await self._run(
+            self.adapter.fetch_funding_rate_history(
+                args.check_symbol(symbol), args.check_since(since), args.check_limit(limit)
+            )
+        )
+
     async def fetch_balance(self, market_type: str | None = None) -> Balances:
         """Balances by currency: of the wallet that pays for ``market_type``'s markets."""
         return await self._run(self.adapter.fetch_balance(args.check_market_type(market_type)))
@@ -428,6 +480,11 @@ class AsyncExchange(_Client):
             reserved=self.adapter.reserved_order_params,
             client_id_params=self.adapter.client_id_params,
         )
+        fleet = self.session.fleet
+        if fleet is not None:
+            return await run_async(
+                fleet.place(self.session, self.adapter.place(order), order), self.transport
+            )
         return await self._run(self.adapter.place(order))
 
     async def amend_order(
@@ -498,6 +555,11 @@ class AsyncExchange(_Client):
         """Audit the read key (or the trade key with ``role="trade"``)."""
         return await self._run(_audit_key(self.session, role))
 
+    async def reconcile_in_doubt(self, *, wait: bool = True) -> list[Resolution]:
+        """Settle the fleet's orders in doubt for this account (see ``Exchange``'s)."""
+        fleet = _fleet_of(self.session)
+        return await run_async(fleet.reconcile(self.session, wait=wait), self.transport)
+
     # -- WebSocket streams: each returns a ``Stream`` (``async with`` it, or ``aclose()``) ---
     # Latest-value streams (ticker, book, candles, positions, balance) conflate: a slow
     # consumer skips to the newest value. Event streams (trades, orders, fills) yield one
@@ -560,6 +622,17 @@ class AsyncExchange(_Client):
         from exchanges.stream import watch
 
         return watch.watch_balance(self)
+
+
+def _fleet_of(session: Session) -> Fleet:
+    if session.fleet is None:
+        from exchanges.errors import NotSupported
+
+        raise NotSupported(
+            "reconcile_in_doubt needs a fleet: connect(..., fleet='redis://host:port/db')",
+            exchange=session.adapter.name,
+        )
+    return session.fleet
 
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "::1"})
@@ -666,6 +739,10 @@ def _build(
     timeout: float = 10.0,
     max_body_bytes: int = MAX_BODY_BYTES,
     rate_limits: RateLimits = "documented",
+    fleet: Any = None,
+    fleet_size: int = 4,
+    fleet_fallback: str = "refuse",
+    asynchronous: bool = False,
 ) -> tuple[Adapter, Session]:
     if credentials is not None and not isinstance(credentials, Credentials):
         raise TypeError("credentials must be exchanges.Credentials")
@@ -691,17 +768,35 @@ def _build(
     check_plain_http(base_url, keyed, allow_insecure_http)
     check_plain_http(options.get("ws_url"), keyed, allow_insecure_http, "ws_url")
     limits, default = adapter.rate_limits()
+    limiter = limiter_for(limits, default, policy)
+    member = None
+    if fleet is not None:
+        # Here only: `redis` is imported when a fleet is asked for, never by `import exchanges`.
+        from exchanges.fleet import open_fleet
+
+        member = open_fleet(
+            fleet,
+            adapter=adapter,
+            credentials=credentials or trade_credentials,
+            policy=policy,
+            fleet_size=fleet_size,
+            fallback=fleet_fallback,
+            asynchronous=asynchronous,
+        )
+        limiter = member.budget.local
+        limiter.enabled = policy != "off"
     session = Session(
         adapter,
         credentials=credentials,
         trade_credentials=trade_credentials,
         clock=clock,
-        limiter=limiter_for(limits, default, policy),
+        limiter=limiter,
         retry=retry,
         allow_withdrawal_keys=allow_withdrawal_keys,
         sync_clock=sync_clock,
     )
     session.credentials_problem = problem
+    session.fleet = member
     return adapter, session
 
 
@@ -721,6 +816,9 @@ def connect(
     allow_insecure_http: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
     rate_limits: RateLimits = "documented",
+    fleet: Any = None,
+    fleet_size: int = 4,
+    fleet_fallback: str = "refuse",
     **options: Any,
 ) -> Exchange:
     """Connect to ``exchange`` (``bybit``, ``binance``, ``okx``, ``ccxt:<id>``) with blocking I/O.
@@ -733,6 +831,13 @@ def connect(
     refused as ``BadResponse``. ``rate_limits`` paces requests: ``"documented"`` (the
     exchange's default tier, corrected from its headers), a number that scales every limit
     (a VIP tier), or ``"off"`` for one's own test servers (``exchanges.ratepolicy``).
+
+    ``fleet="redis://host:port/db"`` (or ``rediss://``, or a ``redis.Redis``) makes this client
+    one of a fleet sharing the account's rate budget, client order ids and orders in doubt
+    through Redis (``exchanges.fleet``, needs ``pip install 'exchanges[fleet]'``):
+    ``fleet_size`` is how many processes share the budget when Redis is away (each then takes
+    1/``fleet_size`` of every limit), ``fleet_fallback`` what new orders do then (``"refuse"``,
+    or ``"local"``: placed with their id reserved in this process only).
     """
     adapter, session = _build(
         exchange,
@@ -749,6 +854,9 @@ def connect(
         timeout=timeout,
         max_body_bytes=max_body_bytes,
         rate_limits=rate_limits,
+        fleet=fleet,
+        fleet_size=fleet_size,
+        fleet_fallback=fleet_fallback,
     )
     custom = getattr(adapter, "connect_sync", None)
     if custom is not None:
@@ -784,9 +892,15 @@ def connect_async(
     allow_insecure_http: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
     rate_limits: RateLimits = "documented",
+    fleet: Any = None,
+    fleet_size: int = 4,
+    fleet_fallback: str = "refuse",
     **options: Any,
 ) -> AsyncExchange:
-    """Like ``connect`` but returns an ``AsyncExchange`` whose methods are coroutines."""
+    """Like ``connect`` but returns an ``AsyncExchange`` whose methods are coroutines.
+
+    ``fleet=`` takes a Redis URL or a ``redis.asyncio.Redis``.
+    """
     if any(key.startswith("ws_") for key in options):
         from exchanges.stream.options import StreamOptions
 
@@ -806,6 +920,10 @@ def connect_async(
         timeout=timeout,
         max_body_bytes=max_body_bytes,
         rate_limits=rate_limits,
+        fleet=fleet,
+        fleet_size=fleet_size,
+        fleet_fallback=fleet_fallback,
+        asynchronous=True,
     )
     custom = getattr(adapter, "connect_async", None)
     if custom is not None:

@@ -19,6 +19,8 @@ __all__ = [
     "Candle",
     "Fill",
     "Finding",
+    "FundingRate",
+    "FundingRecord",
     "KeyAudit",
     "KeyInfo",
     "Market",
@@ -128,6 +130,35 @@ class Ticker:
     index_price: Decimal | None = None
     funding_rate: Decimal | None = None
     next_funding_time: int | None = None
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class FundingRate:
+    """A perpetual swap's funding rate for its next settlement, with mark and index prices."""
+
+    symbol: str
+    #: Charged at ``funding_time``; until then the exchange's estimate (OKX: its forecast).
+    rate: Decimal
+    timestamp: int | None
+    #: The next settlement, the one ``rate`` is charged at (``Ticker.next_funding_time``).
+    funding_time: int | None
+    #: The settlement after ``funding_time``.
+    next_funding_time: int | None
+    mark_price: Decimal | None
+    index_price: Decimal | None
+    #: The time between two settlements.
+    interval_ms: int | None = None
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class FundingRecord:
+    """One settled funding of a perpetual swap: the rate charged at ``timestamp``."""
+
+    symbol: str
+    rate: Decimal
+    timestamp: int
     raw: Raw = _raw()
 
 

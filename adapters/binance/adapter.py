@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from adapters.binance import parse
+from adapters.binance import funding, parse
 from adapters.binance.capabilities import CAPABILITIES
 from adapters.binance.hosts import ENVIRONMENTS, hosts_for, sapi_unsupported_reason
 from adapters.binance.limits import (
@@ -27,7 +27,7 @@ from adapters.binance.limits import (
 )
 from adapters.binance.requests import RequestBuilder
 from adapters.binance.signer import BinanceSigner
-from exchanges.adapter import Adapter
+from exchanges.adapter import FUNDING_HISTORY_LIMIT, Adapter
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
 from exchanges.clock import ServerClock
 from exchanges.credentials import Credentials
@@ -42,6 +42,8 @@ from exchanges.models import (
     Balances,
     Candle,
     Fill,
+    FundingRate,
+    FundingRecord,
     KeyInfo,
     Market,
     Order,
@@ -376,6 +378,22 @@ class BinanceAdapter(Adapter):
         return ordered[:want] if since is not None else ordered[-want:]
 
     # -- account --------------------------------------------------------------------------
+
+    def fetch_funding_rate(self, symbol: Symbol) -> Flow[FundingRate]:
+        """``/fapi/v1/premiumIndex``: the next settlement's rate of a USD-M perpetual."""
+        self.require_funding("fetch_funding_rate", symbol)
+        market = yield from self.market(symbol)
+        response = yield funding.premium_index(self.build, market.id)
+        return funding.parse_funding_rate(market, response.data)
+
+    def fetch_funding_rate_history(
+        self, symbol: Symbol, since: int | None, limit: int | None
+    ) -> Flow[list[FundingRecord]]:
+        """``/fapi/v1/fundingRate``, oldest first, in pages of 1000 (``funding.history``)."""
+        self.require_funding("fetch_funding_rate_history", symbol)
+        market = yield from self.market(symbol)
+        want = limit or FUNDING_HISTORY_LIMIT
+        return (yield from funding.history(self.build, market, since, want))
 
     def fetch_balance(self, market_type: str | None = None) -> Flow[Balances]:
         """The spot wallet (``/api/v3/account``) or the USD-M one (``/fapi/v2/account``).

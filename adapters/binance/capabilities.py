@@ -22,6 +22,7 @@ from exchanges.capabilities import (
     Capabilities,
     Support,
     no,
+    perpetual_only,
     yes,
 )
 
@@ -42,7 +43,11 @@ def _sapi(env: str) -> Support:
     return no(reason) if reason else yes()
 
 
+_FUNDING = perpetual_only("Binance USD-M pays funding on perpetual swaps only")
+
 _SPECIAL: dict[str, Support] = {
+    "fetch_funding_rate": yes(markets=_FUNDING),
+    "fetch_funding_rate_history": yes(markets=_FUNDING),
     "fetch_balance": yes(
         "spot and USD-M are separate wallets: fetch_balance('spot') or fetch_balance('swap')"
     ),

@@ -230,8 +230,10 @@ class BinanceFrontEnd:
             (G, "/fapi/v3/positionRisk"): (self.position_risk, "USER_DATA", usdm),
         }
         from adapters.binance.emulator_assets import BinanceAssets
+        from adapters.binance.emulator_funding import BinanceFunding
 
         self.routes.update(BinanceAssets(self).routes())
+        self.routes.update(BinanceFunding(self).routes())
 
     # -- the server's interface -------------------------------------------------------------
 

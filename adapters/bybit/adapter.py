@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from adapters.bybit import parse
+from adapters.bybit import funding, parse
 from adapters.bybit.capabilities import CAPABILITIES
 from adapters.bybit.hosts import ENVIRONMENTS, rest_host
 from adapters.bybit.limits import limit_for
 from adapters.bybit.requests import RequestBuilder
 from adapters.bybit.signer import BybitSigner
-from exchanges.adapter import Adapter
+from exchanges.adapter import FUNDING_HISTORY_LIMIT, Adapter
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
 from exchanges.capabilities import market_type
 from exchanges.clock import ServerClock
@@ -28,6 +28,8 @@ from exchanges.models import (
     Balances,
     Candle,
     Fill,
+    FundingRate,
+    FundingRecord,
     KeyInfo,
     Market,
     Order,
@@ -350,6 +352,26 @@ class BybitAdapter(Adapter):
                 end = batch[0].timestamp - 1
         ordered = sorted(candles.values(), key=lambda c: c.timestamp)
         return ordered[:want] if since is not None else ordered[-want:]
+
+    def fetch_funding_rate(self, symbol: Symbol) -> Flow[FundingRate]:
+        """``/v5/market/tickers`` of a perpetual swap: the next settlement's rate."""
+        self.require_funding("fetch_funding_rate", symbol)
+        market = yield from self.market(symbol)
+        response = yield self.build.tickers(market.category or category_of(symbol), market.id)
+        items = parse.result_list(response)
+        if not items:
+            raise BadSymbol(f"Bybit returned no ticker for {market.symbol}", exchange=self.name)
+        return funding.parse_funding_rate(market, items[0], parse.envelope_time(response))
+
+    def fetch_funding_rate_history(
+        self, symbol: Symbol, since: int | None, limit: int | None
+    ) -> Flow[list[FundingRecord]]:
+        """``/v5/market/funding/history``, oldest first, in pages of 200 (``funding.history``)."""
+        self.require_funding("fetch_funding_rate_history", symbol)
+        market = yield from self.market(symbol)
+        category = market.category or category_of(symbol)
+        want = limit or FUNDING_HISTORY_LIMIT
+        return (yield from funding.history(self.build, market, category, since, want))
 
     # -- account --------------------------------------------------------------------------
 

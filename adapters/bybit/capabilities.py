@@ -20,6 +20,7 @@ from exchanges.capabilities import (
     Capabilities,
     Support,
     no,
+    perpetual_only,
     yes,
 )
 
@@ -27,7 +28,11 @@ __all__ = ["CAPABILITIES"]
 
 _NO_OPTION_KLINES = no("Bybit has no klines for options")
 
+_FUNDING = perpetual_only("Bybit pays funding on perpetual swaps only (linear and inverse)")
+
 _SPECIAL: dict[str, Support] = {
+    "fetch_funding_rate": yes(markets=_FUNDING),
+    "fetch_funding_rate_history": yes(markets=_FUNDING),
     "fetch_tickers": yes(
         markets={
             "option": no(

@@ -155,8 +155,11 @@ class BybitFrontEnd:
             (post, "/v5/position/set-leverage"): (self.set_leverage, "trade"),
         }
         from adapters.bybit.emulator_assets import BybitAssets
+        from adapters.bybit.emulator_funding import BybitFunding
 
         self.routes.update(BybitAssets(self).routes())
+        self.funding = BybitFunding(self)
+        self.routes.update(self.funding.routes())
 
     # -- envelope -------------------------------------------------------------------------
 
@@ -538,8 +541,7 @@ class BybitFrontEnd:
                     "prevPrice1h": _w(t.open_24h),
                     "openInterest": "0",
                     "openInterestValue": "0",
-                    "fundingRate": "0.0001",
-                    "nextFundingTime": str((self.state.now_ms() // 28_800_000 + 1) * 28_800_000),
+                    **self.funding.ticker_fields(spec),
                     "predictedDeliveryPrice": "",
                     "basisRate": "",
                     "deliveryFeeRate": "",

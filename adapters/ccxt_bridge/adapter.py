@@ -26,6 +26,7 @@ list is no proof of absence): ``OutcomeUnknown`` with the client order id is rai
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar, NoReturn, TypeVar
@@ -37,7 +38,7 @@ from adapters.ccxt_bridge.capabilities import OPERATION_OF, derive
 from adapters.ccxt_bridge.errors import Scrubber, family_of
 from adapters.ccxt_bridge.runner import ccxt_request
 from adapters.okx import parse as okx_parse
-from exchanges.adapter import Adapter
+from exchanges.adapter import FUNDING_HISTORY_LIMIT, Adapter
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
 from exchanges.capabilities import Capabilities, market_type
 from exchanges.credentials import Credentials
@@ -53,6 +54,8 @@ from exchanges.models import (
     Balances,
     Candle,
     Fill,
+    FundingRate,
+    FundingRecord,
     KeyInfo,
     Market,
     Order,
@@ -84,6 +87,13 @@ def _plain_params(params: Mapping[str, Any]) -> dict[str, Any]:
     # ccxt serialises params itself: Decimals go as their plain digits, never an exponent.
     return {k: to_wire(v) if isinstance(v, Decimal) else v for k, v in params.items()}
 
+
+#: The most funding history records one request returns, per exchange family (Bybit's
+#: "Get Funding Rate History" 200, Binance USD-M's "Get Funding Rate History" 1000, OKX 100:
+#: see the native adapters' funding modules); 100 elsewhere.
+_FUNDING_PAGES = {"bybit": 200, "binance": 1000, "okx": 100}
+_MAX_PAGES = 200
+_EIGHT_HOURS_MS = 8 * 3_600_000
 
 # Exchange families that refuse a client order id they accepted before, open or closed (Bybit:
 # "orderLinkId ... must be unique"): a resend need not wait for the lost request's window.
@@ -410,6 +420,104 @@ class CcxtAdapter(Adapter):
         candles = [convert.candle(row) for row in response.data]
         candles.sort(key=lambda c: c.timestamp)
         return candles
+
+    def fetch_funding_rate(self, symbol: Symbol) -> Flow[FundingRate]:
+        """ccxt's ``fetch_funding_rate`` (perpetual swaps only)."""
+        self.require_funding("fetch_funding_rate", symbol)
+        market = yield from self.market(symbol)
+        self._require("fetchFundingRate", "The funding rate")
+        response = yield ccxt_request("fetch_funding_rate", market.symbol)
+        rate = convert.funding_rate(market.symbol, response.data)
+        info = response.data.get("info")
+        if rate.timestamp is None and self.family == "okx" and isinstance(info, Mapping):
+            # ccxt's okx parser drops the answer's time; OKX sends it as ts (as the native
+            # adapter reads it).
+            rate = attrs.evolve(rate, timestamp=ms(info.get("ts")))
+        return rate
+
+    def fetch_funding_rate_history(
+        self, symbol: Symbol, since: int | None, limit: int | None
+    ) -> Flow[list[FundingRecord]]:
+        """ccxt's ``fetch_funding_rate_history`` page by page, oldest first.
+
+        From ``since`` the pages go forward by ccxt's ``since``. Without it the first page is
+        the latest, and older ones are read in windows of one page of intervals before the
+        oldest in hand, each forward to its end (ccxt's ``until``). OKX is paged back by its
+        ``after``: ccxt sends ``since`` as OKX's ``before``, which alone answers the newest
+        records.
+        """
+        self.require_funding("fetch_funding_rate_history", symbol)
+        market = yield from self.market(symbol)
+        self._require("fetchFundingRateHistory", "The funding rate history")
+        want = limit or FUNDING_HISTORY_LIMIT
+        page = _FUNDING_PAGES.get(self.family or "", 100)
+        found: dict[int, FundingRecord] = {}
+
+        def call(start: int | None, size: int, params: dict[str, Any]) -> Flow[int]:
+            """One page into ``found``: how many records were new (the oldest in ``last``)."""
+            response = yield ccxt_request(
+                "fetch_funding_rate_history", market.symbol, start, size, params
+            )
+            records = [convert.funding_record(market.symbol, i) for i in response.data]
+            last[:] = [min((r.timestamp for r in records), default=0), len(records)]
+            fresh = 0
+            for record in records:
+                if record.timestamp not in found:
+                    found[record.timestamp] = record
+                    fresh += 1
+            return fresh
+
+        last = [0, 0]
+
+        def oldest() -> int:
+            return min(found)
+
+        if self.family == "okx":
+            params: dict[str, Any] = {}
+            for _ in range(_MAX_PAGES):
+                before = len(found)
+                yield from call(None, page, params)
+                if len(found) - before < page or (since is None and len(found) >= want):
+                    break
+                if since is not None and oldest() <= since:
+                    break
+                params = {"after": str(oldest())}
+        elif since is not None:
+            start = since
+            for _ in range(_MAX_PAGES):
+                size = min(page, want - len(found))
+                fresh = yield from call(start, size, {})
+                # A full page answered newest first (ccxt's Bybit window can hold one record
+                # more than the page) may leave records between start and its oldest.
+                for _ in range(_MAX_PAGES):
+                    if last[1] < size or last[0] <= start:
+                        break
+                    fresh += yield from call(start, size, {"until": last[0] - 1})
+                if not fresh or len(found) >= want:
+                    break
+                start = max(found) + 1
+        else:
+            more = (yield from call(None, min(page, want), {})) >= min(page, want)
+            for _ in range(_MAX_PAGES):
+                if not more or len(found) >= want:
+                    break
+                times = sorted(found)
+                gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+                every = min(gaps, default=_EIGHT_HOURS_MS)
+                end = times[0] - 1
+                start = max(times[0] - min(page, want - len(found)) * every, 0)
+                got = 0
+                for _ in range(_MAX_PAGES):
+                    fresh = yield from call(start, page, {"until": end})
+                    got += fresh
+                    if not fresh or max(found) >= end:
+                        break
+                    start = max(t for t in found if t <= end) + 1
+                more = got > 0
+        ordered = sorted(found.values(), key=lambda r: r.timestamp)
+        if since is None:
+            return ordered[-want:]
+        return [r for r in ordered if r.timestamp >= since][:want]
 
     # -- account --------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from exchanges.capabilities import (
     Capabilities,
     Support,
     no,
+    perpetual_only,
     yes,
 )
 
@@ -33,6 +34,8 @@ FEATURES: Mapping[str, tuple[str, ...]] = {
     "fetch_order_book": ("fetchOrderBook",),
     "fetch_trades": ("fetchTrades",),
     "fetch_ohlcv": ("fetchOHLCV",),
+    "fetch_funding_rate": ("fetchFundingRate",),
+    "fetch_funding_rate_history": ("fetchFundingRateHistory",),
     "fetch_balance": ("fetchBalance",),
     "fetch_trading_fee": ("fetchTradingFee", "fetchTradingFees"),
     "create_order": ("createOrder",),
@@ -59,6 +62,10 @@ OPERATION_OF: Mapping[str, str] = {
     if operation != "fetch_order"
     for feature in features
 }
+
+#: Funding is paid on perpetual swaps only, whatever ``has`` says for the id.
+_FUNDING = ("fetch_funding_rate", "fetch_funding_rate_history")
+_PERPETUAL_ONLY = perpetual_only("funding is paid on perpetual swaps only")
 
 _NO_STREAMS = no(
     "the ccxt bridge has no WebSocket streams (ccxt.pro's watch_* are not bridged)",
@@ -89,6 +96,9 @@ def _operations(name: str, has: Mapping[str, Any]) -> dict[str, Support]:
     else:
         found["cancel_all_orders"] = no(f"ccxt's {name} does not offer cancelAllOrders")
     found["fetch_key_info"] = no("ccxt has no unified call for a key's permissions")
+    for operation in _FUNDING:
+        if found[operation].supported:
+            found[operation] = yes(markets=_PERPETUAL_ONLY)
     return found
 
 

@@ -55,6 +55,8 @@ from exchanges.models import (
     Balances,
     Candle,
     Fill,
+    FundingRate,
+    FundingRecord,
     Market,
     MarketType,
     Order,
@@ -73,6 +75,8 @@ __all__ = [
     "balances",
     "candle",
     "fill",
+    "funding_rate",
+    "funding_record",
     "market",
     "num",
     "order",
@@ -361,6 +365,51 @@ def trade(symbol: str, item: Mapping[str, Any]) -> Trade:
         amount=_need_amount(item, "amount", "trade"),
         raw=item,
     )
+
+
+def _interval_ms(value: Any) -> int | None:
+    # ccxt's funding interval: "8h" (hours), or OKX's milliseconds as text when unnamed.
+    if not isinstance(value, str):
+        return None
+    if value.endswith("h") and value[:-1].isdigit():
+        return int(value[:-1]) * 3_600_000 or None
+    return _ms(value)
+
+
+def funding_rate(symbol: str, item: Mapping[str, Any]) -> FundingRate:
+    """A ccxt funding rate structure: ``fundingRate`` is charged at ``fundingTimestamp``.
+
+    Where ccxt gives no ``nextFundingTimestamp`` but an ``interval``, the settlement after is
+    one interval later (as the native adapters compute it).
+    """
+    at = _ms(item.get("fundingTimestamp"))
+    every = _interval_ms(item.get("interval"))
+    after = _ms(item.get("nextFundingTimestamp"))
+    if after is None and at is not None and every is not None:
+        after = at + every
+    return FundingRate(
+        symbol=symbol,
+        rate=_need(item, "fundingRate", "funding rate"),
+        timestamp=_ms(item.get("timestamp")),
+        funding_time=at,
+        next_funding_time=after,
+        mark_price=_amount(item, "markPrice", "funding rate"),
+        index_price=_amount(item, "indexPrice", "funding rate"),
+        interval_ms=every,
+        raw=item,
+    )
+
+
+def funding_record(symbol: str, item: Any) -> FundingRecord:
+    """One item of ccxt's funding rate history."""
+    if not isinstance(item, Mapping):
+        raise BadResponse(f"ccxt's funding history item is {type(item).__name__}, not a dict")
+    stamp = _ms(item.get("timestamp"))
+    if stamp is None:
+        raise BadResponse(
+            f"ccxt's funding history item has no time: {shown(item.get('timestamp'))}"
+        )
+    return FundingRecord(symbol, _need(item, "fundingRate", "funding history"), stamp, raw=item)
 
 
 def candle(row: Any) -> Candle:

@@ -20,14 +20,14 @@ from typing import Any, ClassVar
 
 import attrs
 
-from adapters.okx import parse
+from adapters.okx import funding, parse
 from adapters.okx.capabilities import CAPABILITIES
 from adapters.okx.errors import item_errors
 from adapters.okx.hosts import ENVIRONMENTS, check_environment, rest_host
 from adapters.okx.limits import limit_for
 from adapters.okx.requests import RequestBuilder
 from adapters.okx.signer import EXPIRING_PATHS, OkxSigner
-from exchanges.adapter import Adapter
+from exchanges.adapter import FUNDING_HISTORY_LIMIT, Adapter
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
 from exchanges.credentials import Credentials
 from exchanges.decimals import ZERO, to_wire
@@ -43,6 +43,8 @@ from exchanges.models import (
     Balances,
     Candle,
     Fill,
+    FundingRate,
+    FundingRecord,
     KeyInfo,
     Market,
     Order,
@@ -327,6 +329,22 @@ class OkxAdapter(Adapter):
         return ordered[:want] if since is not None else ordered[-want:]
 
     # -- account --------------------------------------------------------------------------
+
+    def fetch_funding_rate(self, symbol: Symbol) -> Flow[FundingRate]:
+        """``/api/v5/public/funding-rate``: OKX's forecast for the next settlement of a swap."""
+        self.require_funding("fetch_funding_rate", symbol)
+        market = yield from self.market(symbol)
+        response = yield funding.current(self.build, market.id)
+        return funding.parse_funding_rate(market, parse.first(response))
+
+    def fetch_funding_rate_history(
+        self, symbol: Symbol, since: int | None, limit: int | None
+    ) -> Flow[list[FundingRecord]]:
+        """``/api/v5/public/funding-rate-history``, oldest first (``funding.history``)."""
+        self.require_funding("fetch_funding_rate_history", symbol)
+        market = yield from self.market(symbol)
+        want = limit or FUNDING_HISTORY_LIMIT
+        return (yield from funding.history(self.build, market, since, want))
 
     def fetch_balance(self, market_type: str | None = None) -> Flow[Balances]:
         """``/api/v5/account/balance``: the trading account, which backs every market type."""

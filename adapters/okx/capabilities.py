@@ -20,6 +20,7 @@ from exchanges.capabilities import (
     Capabilities,
     Support,
     no,
+    perpetual_only,
     yes,
 )
 
@@ -27,7 +28,11 @@ __all__ = ["CAPABILITIES"]
 
 _CONTRACTS = "contracts of ctVal (converted)"
 
+_FUNDING = perpetual_only("OKX pays funding on perpetual swaps only (SWAP instruments)")
+
 _SPECIAL: dict[str, Support] = {
+    "fetch_funding_rate": yes(markets=_FUNDING),
+    "fetch_funding_rate_history": yes(markets=_FUNDING),
     "cancel_all_orders": yes(
         "batch-cancels the open orders, 20 a request (OKX has no cancel-all for regular orders)"
     ),

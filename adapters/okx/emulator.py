@@ -222,8 +222,10 @@ class OkxFrontEnd:
             (post, "/api/v5/trade/batch-orders"): (self.trade_batch_orders, "trade"),
         }
         from adapters.okx.emulator_assets import OkxAssets
+        from adapters.okx.emulator_funding import OkxFunding
 
         self.routes.update(OkxAssets(self).routes())
+        self.routes.update(OkxFunding(self).routes())
 
     # -- envelope -------------------------------------------------------------------------
 

@@ -32,6 +32,9 @@ RULES: MappingProxyType[str, tuple[int, str]] = MappingProxyType(
         "GET /api/v5/market/trades": (100, "ip"),
         "GET /api/v5/market/candles": (40, "ip"),
         "GET /api/v5/market/history-candles": (20, "ip"),
+        # 10 per 2 s per IP and instrument (the funding-rate sections of OKX's public data).
+        "GET /api/v5/public/funding-rate": (10, "inst"),
+        "GET /api/v5/public/funding-rate-history": (10, "inst"),
         "GET /api/v5/account/balance": (10, "uid"),
         "GET /api/v5/account/positions": (10, "uid"),  # ✓
         "GET /api/v5/account/config": (5, "uid"),  # ✓

@@ -52,6 +52,16 @@ from exchanges.emulator.accounts import (
     settle_value,
 )
 from exchanges.emulator.book import MARKET_MAKER_UID, MINUTE_MS, Market, Order, Plan
+from exchanges.emulator.funding import (
+    INTERVAL_MS as FUNDING_INTERVAL_MS,
+)
+from exchanges.emulator.funding import (
+    FundingView,
+    SettlementView,
+    funding_rate_at,
+    next_settlement,
+    settlements,
+)
 from exchanges.emulator.instruments import (
     CATEGORIES,
     BalanceView,
@@ -604,6 +614,46 @@ class Engine:
         """Top of book, last price, mark/index (= mid) and rolling 24h statistics."""
         market = self._markets[self.instrument(symbol, category).key]
         return market.ticker(self._now())
+
+    def funding(self, symbol: str, *, category: str | None = None) -> FundingView:
+        """A swap's funding now: the next settlement's rate (``exchanges.emulator.funding``)."""
+        spec = self._swap(symbol, category)
+        now = self._now()
+        at = next_settlement(now)
+        ticker = self._markets[spec.key].ticker(now)
+        return FundingView(
+            symbol=spec.symbol,
+            rate=self.funding_rate(spec, at),
+            funding_time=at,
+            interval_ms=FUNDING_INTERVAL_MS,
+            previous_rate=self.funding_rate(spec, at - FUNDING_INTERVAL_MS),
+            mark=ticker.mark,
+            index=ticker.index,
+            time_ms=now,
+        )
+
+    def funding_history(
+        self,
+        symbol: str,
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        category: str | None = None,
+    ) -> list[SettlementView]:
+        """A swap's past settlements in ``[start_ms, end_ms]``, oldest first."""
+        spec = self._swap(symbol, category)
+        times = settlements(self._now(), start_ms, end_ms)
+        return [SettlementView(t, self.funding_rate(spec, t)) for t in times]
+
+    def funding_rate(self, spec: InstrumentSpec, time_ms: int, salt: str = "") -> Decimal:
+        """The rate of ``spec``'s settlement at ``time_ms`` (``salt`` draws another series)."""
+        return funding_rate_at(self._seed, spec.category, spec.symbol, time_ms, salt)
+
+    def _swap(self, symbol: str, category: str | None) -> InstrumentSpec:
+        spec = self.instrument(symbol, category)
+        if spec.category == "spot":
+            raise EngineError("invalid_request", f"{symbol} is spot: funding is for swaps")
+        return spec
 
     def klines(
         self,

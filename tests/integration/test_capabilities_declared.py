@@ -99,6 +99,8 @@ OPERATIONS: dict[str, Probe] = {
     "fetch_order_book": lambda ex, s: ex.fetch_order_book(s, 5),
     "fetch_trades": lambda ex, s: ex.fetch_trades(s, 5),
     "fetch_ohlcv": lambda ex, s: ex.fetch_ohlcv(s, "1m", limit=3),
+    "fetch_funding_rate": lambda ex, s: ex.fetch_funding_rate(s),
+    "fetch_funding_rate_history": lambda ex, s: ex.fetch_funding_rate_history(s, limit=3),
     "fetch_balance": lambda ex, s: ex.fetch_balance(),
     "fetch_trading_fee": lambda ex, s: ex.fetch_trading_fee(s),
     "fetch_key_info": lambda ex, s: ex.fetch_key_info(),
