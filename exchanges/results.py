@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from exchanges.arguments import AmendArgs, OrderArgs
     from exchanges.models import Order
 
-__all__ = ["amended", "canceled", "ends_at_once", "normalised", "placed", "refusal"]
+__all__ = ["amended", "canceled", "ends_at_once", "placed", "refusal"]
 
 
 def _missing(order: Order, values: dict[str, Any]) -> dict[str, Any]:
@@ -113,8 +113,3 @@ def canceled(order: Order) -> Order:
     """A cancelled order's result: ``canceled`` when no status came."""
     changes = _missing(order, {"status": "canceled"})
     return _settled(order, changes)
-
-
-def normalised(order: Order) -> Order:
-    """A fetched order with its zeros and times in the same form as every write's result."""
-    return _settled(order, {})

@@ -5,8 +5,9 @@ currency for spot and linear (USDT/USDC-margined) contracts, and in the quote cu
 inverse contracts. An exchange whose API counts a market in contracts (OKX swaps and futures:
 ``ctVal`` each) marks that ``Market`` with ``counts_contracts=True``, its ``contract_size`` and
 steps already in the unified unit; the adapter then converts what it sends with
-``native_amount`` and what it reads with ``unified`` (models) or ``from_native`` (one number).
-Nothing is rounded: an amount that is not a whole number of the exchange's units is refused.
+``native_amount`` and what it reads with ``unified``.
+Nothing is rounded: an amount that is no exact number of the exchange's units is refused (the
+market's step, checked first by ``exchanges.preflight``, normally rules that out already).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from exchanges.decimals import ZERO
 from exchanges.errors import InvalidOrder
 from exchanges.models import Fill, Market, Order, OrderBook, Position, Ticker, Trade
 
-__all__ = ["from_native", "native_amount", "unified"]
+__all__ = ["native_amount", "unified"]
 
 M = TypeVar("M")
 
@@ -42,23 +43,15 @@ def native_amount(market: Market, amount: Decimal, *, exchange: str | None = Non
         return amount
     with localcontext(prec=_PRECISION):
         contracts = amount / size
-        whole = contracts * size == amount
-    if not whole:
+        exact = contracts * size == amount
+    if not exact:
         raise InvalidOrder(
-            f"amount {amount:f} is not a whole number of {market.symbol}'s contracts of {size:f}",
+            f"amount {amount:f} is no exact number of {market.symbol}'s contracts of {size:f}",
             exchange=exchange,
             hint="Amounts are in the base currency (quote for inverse contracts): pass a "
             "multiple of Market.amount_step.",
         )
     return contracts.normalize() if contracts == contracts.to_integral_value() else contracts
-
-
-def from_native(market: Market, value: Decimal | None) -> Decimal | None:
-    """A number the exchange counted in its units, in the unified unit."""
-    size = _factor(market)
-    if size is None or value is None:
-        return value
-    return _times(value, size)
 
 
 def _times(value: Decimal, size: Decimal) -> Decimal:
