@@ -10,7 +10,9 @@ The pipeline (``Session.execute``) takes each request through rate limiter → c
 transport → error check, with retries, clock resync and rate-limit waits. It never sleeps or
 touches a socket itself: it yields ``Send`` and ``Sleep`` effects, which ``run_sync`` performs
 with ``time.sleep`` and a sync transport and ``run_async`` with ``asyncio.sleep`` and an async
-transport. That is the only code that differs between the sync and the async client.
+transport. That is the only code that differs between the sync and the async client. A client
+of a fleet (``exchanges.fleet``) also yields ``Shared`` effects: operations on the fleet's
+Redis, which the drivers perform with the blocking or the asyncio Redis client.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from exchanges.clock import ClockSample, ServerClock
 from exchanges.errors import (
@@ -39,6 +41,7 @@ from exchanges.wire import Prepared, Request, Response
 if TYPE_CHECKING:
     from exchanges.adapter import Adapter
     from exchanges.credentials import Credentials
+    from exchanges.fleet.fleet import Fleet
     from exchanges.transport.base import AsyncTransport, Transport
 
 __all__ = [
@@ -48,6 +51,8 @@ __all__ = [
     "Pause",
     "Send",
     "Session",
+    "Shared",
+    "SharedOperation",
     "Sleep",
     "forget_locals",
     "run_async",
@@ -90,7 +95,38 @@ class Sleep:
         self.seconds = seconds
 
 
-Effect = Send | Sleep
+class SharedOperation(Protocol):
+    """An operation on state shared with other processes, performed by a driver.
+
+    ``run`` blocks (``run_sync``); ``run_async`` is awaited (``run_async``). Neither raises for
+    the shared store being unreachable: they return a value saying so, and the pipeline decides.
+    """
+
+    def run(self) -> Any:
+        """Perform the operation with blocking I/O."""
+
+    async def run_async(self) -> Any:
+        """Perform the operation from asyncio, without blocking the event loop."""
+
+
+class Shared:
+    """Effect: perform ``operation`` on a fleet's shared store (Redis) and resume with its result.
+
+    Why an effect rather than a Redis call inside the pipeline: the pipeline stays sans-I/O and
+    one flow serves both clients. ``run_sync`` performs it with redis-py's blocking client and
+    ``run_async`` with ``redis.asyncio``, so the event loop is never blocked, and without a
+    fleet no ``Shared`` is ever yielded, so the drivers' hot path is unchanged. (A blocking
+    call from the pipeline would have blocked the event loop; a thread per call under asyncio
+    would have cost a thread hop per request.)
+    """
+
+    __slots__ = ("operation",)
+
+    def __init__(self, operation: SharedOperation) -> None:
+        self.operation = operation
+
+
+Effect = Send | Sleep | Shared
 
 #: What reading an answer of an undocumented shape raises (a missing key, a list where an
 #: object belongs, a number out of range, nesting deeper than the interpreter's stack).
@@ -151,6 +187,8 @@ class Session:
         self.closed = False
         #: Why there are no credentials although some were meant (a half-set environment).
         self.credentials_problem: str | None = None
+        #: The fleet this client belongs to (``connect(..., fleet=...)``), or None.
+        self.fleet: Fleet | None = None
 
     # -- the pipeline ---------------------------------------------------------------------
 
@@ -223,10 +261,14 @@ class Session:
         rate_limited = 0
         # The whole call, first attempt included: what "(N attempts in X s)" reports.
         started = time.monotonic()
+        fleet = self.fleet
         while True:
             limiter = self.limiter
             try:
-                wait = limiter.reserve(request.rate_keys, request.weight)
+                if fleet is None:
+                    wait = limiter.reserve(request.rate_keys, request.weight)
+                else:
+                    wait = yield from fleet.reserve(self, request)
             except RouteBlocked as blocked:
                 raise self._blocked(request, blocked) from None
             if wait > 0:
@@ -258,6 +300,8 @@ class Session:
                 except Exception as exc:
                     # Rate-limit headers are advice: a malformed one must not fail the call.
                     self.log.debug("ignored unreadable rate-limit headers: %s", type(exc).__name__)
+                if fleet is not None and fleet.corrections:
+                    yield from fleet.correct()
                 try:
                     adapter.decode(response)
                 except ExchangeError:
@@ -474,10 +518,12 @@ def run_sync(
                     effect = effects.throw(err)
                 else:
                     effect = effects.send(response)
-            else:
-                assert type(effect) is Sleep
+            elif type(effect) is Sleep:
                 sleep(effect.seconds)
                 effect = effects.send(None)
+            else:
+                assert type(effect) is Shared
+                effect = effects.send(effect.operation.run())
     except StopIteration as done:
         result: T = done.value
         return result
@@ -514,12 +560,14 @@ async def run_async(effects: Effects[T], transport: AsyncTransport) -> T:
                     effect = effects.throw(err)
                 else:
                     effect = effects.send(response)
-            else:
-                assert type(effect) is Sleep
+            elif type(effect) is Sleep:
                 import asyncio  # here: sync users should not pay asyncio's import time
 
                 await asyncio.sleep(effect.seconds)
                 effect = effects.send(None)
+            else:
+                assert type(effect) is Shared
+                effect = effects.send(await effect.operation.run_async())
     except StopIteration as done:
         result: T = done.value
         return result

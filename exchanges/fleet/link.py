@@ -1,0 +1,221 @@
+"""The connection to a fleet's Redis, and the operations the drivers perform on it.
+
+Operations are ``exchanges.flow.Shared`` effects: the pipeline yields one, ``run_sync`` calls its
+``run()`` (redis-py's blocking client) and ``run_async`` awaits its ``run_async()``
+(``redis.asyncio``). An operation never raises for Redis being away: it returns ``DOWN``, and the
+caller applies the fleet's failure policy (``exchanges.fleet``). Every socket has a 0.5 s timeout
+and no client-side retries, so a dead Redis costs at most one timeout, after which the link
+*rests*: for ``REST`` seconds operations return ``DOWN`` without touching the network, then the
+next one probes again. The first failure of an outage is logged once as a warning, the recovery
+once as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["DOWN", "REST", "TIMEOUT", "Down", "Link", "Operation"]
+
+#: Socket connect and read timeout of the clients this module creates, seconds.
+TIMEOUT = 0.5
+#: After a failure, operations skip Redis for this many seconds, then probe it again.
+REST = 1.0
+
+_log = logging.getLogger("exchanges.fleet")
+
+
+class Down:
+    """The result of an operation that could not reach Redis."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DOWN"
+
+
+DOWN = Down()
+
+
+def _redis() -> Any:
+    try:
+        import redis
+        import redis.asyncio
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "fleet= needs the redis client: pip install 'exchanges[fleet]' (redis>=5)"
+        ) from None
+    return redis
+
+
+def _where(target: str) -> str:
+    """``host:port/db`` of a Redis URL: never its user name or password."""
+    parts = urlsplit(target)
+    host = parts.hostname or parts.path or "?"
+    port = f":{parts.port}" if parts.port else ""
+    db = parts.path if parts.hostname and parts.path not in ("", "/") else ""
+    return f"{parts.scheme}://{host}{port}{db}"
+
+
+class Link:
+    """One fleet's Redis: a URL (``redis://``, ``rediss://``, ``unix://``) or a ready client."""
+
+    def __init__(self, target: Any, *, asynchronous: bool) -> None:
+        redis = _redis()
+        self.asynchronous = asynchronous
+        self._sync: Any = None
+        self._async: Any = None
+        self._url: str | None = None
+        if isinstance(target, str):
+            scheme = urlsplit(target).scheme
+            if scheme not in ("redis", "rediss", "unix"):
+                raise ValueError(
+                    f"fleet={_where(target)!r} is not a Redis URL: pass redis://host:port/db, "
+                    "rediss://... or a redis client"
+                )
+            self._url = target
+            self.where = _where(target)
+        elif isinstance(target, redis.asyncio.Redis):
+            if not asynchronous:
+                raise TypeError(
+                    "fleet= on connect() takes a URL or a redis.Redis, not an asyncio one"
+                )
+            self._async = target
+            self.where = "a redis.asyncio.Redis client"
+        elif isinstance(target, redis.Redis):
+            if asynchronous:
+                raise TypeError(
+                    "fleet= on connect_async() takes a URL or a redis.asyncio.Redis: a blocking "
+                    "client would block the event loop"
+                )
+            self._sync = target
+            self.where = "a redis.Redis client"
+        else:
+            raise TypeError(
+                f"fleet= takes a Redis URL or a redis client, not {type(target).__name__}"
+            )
+        self.errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._scripts: dict[tuple[int, str], Any] = {}
+        self._rest_until = 0.0
+        #: Set while Redis is unreachable (the outage's first error), None when it answers.
+        self.outage: str | None = None
+
+    def _options(self, retry: Any) -> dict[str, Any]:
+        return {
+            "socket_timeout": TIMEOUT,
+            "socket_connect_timeout": TIMEOUT,
+            "retry": retry,
+            "health_check_interval": 0,
+        }
+
+    def sync_client(self) -> Any:
+        """The blocking client (created from the URL on first use)."""
+        if self._sync is None:
+            redis = _redis()
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            assert self._url is not None
+            options = self._options(Retry(NoBackoff(), 0))
+            self._sync = redis.Redis.from_url(self._url, **options)
+        return self._sync
+
+    def async_client(self) -> Any:
+        """The asyncio client (created from the URL on first use)."""
+        if self._async is None:
+            redis = _redis()
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
+            assert self._url is not None
+            options = self._options(Retry(NoBackoff(), 0))
+            self._async = redis.asyncio.Redis.from_url(self._url, **options)
+        return self._async
+
+    def script(self, client: Any, text: str) -> Any:
+        """``text`` registered on ``client`` (EVALSHA, loaded again after a restart)."""
+        key = (id(client), text)
+        script = self._scripts.get(key)
+        if script is None:
+            script = client.register_script(text)
+            self._scripts[key] = script
+        return script
+
+    def resting(self) -> bool:
+        """True while operations skip Redis after a failure."""
+        return self._rest_until > 0.0 and time.monotonic() < self._rest_until
+
+    def failed(self, exc: BaseException) -> Down:
+        """Note a failure: rest, and warn at the first one of an outage."""
+        self._rest_until = time.monotonic() + REST
+        if self.outage is None:
+            self.outage = f"{type(exc).__name__}: {str(exc)[:200]}"
+            _log.warning(
+                "fleet Redis %s is unreachable (%s): reads use this process's local share of "
+                "each rate limit, new orders are refused unless fleet_fallback='local'; "
+                "retrying every %.0f s",
+                self.where,
+                self.outage,
+                REST,
+            )
+        return DOWN
+
+    def answered(self) -> None:
+        """Note a success: end an outage (logged once)."""
+        if self.outage is not None:
+            self.outage = None
+            self._rest_until = 0.0
+            _log.warning("fleet Redis %s answers again: the shared budget is back", self.where)
+
+    def close(self) -> None:
+        """Close the blocking client's connections (the asyncio one closes with ``aclose``)."""
+        if self._sync is not None and self._url is not None:
+            self._sync.close()
+
+    async def aclose(self) -> None:
+        """Close the asyncio client's connections, if this link created it."""
+        if self._async is not None and self._url is not None:
+            await self._async.aclose()
+
+
+class Operation:
+    """A Redis operation for the drivers; subclasses implement ``call`` and ``call_async``."""
+
+    __slots__ = ("link",)
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+
+    def call(self, client: Any) -> Any:
+        """The operation on the blocking client."""
+        raise NotImplementedError
+
+    async def call_async(self, client: Any) -> Any:
+        """The operation on the asyncio client."""
+        raise NotImplementedError
+
+    def run(self) -> Any:
+        """Perform it with blocking I/O; ``DOWN`` when Redis cannot be reached."""
+        link = self.link
+        if link.resting():
+            return DOWN
+        try:
+            result = self.call(link.sync_client())
+        except link.errors as exc:
+            return link.failed(exc)
+        link.answered()
+        return result
+
+    async def run_async(self) -> Any:
+        """Perform it from asyncio; ``DOWN`` when Redis cannot be reached."""
+        link = self.link
+        if link.resting():
+            return DOWN
+        try:
+            result = await self.call_async(link.async_client())
+        except link.errors as exc:
+            return link.failed(exc)
+        link.answered()
+        return result
