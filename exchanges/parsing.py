@@ -26,7 +26,7 @@ from typing import Any
 
 from exchanges.decimals import ZERO, dec, exact, opt_dec, shown
 from exchanges.errors import BadResponse, ExchangeError
-from exchanges.models import Candle
+from exchanges.models import Candle, FundingRecord
 from exchanges.wire import Response
 
 __all__ = [
@@ -551,3 +551,24 @@ def candle(
         quote_volume=quote,
         raw=raw,
     )
+
+
+def funding_records(
+    rows: Any, symbol: str, rate: str, time: str, exchange: str
+) -> list[FundingRecord]:
+    """Funding history rows (objects with a ``rate`` and a ``time`` field), in the order sent."""
+    if not isinstance(rows, list):
+        raise BadResponse("the funding history is not a list", exchange=exchange)
+    records = []
+    for row in rows:
+        if not isinstance(row, Mapping):
+            raise BadResponse("a funding history item is not an object", exchange=exchange)
+        records.append(
+            FundingRecord(
+                symbol=symbol,
+                rate=need_decimal(row, rate, exchange),
+                timestamp=need_ms(row, time, exchange),
+                raw=row,
+            )
+        )
+    return records

@@ -69,21 +69,7 @@ def parse_funding_rate(market: Market, item: Any) -> FundingRate:
 
 def parse_records(symbol: str, rows: Any) -> list[FundingRecord]:
     """The ``/fapi/v1/fundingRate`` list, as sent (oldest first)."""
-    if not isinstance(rows, list):
-        raise BadResponse("fundingRate did not answer a list", exchange=_EX)
-    records = []
-    for row in rows:
-        if not isinstance(row, Mapping):
-            raise BadResponse("a funding history item is not an object", exchange=_EX)
-        records.append(
-            FundingRecord(
-                symbol=symbol,
-                rate=parsing.need_decimal(row, "fundingRate", _EX),
-                timestamp=parsing.need_ms(row, "fundingTime", _EX),
-                raw=row,
-            )
-        )
-    return records
+    return parsing.funding_records(rows, symbol, "fundingRate", "fundingTime", _EX)
 
 
 def history(

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.bybit import parse
 from exchanges import parsing
-from exchanges.errors import BadResponse
 from exchanges.models import FundingRate, FundingRecord, Market
 
 if TYPE_CHECKING:
@@ -66,19 +65,7 @@ def parse_funding_rate(market: Market, item: Mapping[str, Any], ts: int | None) 
 
 def parse_records(symbol: str, rows: list[Any]) -> list[FundingRecord]:
     """``result.list`` of ``/v5/market/funding/history``, as sent (newest first)."""
-    records = []
-    for row in rows:
-        if not isinstance(row, Mapping):
-            raise BadResponse("a funding history item is not an object", exchange=_EX)
-        records.append(
-            FundingRecord(
-                symbol=symbol,
-                rate=parsing.need_decimal(row, "fundingRate", _EX),
-                timestamp=parsing.need_ms(row, "fundingRateTimestamp", _EX),
-                raw=row,
-            )
-        )
-    return records
+    return parsing.funding_records(rows, symbol, "fundingRate", "fundingRateTimestamp", _EX)
 
 
 def history_request(

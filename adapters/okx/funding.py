@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.okx import parse
 from exchanges import parsing
-from exchanges.errors import BadResponse
 from exchanges.models import FundingRate, FundingRecord, Market
 
 if TYPE_CHECKING:
@@ -71,19 +70,7 @@ def parse_funding_rate(market: Market, item: Mapping[str, Any]) -> FundingRate:
 
 def parse_records(symbol: str, rows: list[Any]) -> list[FundingRecord]:
     """The ``data`` of ``/api/v5/public/funding-rate-history``, as sent (newest first)."""
-    records = []
-    for row in rows:
-        if not isinstance(row, Mapping):
-            raise BadResponse("a funding history item is not an object", exchange=_EX)
-        records.append(
-            FundingRecord(
-                symbol=symbol,
-                rate=parsing.need_decimal(row, "realizedRate", _EX),
-                timestamp=parsing.need_ms(row, "fundingTime", _EX),
-                raw=row,
-            )
-        )
-    return records
+    return parsing.funding_records(rows, symbol, "realizedRate", "fundingTime", _EX)
 
 
 def history(
