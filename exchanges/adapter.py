@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from exchanges import results
-from exchanges.capabilities import UNDECLARED, Capabilities, funding_market
+from exchanges.capabilities import UNDECLARED, Capabilities, funding_market, market_type
 from exchanges.errors import BadSymbol, ExchangeError, NotSupported
 from exchanges.preflight import check_order
 from exchanges.symbols import Symbol
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         FundingRate,
         FundingRecord,
         KeyInfo,
+        LeverageSetting,
         Market,
         Order,
         OrderBook,
@@ -384,6 +385,17 @@ class Adapter(abc.ABC):
     def fetch_key_info(self, role: Role = "read") -> Flow[KeyInfo]:
         """What the key (of ``role``) may do."""
         return self._nope("fetch_key_info")
+
+    def set_leverage(self, leverage: Decimal, symbol: Symbol) -> Flow[LeverageSetting]:
+        """Set one derivatives market's leverage (validated: a Decimal of at least 1)."""
+        return self._nope("set_leverage")
+
+    def require_leverage(self, symbol: Symbol) -> None:
+        """``NotSupported`` naming ``set_leverage.<market type>`` unless ``symbol``'s market type
+        has a leverage here (declared per market type: spot refuses), before anything is sent."""
+        self.capabilities.require(
+            "set_leverage", market=market_type(symbol), env=self.env, subject=str(symbol)
+        )
 
 
 def _named(flow: Flow[T], name: str) -> Flow[T]:

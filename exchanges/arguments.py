@@ -118,6 +118,25 @@ def check_since(since: Any) -> int | None:
     return since
 
 
+def check_leverage(leverage: Any) -> Decimal:
+    """A leverage: a Decimal or int of at least 1 (the exchange refuses one above its maximum)."""
+    if isinstance(leverage, bool) or not isinstance(leverage, Decimal | int):
+        raise TypeError(
+            f"leverage must be a Decimal or an int such as 5 or Decimal('2.5'), "
+            f"not {type(leverage).__name__}"
+        )
+    value = Decimal(leverage)
+    if not value.is_finite() or value < 1:
+        raise ValueError(f"leverage must be a finite number of at least 1, got {leverage!r}")
+    # Judged from the exponent only, as amounts are: a huge exponent would take seconds to print.
+    if value.adjusted() >= 6 or -value.as_tuple().exponent > _MAX_PLACES:  # type: ignore[operator]
+        raise ValueError(
+            f"leverage {value:.6e} is outside what any exchange takes (below 1e6, at most "
+            f"{_MAX_PLACES} decimal places)"
+        )
+    return value
+
+
 def _positive(value: Any, name: str) -> Decimal:
     try:
         number = to_decimal(value, name)

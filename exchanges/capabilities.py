@@ -81,6 +81,7 @@ PRIVATE_OPERATIONS = (
     "fetch_closed_orders",
     "fetch_my_trades",
     "fetch_positions",
+    "set_leverage",
 )
 STREAMS = (
     "watch_ticker",

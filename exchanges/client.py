@@ -26,6 +26,7 @@ from exchanges.models import (
     FundingRecord,
     KeyAudit,
     KeyInfo,
+    LeverageSetting,
     Market,
     Order,
     OrderBook,
@@ -44,6 +45,7 @@ from exchanges.wire import Role
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
+    from decimal import Decimal
 
     from exchanges.fleet.fleet import Fleet
     from exchanges.fleet.ledger import Resolution
@@ -315,6 +317,16 @@ class Exchange(_Client):
         """Open derivatives positions."""
         return self._run(self.adapter.fetch_positions(_symbols(symbols)))
 
+    def set_leverage(self, leverage: Decimal | int, symbol: str) -> LeverageSetting:
+        """Set ``symbol``'s leverage (a Decimal or int of at least 1; NotSupported on spot).
+
+        Setting the value already in force succeeds; one above the exchange's maximum for the
+        symbol is ``BadRequest``. Positions opened afterwards report it (``Position.leverage``).
+        """
+        return self._run(
+            self.adapter.set_leverage(args.check_leverage(leverage), args.check_symbol(symbol))
+        )
+
     def fetch_key_info(self) -> KeyInfo:
         """What the (read) key may do."""
         return self._run(self.adapter.fetch_key_info("read"))
@@ -546,6 +558,12 @@ class AsyncExchange(_Client):
     async def fetch_positions(self, symbols: list[str] | None = None) -> list[Position]:
         """Open derivatives positions."""
         return await self._run(self.adapter.fetch_positions(_symbols(symbols)))
+
+    async def set_leverage(self, leverage: Decimal | int, symbol: str) -> LeverageSetting:
+        """Set ``symbol``'s leverage (see ``Exchange.set_leverage``)."""
+        return await self._run(
+            self.adapter.set_leverage(args.check_leverage(leverage), args.check_symbol(symbol))
+        )
 
     async def fetch_key_info(self) -> KeyInfo:
         """What the (read) key may do."""

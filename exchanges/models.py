@@ -23,6 +23,7 @@ __all__ = [
     "FundingRecord",
     "KeyAudit",
     "KeyInfo",
+    "LeverageSetting",
     "Market",
     "MarketType",
     "Order",
@@ -318,6 +319,15 @@ class Position:
     unrealized_pnl: Decimal | None
     leverage: Decimal | None
     timestamp: int | None = None
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class LeverageSetting:
+    """The leverage a derivatives market is set to, as the exchange confirmed it."""
+
+    symbol: str
+    leverage: Decimal
     raw: Raw = _raw()
 
 

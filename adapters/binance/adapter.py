@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import attrs
 
 from adapters.binance import funding, parse
+from adapters.binance import leverage as leverage_api
 from adapters.binance.capabilities import CAPABILITIES
 from adapters.binance.hosts import ENVIRONMENTS, hosts_for, sapi_unsupported_reason
 from adapters.binance.limits import (
@@ -45,6 +47,7 @@ from exchanges.models import (
     FundingRate,
     FundingRecord,
     KeyInfo,
+    LeverageSetting,
     Market,
     Order,
     OrderBook,
@@ -649,6 +652,12 @@ class BinanceAdapter(Adapter):
         fills = [parse.parse_fill(market.symbol, item) for item in rows]
         fills.sort(key=lambda f: f.timestamp, reverse=True)
         return fills[:limit] if limit is not None else fills
+
+    def set_leverage(self, leverage: Decimal, symbol: Symbol) -> Flow[LeverageSetting]:
+        """``/fapi/v1/leverage`` of a USD-M symbol, a whole number (``leverage.py``)."""
+        self.require_leverage(symbol)
+        market = yield from self.market(symbol)
+        return (yield from leverage_api.set_leverage(self.build, market, leverage))
 
     def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
         """``/fapi/v3/positionRisk``: non-empty USD-M positions (spot has none)."""

@@ -46,6 +46,12 @@ def _sapi(env: str) -> Support:
 _FUNDING = perpetual_only("Binance USD-M pays funding on perpetual swaps only")
 
 _SPECIAL: dict[str, Support] = {
+    "set_leverage": yes(
+        "whole numbers only (Binance takes an int leverage)",
+        markets={
+            "spot": no("Binance spot has no leverage to set (POST /fapi/v1/leverage is USD-M)")
+        },
+    ),
     "fetch_funding_rate": yes(markets=_FUNDING),
     "fetch_funding_rate_history": yes(markets=_FUNDING),
     "fetch_balance": yes(

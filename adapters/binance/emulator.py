@@ -231,9 +231,11 @@ class BinanceFrontEnd:
         }
         from adapters.binance.emulator_assets import BinanceAssets
         from adapters.binance.emulator_funding import BinanceFunding
+        from adapters.binance.emulator_leverage import BinanceLeverage
 
         self.routes.update(BinanceAssets(self).routes())
         self.routes.update(BinanceFunding(self).routes())
+        self.routes.update(BinanceLeverage(self).routes())
 
     # -- the server's interface -------------------------------------------------------------
 

@@ -151,6 +151,12 @@ FUTURES: MappingProxyType[int, Entry] = MappingProxyType(
         -4003: (e.InvalidOrder, "The quantity must be positive.", None),
         -4014: (e.InvalidOrder, "The price is not a multiple of Market.price_step.", None),
         -4023: (e.InvalidOrder, "The quantity is not a multiple of Market.amount_step.", None),
+        -4028: (
+            e.BadRequest,
+            "The leverage is not valid for this symbol: a whole number from 1 to its maximum "
+            "(the first bracket's initialLeverage of /fapi/v1/leverageBracket).",
+            None,
+        ),
         -4116: (e.DuplicateOrderId, None, None),
         -4164: (e.InvalidOrder, "The order's notional is below Market.min_notional.", None),
         -5021: (

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from adapters.bybit import funding, parse
+from adapters.bybit import leverage as leverage_api
 from adapters.bybit.capabilities import CAPABILITIES
 from adapters.bybit.hosts import ENVIRONMENTS, rest_host
 from adapters.bybit.limits import limit_for
@@ -31,6 +33,7 @@ from exchanges.models import (
     FundingRate,
     FundingRecord,
     KeyInfo,
+    LeverageSetting,
     Market,
     Order,
     OrderBook,
@@ -630,6 +633,13 @@ class BybitAdapter(Adapter):
             if position is not None:
                 positions.append(position)
         return positions
+
+    def set_leverage(self, leverage: Decimal, symbol: Symbol) -> Flow[LeverageSetting]:
+        """``/v5/position/set-leverage`` of a linear or inverse contract (``leverage.py``)."""
+        self.require_leverage(symbol)
+        market = yield from self.market(symbol)
+        category = market.category or category_of(symbol)
+        return (yield from leverage_api.set_leverage(self.build, market, category, leverage))
 
     def _positions_of(self, symbol: Symbol) -> Flow[list[tuple[str, Any]]]:
         market = yield from self.market(symbol)

@@ -30,7 +30,15 @@ _NO_OPTION_KLINES = no("Bybit has no klines for options")
 
 _FUNDING = perpetual_only("Bybit pays funding on perpetual swaps only (linear and inverse)")
 
+#: "Set Leverage" (https://bybit-exchange.github.io/docs/v5/position/leverage): category linear
+#: or inverse only.
+_LEVERAGE = {
+    "spot": no("Bybit spot has no leverage to set (set-leverage takes linear or inverse)"),
+    "option": no("Bybit options have no leverage to set (set-leverage takes linear or inverse)"),
+}
+
 _SPECIAL: dict[str, Support] = {
+    "set_leverage": yes(markets=_LEVERAGE),
     "fetch_funding_rate": yes(markets=_FUNDING),
     "fetch_funding_rate_history": yes(markets=_FUNDING),
     "fetch_tickers": yes(

@@ -152,14 +152,15 @@ class BybitFrontEnd:
             (get, "/v5/order/history"): (self.order_history, "read"),
             (get, "/v5/execution/list"): (self.execution_list, "read"),
             (get, "/v5/position/list"): (self.position_list, "read"),
-            (post, "/v5/position/set-leverage"): (self.set_leverage, "trade"),
         }
         from adapters.bybit.emulator_assets import BybitAssets
         from adapters.bybit.emulator_funding import BybitFunding
+        from adapters.bybit.emulator_leverage import BybitLeverage
 
         self.routes.update(BybitAssets(self).routes())
         self.funding = BybitFunding(self)
         self.routes.update(self.funding.routes())
+        self.routes.update(BybitLeverage(self).routes())
 
     # -- envelope -------------------------------------------------------------------------
 
@@ -1140,13 +1141,3 @@ class BybitFrontEnd:
             )
         page, cursor = self._page(items, params, 20, 200)
         return {"category": category, "list": page, "nextPageCursor": cursor}
-
-    def set_leverage(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
-        """``/v5/position/set-leverage`` (buy and sell leverage must match: one-way mode)."""
-        category = self._category(params)
-        spec = self._spec(params, category)
-        buy, sell = self._decimal(params, "buyLeverage"), self._decimal(params, "sellLeverage")
-        if buy is None or buy != sell:
-            raise BybitError(10001, "params error: buyLeverage must equal sellLeverage")
-        self.engine.set_leverage(key.uid, spec.symbol, buy, category=category)
-        return {}

@@ -78,6 +78,12 @@ CODES: MappingProxyType[int, Entry] = MappingProxyType(
         110009: (e.InvalidOrder, "Too many stop orders.", None),
         110010: (e.OrderNotFound, "The order was already cancelled.", None),
         110012: (e.InsufficientFunds, None, None),
+        110013: (
+            e.BadRequest,
+            "The leverage is not allowed at the position's risk limit level (above the "
+            "symbol's maximum).",
+            None,
+        ),
         110014: (e.InsufficientFunds, None, None),
         110017: (
             e.InvalidOrder,
@@ -97,6 +103,11 @@ CODES: MappingProxyType[int, Entry] = MappingProxyType(
             e.InvalidOrder,
             "The order is being processed; the request is retried shortly.",
             True,
+        ),
+        110086: (
+            e.BadRequest,
+            "The leverage is above the maximum of the current risk tier.",
+            None,
         ),
         110092: (e.InvalidOrder, "The trigger price is on the wrong side of the market.", None),
         110093: (e.InvalidOrder, "The trigger price is on the wrong side of the market.", None),

@@ -28,6 +28,7 @@ _PER_SECOND: dict[str, dict[str, int]] = {
     "/v5/order/history": {"*": 50},
     "/v5/execution/list": {"*": 50},
     "/v5/position/list": {"*": 50},
+    "/v5/position/set-leverage": {"deriv": 10},
     "/v5/account/wallet-balance": {"*": 50},
     "/v5/account/fee-rate": {"*": 5},
     "/v5/account/info": {"*": 50},

@@ -33,6 +33,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 
 import attrs
 
+from adapters.binance import parse as binance_parse
 from adapters.ccxt_bridge import convert
 from adapters.ccxt_bridge.capabilities import OPERATION_OF, derive
 from adapters.ccxt_bridge.errors import Scrubber, family_of
@@ -57,6 +58,7 @@ from exchanges.models import (
     FundingRate,
     FundingRecord,
     KeyInfo,
+    LeverageSetting,
     Market,
     Order,
     OrderBook,
@@ -857,8 +859,42 @@ class CcxtAdapter(Adapter):
         for item in response.data:
             position = convert.position(self._symbol(item, ""), item)
             if position is not None:
-                positions.append(self._unified(position))
+                positions.append(self._unified(self._with_leverage(position, item)))
         return positions
+
+    def _with_leverage(self, position: Position, item: Mapping[str, Any]) -> Position:
+        """Binance USD-M's positionRisk v3 has no ``leverage`` (ccxt then reports none): it is
+        derived from the raw item as the native adapter does (|notional| / initial margin)."""
+        info = item.get("info")
+        if position.leverage is not None or self.family != "binance" or not isinstance(info, dict):
+            return position
+        native = binance_parse.parse_position(position.symbol, info)
+        if native is None or native.leverage is None:
+            return position
+        return attrs.evolve(position, leverage=native.leverage)
+
+    def set_leverage(self, leverage: Decimal, symbol: Symbol) -> Flow[LeverageSetting]:
+        """ccxt's ``set_leverage`` (contracts only; OKX: cross margin, ccxt's default).
+
+        The value already in force succeeds: Bybit's 110043 ("not modified") included.
+        """
+        self.require_leverage(symbol)
+        market = yield from self.market(symbol)
+        self._require("setLeverage", "Setting the leverage")
+        # ccxt takes a number and checks it as one (Binance 1-125): an int when whole, else a
+        # float, which ccxt writes back as the same short decimal (2.5 -> "2.5").
+        number: int | float = (
+            int(leverage) if leverage == leverage.to_integral_value() else float(leverage)
+        )
+        raw: Any
+        try:
+            response = yield ccxt_request("set_leverage", number, market.symbol)
+            raw = response.data
+        except BadRequest as err:
+            if self.family != "bybit" or str(err.code) != "110043":
+                raise
+            raw = {"retCode": 110043, "retMsg": err.message}
+        return LeverageSetting(symbol=market.symbol, leverage=leverage, raw=raw)
 
 
 def _complete(order: Order, known: Mapping[str, Any]) -> Order:

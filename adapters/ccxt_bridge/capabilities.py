@@ -53,6 +53,7 @@ FEATURES: Mapping[str, tuple[str, ...]] = {
     "fetch_closed_orders": ("fetchCanceledAndClosedOrders", "fetchClosedOrders"),
     "fetch_my_trades": ("fetchMyTrades",),
     "fetch_positions": ("fetchPositions",),
+    "set_leverage": ("setLeverage",),
 }
 
 #: The operation whose entry decides each ccxt method the adapter requires.
@@ -66,6 +67,12 @@ OPERATION_OF: Mapping[str, str] = {
 #: Funding is paid on perpetual swaps only, whatever ``has`` says for the id.
 _FUNDING = ("fetch_funding_rate", "fetch_funding_rate_history")
 _PERPETUAL_ONLY = perpetual_only("funding is paid on perpetual swaps only")
+
+#: Leverage is set on contracts only, whatever ``has`` says for the id.
+_LEVERAGE_MARKETS = {
+    "spot": no("spot markets have no leverage to set"),
+    "option": no("the bridge sets leverage on swaps and futures only"),
+}
 
 _NO_STREAMS = no(
     "the ccxt bridge has no WebSocket streams (ccxt.pro's watch_* are not bridged)",
@@ -99,6 +106,8 @@ def _operations(name: str, has: Mapping[str, Any]) -> dict[str, Support]:
     for operation in _FUNDING:
         if found[operation].supported:
             found[operation] = yes(markets=_PERPETUAL_ONLY)
+    if found["set_leverage"].supported:
+        found["set_leverage"] = yes(markets=_LEVERAGE_MARKETS)
     return found
 
 

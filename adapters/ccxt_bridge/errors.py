@@ -127,6 +127,12 @@ _UNREADABLE_HINT = (
     "an order is looked up by its client order id."
 )
 
+#: A leverage above the symbol's maximum (Bybit 110013/110086, Binance -4028, OKX 59102/59105).
+_LEVERAGE_RANGE: Entry = (
+    e.BadRequest,
+    "The leverage is outside what the exchange allows for this symbol (1 to its maximum).",
+)
+
 #: Native codes whose meaning the library knows, per ccxt exchange family (a ccxt class and its
 #: subclasses: ``binanceusdm`` is a ``binance``). They override ccxt's class; the same meanings
 #: as the native adapters' tables (a unit test checks that they agree).
@@ -142,7 +148,10 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "33004": (e.ApiKeyExpired, None),
         "110001": (e.OrderNotFound, None),
         "110007": (e.InsufficientFunds, None),
+        "110013": _LEVERAGE_RANGE,
+        "110043": (e.BadRequest, "Nothing changed: the leverage is already set."),
         "110072": _DUPLICATE,
+        "110086": _LEVERAGE_RANGE,
         "170131": (e.InsufficientFunds, None),
         "170213": (e.OrderNotFound, None),
     },
@@ -165,6 +174,7 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         ),
         "-2018": (e.InsufficientFunds, None),
         "-2019": (e.InsufficientFunds, "Not enough margin for this order."),
+        "-4028": _LEVERAGE_RANGE,
         "-4116": _DUPLICATE,
         "-5021": (e.OrderNotFillable, "The FOK order could not be filled in full."),
         "-5022": (e.OrderImmediatelyFillable, None),
@@ -188,6 +198,8 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "51170": (e.InvalidOrder, "A reduce-only order must go against the position."),
         "51400": (e.OrderNotFound, "The order is already filled or cancelled, or does not exist."),
         "51603": (e.OrderNotFound, None),
+        "59102": _LEVERAGE_RANGE,
+        "59105": _LEVERAGE_RANGE,
     },
 }
 

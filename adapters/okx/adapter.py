@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import attrs
 
 from adapters.okx import funding, parse
+from adapters.okx import leverage as leverage_api
 from adapters.okx.capabilities import CAPABILITIES
 from adapters.okx.errors import item_errors
 from adapters.okx.hosts import ENVIRONMENTS, check_environment, rest_host
@@ -46,6 +48,7 @@ from exchanges.models import (
     FundingRate,
     FundingRecord,
     KeyInfo,
+    LeverageSetting,
     Market,
     Order,
     OrderBook,
@@ -655,6 +658,12 @@ class OkxAdapter(Adapter):
             fills.append(fill if market is None else unified(fill, market))
         fills.sort(key=lambda f: f.timestamp, reverse=True)
         return fills[:limit] if limit is not None else fills
+
+    def set_leverage(self, leverage: Decimal, symbol: Symbol) -> Flow[LeverageSetting]:
+        """``/api/v5/account/set-leverage`` under cross margin (``leverage.py``)."""
+        self.require_leverage(symbol)
+        market = yield from self.market(symbol)
+        return (yield from leverage_api.set_leverage(self.build, market, leverage))
 
     def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
         """``/api/v5/account/positions``, non-empty positions only."""

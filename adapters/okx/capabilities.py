@@ -31,6 +31,13 @@ _CONTRACTS = "contracts of ctVal (converted)"
 _FUNDING = perpetual_only("OKX pays funding on perpetual swaps only (SWAP instruments)")
 
 _SPECIAL: dict[str, Support] = {
+    "set_leverage": yes(
+        "cross margin (the adapter trades cross); dated futures share one leverage per underlying",
+        markets={
+            "spot": no("OKX spot (cash) has no leverage to set"),
+            "option": no("OKX options have no leverage to set"),
+        },
+    ),
     "fetch_funding_rate": yes(markets=_FUNDING),
     "fetch_funding_rate_history": yes(markets=_FUNDING),
     "cancel_all_orders": yes(

@@ -223,9 +223,11 @@ class OkxFrontEnd:
         }
         from adapters.okx.emulator_assets import OkxAssets
         from adapters.okx.emulator_funding import OkxFunding
+        from adapters.okx.emulator_leverage import OkxLeverage
 
         self.routes.update(OkxAssets(self).routes())
         self.routes.update(OkxFunding(self).routes())
+        self.routes.update(OkxLeverage(self).routes())
 
     # -- envelope -------------------------------------------------------------------------
 

@@ -147,6 +147,13 @@ CODES: MappingProxyType[str, Entry] = MappingProxyType(
         "51503": (e.OrderNotFound, "The order is already filled or cancelled.", None),
         "51509": (e.OrderNotFound, "The order was already cancelled.", None),  # [ccxt]
         "51603": (e.OrderNotFound, None, None),
+        # -- account: set-leverage ("Error codes", Account section) ----------------------------
+        "59102": (
+            e.BadRequest,
+            "The leverage is above the instrument's maximum (Market.raw 'lever').",
+            None,
+        ),
+        "59105": (e.BadRequest, "The leverage is below the minimum (1).", None),
     }
 )
 

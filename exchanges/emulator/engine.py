@@ -281,6 +281,14 @@ class Engine:
         """True if the uid has an account (the market maker, uid 0, has none)."""
         return uid in self._accounts
 
+    def leverage(self, uid: int, symbol: str, *, category: str | None = None) -> Decimal:
+        """The leverage in force for a derivatives instrument (set, else the default); the
+        margin of its position and open orders is their value divided by it."""
+        spec = self.instrument(symbol, category)
+        if not spec.is_derivative:
+            raise EngineError("invalid_request", f"{spec.symbol} is spot: no leverage")
+        return self._account(uid).leverage_for(spec)
+
     def set_leverage(
         self, uid: int, symbol: str, leverage: Decimal, *, category: str | None = None
     ) -> None:

@@ -113,6 +113,7 @@ OPERATIONS: dict[str, Probe] = {
     "fetch_closed_orders": lambda ex, s: ex.fetch_closed_orders(s),
     "fetch_my_trades": lambda ex, s: ex.fetch_my_trades(s),
     "fetch_positions": lambda ex, s: ex.fetch_positions(),
+    "set_leverage": lambda ex, s: ex.set_leverage(2, s),
 }
 
 
