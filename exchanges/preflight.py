@@ -41,6 +41,28 @@ def _off_step(value: Decimal, step: Decimal) -> bool:
         return value % step != 0
 
 
+def _check_step(
+    what: str,
+    value: Decimal,
+    step: Decimal | None,
+    symbol: str,
+    rounder: str,
+    exchange: str | None,
+) -> None:
+    """``InvalidOrder`` naming the nearest valid values when ``value`` is off ``step``."""
+    if not step or not _off_step(value, step):
+        return
+    below, above = _neighbours(value, step)
+    valid = " or ".join(_plain(v) for v in (below, above) if v > 0)
+    raise InvalidOrder(
+        f"{what} {_plain(value)} is not a multiple of {symbol}'s {what} step "
+        f"{_plain(step)}: the nearest valid {what}s are {valid}",
+        exchange=exchange,
+        hint=f"Round the {what} to the step yourself (Market.{rounder}): nothing is rounded "
+        "for you.",
+    )
+
+
 def check_amount(market: Market, amount: Decimal, *, exchange: str | None = None) -> None:
     """``amount`` within the market's limits and a whole number of its step."""
     symbol = market.symbol
@@ -56,32 +78,12 @@ def check_amount(market: Market, amount: Decimal, *, exchange: str | None = None
             exchange=exchange,
             hint=f"Split the order: at most {_plain(market.max_amount)} each (Market.max_amount).",
         )
-    step = market.amount_step
-    if step and _off_step(amount, step):
-        below, above = _neighbours(amount, step)
-        valid = " or ".join(_plain(v) for v in (below, above) if v > 0)
-        raise InvalidOrder(
-            f"amount {_plain(amount)} is not a multiple of {symbol}'s amount step "
-            f"{_plain(step)}: the nearest valid amounts are {valid}",
-            exchange=exchange,
-            hint="Round the amount to the step yourself (Market.round_amount): nothing is "
-            "rounded for you.",
-        )
+    _check_step("amount", amount, market.amount_step, symbol, "round_amount", exchange)
 
 
 def check_price(market: Market, price: Decimal, *, exchange: str | None = None) -> None:
     """``price`` a whole number of the market's tick."""
-    step = market.price_step
-    if step and _off_step(price, step):
-        below, above = _neighbours(price, step)
-        valid = " or ".join(_plain(v) for v in (below, above) if v > 0)
-        raise InvalidOrder(
-            f"price {_plain(price)} is not a multiple of {market.symbol}'s price step "
-            f"{_plain(step)}: the nearest valid prices are {valid}",
-            exchange=exchange,
-            hint="Round the price to the tick yourself (Market.round_price): nothing is "
-            "rounded for you.",
-        )
+    _check_step("price", price, market.price_step, market.symbol, "round_price", exchange)
 
 
 def check_order(
