@@ -7,7 +7,9 @@
 
 import logging
 
-from exchanges.client import AsyncExchange, Exchange, connect, connect_async
+from exchanges.async_client import AsyncExchange
+from exchanges.client import Exchange
+from exchanges.connect import connect, connect_async
 from exchanges.credentials import Credentials
 from exchanges.errors import (
     AccountRestricted,

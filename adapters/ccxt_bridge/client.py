@@ -28,7 +28,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from adapters.ccxt_bridge.errors import Scrubber, family_of
-from exchanges.client import AsyncExchange, Exchange
+from exchanges.async_client import AsyncExchange
+from exchanges.client import Exchange
 from exchanges.credentials import Credentials
 from exchanges.decimals import to_wire
 from exchanges.errors import NotSupported

@@ -27,7 +27,7 @@ from exchanges.stream.feeds import Feed, Select, Sink, make_feed
 from exchanges.stream.options import StreamOptions
 
 if TYPE_CHECKING:
-    from exchanges.client import AsyncExchange
+    from exchanges.async_client import AsyncExchange
     from exchanges.credentials import Credentials
 
 __all__ = ["Opener", "Stream", "StreamManager", "close_streams", "streams_of"]

@@ -14,7 +14,7 @@ from exchanges.stream.feeds import Select
 from exchanges.stream.manager import Stream, streams_of
 
 if TYPE_CHECKING:
-    from exchanges.client import AsyncExchange
+    from exchanges.async_client import AsyncExchange
     from exchanges.models import Balances, Candle, Fill, Order, OrderBook, Position, Ticker, Trade
     from exchanges.symbols import Symbol
 
