@@ -7,7 +7,9 @@ subscribe every topic it carries, then read. While connected it sends the dialec
 * the server closes or resets the connection;
 * nothing at all arrives for ``silence_timeout`` seconds (pongs count, so a healthy
   connection is never silent for longer than a ping interval plus a round trip);
-* a frame cannot be sent.
+* a frame cannot be sent;
+* the server announces that it will close the connection (the dialect's ``Control("reconnect")``,
+  e.g. a service-upgrade notice): it reconnects at once instead of waiting for the close.
 
 Reconnects wait an exponential backoff with jitter (``reconnect_delay`` doubling up to
 ``reconnect_max_delay``, each wait drawn from [half, all] of it so that many clients do not
@@ -46,7 +48,7 @@ from exchanges.errors import (
     NetworkError,
     RateLimitExceeded,
 )
-from exchanges.stream.dialect import StreamDialect
+from exchanges.stream.dialect import StreamDialect, is_private
 from exchanges.stream.feeds import DECODE_ERRORS, Feed
 from exchanges.stream.options import StreamOptions
 
@@ -115,7 +117,7 @@ class WsConnection:
         self.url = url
         self.options = options
         self.log = log
-        self.private = group == "private"
+        self.private = is_private(group)
         self.feeds: dict[str, Feed] = {}
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._outbox: asyncio.Queue[str] | None = None
@@ -130,6 +132,8 @@ class WsConnection:
         self.reconnects = 0
         self.silences = 0
         self.failures = 0  # failed attempts in a row while the connection never worked
+        self.notices = 0  # announced closes (``Control("reconnect")``) acted upon
+        self._leave = False  # set by such an announcement: end the session and reconnect
 
     # -- topics ---------------------------------------------------------------------------
 
@@ -383,7 +387,8 @@ class WsConnection:
         try:
             self._subscribe(list(self.feeds))
             silence = self.options.silence_timeout
-            while True:
+            self._leave = False
+            while not self._leave:
                 try:
                     message = await ws.receive(timeout=silence)
                 except TimeoutError:
@@ -400,6 +405,8 @@ class WsConnection:
                 else:
                     self.log.info("%s: connection ended (%s)", self.group, kind.name)
                     return carried
+            self.log.info("%s: the server announced a close; reconnecting now", self.group)
+            return carried
         finally:
             for task in (writer, pinger):
                 task.cancel()
@@ -477,6 +484,9 @@ class WsConnection:
                 self._rejected(topics, control.text)
         elif control.op == "error":
             self.log.warning("%s: the exchange reported an error: %s", self.group, control.text)
+        elif control.op == "reconnect":
+            self.notices += 1
+            self._leave = True
         return False
 
     def _confirm(self, topics: Sequence[str]) -> None:

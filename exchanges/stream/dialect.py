@@ -48,6 +48,7 @@ __all__ = [
     "Mode",
     "StateDecoder",
     "StreamDialect",
+    "is_private",
 ]
 
 T = TypeVar("T")
@@ -105,19 +106,28 @@ class FeedSpec:
     #: Book feeds: the unified symbol shown on the books.
     symbol: str | None = None
     #: State feeds: fetch the starting value with the client (e.g. ``fetch_balance``).
+    #: Book feeds: fetch a snapshot ``BookMessage`` over REST when deltas arrive without one
+    #: (exchanges that push no snapshot, or may stop pushing it).
     seed: Callable[[Any], Awaitable[Any]] | None = None
 
     @property
     def private(self) -> bool:
-        """True for topics of the authenticated connection."""
-        return self.group == "private"
+        """True for topics of an authenticated connection."""
+        return is_private(self.group)
+
+
+def is_private(group: str) -> bool:
+    """True for the groups whose connections authenticate: ``private`` and ``private/<x>``."""
+    return group == "private" or group.startswith("private/")
 
 
 @attrs.frozen
 class Control:
     """A message that is not data: an ack, a pong, an auth reply, or something unknown."""
 
-    op: Literal["pong", "auth", "subscribe", "unsubscribe", "error", "other"]
+    #: ``reconnect``: the server announced it will close the connection (a service upgrade),
+    #: so the client reconnects now rather than wait for the close.
+    op: Literal["pong", "auth", "subscribe", "unsubscribe", "error", "reconnect", "other"]
     ok: bool = True
     req_id: str | None = None
     text: str = ""

@@ -7,7 +7,11 @@ filter) and, for books, a depth. The four modes:
 * ``LatestFeed``: the newest value wins (tickers, candles per start time);
 * ``EventFeed``: every event is buffered up to a bound (trades, orders, fills);
 * ``BookFeed``: an ``OrderBookState`` kept from snapshots and deltas; a gap asks the connection
-  to resubscribe, and consumers see nothing until the new snapshot is in;
+  to resubscribe, and consumers see nothing until the new snapshot is in. With a seed (a REST
+  snapshot), deltas that arrive without a pushed snapshot are held, the snapshot is fetched and
+  the held deltas are replayed on it through the continuity check (older ones skipped); a
+  snapshot older than the held deltas is fetched again (``SEED_ATTEMPTS`` times, then a
+  resync);
 * ``StateFeed``: a value that starts from a REST snapshot (``fetch_balance``) taken once every
   (re)subscription is confirmed, with the messages held since subscribing replayed on top.
 
@@ -32,7 +36,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from exchanges.errors import BadResponse, ExchangeError, StreamInterrupted, StreamOverflow
-from exchanges.stream.book import OrderBookState, consecutive
+from exchanges.stream.book import BookMessage, OrderBookState, consecutive
 from exchanges.stream.channels import Buffer, Channel, Latest
 from exchanges.stream.dialect import FeedSpec
 
@@ -71,6 +75,8 @@ DECODE_ERRORS = (
 #: A book that needs more resyncs than this within ``RESYNC_WINDOW`` seconds fails.
 RESYNC_LIMIT = 5
 RESYNC_WINDOW = 60.0
+#: Book feeds with a seed: REST snapshots fetched in a row before a resync is asked for.
+SEED_ATTEMPTS = 3
 
 
 class Sink:
@@ -309,9 +315,15 @@ class BookFeed(Feed):
         *,
         resync_delay: float = 0.5,
         resync_max_delay: float = 30.0,
+        seed: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__(spec, log, max_buffer)
         self.decoder = spec.decoder()
+        # A REST snapshot for streams that push none; deltas are held while it is fetched.
+        self._seed = seed
+        self._held: list[BookMessage] | None = None
+        self._fetch: asyncio.Task[None] | None = None
+        self.seeds = 0
         depth = spec.depth or 1000
         self.state = OrderBookState(
             spec.symbol or spec.topic,
@@ -349,6 +361,7 @@ class BookFeed(Feed):
     def on_subscribed(self) -> None:
         """Wait for the snapshot the (re)subscription brings."""
         self._given_up = False
+        self._stop_seeding()
         self.state.invalidate()
         self._withdraw()
 
@@ -356,18 +369,94 @@ class BookFeed(Feed):
         """The book is unknown until the reconnected stream's snapshot."""
         super().on_interrupted()
         self._cancel_resync()  # the reconnect subscribes afresh anyway
+        self._stop_seeding()
         self.state.invalidate()
         self._withdraw()
 
     def on_message(self, message: Any) -> None:
         """Apply one message; offer the book when it changed, resync on a gap."""
         self.messages += 1
-        outcome = self.state.apply(self.decoder.decode(message))
+        decoded = self.decoder.decode(message)
+        if self._seed is not None:
+            if decoded.snapshot:
+                self._stop_seeding()  # the stream's own snapshot supersedes the REST one
+            elif not self.state.valid:
+                self._hold(decoded)
+                return
+        self._outcome(self.state.apply(decoded))
+
+    def _outcome(self, outcome: str) -> None:
         if outcome == "applied" or outcome == "snapshot":
             for sink in self.sinks:
                 sink.channel.offer(sink.make)  # type: ignore[attr-defined]
         elif outcome == "gap":
             self._resync("the update sequence broke (a gap, a step back, or a crossed book)")
+
+    # -- REST snapshots (feeds with a seed) ------------------------------------------------
+
+    def _hold(self, message: BookMessage) -> None:
+        if self._given_up or self._pending is not None:
+            return  # a resubscription is on its way (or the book was given up on)
+        held = self._held
+        if held is None:
+            held = self._held = []
+            self._start_seed(0)
+        if len(held) >= self.max_buffer:
+            self._stop_seeding()
+            self._resync(f"more than {self.max_buffer} updates arrived during the REST snapshot")
+            return
+        held.append(message)
+
+    def _start_seed(self, attempt: int) -> None:
+        self._fetch = asyncio.get_running_loop().create_task(self._seed_book(attempt))
+
+    async def _seed_book(self, attempt: int) -> None:
+        assert self._seed is not None
+        try:
+            snapshot: BookMessage = await self._seed()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._fetch = None
+            self._stop_seeding()
+            self._resync(f"the REST snapshot failed ({type(exc).__name__}: {exc})")
+            return
+        self._fetch = None
+        held = self._held
+        if held is None or self.closed or self.state.valid:
+            return  # superseded meanwhile (a pushed snapshot, a resubscription)
+        self.seeds += 1
+        state = self.state
+        try:
+            state.apply(snapshot)
+            outcome = "snapshot"
+            for message in held:
+                result = state.apply(message)
+                if result == "gap":
+                    outcome = "gap"
+                    break
+                if result == "applied":
+                    outcome = result
+        except DECODE_ERRORS as exc:
+            self._held = None
+            self.on_bad_message(exc)
+            return
+        if outcome == "gap":
+            if attempt + 1 < SEED_ATTEMPTS:
+                # Likely a snapshot older than the held updates (a REST cache): fetch again.
+                self._start_seed(attempt + 1)
+                return
+            self._held = None
+            self._resync("the REST snapshot never joined the update sequence")
+            return
+        self._held = None
+        self._outcome("snapshot")
+
+    def _stop_seeding(self) -> None:
+        self._held = None
+        fetch, self._fetch = self._fetch, None
+        if fetch is not None and not fetch.done():
+            fetch.cancel()
 
     def on_bad_message(self, error: Exception) -> None:
         """A delta that cannot be read leaves the book unknown: resync."""
@@ -429,6 +518,7 @@ class BookFeed(Feed):
         """Stop (no resync is sent any more)."""
         super().close()
         self._cancel_resync()
+        self._stop_seeding()
 
 
 class StateFeed(Feed):
@@ -593,6 +683,7 @@ def make_feed(
             max_buffer,
             resync_delay=resync_delay,
             resync_max_delay=resync_max_delay,
+            seed=seed,
         )
     if spec.mode == "events":
         return EventFeed(spec, log, max_buffer)
