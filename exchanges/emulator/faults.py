@@ -4,6 +4,8 @@ Kinds (front-ends render the exchange-specific ones in their own envelopes):
 
 ===================  ==========================================================================
 ``latency``          wait ``param`` ms, then answer normally
+``latency_after``    process the request, then wait ``param`` ms before answering (a slow
+                     answer to an order already committed)
 ``drop_before``      reset the connection without processing the request
 ``drop_after``       process the request (an order is committed), then reset the connection
 ``http_5xx``         answer an HTML error page with status ``param`` (default 502), unprocessed
@@ -40,6 +42,7 @@ __all__ = ["KINDS", "FaultInjector", "FaultRule", "parse_faults"]
 KINDS = frozenset(
     {
         "latency",
+        "latency_after",
         "drop_before",
         "drop_after",
         "http_5xx",
@@ -54,7 +57,9 @@ KINDS = frozenset(
     }
 )
 #: Kinds that let the request be processed before the failure shows.
-AFTER_KINDS = frozenset({"drop_after", "http_5xx_after", "server_error_after", "truncated"})
+AFTER_KINDS = frozenset(
+    {"drop_after", "http_5xx_after", "latency_after", "server_error_after", "truncated"}
+)
 
 
 def _show(value: object) -> str:

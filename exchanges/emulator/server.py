@@ -318,6 +318,9 @@ class Server:
         if out is None:
             out = Outgoing(404, _html(404, "Not Found"), content_type="text/html")
         if rule is not None:
+            if rule.kind == "latency_after":
+                await asyncio.sleep((rule.param or 500) / 1000)
+                return self._response(out)
             return self._after(rule, incoming, request, out)
         return self._response(out)
 

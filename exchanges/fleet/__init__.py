@@ -10,10 +10,11 @@ that names the same Redis and the same account (exchange, environment and API ke
   rate-limit headers correct the shared state, bounded by each limit's window;
 * **one client-id space**: a new order's client order id is reserved fleet-wide (``SET NX`` with
   a TTL) just before it is sent; a second sender gets ``DuplicateOrderId``, nothing sent;
-* **one ledger of orders in doubt**: an order whose placement ends in ``OutcomeUnknown`` is
-  recorded before the error reaches the caller; ``reconcile_in_doubt()`` on any member settles
-  the account's entries, and each client settles up to ``STARTUP_LOOKUPS`` of them before its
-  first request (best effort, ``STARTUP_SECONDS`` at most).
+* **one ledger of orders in doubt**: a new order is written ahead before its request leaves
+  and removed once answered; one whose placement ends in ``OutcomeUnknown``, or whose sender
+  died mid-order, stays; ``reconcile_in_doubt()`` on any member settles the account's
+  entries, and each client settles up to ``STARTUP_LOOKUPS`` of them before its first request
+  (best effort, ``STARTUP_SECONDS`` at most).
 
 The key layout is in ``exchanges.fleet.keys``. ``redis`` is imported only when ``fleet=`` is
 given; ``import exchanges`` never imports it.

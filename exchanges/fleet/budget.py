@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from exchanges.fleet.link import DOWN, Link, Operation
+from exchanges.fleet.link import DOWN, Link, Script
 from exchanges.flow import Shared
 from exchanges.ratelimit import Limit, RateLimiter, RouteBlocked
 
@@ -111,22 +111,6 @@ for i = 1, #KEYS do
 end
 return #KEYS
 """
-
-
-class _Script(Operation):
-    __slots__ = ("args", "keys", "text")
-
-    def __init__(self, link: Link, text: str, keys: list[str], args: list[Any]) -> None:
-        super().__init__(link)
-        self.text = text
-        self.keys = keys
-        self.args = args
-
-    def call(self, client: Any) -> Any:
-        return self.link.script(client, self.text)(keys=self.keys, args=self.args)
-
-    async def call_async(self, client: Any) -> Any:
-        return await self.link.script(client, self.text)(keys=self.keys, args=self.args)
 
 
 def _scaled(limit: Limit | None, factor: float) -> Limit | None:
@@ -239,7 +223,7 @@ class Budget:
         if self.link.resting():
             return max(held, local.reserve(keys, request.weight))
         args = [args[0], round(longest * 1000), *args[2:]]
-        result = yield Shared(_Script(self.link, RESERVE, redis_keys, args))
+        result = yield Shared(Script(self.link, RESERVE, redis_keys, args))
         if result is DOWN:
             return max(held, local.reserve(keys, request.weight))
         wait_ms, index = int(result[0]), int(result[1])
@@ -259,7 +243,7 @@ class Budget:
             redis_keys.append(self.keys.limit(key)[0])
             args.extend((f"{seconds * 1000:.3f}", f"{limit.period * 1000:.3f}"))
         if redis_keys and not self.link.resting():
-            yield Shared(_Script(self.link, CORRECT, redis_keys, args))
+            yield Shared(Script(self.link, CORRECT, redis_keys, args))
 
 
 class ShareLimiter(RateLimiter):

@@ -108,22 +108,28 @@ class Fleet:
     def place(self, session: Session, flow: Flow[Order], order: OrderArgs) -> Effects[Order]:
         """Run a ``create_order`` flow with its client order id reserved fleet-wide.
 
-        The id is reserved when the order's request is about to be sent (not earlier, so an
-        order refused by a local check does not use its id up); a loser gets
-        ``DuplicateOrderId`` at that point, nothing sent. An ``OutcomeUnknown`` leaving the flow
-        is written to the ledger of orders in doubt before it is raised.
+        The id is reserved, and the order written ahead to the ledger, when the order's request
+        is about to be sent (not earlier, so an order refused by a local check does not use its
+        id up); a loser gets ``DuplicateOrderId`` at that point, nothing sent. Each resend
+        renews the entry's lease. An answer removes the entry; an ``OutcomeUnknown`` leaving
+        the flow turns it into an order in doubt before it is raised; a sender that dies
+        mid-order leaves it for any member to settle.
         """
         effects = session.execute(flow)
-        reserved = False
+        reserved = recorded = False
         try:
             effect = next(effects)
             while True:
-                if not reserved and effect.__class__ is Send and effect.prepared.request.write:
-                    reserved = True
-                    refusal = yield from self._reserve_id(order.client_order_id)
-                    if refusal is not None:
-                        effect = effects.throw(refusal)
-                        continue
+                if effect.__class__ is Send and effect.prepared.request.write:
+                    if not reserved:
+                        reserved = True
+                        refusal, recorded = yield from self._reserve_id(session, effect, order)
+                        if refusal is not None:
+                            effect = effects.throw(refusal)
+                            continue
+                    elif recorded:
+                        entry = self._sending(session, effect, order)
+                        yield from ledger.record_in_doubt(self.link, self.keys, entry)
                 try:
                     value = yield effect
                 except ExchangeError as err:  # a transport failure, thrown in by the driver
@@ -131,20 +137,51 @@ class Fleet:
                 else:
                     effect = effects.send(value)
         except StopIteration as done:
+            if recorded:
+                yield from ledger.forget(self.link, self.keys, order.client_order_id)
             result: Order = done.value
             return result
         except OutcomeUnknown as unknown:
             if reserved:
                 yield from self._in_doubt(unknown, order)
             raise
+        except ExchangeError:
+            # Refused: the exchange holds no order under this id.
+            if recorded:
+                yield from ledger.forget(self.link, self.keys, order.client_order_id)
+            raise
         finally:
             effects.close()
 
-    def _reserve_id(self, client_order_id: str) -> Effects[ExchangeError | None]:
-        won = yield from ledger.reserve_client_id(self.link, self.keys, client_order_id)
+    def _sending(self, session: Session, send: Send, order: OrderArgs) -> ledger.InDoubt:
+        """The write-ahead entry of ``order``, leased until its sender can no longer act on it."""
+        clock = session.clock
+        stamp = clock.now_ms() + clock.offset_ms + clock.uncertainty_ms
+        window_ends = session.adapter.acts_until_ms(send.prepared.request, stamp)
+        if window_ends is None:
+            window_ends = stamp + ledger.LONGEST_WINDOW_MS
+        # Retries of this same call may send it again until the retry budget is spent.
+        lease = window_ends + int(session.retry.max_delay * 1000)
+        return ledger.InDoubt(
+            client_order_id=order.client_order_id,
+            symbol=str(order.symbol),
+            conclusive_after_ms=lease,
+            recorded_ms=time.time_ns() // 1_000_000,
+            state="sending",
+        )
+
+    def _reserve_id(
+        self, session: Session, send: Send, order: OrderArgs
+    ) -> Effects[tuple[ExchangeError | None, bool]]:
+        """Reserve the order's id and write it ahead: (refusal or None, whether it was written)."""
+        client_order_id = order.client_order_id
+        entry = self._sending(session, send, order)
+        won = yield from ledger.reserve_and_record(self.link, self.keys, entry)
+        if won:
+            return None, True
         if won is None:
             if self.fallback != "local":
-                return unavailable(self.link, f"order {client_order_id} was not sent")
+                return unavailable(self.link, f"order {client_order_id} was not sent"), False
             _log.warning(
                 "fleet Redis %s is unreachable: order %s is placed with its client order id "
                 "reserved in this process only; another process may send the same id "
@@ -152,20 +189,16 @@ class Fleet:
                 self.link.where,
                 client_order_id,
             )
-            if client_order_id in self._local_ids:
-                won = False
-            else:
+            if client_order_id not in self._local_ids:
                 self._local_ids[client_order_id] = None
                 if len(self._local_ids) > _LOCAL_IDS:
                     self._local_ids.popitem(last=False)
-                won = True
-        if won:
-            return None
+                return None, False
         return DuplicateOrderId(
             f"client order id {client_order_id} is already reserved by a member of the fleet; "
             "the order was not sent",
             exchange=self.exchange,
-        )
+        ), False
 
     def _in_doubt(self, unknown: OutcomeUnknown, order: OrderArgs) -> Effects[None]:
         entry = ledger.InDoubt(

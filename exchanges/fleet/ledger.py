@@ -4,13 +4,20 @@
   ``SET … NX PX`` (``RESERVATION_TTL``). A second member sending the same id loses the race and
   gets ``DuplicateOrderId`` without sending anything. The reservation is not released: ids are
   not to be reused (``docs/guarantees.md``), and expiring is what frees the key.
+* **Write-ahead.** The same script (``RESERVE_AND_RECORD``, one round trip) writes the order to
+  the ledger as ``sending`` before its request leaves, with a lease: the exchange time until
+  which the sender may still be acting on it (the request's receive window plus the retry
+  budget), renewed on every resend. The entry is removed once the call has an answer (one more
+  round trip per order), so a sender killed mid-order (SIGKILL, a lost machine) leaves its
+  order in the ledger, where any member settles it.
 * **Orders in doubt.** When a placement ends in ``OutcomeUnknown`` (the order could be neither
-  confirmed nor proven absent), its symbol, client order id and ``conclusive_after_ms`` are
-  written to the account's ledger before the error reaches the caller. ``reconcile`` looks each
+  confirmed nor proven absent), its entry becomes ``unknown``, with the exchange's
+  ``conclusive_after_ms``, before the error reaches the caller. ``reconcile`` looks each
   entry up by client order id through the adapter's own lookup (``fetch_order``) and removes
   the ones it settles: found (placed), or absent once the exchange can no longer act on the lost
   request (its ``conclusive_after_ms``; ``LONGEST_WINDOW_MS`` after it was recorded when the
-  exchange gave no bound).
+  exchange gave no bound). A ``sending`` entry whose lease has not ended belongs to a live
+  sender: it is left alone (``pending``) until then.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from exchanges.errors import ExchangeError, OrderNotFound
-from exchanges.fleet.link import DOWN, Link, Operation
+from exchanges.fleet.link import DOWN, Link, Operation, Script
 from exchanges.flow import Shared, Sleep
 from exchanges.models import Order
 
@@ -37,8 +44,10 @@ __all__ = [
     "RESERVATION_TTL",
     "InDoubt",
     "Resolution",
+    "forget",
     "reconcile",
     "record_in_doubt",
+    "reserve_and_record",
     "reserve_client_id",
 ]
 
@@ -92,6 +101,43 @@ class _Record(Operation):
             return await pipe.execute()
 
 
+#: Reserve a client order id and write the order ahead to the ledger, atomically: both or
+#: neither. KEYS: the reservation, the ledger. ARGV: owner, reservation TTL ms, client order id,
+#: the entry's JSON, the ledger's TTL s.
+RESERVE_AND_RECORD = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+  return 1
+end
+return 0
+"""
+
+
+def reserve_and_record(link: Link, keys: Keys, entry: InDoubt) -> Effects[bool | None]:
+    """Reserve ``entry``'s client order id and write it ahead to the ledger in one round trip.
+
+    True when this client has the id (and the entry is written), False when another member
+    has it (nothing written), None when Redis cannot be reached.
+    """
+    cid = entry.client_order_id
+    op = Script(
+        link,
+        RESERVE_AND_RECORD,
+        [keys.client_id(cid), keys.doubt],
+        [OWNER, RESERVATION_TTL * 1000, cid, entry.to_json(), LEDGER_TTL],
+    )
+    result = yield Shared(op)
+    if result is DOWN:
+        return None
+    return bool(result)
+
+
+def forget(link: Link, keys: Keys, client_order_id: str) -> Effects[bool]:
+    """Remove a settled order from the ledger; False when Redis cannot be reached."""
+    return (yield Shared(_Call(link, "HDEL", keys.doubt, client_order_id))) is not DOWN
+
+
 def reserve_client_id(link: Link, keys: Keys, client_order_id: str) -> Effects[bool | None]:
     """Reserve the id fleet-wide: True when this client has it, False when another has, None
     when Redis cannot be reached.
@@ -115,6 +161,9 @@ class InDoubt:
     recorded_ms: int
     #: Host and process that recorded it.
     owner: str = OWNER
+    #: ``sending``: written ahead, its sender may be acting on it until ``conclusive_after_ms``;
+    #: ``unknown``: the sender gave up with ``OutcomeUnknown``.
+    state: Literal["sending", "unknown"] = "unknown"
 
     def to_json(self) -> str:
         """The ledger's value."""
@@ -133,6 +182,7 @@ class InDoubt:
             conclusive_after_ms=int(after) if after is not None else None,
             recorded_ms=int(data.get("recorded_ms", 0)),
             owner=str(data.get("owner", "?")),
+            state="sending" if data.get("state") == "sending" else "unknown",
         )
 
 
@@ -185,6 +235,11 @@ def _server_now_ms(session: Session) -> int:
     return clock.now_ms() + clock.offset_ms - clock.uncertainty_ms
 
 
+def _still_listed(link: Link, keys: Keys, client_order_id: str) -> Effects[bool]:
+    found = yield Shared(_Call(link, "HEXISTS", keys.doubt, client_order_id))
+    return found is not DOWN and bool(found)
+
+
 def _look_up(session: Session, entry: InDoubt) -> Effects[Order | None]:
     from exchanges.arguments import order_ref
 
@@ -220,9 +275,18 @@ def reconcile(
         if deadline is not None and time.monotonic() > deadline:
             break
         cid, symbol = entry.client_order_id, entry.symbol
+        final_at = _final_after_ms(entry)
+        if entry.state == "sending" and _server_now_ms(session) <= final_at:
+            if not wait:
+                reason = f"being placed by {entry.owner}"
+                results.append(Resolution(cid, symbol, "pending", reason=reason))
+                continue
+            # A live sender removes its own entry once it has an answer; a dead one cannot.
+            yield Sleep(min(final_at - _server_now_ms(session), LONGEST_WINDOW_MS) / 1000)
+            if not (yield from _still_listed(link, keys, cid)):
+                continue
         try:
             order = yield from _look_up(session, entry)
-            final_at = _final_after_ms(entry)
             if order is None and wait and _server_now_ms(session) <= final_at:
                 pause = min(final_at - _server_now_ms(session), LONGEST_WINDOW_MS)
                 yield Sleep(max(pause, 0) / 1000)

@@ -17,7 +17,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["DOWN", "REST", "TIMEOUT", "Down", "Link", "Operation"]
+__all__ = ["DOWN", "REST", "TIMEOUT", "Down", "Link", "Operation", "Script"]
 
 #: Socket connect and read timeout of the clients this module creates, seconds.
 TIMEOUT = 0.5
@@ -219,3 +219,23 @@ class Operation:
             return link.failed(exc)
         link.answered()
         return result
+
+
+class Script(Operation):
+    """A Lua script run atomically, in one round trip (loaded once per client, then EVALSHA)."""
+
+    __slots__ = ("args", "keys", "text")
+
+    def __init__(self, link: Link, text: str, keys: list[str], args: list[Any]) -> None:
+        super().__init__(link)
+        self.text = text
+        self.keys = keys
+        self.args = args
+
+    def call(self, client: Any) -> Any:
+        """Run it on the blocking client."""
+        return self.link.script(client, self.text)(keys=self.keys, args=self.args)
+
+    async def call_async(self, client: Any) -> Any:
+        """Run it on the asyncio client."""
+        return await self.link.script(client, self.text)(keys=self.keys, args=self.args)

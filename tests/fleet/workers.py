@@ -72,3 +72,29 @@ def place_with_id(
             results.put(("error", f"{type(err).__name__}: {err.message}"))
         else:
             results.put(("placed", ""))
+
+
+def place_slowly(base_url: str, fleet: str, client_order_id: str, ready: Any, go: Any) -> None:
+    """Place one order after ``go``; the test kills this process while the order is in flight."""
+    from exchanges.retry import RetryPolicy
+
+    with exchanges.connect(
+        "bybit",
+        base_url=base_url,
+        credentials=exchanges.Credentials(KEY, SECRET),
+        allow_withdrawal_keys=True,
+        fleet=fleet,
+        recv_window_ms=1000,
+        retry=RetryPolicy(max_delay=1.0),
+        timeout=30,
+    ) as ex:
+        ex.load_markets()
+        bid = ex.fetch_ticker(SYMBOL).bid
+        assert bid is not None
+        price = (bid * Decimal("0.8")).quantize(Decimal("0.1"))
+        ex.fetch_balance()
+        ready.put(1)
+        go.wait(60)
+        ex.create_order(
+            SYMBOL, "limit", "buy", Decimal("0.001"), price, client_order_id=client_order_id
+        )
