@@ -21,6 +21,7 @@ examples:
   exchanges key audit bybit                       exit status 3 when the key can withdraw
   exchanges compare --env local                   one scenario on every exchange, side by side
   exchanges capabilities                          what each exchange offers, and why not
+  exchanges fleet status --fleet redis://host/0   shared budgets and orders in doubt
 
 Run 'exchanges COMMAND --help' for a command's options.
 """
@@ -29,7 +30,7 @@ Run 'exchanges COMMAND --help' for a command's options.
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from exchanges import __version__
-    from exchanges.cli import capabilities, compare, data, demo, emulate, keys
+    from exchanges.cli import capabilities, compare, data, demo, emulate, fleet, keys
     from exchanges.cli.options import formatter
     from exchanges.cli.values import Parser
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser(commands)
     compare.add_parser(commands)
     capabilities.add_parser(commands)
+    fleet.add_parser(commands)
     return parser
 
 

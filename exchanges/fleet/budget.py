@@ -86,7 +86,8 @@ for i = 1, n do
   redis.call('LTRIM', log, -limit, -1)
   if tat < at then tat = at end
   tat = tat + interval * weight
-  redis.call('HSET', state, 'tat', string.format('%.3f', tat))
+  -- limit and period too, for 'exchanges fleet status' to read the use against.
+  redis.call('HSET', state, 'tat', string.format('%.3f', tat), 'limit', limit, 'period', period)
   local ttl = math.ceil(math.max(tat, at + period) - now) + 1000
   redis.call('PEXPIRE', log, ttl)
   redis.call('PEXPIRE', state, math.max(ttl, math.ceil(blocked - now) + 1000))
