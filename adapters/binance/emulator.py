@@ -123,6 +123,17 @@ class BinanceFrontEnd(BinanceTrading, BinanceAccount, BinanceMarket, BinanceBase
         self.routes.update(BinanceAssets(self).routes())
         self.routes.update(BinanceFunding(self).routes())
         self.routes.update(BinanceLeverage(self).routes())
+        from adapters.binance.emulator_ws_user import UserData
+
+        #: listenKeys and user-data subscriptions, shared by REST and the WebSockets.
+        self.user_data = UserData(self)
+        self.routes.update(self.user_data.routes())
+
+    def register_routes(self, app: Any) -> None:
+        """Add Binance's WebSocket endpoints (``emulator_ws``)."""
+        from adapters.binance.emulator_ws import BinanceWebSockets
+
+        BinanceWebSockets(self).register(app)
 
     def fault_response(self, kind: str, request: Incoming) -> Outgoing:
         """HTTP 429 ``-1003`` for ``rate_limit``; the backend timeout ``-1007`` otherwise."""

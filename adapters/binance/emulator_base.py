@@ -239,8 +239,9 @@ class BinanceBase:
         key = self.state.keys.get(api_key)
         if key is None:
             raise BinanceError(-2015, _MSG_KEY, 401)
-        if security == "MARKET_DATA":
-            # MARKET_DATA endpoints need the API key only ("Endpoint security type" in
+        if security in ("MARKET_DATA", "USER_STREAM"):
+            # MARKET_DATA and USER_STREAM endpoints need the API key only ("Endpoint security
+            # type" in
             # https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type).
             return key
         if not params.get("timestamp"):
