@@ -75,6 +75,10 @@ class ConnectionHost(Protocol):
         """A fresh auth frame (stamped by the server clock)."""
         ...
 
+    def connect_url(self, group: str, url: str) -> Awaitable[str]:
+        """The URL to open now (the dialect may add what it fetched over REST)."""
+        ...
+
     def auth_refused(self, text: str) -> tuple[AuthenticationError, bool]:
         """The error an auth refusal is, and whether a clock resync may cure it."""
         ...
@@ -118,6 +122,7 @@ class WsConnection:
         self.options = options
         self.log = log
         self.private = is_private(group)
+        self._fanout = dialect.fanout
         self.feeds: dict[str, Feed] = {}
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._outbox: asyncio.Queue[str] | None = None
@@ -226,7 +231,8 @@ class WsConnection:
                     if not await self._retry(attempt, why, exc):
                         return
                     continue
-                except _CONNECTION_ERRORS as exc:
+                except (*_CONNECTION_ERRORS, *_TRANSIENT_REST) as exc:
+                    # A REST call behind the URL (a listen key) fails like a connection.
                     attempt += 1
                     if not await self._retry(attempt, f"connecting failed ({_name(exc)})", exc):
                         return
@@ -347,9 +353,10 @@ class WsConnection:
 
     async def _open(self) -> aiohttp.ClientWebSocketResponse:
         timeout = aiohttp.ClientWSTimeout(ws_close=self.options.close_timeout)
+        url = await self.host.connect_url(self.group, self.url)
         ws = await asyncio.wait_for(
             self.host.http().ws_connect(
-                self.url, timeout=timeout, autoping=True, max_msg_size=16 * 1024 * 1024
+                url, timeout=timeout, autoping=True, max_msg_size=16 * 1024 * 1024
             ),
             self.options.connect_timeout,
         )
@@ -423,7 +430,7 @@ class WsConnection:
 
     async def _ping(self, outbox: asyncio.Queue[str]) -> None:
         interval = self.options.ping_interval or self.dialect.ping_interval
-        frame = self.dialect.ping()
+        frame = self.dialect.ping_for(self.group)
         while True:
             await asyncio.sleep(interval)
             outbox.put_nowait(frame)
@@ -472,6 +479,15 @@ class WsConnection:
                     feed.on_message(message)
                 except DECODE_ERRORS as exc:
                     feed.on_bad_message(exc)
+            also = self._fanout.get(topic) if self._fanout else None
+            if also:
+                for other in also:
+                    feed = self.feeds.get(other)
+                    if feed is not None:
+                        try:
+                            feed.on_message(message)
+                        except DECODE_ERRORS as exc:
+                            feed.on_bad_message(exc)
             return True
         control = self.dialect.control(message)
         if control.op == "subscribe":

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 import attrs
@@ -109,6 +109,9 @@ class FeedSpec:
     #: Book feeds: fetch a snapshot ``BookMessage`` over REST when deltas arrive without one
     #: (exchanges that push no snapshot, or may stop pushing it).
     seed: Callable[[Any], Awaitable[Any]] | None = None
+    #: Book feeds with a seed: fetch it as soon as the subscription is confirmed, not only when
+    #: a delta arrives (streams that never push a snapshot: a quiet book still gets one).
+    seed_at_start: bool = False
 
     @property
     def private(self) -> bool:
@@ -145,12 +148,20 @@ class StreamDialect(abc.ABC):
     name: ClassVar[str]
     #: Seconds between the application-level pings the exchange asks for.
     ping_interval: ClassVar[float] = 20.0
+    #: Topics whose messages also feed other topics of the connection (one message on the
+    #: wire, several feeds: an order update that also carries a fill).
+    fanout: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     # -- connections ----------------------------------------------------------------------
 
     @abc.abstractmethod
     def url(self, group: str) -> str:
         """The WebSocket URL of a connection group (``public/linear``, ``private``)."""
+
+    async def connect_url(self, group: str, url: str, client: Any) -> str:
+        """The URL to open now: ``url``, unless it must carry something fetched over REST
+        first with ``client`` (a listen key); called before every (re)connect."""
+        return url
 
     def fits(self, group: str, topics: Sequence[str], topic: str) -> bool:
         """True if one more ``topic`` fits a connection already carrying ``topics``."""
@@ -173,6 +184,11 @@ class StreamDialect(abc.ABC):
     @abc.abstractmethod
     def ping(self) -> str:
         """The application-level ping frame."""
+
+    def ping_for(self, group: str) -> str:
+        """The ping frame of a connection of ``group`` (made once per connection; default
+        ``ping()``): for exchanges whose endpoints answer different pings."""
+        return self.ping()
 
     @abc.abstractmethod
     def auth(self, credentials: Credentials, timestamp_ms: int) -> str:

@@ -452,6 +452,20 @@ class BookFeed(Feed):
         self._held = None
         self._outcome("snapshot")
 
+    def on_confirmed(self) -> None:
+        """Confirmed: a feed seeded at start fetches its REST snapshot now."""
+        super().on_confirmed()
+        if (
+            self._seed is not None
+            and self.spec.seed_at_start
+            and self._held is None
+            and not self.state.valid
+            and not self._given_up
+            and self._pending is None
+        ):
+            self._held = []
+            self._start_seed(0)
+
     def _stop_seeding(self) -> None:
         self._held = None
         fetch, self._fetch = self._fetch, None

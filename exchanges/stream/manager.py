@@ -230,6 +230,10 @@ class StreamManager:
             await run_async(session.resync(), client.transport)
         return self.dialect.auth(credentials, session.clock.timestamp_ms())
 
+    async def connect_url(self, group: str, url: str) -> str:
+        """The dialect's URL for a (re)connect, with what it fetches over REST."""
+        return await self.dialect.connect_url(group, url, self.client)
+
     def auth_refused(self, text: str) -> tuple[AuthenticationError, bool]:
         """The dialect's reading of an auth refusal."""
         return self.dialect.auth_error(text, self.credentials("a private stream"))
