@@ -68,8 +68,12 @@ class AsyncExchange(_Client):
         if streams is not None:  # a client that never streamed does not import the stream code
             await streams.close_streams(self)
         await self.transport.close()
-        if self.session.fleet is not None:
-            await self.session.fleet.link.aclose()
+        fleet = self.session.fleet
+        if fleet is not None:
+            flush = fleet.flush()
+            if flush is not None:
+                await flush.run_async()  # best effort: what Redis does not take, reconcile settles
+            await fleet.link.aclose()
 
     def __del__(self) -> None:
         session = getattr(self, "session", None)

@@ -133,8 +133,12 @@ class Exchange(_Client):
         """Close the connections; a call made later raises ``ClientClosed``."""
         self.session.closed = True
         self.transport.close()
-        if self.session.fleet is not None:
-            self.session.fleet.link.close()
+        fleet = self.session.fleet
+        if fleet is not None:
+            flush = fleet.flush()
+            if flush is not None:
+                flush.run()  # best effort: what Redis does not take, reconcile settles
+            fleet.link.close()
 
     def fetch_time(self) -> int:
         """The exchange's time, ms since the epoch."""

@@ -9,7 +9,8 @@ the last ``limit`` booked times) and (3) is past any block the exchange asked fo
 time is the latest of those over all the request's limits; it is then booked on all of them, or,
 when a block is longer than the caller may wait, on none. It returns the wait in ms (0: go),
 then 0 (or the 1-based index of the limit whose block is too long: nothing booked), then the
-booked time (ms on Redis's clock, as text).
+booked time (ms on Redis's clock, as text). A last, odd key is the ledger of orders in doubt:
+the client order ids after the limits' arguments are removed from it first (``Budget.settled``).
 Periods are lengthened by ``MARGIN``: the exchange counts arrivals, which jitter.
 
 ``CORRECT`` applies what the exchange's headers said (a spent quota and when it resets, a
@@ -36,17 +37,24 @@ if TYPE_CHECKING:
     from exchanges.flow import Effects
     from exchanges.wire import Request
 
-__all__ = ["CORRECT", "MARGIN", "RESERVE", "Budget", "ShareLimiter"]
+__all__ = ["CORRECT", "MARGIN", "RESERVE", "SETTLED_MAX", "Budget", "ShareLimiter"]
 
 #: Periods as the fleet books them are this much longer than documented.
 MARGIN = 0.05
+#: Answered orders whose ledger entries wait for the next booking; beyond this, the oldest are
+#: left to ``reconcile_in_doubt`` (which finds them placed or absent).
+SETTLED_MAX = 1000
 
 RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local weight = tonumber(ARGV[1])
 local longest = tonumber(ARGV[2])
-local n = #KEYS / 2
+local n = math.floor(#KEYS / 2)
+if #KEYS % 2 == 1 and #ARGV > 3 * n + 2 then
+  -- Orders answered since this client's last booking leave the ledger here: no extra trip.
+  redis.call('HDEL', KEYS[#KEYS], unpack(ARGV, 3 * n + 3, #ARGV))
+end
 local at = now
 local seen = {}
 for i = 1, n do
@@ -147,6 +155,9 @@ class Budget:
         self._plans: dict[tuple[tuple[str, ...], int], tuple[list[str], list[Any], list[str]]] = {}
         #: Header corrections not yet sent to Redis: (limiter key, seconds).
         self.pending: list[tuple[str, float]] = []
+        #: Client order ids answered since the last booking: their write-ahead entries leave
+        #: the ledger with the next booking (``Fleet.place``), at most ``SETTLED_MAX`` kept.
+        self.settled: list[str] = []
         #: This process's share of every limit, booked while Redis is away.
         self.local = ShareLimiter(self)
 
@@ -224,9 +235,15 @@ class Budget:
         if self.link.resting():
             return max(held, local.reserve(keys, request.weight))
         args = [args[0], round(longest * 1000), *args[2:]]
+        settled = self.settled
+        if settled:
+            redis_keys = [*redis_keys, self.keys.doubt]
+            args.extend(settled)
         result = yield Shared(Script(self.link, RESERVE, redis_keys, args))
         if result is DOWN:
             return max(held, local.reserve(keys, request.weight))
+        if settled:
+            self.settled = []
         wait_ms, index = int(result[0]), int(result[1])
         if index:
             raise RouteBlocked(names[index - 1], wait_ms / 1000)

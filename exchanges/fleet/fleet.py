@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from exchanges.errors import DuplicateOrderId, ExchangeError, OutcomeUnknown
 from exchanges.fleet import ledger
+from exchanges.fleet.budget import SETTLED_MAX
 from exchanges.fleet.policy import Fallback, unavailable
 from exchanges.flow import Send
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from exchanges.arguments import OrderArgs
     from exchanges.fleet.budget import Budget
     from exchanges.fleet.keys import Keys
-    from exchanges.fleet.link import Link
+    from exchanges.fleet.link import Link, Operation
     from exchanges.flow import Effects, Flow, Session
     from exchanges.models import Order
     from exchanges.wire import Request
@@ -138,7 +139,7 @@ class Fleet:
                     effect = effects.send(value)
         except StopIteration as done:
             if recorded:
-                yield from ledger.forget(self.link, self.keys, order.client_order_id)
+                yield from self._settle(order.client_order_id)
             result: Order = done.value
             return result
         except OutcomeUnknown as unknown:
@@ -148,10 +149,31 @@ class Fleet:
         except ExchangeError:
             # Refused: the exchange holds no order under this id.
             if recorded:
-                yield from ledger.forget(self.link, self.keys, order.client_order_id)
+                yield from self._settle(order.client_order_id)
             raise
         finally:
             effects.close()
+
+    def _settle(self, client_order_id: str) -> Effects[None]:
+        """The order has its answer: its write-ahead entry leaves the ledger.
+
+        With a shared budget, the removal rides on this client's next booking (no round trip
+        of its own); ``close`` flushes what is left. Without one (``rate_limits="off"``), now.
+        """
+        budget = self.budget
+        if budget.enabled:
+            budget.settled.append(client_order_id)
+            if len(budget.settled) > SETTLED_MAX:
+                del budget.settled[0]
+            return
+        yield from ledger.forget(self.link, self.keys, client_order_id)
+
+    def flush(self) -> Operation | None:
+        """The removal of entries still waiting for a booking, for ``close`` to run (or None)."""
+        settled, self.budget.settled = self.budget.settled, []
+        if not settled:
+            return None
+        return ledger.Forget(self.link, self.keys, settled)
 
     def _sending(self, session: Session, send: Send, order: OrderArgs) -> ledger.InDoubt:
         """The write-ahead entry of ``order``, leased until its sender can no longer act on it."""

@@ -7,9 +7,10 @@
 * **Write-ahead.** The same script (``RESERVE_AND_RECORD``, one round trip) writes the order to
   the ledger as ``sending`` before its request leaves, with a lease: the exchange time until
   which the sender may still be acting on it (the request's receive window plus the retry
-  budget), renewed on every resend. The entry is removed once the call has an answer (one more
-  round trip per order), so a sender killed mid-order (SIGKILL, a lost machine) leaves its
-  order in the ledger, where any member settles it.
+  budget), renewed on every resend. Once the call has an answer the entry is removed, riding
+  on the client's next booking (``Budget.settled``) or its ``close``, so a sender killed
+  mid-order (SIGKILL, a lost machine) leaves its order in the ledger, where any member settles
+  it.
 * **Orders in doubt.** When a placement ends in ``OutcomeUnknown`` (the order could be neither
   confirmed nor proven absent), its entry becomes ``unknown``, with the exchange's
   ``conclusive_after_ms``, before the error reaches the caller. ``reconcile`` looks each
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LONGEST_WINDOW_MS",
     "RESERVATION_TTL",
+    "Forget",
     "InDoubt",
     "Resolution",
     "forget",
@@ -135,7 +137,16 @@ def reserve_and_record(link: Link, keys: Keys, entry: InDoubt) -> Effects[bool |
 
 def forget(link: Link, keys: Keys, client_order_id: str) -> Effects[bool]:
     """Remove a settled order from the ledger; False when Redis cannot be reached."""
-    return (yield Shared(_Call(link, "HDEL", keys.doubt, client_order_id))) is not DOWN
+    return (yield Shared(Forget(link, keys, [client_order_id]))) is not DOWN
+
+
+class Forget(_Call):
+    """Remove answered orders' entries from the ledger (HDEL)."""
+
+    __slots__ = ()
+
+    def __init__(self, link: Link, keys: Keys, client_order_ids: list[str]) -> None:
+        super().__init__(link, "HDEL", keys.doubt, *client_order_ids)
 
 
 def reserve_client_id(link: Link, keys: Keys, client_order_id: str) -> Effects[bool | None]:

@@ -99,17 +99,45 @@ def test_a_member_killed_mid_order_leaves_an_entry_another_member_settles(
 
 
 def test_an_answered_order_leaves_no_entry(redis_url: str, store: redis.Redis) -> None:
-    with Emulator("bybit", seed=7) as emu, _connect(emu, redis_url) as ex:
-        bid = ex.fetch_ticker(SYMBOL).bid
-        assert bid is not None
-        price = (bid * Decimal("0.8")).quantize(Decimal("0.1"))
-        ex.create_order(SYMBOL, "limit", "buy", Decimal("0.001"), price, client_order_id="ok-1")
+    with Emulator("bybit", seed=7) as emu:
+        with _connect(emu, redis_url) as ex:
+            bid = ex.fetch_ticker(SYMBOL).bid
+            assert bid is not None
+            price = (bid * Decimal("0.8")).quantize(Decimal("0.1"))
+            ex.create_order(SYMBOL, "limit", "buy", Decimal("0.001"), price, client_order_id="ok-1")
+            # The answered order's entry leaves with the client's next booking, no extra trip.
+            ex.fetch_time()
+            assert store.hlen(DOUBT) == 0
+            # Refused by the exchange (more than the wallet holds): no order, no entry either.
+            with pytest.raises(exchanges.InsufficientFunds):
+                ex.create_order(
+                    SYMBOL, "limit", "buy", Decimal("50"), price, client_order_id="no-1"
+                )
+            ex.fetch_time()
+            assert store.hlen(DOUBT) == 0
+            assert store.exists(Keys(account_id("bybit", "mainnet", workers.KEY)).client_id("no-1"))
+            ex.create_order(SYMBOL, "limit", "buy", Decimal("0.001"), price, client_order_id="ok-2")
+            assert store.hkeys(DOUBT) == [b"ok-2"]
+        # Closing the client removes what was still waiting for a booking.
         assert store.hlen(DOUBT) == 0
-        # Refused by the exchange (more than the wallet holds): no order, no entry either.
-        with pytest.raises(exchanges.InsufficientFunds):
-            ex.create_order(SYMBOL, "limit", "buy", Decimal("50"), price, client_order_id="no-1")
+
+
+async def test_the_async_client_flushes_answered_orders_on_close(
+    redis_url: str, store: redis.Redis
+) -> None:
+    with Emulator("bybit", seed=7) as emu:
+        async with exchanges.connect_async(
+            "bybit",
+            base_url=emu.base_url,
+            credentials=exchanges.Credentials(workers.KEY, workers.SECRET),
+            fleet=redis_url,
+        ) as ex:
+            bid = (await ex.fetch_ticker(SYMBOL)).bid
+            assert bid is not None
+            price = (bid * Decimal("0.8")).quantize(Decimal("0.1"))
+            await ex.create_order(SYMBOL, "limit", "buy", Decimal("0.001"), price)
+            assert store.hlen(DOUBT) == 1
         assert store.hlen(DOUBT) == 0
-        assert store.exists(Keys(account_id("bybit", "mainnet", workers.KEY)).client_id("no-1"))
 
 
 def test_an_entry_being_sent_is_left_to_its_sender_until_its_lease_ends(
@@ -132,3 +160,23 @@ def test_an_entry_being_sent_is_left_to_its_sender_until_its_lease_ends(
     # Its lease is over and the exchange has no such order: it was never placed.
     assert resolved["dead-1"].status == "absent"
     assert store.hkeys(DOUBT) == [b"live-1"]
+
+
+def test_without_a_shared_budget_an_answered_entry_leaves_at_once(
+    redis_url: str, store: redis.Redis
+) -> None:
+    with (
+        Emulator("bybit", seed=7) as emu,
+        exchanges.connect(
+            "bybit",
+            base_url=emu.base_url,
+            credentials=exchanges.Credentials(workers.KEY, workers.SECRET),
+            fleet=redis_url,
+            rate_limits="off",  # no bookings for the removal to ride on
+        ) as ex,
+    ):
+        bid = ex.fetch_ticker(SYMBOL).bid
+        assert bid is not None
+        price = (bid * Decimal("0.8")).quantize(Decimal("0.1"))
+        ex.create_order(SYMBOL, "limit", "buy", Decimal("0.001"), price)
+        assert store.hlen(DOUBT) == 0

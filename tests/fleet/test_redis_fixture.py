@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import redis
 
-from tests.fleet.conftest import RedisServer, _ping
+from tests.fleet.conftest import RedisServer, ping
 
 
 def test_fixture_serves_a_real_redis(redis_url: str) -> None:
@@ -18,7 +18,7 @@ def test_fixture_serves_a_real_redis(redis_url: str) -> None:
 def test_private_server_stops_and_restarts_on_its_port(private_redis: RedisServer) -> None:
     port = private_redis.port
     private_redis.stop()
-    assert not _ping(port)
+    assert not ping(port)
     private_redis.start()
     assert private_redis.port == port
-    assert _ping(port)
+    assert ping(port)

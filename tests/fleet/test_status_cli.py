@@ -13,7 +13,7 @@ import exchanges
 from exchanges.cli import main
 from exchanges.emulator import Emulator
 from exchanges.fleet.keys import Keys, account_id
-from tests.fleet.conftest import _free_port
+from tests.fleet.conftest import free_port
 
 KEY, SECRET = "test-key", "test-secret"
 ACCOUNT = account_id("bybit", "mainnet", KEY)
@@ -88,7 +88,7 @@ def test_status_shows_each_budget_and_the_orders_in_doubt(
 def test_status_of_an_unreachable_redis_fails_in_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    url = f"redis://:hunter2@127.0.0.1:{_free_port()}/0"
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
     started = time.monotonic()
     code, out, err = _status(capsys, "--fleet", url)
     assert out == ""
