@@ -96,13 +96,9 @@ CAPABILITIES = Capabilities(
     operations={
         name: _SPECIAL.get(name, yes()) for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS)
     },
-    streams={
-        name: no(
-            "binance has no WebSocket streams in this version",
-            hint="Streams exist for bybit; poll with fetch_* here.",
-        )
-        for name in STREAMS
-    },
+    # adapters/binance/stream.py: spot and USD-M; private streams follow connect(wallet=),
+    # positions are USD-M's.
+    streams={name: yes("USD-M") if name == "watch_positions" else yes() for name in STREAMS},
     environments={
         env: yes() if env in ENVIRONMENTS else no(f"Binance has no {env}")
         for env in ALL_ENVIRONMENTS

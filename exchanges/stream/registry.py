@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["dialect_for", "register_dialect"]
 
 _DIALECTS: dict[str, str] = {
+    "binance": "adapters.binance.stream:BinanceDialect",
     "bybit": "adapters.bybit.stream:BybitDialect",
 }
 

@@ -358,7 +358,7 @@ async def test_a_stalled_consumer_keeps_memory_bounded(emulator: Emulator) -> No
 
 
 async def test_exchanges_without_streams_say_so() -> None:
-    async with exchanges.connect_async("binance") as client:
+    async with exchanges.connect_async("ccxt:binance") as client:
         with pytest.raises(NotSupported, match="no WebSocket streams"):
             client.watch_ticker("BTC/USDT")
 
