@@ -242,7 +242,9 @@ def make_topic(name: str, category: str, front: BinanceFrontEnd) -> Topic | None
     spec = front.engine.instruments.get((category, symbol.upper()))
     if spec is None or symbol != symbol.lower():
         return None
-    speeds = ("", "@100ms") if category == "spot" else ("", "@100ms", "@500ms")
+    # Spot documents @depth and @depth@100ms; the official SDK also sends @depth@1000ms (its
+    # default), which Binance serves. USD-M: @100ms, @250ms (the default), @500ms.
+    speeds = ("", "@100ms", "@1000ms") if category == "spot" else ("", "@100ms", "@250ms", "@500ms")
     if channel.startswith("depth") and channel[5:] in speeds:
         return DepthTopic(name, spec, front)
     if channel in ("trade", "aggTrade"):

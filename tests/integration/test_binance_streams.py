@@ -274,3 +274,44 @@ async def test_usdm_listen_key_expiry_reconnects_and_says_so(
         assert set(sockets.user.keys) - old  # a new listenKey
         placed = await fut.create_order(PERP, "market", "sell", Decimal("0.01"))
         assert (await until(orders, lambda o: o.status == "closed")).id == placed.id
+
+
+async def test_spot_user_data_resubscribes_after_a_drop(
+    ex: exchanges.AsyncExchange, emu: Emulator
+) -> None:
+    async with ex.watch_orders(SPOT) as orders:
+        await ex.create_order(SPOT, "market", "buy", Decimal("0.01"))
+        await until(orders, lambda o: o.status == "closed")
+        sockets_of(emu.state).drop("/ws-api")
+        with pytest.raises(StreamInterrupted):
+            await nxt(orders)
+        placed = await ex.create_order(SPOT, "market", "sell", Decimal("0.01"))
+        assert (await until(orders, lambda o: o.status == "closed")).id == placed.id
+
+
+async def test_server_shutdown_reconnects_at_once(
+    ex: exchanges.AsyncExchange, emu: Emulator
+) -> None:
+    async with ex.watch_trades(SPOT) as trades:
+        await ex.create_order(SPOT, "market", "buy", Decimal("0.01"))
+        await nxt(trades)
+        sockets_of(emu.state).shutdown("/stream")
+        with pytest.raises(StreamInterrupted):
+            await nxt(trades)
+        assert sum(c.notices for c in streams_of(ex).connections) == 1
+        await ex.create_order(SPOT, "market", "buy", Decimal("0.01"))
+        assert (await nxt(trades)).symbol == SPOT
+
+
+async def test_connections_are_rotated_before_the_server_cuts_them(
+    ex: exchanges.AsyncExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.binance import stream as binance_stream
+
+    monkeypatch.setattr(binance_stream, "ROTATE_AFTER_S", 0.5)  # 23.5 h, shrunk
+    async with ex.watch_order_book(SPOT, limit=5) as books:
+        await nxt(books)
+        await eventually(lambda: any(c.notices for c in streams_of(ex).connections))
+        monkeypatch.setattr(binance_stream, "ROTATE_AFTER_S", 3600.0)
+        await ex.create_order(SPOT, "market", "buy", Decimal("0.01"))
+        assert await same_as_rest(ex, await synced(ex, books, SPOT), SPOT)

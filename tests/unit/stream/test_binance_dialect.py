@@ -1,0 +1,265 @@
+"""Binance's stream dialect without sockets: hosts, frames, the book rules, decoders, controls."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import exchanges
+from adapters.binance import stream as binance_stream
+from adapters.binance.adapter import BinanceAdapter
+from adapters.binance.stream import BinanceDialect, usdm_continuity
+from adapters.binance.stream_decoders import (
+    BalanceDecoder,
+    BookDecoder,
+    FillDecoder,
+    OrderDecoder,
+    PositionDecoder,
+    TradeDecoder,
+)
+from exchanges.errors import AuthenticationError, BadResponse, InvalidApiKey, InvalidSignature
+from exchanges.models import Balance, Balances, Market
+from exchanges.stream.book import BookMessage, OrderBookState, spanning
+
+D = Decimal
+CREDS = exchanges.Credentials("dialect-key-123456", "dialect-secret-abcdef")
+
+
+def dialect(env: str = "mainnet", base_url: str | None = None, **options: Any) -> BinanceDialect:
+    return BinanceDialect(BinanceAdapter(env=env, base_url=base_url, options=options))
+
+
+def market(symbol: str, native: str, kind: str) -> Market:
+    return Market(
+        symbol=symbol, id=native, type=kind, base="BTC", quote="USDT",
+        settle=None if kind == "spot" else "USDT", linear=None if kind == "spot" else True,
+        inverse=None, contract_size=None, price_step=None, amount_step=None, min_amount=None,
+        max_amount=None, min_notional=None, active=True,
+    )  # fmt: skip
+
+
+SPOT = market("BTC/USDT", "BTCUSDT", "spot")
+PERP = market("BTC/USDT:USDT", "BTCUSDT", "swap")
+
+
+def test_hosts_and_groups() -> None:
+    main = dialect()
+    assert main.url("spot") == "wss://stream.binance.com:9443/stream"
+    assert main.url("usdm/public") == "wss://fstream.binance.com/public/stream"
+    assert main.url("usdm/market") == "wss://fstream.binance.com/market/stream"
+    assert main.url("user/usdm") == "wss://fstream.binance.com/private/stream"
+    assert main.url("private/spot") == "wss://ws-api.binance.com:443/ws-api/v3"
+    assert dialect("demo").url("spot") == "wss://demo-stream.binance.com/stream"
+    local = dialect(base_url="http://127.0.0.1:8080/")
+    assert local.url("usdm/public") == "ws://127.0.0.1:8080/public/stream"
+    # Books on /public, the rest of USD-M market data on /market (the 2026 split).
+    assert main.order_book(PERP, 5).group == "usdm/public"
+    assert {main.ticker(PERP).group, main.trades(PERP).group} == {"usdm/market"}
+    assert (
+        main.trades(PERP).topic == "btcusdt@aggTrade" and main.trades(SPOT).topic == "btcusdt@trade"
+    )
+    assert main.ohlcv(SPOT, "1h").topic == "btcusdt@kline_1h"
+    assert main.orders().group == "private/spot"
+    assert dialect(wallet="usdm").orders().group == "user/usdm"
+    assert main.positions().group == "user/usdm"
+
+
+def test_frames() -> None:
+    d = dialect()
+    assert json.loads(d.subscribe(["btcusdt@depth@100ms"], "7")) == {
+        "method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms"], "id": 7,
+    }  # fmt: skip
+    assert json.loads(d.unsubscribe(["btcusdt@trade"], "8"))["method"] == "UNSUBSCRIBE"
+    # User data needs no subscription per topic: an answered request confirms it.
+    assert json.loads(d.subscribe(["executionReport"], "9"))["method"] == "session.subscriptions"
+    assert json.loads(d.subscribe(["ORDER_TRADE_UPDATE"], "9"))["method"] == "LIST_SUBSCRIPTIONS"
+    assert json.loads(d.ping_for("private/spot"))["method"] == "ping"
+    assert json.loads(d.ping_for("spot"))["method"] == "LIST_SUBSCRIPTIONS"
+
+
+def test_auth_signs_the_sorted_params() -> None:
+    frame = json.loads(dialect().auth(CREDS, 1_700_000_000_000))
+    params = frame["params"]
+    assert frame["method"] == "userDataStream.subscribe.signature"
+    payload = f"apiKey={CREDS.api_key}&timestamp=1700000000000".encode()
+    expected = hmac.new(b"dialect-secret-abcdef", payload, hashlib.sha256).hexdigest()
+    assert params["signature"] == expected
+
+
+def test_auth_errors_by_code() -> None:
+    d = dialect()
+    assert isinstance(
+        d.auth_error("-1022 Signature for this request is not valid.", CREDS)[0], InvalidSignature
+    )
+    error, retry = d.auth_error(f"-2015 Invalid API-key {CREDS.api_key}", CREDS)
+    assert isinstance(error, InvalidApiKey) and not retry and CREDS.api_key not in str(error)
+    error, retry = d.auth_error("-1021 Timestamp outside of the recvWindow.", CREDS)
+    assert isinstance(error, AuthenticationError) and retry  # the clock: resynced once
+
+
+def test_topics_and_controls() -> None:
+    d = dialect()
+    assert d.topic_of({"stream": "btcusdt@depth", "data": {}}) == "btcusdt@depth"
+    assert d.topic_of({"stream": "LISTENKEY", "data": {"e": "ACCOUNT_UPDATE"}}) == "ACCOUNT_UPDATE"
+    assert d.topic_of({"subscriptionId": 0, "event": {"e": "executionReport"}}) == "executionReport"
+    assert d.topic_of({"result": None, "id": 3}) is None
+    assert d.control({"result": None, "id": 3}).op == "subscribe"
+    refused = d.control({"code": 2, "msg": "Invalid request", "id": 4})
+    assert (refused.op, refused.ok, refused.req_id) == ("subscribe", False, "4")
+    assert d.control({"code": 3, "msg": "Invalid JSON"}).op == "error"
+    auth = d.control({"id": "a1", "status": 400, "error": {"code": -1022, "msg": "bad"}})
+    assert (auth.op, auth.ok, auth.text) == ("auth", False, "-1022 bad")
+    # The events that end a connection's use replace it at once.
+    expired = {"stream": "K", "data": {"e": "listenKeyExpired", "E": "1736996475556"}}
+    assert d.topic_of(expired) is None and d.control(expired).op == "reconnect"
+    assert (
+        d.control({"stream": "!serverShutdown", "data": {"e": "serverShutdown"}}).op == "reconnect"
+    )
+    assert (
+        d.control({"subscriptionId": 0, "event": {"e": "eventStreamTerminated"}}).op == "reconnect"
+    )
+
+
+def test_a_connection_is_rotated_before_24_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    d = dialect()
+    tag = json.loads(d.ping_for("spot"))["id"]
+    assert d.control({"result": [], "id": tag}).op == "pong"
+    monkeypatch.setattr(binance_stream, "ROTATE_AFTER_S", 0.0)
+    assert d.control({"result": [], "id": tag}).op == "reconnect"
+
+
+def delta(first: int, last: int, prev: int | None = None) -> BookMessage:
+    return BookMessage(False, ((D(1), D(1)),), ((D(2), D(1)),), last, first=first, prev=prev)
+
+
+def book(sequence: int) -> OrderBookState:
+    state = OrderBookState("X")
+    state.apply(BookMessage(True, ((D(1), D(1)),), ((D(2), D(1)),), sequence))
+    return state
+
+
+def test_spot_rules_after_a_snapshot() -> None:
+    # lastUpdateId 100: events with u <= 100 are dropped; the first must span 101.
+    assert spanning(book(100), delta(90, 100)) == "skip"
+    assert spanning(book(100), delta(95, 105)) == "apply"
+    assert spanning(book(100), delta(101, 105)) == "apply"
+    assert spanning(book(100), delta(102, 105)) == "gap"
+
+
+def test_usdm_rules_after_a_snapshot_and_after() -> None:
+    assert usdm_continuity(book(100), delta(90, 99, 89)) == "skip"  # u < lastUpdateId
+    assert usdm_continuity(book(100), delta(95, 105, 94)) == "apply"  # U <= id <= u
+    assert usdm_continuity(book(105), delta(106, 110, 105)) == "apply"  # pu == last u
+    assert usdm_continuity(book(105), delta(111, 115, 110)) == "gap"  # a missed event
+
+
+def test_book_decoder_refuses_hostile_ids_and_levels() -> None:
+    message = {"e": "depthUpdate", "U": 1, "u": 2, "b": [["1.5", "2"]], "a": [["1.6", "0"]]}
+    decoded = BookDecoder().decode({"stream": "x@depth", "data": message})
+    assert (decoded.first, decoded.sequence, decoded.bids) == (1, 2, ((D("1.5"), D(2)),))
+    with pytest.raises(BadResponse):
+        BookDecoder().decode({**message, "u": "2"})
+    with pytest.raises(BadResponse):
+        BookDecoder().decode({**message, "b": [["NaN", "1"]]})
+
+
+def test_trades_orders_and_fills() -> None:
+    trade = {"e": "trade", "s": "BTCUSDT", "t": 12, "p": "100.5", "q": "0.25", "T": 5, "m": True}
+    (decoded,) = TradeDecoder("BTC/USDT").decode({"data": trade})
+    assert (decoded.id, decoded.side, decoded.price, decoded.amount) == (
+        "12",
+        "sell",
+        D("100.5"),
+        D("0.25"),
+    )
+    report = {
+        "e": "executionReport", "E": 9, "s": "BTCUSDT", "c": "cancel-id", "S": "BUY",
+        "o": "LIMIT", "f": "GTC", "q": "0.01", "p": "100", "C": "mine", "x": "CANCELED",
+        "X": "CANCELED", "i": 42, "l": "0", "z": "0", "L": "0", "n": "0", "N": None,
+        "T": 9, "t": -1, "m": False, "O": 1, "Z": "0",
+    }  # fmt: skip
+    (order,) = OrderDecoder(lambda n: "BTC/USDT").decode({"event": report})
+    assert (order.id, order.client_order_id, order.status) == ("42", "mine", "canceled")
+    assert FillDecoder(lambda n: "BTC/USDT").decode({"event": report}) == ()
+    trade_report = {
+        **report, "x": "TRADE", "X": "FILLED", "c": "mine", "C": "", "l": "0.01", "z": "0.01",
+        "L": "100", "t": 7, "n": "0.00001", "N": "BTC", "Z": "1",
+    }  # fmt: skip
+    (fill,) = FillDecoder(lambda n: "BTC/USDT").decode({"event": trade_report})
+    assert (fill.id, fill.amount, fill.fee, fill.client_order_id) == (
+        "7",
+        D("0.01"),
+        D("0.00001"),
+        "mine",
+    )
+
+
+def test_balances_merge_into_the_snapshot() -> None:
+    decoder = BalanceDecoder()
+    decoder.seed(
+        Balances({"BTC": Balance("BTC", D(1), D(0), D(1)), "ETH": Balance("ETH", D(2), D(0), D(2))})
+    )
+    push = {"e": "outboundAccountPosition", "E": 5, "B": [{"a": "BTC", "f": "0.5", "l": "0.25"}]}
+    (merged,) = decoder.decode({"event": push})
+    assert merged["BTC"] == Balance("BTC", D("0.5"), D("0.25"), D("0.75"), raw=merged["BTC"].raw)
+    assert merged["ETH"].total == D(2)
+    usdm = {
+        "e": "ACCOUNT_UPDATE",
+        "E": 6,
+        "a": {"m": "ORDER", "B": [{"a": "BTC", "wb": "3"}], "P": []},
+    }
+    (after,) = decoder.decode({"data": usdm})
+    assert (after["BTC"].total, after["BTC"].used, after["BTC"].free) == (
+        D(3),
+        D("0.25"),
+        D("2.75"),
+    )
+
+
+def test_positions_follow_account_updates() -> None:
+    decoder = PositionDecoder(lambda n: "BTC/USDT:USDT")
+    decoder.seed([])
+    opened = {"e": "ACCOUNT_UPDATE", "E": 1, "a": {"m": "ORDER", "B": [], "P": [
+        {"s": "BTCUSDT", "pa": "-0.5", "ep": "100", "up": "1", "ps": "BOTH"}]}}  # fmt: skip
+    ((position,),) = decoder.decode({"data": opened})
+    assert (position.side, position.size, position.entry_price) == ("short", D("0.5"), D(100))
+    closed = {"e": "ACCOUNT_UPDATE", "E": 2, "a": {"m": "ORDER", "B": [], "P": [
+        {"s": "BTCUSDT", "pa": "0", "ep": "0", "up": "0", "ps": "BOTH"}]}}  # fmt: skip
+    assert list(decoder.decode({"data": closed})) == [[]]
+
+
+def test_keepalive_is_due_after_the_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    d = dialect()
+    calls: list[str] = []
+
+    async def listen(client: Any, method: str) -> str:
+        calls.append(method)
+        return "K"
+
+    monkeypatch.setattr(d, "_listen", listen)
+
+    class Client:
+        pass
+
+    import asyncio
+    import weakref
+
+    client = Client()
+
+    async def run() -> None:
+        d._client = weakref.ref(client)
+        d._extended = time.monotonic()
+        d._keep_alive()
+        assert calls == []  # not due yet
+        monkeypatch.setattr(binance_stream, "KEEPALIVE_S", 0.0)
+        d._keep_alive()
+        await asyncio.sleep(0)
+        assert calls == ["PUT"]
+
+    asyncio.run(run())
