@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["KINDS", "Topic", "make_topic", "stream_kind"]
 
+#: How often the 24 h ticker and the current candle are pushed when nothing changed (spot docs:
+#: "Update Speed: 1000ms" and "2000ms").
+_TICKER_EVERY_MS, _KLINE_EVERY_MS = 1000, 2000
 #: Depth levels tracked per side (spot's REST snapshot goes up to 5000).
 _TRACKED = 5000
 #: USD-M stream kinds by path since the 2026 split ("Important WebSocket Change Notice",
@@ -156,6 +159,7 @@ class KlineTopic(Topic):
         self.interval = interval
         self.interval_ms = _INTERVALS[interval] * 60_000
         self.last: CandleView | None = None
+        self.sent_ms = 0
 
     def _current(self) -> CandleView:
         spec = self.spec
@@ -174,8 +178,11 @@ class KlineTopic(Topic):
     def poll(self, now: int) -> list[dict[str, Any]]:
         """The current candle on the first poll and whenever it changes."""
         current, last = self._current(), self.last
-        if current == last:
+        # Binance pushes the current candle every 2 s, changed or not (a new subscriber of a
+        # quiet market still gets one).
+        if current == last and now - self.sent_ms < _KLINE_EVERY_MS:
             return []
+        self.sent_ms = now
         events = []
         if last is not None and current.start_ms != last.start_ms:
             spec = self.spec
@@ -200,6 +207,7 @@ class TickerTopic(Topic):
         self.book = book
         self.last: tuple[Any, ...] | None = None
         self.book_id = 0
+        self.sent_ms = 0
 
     def poll(self, now: int) -> list[dict[str, Any]]:
         """The ticker when a field changed (the first poll always sends one)."""
@@ -209,9 +217,10 @@ class TickerTopic(Topic):
             state: tuple[Any, ...] = (t.bid, t.bid_size, t.ask, t.ask_size)
         else:
             state = (t.last, t.bid, t.ask, t.high_24h, t.low_24h, t.volume_24h, t.open_24h)
-        if state == self.last:
+        # The 24 h ticker is pushed every second, changed or not; the book ticker on changes.
+        if state == self.last and (self.book or now - self.sent_ms < _TICKER_EVERY_MS):
             return []
-        self.last = state
+        self.last, self.sent_ms = state, now
         if self.book:
             self.book_id += 1
             event: dict[str, Any] = {"u": self.book_id, "s": spec.symbol}

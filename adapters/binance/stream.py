@@ -112,6 +112,7 @@ _INTERVALS = frozenset(
     {"1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"}
 )
 _MAX_STREAMS = 1024
+_BATCH = 200  # streams per SUBSCRIBE frame (none documented; frames stay small)
 _BOOK_SNAPSHOT = 1000  # levels fetched over REST (spot allows 5000, USD-M 1000)
 _EX = "binance"
 
@@ -231,9 +232,21 @@ class BinanceDialect(StreamDialect):
         self._extended = time.monotonic()  # one attempt per period, success or not
         self._keepalive = asyncio.get_running_loop().create_task(extend())
 
+    def frame_rate(self, group: str) -> int | None:
+        """Spot streams take 5 incoming messages a second, USD-M 10, pongs included: one is
+        left for the pong of a server ping, one for margin."""
+        if group == "private/spot":
+            return None  # the WS API limits requests by weight, not frames
+        return 4 if group == "spot" else 8
+
     def fits(self, group: str, topics: Sequence[str], topic: str) -> bool:
         """At most 1024 streams a connection."""
         return len(topics) < _MAX_STREAMS
+
+    def batches(self, group: str, topics: Sequence[str]) -> list[Sequence[str]]:
+        """Market streams: up to 200 a frame; user data: one probe confirms every topic."""
+        size = _BATCH if group in ("spot", "usdm/public", "usdm/market") else len(topics) or 1
+        return [topics[i : i + size] for i in range(0, len(topics), size)]
 
     # -- frames ---------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import deque
 from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -420,9 +421,21 @@ class WsConnection:
             await asyncio.gather(writer, pinger, return_exceptions=True)
 
     async def _write(self, ws: aiohttp.ClientWebSocketResponse, outbox: asyncio.Queue[str]) -> None:
+        rate = self.dialect.frame_rate(self.group)
+        loop = asyncio.get_running_loop()
+        sent: deque[float] = deque()  # when the frames of the last second went out
         try:
             while True:
-                await ws.send_str(await outbox.get())
+                frame = await outbox.get()
+                if rate is not None:
+                    # Exchanges that close a connection sending too fast: frames wait instead.
+                    while len(sent) >= rate:
+                        wait = sent[0] + 1.0 - loop.time()
+                        if wait > 0:
+                            await asyncio.sleep(wait)
+                        sent.popleft()
+                    sent.append(loop.time())
+                await ws.send_str(frame)
         except _CONNECTION_ERRORS as exc:
             # The reader notices the close and reconnects.
             self.log.info("%s: sending failed (%s)", self.group, type(exc).__name__)
@@ -433,7 +446,9 @@ class WsConnection:
         frame = self.dialect.ping_for(self.group)
         while True:
             await asyncio.sleep(interval)
-            outbox.put_nowait(frame)
+            # A ping behind frames still waiting (a rate-limited writer) would only add to them.
+            if outbox.empty():
+                outbox.put_nowait(frame)
 
     async def _authenticate(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         await ws.send_str(await self.host.auth_frame())

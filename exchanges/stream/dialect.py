@@ -185,6 +185,10 @@ class StreamDialect(abc.ABC):
     def ping(self) -> str:
         """The application-level ping frame."""
 
+    def frame_rate(self, group: str) -> int | None:
+        """Frames a connection of ``group`` may send per second (None: no limit); more wait."""
+        return None
+
     def ping_for(self, group: str) -> str:
         """The ping frame of a connection of ``group`` (made once per connection; default
         ``ping()``): for exchanges whose endpoints answer different pings."""

@@ -30,7 +30,7 @@ T = TypeVar("T")
 WAIT = 15.0
 SPOT, PERP = "BTC/USDT", "BTC/USDT:USDT"
 FAST = {
-    "ws_ping_interval": 0.2,
+    "ws_ping_interval": 0.5,  # spot streams take 5 frames a second (the writer keeps to 4)
     "ws_silence_timeout": 1.5,
     "ws_reconnect_delay": 0.05,
     "ws_reconnect_max_delay": 0.4,
@@ -41,7 +41,7 @@ CREDENTIALS = exchanges.Credentials(TEST_KEY, TEST_SECRET)
 @pytest.fixture
 def emu() -> Iterator[Emulator]:
     with Emulator("binance", seed=7) as emulator:
-        sockets_of(emulator.state).max_rate["spot"] = 50  # our 0.2 s pings, plus requests
+        sockets_of(emulator.state).max_rate["spot"] = 50  # headroom for fast test pings
         yield emulator
 
 
@@ -315,3 +315,26 @@ async def test_connections_are_rotated_before_the_server_cuts_them(
         monkeypatch.setattr(binance_stream, "ROTATE_AFTER_S", 3600.0)
         await ex.create_order(SPOT, "market", "buy", Decimal("0.01"))
         assert await same_as_rest(ex, await synced(ex, books, SPOT), SPOT)
+
+
+async def test_many_subscriptions_stay_under_the_message_limit(emu: Emulator) -> None:
+    sockets = sockets_of(emu.state)
+    sockets.max_rate["spot"] = 5  # Binance's: more incoming frames a second close with 1008
+    calm = {**FAST, "ws_ping_interval": 2.0, "ws_silence_timeout": 5.0}
+    async with exchanges.connect_async(
+        "binance", base_url=emu.base_url, credentials=CREDENTIALS, **calm
+    ) as client:
+        first = client.watch_ticker(SPOT)
+        await nxt(first)
+        # Each stream started on a live connection is one SUBSCRIBE frame: 12 at once.
+        streams: list[Stream[Any]] = [first]
+        for symbol in (SPOT, "ETH/USDT"):
+            streams.append(client.watch_order_book(symbol, limit=5))
+            streams += [client.watch_ohlcv(symbol, tf) for tf in ("1m", "5m", "15m", "1h")]
+        streams.append(client.watch_ticker("ETH/USDT"))
+        values = await asyncio.gather(*(nxt(s) for s in streams[1:]))
+        assert len(values) == 11 and sockets.stats["rate_closes"] == 0
+        assert all(c.reconnects == 0 for c in streams_of(client).connections)
+        for stream in streams:
+            await stream.aclose()
+        await close_streams(client)
