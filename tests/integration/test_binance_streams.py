@@ -338,3 +338,19 @@ async def test_many_subscriptions_stay_under_the_message_limit(emu: Emulator) ->
         for stream in streams:
             await stream.aclose()
         await close_streams(client)
+
+
+async def test_the_listen_key_is_kept_alive(
+    fut: exchanges.AsyncExchange, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.binance import stream as binance_stream
+
+    user = sockets_of(emu.state).user
+    async with fut.watch_orders() as orders:
+        await fut.create_order(PERP, "market", "buy", Decimal("0.01"))
+        await until(orders, lambda o: o.status == "closed")
+        (entry,) = user.keys.values()
+        before = entry.expires_ms
+        monkeypatch.setattr(binance_stream, "KEEPALIVE_S", 0.0)  # 30 min, shrunk: due now
+        await eventually(lambda: entry.expires_ms > before)  # PUT /fapi/v1/listenKey
+        assert len(user.keys) == 1 and entry.alive  # the same key, extended
