@@ -121,6 +121,12 @@ class OkxFrontEnd(OkxMarket, OkxAccount, OkxTrading):
         self.routes.update(OkxFunding(self).routes())
         self.routes.update(OkxLeverage(self).routes())
 
+    def register_routes(self, app: Any) -> None:
+        """Add OKX's WebSocket endpoints (``/ws/v5/public``, ``/business``, ``/private``)."""
+        from adapters.okx.emulator_ws import OkxWebSockets
+
+        OkxWebSockets(self).register(app)
+
     # -- envelope -------------------------------------------------------------------------
 
     @staticmethod

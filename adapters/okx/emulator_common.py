@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -18,6 +18,9 @@ from exchanges.decimals import to_wire
 from exchanges.emulator.engine import EngineError, InstrumentSpec
 from exchanges.emulator.inputs import integer
 from exchanges.emulator.server import EmulatorState
+
+if TYPE_CHECKING:
+    from adapters.okx.emulator_books import BookSequence
 
 __all__ = ["CONTRACT_VALUES", "Instrument", "ItemError", "OkxCore", "OkxError"]
 
@@ -145,6 +148,8 @@ class OkxCore:
             self._inst_of[(category, symbol)] = inst
         # OKX's ids are numeric strings: engine UUIDs are shown as numbers, mapped back here.
         self._engine_ids: dict[str, str] = {}
+        # Per instId: the book's seqId chain (emulator_books.py), made on first use.
+        self.book_sequences: dict[str, BookSequence] = {}
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
+from adapters.okx.emulator_books import BookSequence
 from adapters.okx.emulator_common import (
     _BARS,
     Instrument,
@@ -15,6 +15,7 @@ from adapters.okx.emulator_common import (
     _text,
     _w,
 )
+from exchanges.emulator.engine import CandleView
 
 __all__ = ["OkxMarket"]
 
@@ -115,12 +116,19 @@ class OkxMarket(OkxCore):
         """``/api/v5/market/books``: ``[px, sz, "0", orders]`` levels (sz in contracts)."""
         inst = self._inst(params)
         depth = self._limit(params, 1, 400, "sz")
-        book = self.engine.book(inst.spec.symbol, depth, category=inst.spec.category)
+        # The seqId of the state shown, from the chain the books channel pushes, so that a
+        # stream client can start its book here (emulator_books.py).
+        sequence = self.book_sequence(inst)
+        sequence.refresh(self.state.now_ms())
+        return [sequence.snapshot(depth)]
 
-        def rows(levels: tuple[tuple[Decimal, Decimal], ...]) -> list[list[str]]:
-            return [[_w(p), _w(inst.from_engine(q)), "0", "1"] for p, q in levels]
-
-        return [{"asks": rows(book.asks), "bids": rows(book.bids), "ts": str(book.time_ms)}]
+    def book_sequence(self, inst: Instrument) -> BookSequence:
+        """The seqId chain of an instrument's book, shared by REST and the books channel."""
+        found = self.book_sequences.get(inst.inst_id)
+        if found is None:
+            found = BookSequence(inst, self.engine, self.state.seed, self.state.now_ms())
+            self.book_sequences[inst.inst_id] = found
+        return found
 
     def market_trades(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """``/api/v5/market/trades``, newest first."""
@@ -158,28 +166,28 @@ class OkxMarket(OkxCore):
             category=spec.category,
         )
         now = self.state.now_ms()
-        rows = []
-        for c in reversed(candles[-limit:]):
-            if spec.category == "spot":
-                vol, vol_ccy, vol_quote = c.volume, c.turnover, c.turnover
-            elif spec.category == "linear":
-                vol, vol_ccy, vol_quote = inst.from_engine(c.volume), c.volume, c.turnover
-            else:
-                vol, vol_ccy, vol_quote = inst.from_engine(c.volume), c.turnover, c.volume
-            rows.append(
-                [
-                    str(c.start_ms),
-                    _w(c.open),
-                    _w(c.high),
-                    _w(c.low),
-                    _w(c.close),
-                    _w(vol),
-                    _w(vol_ccy),
-                    _w(vol_quote),
-                    "0" if c.start_ms + interval > now else "1",
-                ]
-            )
-        return rows
+        return [self.candle_row(inst, c, interval, now) for c in reversed(candles[-limit:])]
+
+    def candle_row(self, inst: Instrument, c: CandleView, interval: int, now: int) -> list[str]:
+        """``[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]`` as REST and streams send it."""
+        spec = inst.spec
+        if spec.category == "spot":
+            vol, vol_ccy, vol_quote = c.volume, c.turnover, c.turnover
+        elif spec.category == "linear":
+            vol, vol_ccy, vol_quote = inst.from_engine(c.volume), c.volume, c.turnover
+        else:
+            vol, vol_ccy, vol_quote = inst.from_engine(c.volume), c.turnover, c.volume
+        return [
+            str(c.start_ms),
+            _w(c.open),
+            _w(c.high),
+            _w(c.low),
+            _w(c.close),
+            _w(vol),
+            _w(vol_ccy),
+            _w(vol_quote),
+            "0" if c.start_ms + interval > now else "1",
+        ]
 
     def market_candles(self, params: Mapping[str, Any]) -> list[list[str]]:
         """``/api/v5/market/candles`` (newest first, at most 300)."""

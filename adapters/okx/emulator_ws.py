@@ -1,0 +1,618 @@
+"""The emulator's OKX v5 WebSockets: /ws/v5/public, /ws/v5/business and /ws/v5/private.
+
+As OKX documents them (https://www.okx.com/docs-v5/en/#overview-websocket-connect, -login,
+-subscribe, -notification, #error-code-websocket-public):
+
+* the text ``ping`` is answered with the text ``pong``; a connection with no subscription, or
+  that was sent nothing, for ``idle_timeout`` seconds (30 on OKX) is closed with 4004;
+* ``{"op":"login","args":[{apiKey, passphrase, timestamp, sign}]}`` where ``sign`` is
+  base64(HMAC-SHA256(secret, timestamp + "GET" + "/users/self/verify")) and ``timestamp`` Unix
+  seconds within 30 s of the server's clock. Success ``{"event":"login","code":"0",...}``;
+  refusals ``{"event":"error","code":...}`` with 60004 (timestamp not a number), 60006
+  (expired), 60005 (unknown key), 60032 (key expired: "doesn't exist"), 60024 (passphrase),
+  60007 (sign), 60031 (a second login), 60009 (malformed args), then a close 4001;
+* ``subscribe``/``unsubscribe`` with ``args`` of ``{channel, instId | instType}``: one ack
+  ``{"id"?,"event":"subscribe","arg":{...},"connId"}`` per arg, ``id`` echoed. Refusals
+  ``{"id"?,"event":"error","code","msg","connId"}``: 60011 private channel before login,
+  64001 a business channel (candles) off /business, 64002 a public channel on /business,
+  60018 an unknown channel or instId, or a private channel off /private, 64003 ``fills``
+  (VIP4 and above only: emulated accounts are below), 60012 a frame that is not a JSON
+  request (no ``id``; the request embedded in ``msg``), 60019 an unknown op;
+* ``{"event":"notice","code":"64008",...}`` before a service upgrade closes the connection:
+  ``notice(path, close_after)``.
+
+The engine has no event hooks, so a publisher diffs engine state every ``interval`` seconds
+(50 ms) and pushes what changed (``emulator_ws_channels.py``); the books channel reads the
+instrument's seqId chain that the REST order book also reads (``emulator_books.py``).
+``push_snapshot = False`` stops the initial book snapshot (OKX's announced change), so clients
+must start from REST.
+
+Faults, for tests (``okx_sockets_of(emulator.state)``), applied by the publisher's next tick:
+``drop(path)`` resets connections; ``inject_gap(path, n)`` skips the next n book updates to
+matching connections; ``duplicate(path, n)`` sends the next n twice; ``reorder(path, n)`` swaps
+the next n pairs of book updates; ``silence(path, s)`` sends nothing (pongs included) for s
+seconds; ``notice(path, close_after)``; ``reset_sequence(inst_id)`` a maintenance reset;
+``latency`` delays every frame. A ``drop_before``/``drop_after`` rule of the emulator's
+``FaultInjector`` under ``/ws/v5`` resets connections (at the handshake and on every tick), and
+an ``html_403`` rule answers the handshake with an HTML 403.
+
+Simplifications: one login per connection, no 480/h control-message budget, no
+``channel-conn-count`` events, and no environment check on login (OKX chooses demo by host,
+wspap.okx.com; its WS error code for a key of the other environment is not documented).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from adapters.okx.emulator_common import _BARS
+from adapters.okx.emulator_ws_channels import (
+    BUSINESS_PREFIX,
+    PRIVATE,
+    PUBLIC,
+    AccountChannels,
+    BookChannel,
+    Channel,
+    make_channel,
+)
+from exchanges.emulator.engine import EngineError
+from exchanges.emulator.keys import ApiKey
+from exchanges.emulator.server import EmulatorState
+
+if TYPE_CHECKING:
+    from adapters.okx.emulator import OkxFrontEnd
+
+__all__ = ["OkxWebSockets", "okx_sockets_of"]
+
+log = logging.getLogger("exchanges.emulator.okx.ws")
+
+PATHS = ("/ws/v5/public", "/ws/v5/business", "/ws/v5/private")
+_LOGIN_WINDOW_S = 30  # "the request will expire 30 seconds after the timestamp"
+_DROP_KINDS = frozenset({"drop_before", "drop_after"})
+_STREAM_KINDS = frozenset({*_DROP_KINDS, "html_403"})
+
+_REGISTRY: weakref.WeakKeyDictionary[EmulatorState, OkxWebSockets] = weakref.WeakKeyDictionary()
+
+
+def okx_sockets_of(state: EmulatorState) -> OkxWebSockets:
+    """The OKX WebSocket side serving ``state`` (an ``Emulator``'s ``.state``)."""
+    sockets = _REGISTRY.get(state)
+    if sockets is None:
+        raise LookupError("this emulator serves no OKX WebSockets (is it an okx emulator?)")
+    return sockets
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+class _Conn:
+    """One client connection and its faults."""
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, conn_id: str) -> None:
+        self.ws = ws
+        self.request = request
+        self.path = request.path
+        self.kind = self.path.rsplit("/", 1)[1]  # public, business, private
+        self.conn_id = conn_id
+        self.key: ApiKey | None = None
+        self.args: set[tuple[tuple[str, str], ...]] = set()
+        self.queue: asyncio.Queue[str | tuple[int, str] | None] = asyncio.Queue()
+        self.gaps = 0
+        self.dups = 0
+        self.swaps = 0
+        self.held: str | None = None  # a book update held back to be sent after the next one
+        self.silent_until = 0.0
+        self.last_sent = time.monotonic()
+        self.close_at: float | None = None
+
+    @property
+    def silent(self) -> bool:
+        return time.monotonic() < self.silent_until
+
+    def abort(self) -> None:
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
+
+
+def _key_of(arg: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(arg.items()))
+
+
+class OkxWebSockets:
+    """OKX's public, business and private WebSocket endpoints over the emulator's state."""
+
+    def __init__(self, front: OkxFrontEnd, *, interval: float = 0.05) -> None:
+        self.front = front
+        self.state = front.state
+        self.engine = front.engine
+        self.interval = interval
+        self._conns: set[_Conn] = set()
+        self._channels: dict[tuple[tuple[str, str], ...], Channel] = {}
+        self._accounts: dict[int, AccountChannels] = {}
+        self._ids = itertools.count(1)
+        self._controls: list[tuple[str, str, float]] = []
+        self._controls_lock = threading.Lock()
+        self._ticker: asyncio.Task[None] | None = None
+        #: Seconds every frame waits before it is sent, like a network's latency.
+        self.latency = 0.0
+        #: False: books send no initial snapshot (clients start from the REST book).
+        self.push_snapshot = True
+        #: Close a connection (4004) after this long with no subscription or nothing sent.
+        self.idle_timeout = 30.0
+        #: Items per page of the positions snapshot (``curPage``/``lastPage``).
+        self.page_size = 50
+        #: Counters for tests.
+        self.stats: dict[str, int] = {
+            "connections": 0,
+            "login_failures": 0,
+            "gaps_injected": 0,
+            "duplicates_sent": 0,
+            "reordered": 0,
+            "drops": 0,
+            "notices": 0,
+            "subscribes": 0,
+            "idle_closes": 0,
+        }
+        _REGISTRY[self.state] = self
+
+    def register(self, app: web.Application) -> None:
+        """Add the three endpoints and the publisher's lifecycle to ``app``."""
+        for path in PATHS:
+            app.router.add_get(path, self._handle)
+        app.on_startup.append(self._start)
+        app.on_shutdown.append(self._shutdown)
+
+    # -- fault controls (thread-safe: applied by the publisher on its next tick) -----------
+
+    def _control(self, kind: str, path: str, value: float) -> None:
+        with self._controls_lock:
+            self._controls.append((kind, path, value))
+
+    def drop(self, path: str = "/ws/v5") -> None:
+        """Reset every connection under ``path``."""
+        self._control("drop", path, 0)
+
+    def inject_gap(self, path: str = "/ws/v5/public", count: int = 1) -> None:
+        """Skip the next ``count`` book updates to each connection under ``path``."""
+        self._control("gap", path, count)
+
+    def duplicate(self, path: str = "/ws/v5/public", count: int = 1) -> None:
+        """Send each of the next ``count`` book updates twice."""
+        self._control("dup", path, count)
+
+    def reorder(self, path: str = "/ws/v5/public", count: int = 1) -> None:
+        """Swap the next ``count`` pairs of consecutive book updates."""
+        self._control("swap", path, count)
+
+    def silence(self, path: str = "/ws/v5", seconds: float = 3600.0) -> None:
+        """Send nothing (not even pongs) to connections under ``path`` for ``seconds``."""
+        self._control("silence", path, seconds)
+
+    def notice(self, path: str = "/ws/v5", close_after: float = 60.0) -> None:
+        """Send the 64008 service-upgrade notice, then close after ``close_after`` seconds."""
+        self._control("notice", path, close_after)
+
+    def reset_sequence(self, inst_id: str) -> None:
+        """Make the next book update of ``inst_id`` restart its seqId lower (maintenance)."""
+        with self.state.lock:
+            self.front.book_sequence(self.front.instruments[inst_id]).reset_sequence()
+
+    def connections(self, path: str = "/ws/v5") -> int:
+        """How many connections under ``path`` are open."""
+        return sum(1 for conn in list(self._conns) if conn.path.startswith(path))
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def _start(self, app: web.Application) -> None:
+        self._ticker = asyncio.get_running_loop().create_task(self._publish())
+
+    async def _shutdown(self, app: web.Application) -> None:
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+        for conn in list(self._conns):
+            await conn.ws.close(code=1001, message=b"server shutdown")
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
+        if not ws.can_prepare(request).ok:
+            return web.Response(status=400, text="WebSocket only")
+        fault = self._stream_fault(request.path)
+        if fault in _DROP_KINDS:
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            return web.Response(status=599)
+        if fault == "html_403":
+            return web.Response(
+                status=403, text="<html><body>403 Forbidden</body></html>", content_type="text/html"
+            )
+        await ws.prepare(request)
+        conn = _Conn(ws, request, f"{next(self._ids):08x}")
+        self.stats["connections"] += 1
+        self._conns.add(conn)
+        writer = asyncio.get_running_loop().create_task(self._write(conn))
+        try:
+            async for message in ws:
+                if message.type is WSMsgType.TEXT:
+                    with self.state.lock:
+                        self._on_frame(conn, message.data)
+        finally:
+            self._conns.discard(conn)
+            with self.state.lock:
+                conn.args.clear()
+                self._release(conn)
+            conn.queue.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await writer
+        return ws
+
+    async def _write(self, conn: _Conn) -> None:
+        while True:
+            item = await conn.queue.get()
+            if item is None:
+                return
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            try:
+                if isinstance(item, tuple):
+                    await conn.ws.close(code=item[0], message=item[1].encode())
+                    return
+                await conn.ws.send_str(item)
+            except (ConnectionError, RuntimeError):
+                return
+
+    def _send(self, conn: _Conn, frame: Any) -> None:
+        if not conn.silent:
+            conn.last_sent = time.monotonic()
+            conn.queue.put_nowait(frame if isinstance(frame, str) else _dumps(frame))
+
+    def _close(self, conn: _Conn, code: int, reason: str) -> None:
+        conn.queue.put_nowait((code, reason))
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _error(self, conn: _Conn, code: str, text: str, req_id: Any = None) -> None:
+        frame: dict[str, Any] = {"event": "error", "code": code, "msg": text}
+        if req_id is not None:
+            frame = {"id": req_id, **frame}
+        self._send(conn, {**frame, "connId": conn.conn_id})
+
+    def _on_frame(self, conn: _Conn, text: str) -> None:
+        if text == "ping":
+            self._send(conn, "pong")
+            return
+        try:
+            self._on_text(conn, text)
+        except Exception:
+            # A bug here must not end the connection silently: logged, and the client told.
+            log.exception("the OKX WebSocket emulator failed on a frame of %s", conn.conn_id)
+            self._error(conn, "64007", "Internal error, please try again later.")
+
+    def _on_text(self, conn: _Conn, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except (ValueError, RecursionError):
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("op"), str):
+            self._error(conn, "60012", f"Invalid request: {text[:200]}")
+            return
+        op, req_id = message["op"], message.get("id")
+        args = message.get("args")
+        if op == "login":
+            self._login(conn, args)
+        elif op in ("subscribe", "unsubscribe"):
+            if not isinstance(args, list) or not args or not all(isinstance(a, dict) for a in args):
+                self._error(conn, "60012", f"Invalid request: {text[:200]}", req_id)
+                return
+            for arg in args:
+                if op == "subscribe":
+                    self._subscribe(conn, arg, req_id)
+                else:
+                    self._unsubscribe(conn, arg, req_id)
+        else:
+            self._error(conn, "60019", f"Invalid op: op :{op}", req_id)
+
+    def _login(self, conn: _Conn, args: Any) -> None:
+        code, text = self._check_login(conn, args)
+        if code == "0":
+            self._send(conn, {"event": "login", "code": "0", "msg": "", "connId": conn.conn_id})
+            return
+        self.stats["login_failures"] += 1
+        self._error(conn, code, text)
+        self._close(conn, 4001, "Login failed.")
+
+    def _check_login(self, conn: _Conn, args: Any) -> tuple[str, str]:
+        if conn.key is not None:
+            return "60031", "Multiple or repeated logins are not allowed."
+        if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
+            return "60009", "Login failed."
+        arg = args[0]
+        api_key, passphrase = arg.get("apiKey"), arg.get("passphrase")
+        stamp, sign = arg.get("timestamp"), arg.get("sign")
+        if not all(isinstance(v, str) and v for v in (api_key, passphrase, stamp, sign)):
+            return "60009", "Login failed."
+        assert isinstance(stamp, str) and isinstance(sign, str)
+        try:
+            seconds = float(stamp)
+        except ValueError:
+            return "60004", "Invalid timestamp"
+        if abs(seconds * 1000 - self.state.now_ms()) > _LOGIN_WINDOW_S * 1000:
+            return "60006", "Timestamp request expired"
+        key = self.state.keys.get(str(api_key))
+        if key is None:
+            return "60005", "Invalid apiKey"
+        if key.expires_at is not None and key.expires_at <= self.state.now_ms():
+            return "60032", "API key doesn't exist"
+        if key.passphrase is not None and not hmac.compare_digest(
+            key.passphrase.encode(), str(passphrase).encode()
+        ):
+            return "60024", "Wrong passphrase"
+        if key.secret is None:
+            return "60007", "Invalid sign"
+        message = f"{stamp}GET/users/self/verify".encode()
+        digest = hmac.new(key.secret.encode(), message, hashlib.sha256).digest()
+        if not hmac.compare_digest(base64.b64encode(digest), sign.encode()):
+            return "60007", "Invalid sign"
+        if not key.ip_allowed(conn.request.remote or ""):
+            return "60009", "Login failed."
+        conn.key = key
+        return "0", ""
+
+    def _refusal(self, conn: _Conn, arg: dict[str, Any]) -> tuple[str, str] | None:
+        channel = arg.get("channel")
+        if not isinstance(channel, str) or not channel:
+            return "60013", "Invalid args"
+        inst_id = arg.get("instId")
+        missing = f"Wrong URL or channel:{channel},instId:{inst_id} doesn't exist."
+        if channel == "fills":
+            if conn.kind != "private":
+                return "60018", missing
+            if conn.key is None:
+                return "60011", "Please log in"
+            return (
+                "64003",
+                "Your trading fee tier doesn't meet the requirement to access this channel",
+            )
+        if channel in PRIVATE:
+            if conn.kind != "private":
+                return "60018", missing
+            if conn.key is None:
+                return "60011", "Please log in"
+            if channel != "account" and not isinstance(arg.get("instType"), str):
+                return "60013", "Invalid args"
+            return None
+        business = channel.startswith(BUSINESS_PREFIX) and channel[len(BUSINESS_PREFIX) :] in _BARS
+        if business and conn.kind != "business":
+            return "64001", f"{channel} channel has been migrated to the /business URL."
+        if channel in PUBLIC and conn.kind == "business":
+            return "64002", f"{channel} channel is not supported by business URL."
+        if not (business or channel in PUBLIC) or conn.kind == "private":
+            return "60018", missing
+        if not isinstance(inst_id, str) or inst_id not in self.front.instruments:
+            return "60018", missing
+        return None
+
+    def _ack(self, conn: _Conn, event: str, arg: dict[str, Any], req_id: Any) -> None:
+        frame: dict[str, Any] = {"event": event, "arg": arg, "connId": conn.conn_id}
+        self._send(conn, {"id": req_id, **frame} if req_id is not None else frame)
+
+    def _subscribe(self, conn: _Conn, raw: dict[str, Any], req_id: Any) -> None:
+        refusal = self._refusal(conn, raw)
+        if refusal is not None:
+            self._error(conn, refusal[0], refusal[1], req_id)
+            return
+        arg = {k: v for k, v in raw.items() if isinstance(v, str)}
+        key = _key_of(arg)
+        self.stats["subscribes"] += 1
+        if arg["channel"] in PRIVATE:
+            assert conn.key is not None
+            self._ack(conn, "subscribe", arg, req_id)
+            conn.args.add(key)
+            account = self._accounts.get(conn.key.uid)
+            if account is None:
+                account = self._accounts[conn.key.uid] = AccountChannels(self.front, conn.key)
+            account.subscribers.add(conn)
+            self._private_snapshot(conn, account, arg)
+            return
+        now = self.state.now_ms()
+        channel = self._channels.get(key)
+        if channel is None:
+            channel = make_channel(arg, self.front.instruments[arg["instId"]], self.front)
+            self._channels[key] = channel
+        elif isinstance(channel, BookChannel):
+            # Updates recorded before this subscriber's snapshot go to the others first.
+            self._broadcast(channel, channel.poll(now))
+        if isinstance(channel, BookChannel):
+            channel.push_snapshot = self.push_snapshot
+        self._ack(conn, "subscribe", arg, req_id)
+        conn.args.add(key)
+        channel.subscribers.add(conn)
+        for frame in channel.initial(now):
+            self._send(conn, frame)
+
+    def _private_snapshot(self, conn: _Conn, account: AccountChannels, arg: dict[str, str]) -> None:
+        # account and positions start with a snapshot (orders has no initial push).
+        uid = str(account.uid)
+        if arg["channel"] == "account":
+            items = [account.balance_item()]
+        elif arg["channel"] == "positions":
+            items = account.position_items()
+        else:
+            return
+        pages = [items[i : i + self.page_size] for i in range(0, len(items), self.page_size)]
+        for number, page in enumerate(pages or [[]], 1):
+            self._send(
+                conn,
+                {
+                    "arg": {**arg, "uid": uid},
+                    "eventType": "snapshot",
+                    "curPage": number,
+                    "lastPage": number == max(len(pages), 1),
+                    "data": page,
+                },
+            )
+
+    def _unsubscribe(self, conn: _Conn, raw: dict[str, Any], req_id: Any) -> None:
+        arg = {k: v for k, v in raw.items() if isinstance(v, str)}
+        conn.args.discard(_key_of(arg))
+        self._release(conn)
+        self._ack(conn, "unsubscribe", arg, req_id)
+
+    def _release(self, conn: _Conn) -> None:
+        for key, channel in list(self._channels.items()):
+            if conn in channel.subscribers and key not in conn.args:
+                channel.subscribers.discard(conn)
+            if not channel.subscribers:
+                channel.close()
+                del self._channels[key]
+        private = any(dict(k).get("channel") in PRIVATE for k in conn.args)
+        for uid, account in list(self._accounts.items()):
+            if conn in account.subscribers and not private:
+                account.subscribers.discard(conn)
+            if not account.subscribers:
+                del self._accounts[uid]
+
+    # -- publishing -----------------------------------------------------------------------------
+
+    async def _publish(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                self._tick()
+            except Exception:
+                # The publisher must outlive a bad tick; the next one diffs from where it was.
+                log.exception("the OKX WebSocket publisher failed a tick")
+
+    def _stream_fault(self, path: str, kinds: frozenset[str] = _STREAM_KINDS) -> str | None:
+        faults = self.state.faults
+        if not any(r.kind in kinds and r.path.startswith("/ws/v5") for r in faults.rules):
+            return None
+        rule = faults.choose("GET", path)
+        return rule.kind if rule is not None and rule.kind in kinds else None
+
+    def _apply_controls(self) -> None:
+        with self._controls_lock:
+            controls, self._controls = self._controls, []
+        for kind, path, value in controls:
+            for conn in list(self._conns):
+                if not conn.path.startswith(path):
+                    continue
+                if kind == "drop":
+                    self.stats["drops"] += 1
+                    conn.abort()
+                elif kind == "gap":
+                    conn.gaps += int(value)
+                elif kind == "dup":
+                    conn.dups += int(value)
+                elif kind == "swap":
+                    conn.swaps += int(value)
+                elif kind == "silence":
+                    conn.silent_until = time.monotonic() + value
+                elif kind == "notice":
+                    self.stats["notices"] += 1
+                    text = "The connection will soon be closed for a service upgrade."
+                    self._send(
+                        conn,
+                        {"event": "notice", "code": "64008", "msg": text, "connId": conn.conn_id},
+                    )
+                    conn.close_at = time.monotonic() + value
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        for conn in list(self._conns):
+            if self._stream_fault(conn.path, _DROP_KINDS) is not None:
+                self.stats["drops"] += 1
+                conn.abort()
+            elif conn.close_at is not None and now >= conn.close_at:
+                conn.close_at = None
+                self._close(conn, 1001, "service upgrade")
+            elif now - conn.last_sent >= self.idle_timeout and not conn.silent:
+                # "No data received in 30s": nothing subscribed or nothing pushed for that long.
+                self.stats["idle_closes"] += 1
+                conn.last_sent = now
+                self._close(conn, 4004, "No data received in 30s.")
+
+    def _tick(self) -> None:
+        self._apply_controls()
+        self._housekeeping()
+        if not self._channels and not self._accounts:
+            return
+        with self.state.lock:
+            now = self.state.now_ms()
+            for channel in list(self._channels.values()):
+                self._broadcast(channel, channel.poll(now))
+            for uid, account in list(self._accounts.items()):
+                try:
+                    changes = account.poll()
+                except EngineError:
+                    del self._accounts[uid]  # the account is gone (a reset without its key)
+                    continue
+                for name, items in changes.items():
+                    for conn in list(account.subscribers):
+                        self._push_private(conn, account, name, items)
+
+    def _broadcast(self, channel: Channel, frames: list[dict[str, Any]]) -> None:
+        book = isinstance(channel, BookChannel)
+        for frame in frames:
+            text = _dumps(frame)
+            for conn in list(channel.subscribers):
+                if book:
+                    self._send_update(conn, text)
+                else:
+                    self._send(conn, text)
+
+    def _send_update(self, conn: _Conn, text: str) -> None:
+        if conn.gaps > 0:
+            conn.gaps -= 1
+            self.stats["gaps_injected"] += 1
+            return
+        if conn.held is not None:
+            held, conn.held = conn.held, None
+            self._send(conn, text)
+            self._send(conn, held)
+            return
+        if conn.swaps > 0:
+            conn.swaps -= 1
+            self.stats["reordered"] += 1
+            conn.held = text
+            return
+        self._send(conn, text)
+        if conn.dups > 0:
+            conn.dups -= 1
+            self.stats["duplicates_sent"] += 1
+            self._send(conn, text)
+
+    def _push_private(
+        self, conn: _Conn, account: AccountChannels, name: str, items: list[dict[str, Any]]
+    ) -> None:
+        uid = str(account.uid)
+        for key in list(conn.args):
+            arg = dict(key)
+            if arg.get("channel") != name:
+                continue
+            wanted = arg.get("instType", "ANY")
+            chosen = [i for i in items if wanted in ("ANY", i.get("instType"))]
+            if name == "account" or chosen:
+                frame: dict[str, Any] = {"arg": {**arg, "uid": uid}}
+                if name != "orders":
+                    frame["eventType"] = "event_update"
+                frame["data"] = items if name == "account" else chosen
+                self._send(conn, frame)
