@@ -131,6 +131,8 @@ class OkxAdapter(Adapter):
         check_environment(env)
         super().__init__(env=env, base_url=base_url, recv_window_ms=recv_window_ms, options=options)
         region = self.options.pop("region", None)
+        #: The region named at connect (None: global); the stream dialect picks its host by it.
+        self.region: str | None = region
         self.base_url = self.base_url_override or rest_host(region)
         self.build = RequestBuilder(self.base_url, demo=env == "demo")
         # OKX has no receive window; orders get one through the expTime header.

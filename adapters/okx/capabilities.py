@@ -70,13 +70,7 @@ CAPABILITIES = Capabilities(
     operations={
         name: _SPECIAL.get(name, yes()) for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS)
     },
-    streams={
-        name: no(
-            "okx has no WebSocket streams in this version",
-            hint="Streams exist for bybit; poll with fetch_* here.",
-        )
-        for name in STREAMS
-    },
+    streams={name: yes() for name in STREAMS},
     environments={
         env: yes()
         if env in ENVIRONMENTS

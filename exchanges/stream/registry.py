@@ -16,6 +16,7 @@ __all__ = ["dialect_for", "register_dialect"]
 _DIALECTS: dict[str, str] = {
     "binance": "adapters.binance.stream:BinanceDialect",
     "bybit": "adapters.bybit.stream:BybitDialect",
+    "okx": "adapters.okx.stream:OkxDialect",
 }
 
 
