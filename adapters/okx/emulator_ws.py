@@ -347,6 +347,10 @@ class OkxWebSockets:
         arg = args[0]
         api_key, passphrase = arg.get("apiKey"), arg.get("passphrase")
         stamp, sign = arg.get("timestamp"), arg.get("sign")
+        if isinstance(stamp, int) and not isinstance(stamp, bool):
+            # python-okx 0.4.4 sends the seconds as a JSON number (WsUtils.initLoginParams) and
+            # signs their decimal text; OKX accepts that.
+            stamp = str(stamp)
         if not all(isinstance(v, str) and v for v in (api_key, passphrase, stamp, sign)):
             return "60009", "Login failed."
         assert isinstance(stamp, str) and isinstance(sign, str)
@@ -430,7 +434,8 @@ class OkxWebSockets:
             if account is None:
                 account = self._accounts[conn.key.uid] = AccountChannels(self.front, conn.key)
             account.subscribers.add(conn)
-            self._private_snapshot(conn, account, arg)
+            for frame in account.snapshot(arg, self.page_size):
+                self._send(conn, frame)
             return
         now = self.state.now_ms()
         channel = self._channels.get(key)
@@ -447,28 +452,6 @@ class OkxWebSockets:
         channel.subscribers.add(conn)
         for frame in channel.initial(now):
             self._send(conn, frame)
-
-    def _private_snapshot(self, conn: _Conn, account: AccountChannels, arg: dict[str, str]) -> None:
-        # account and positions start with a snapshot (orders has no initial push).
-        uid = str(account.uid)
-        if arg["channel"] == "account":
-            items = [account.balance_item()]
-        elif arg["channel"] == "positions":
-            items = account.position_items()
-        else:
-            return
-        pages = [items[i : i + self.page_size] for i in range(0, len(items), self.page_size)]
-        for number, page in enumerate(pages or [[]], 1):
-            self._send(
-                conn,
-                {
-                    "arg": {**arg, "uid": uid},
-                    "eventType": "snapshot",
-                    "curPage": number,
-                    "lastPage": number == max(len(pages), 1),
-                    "data": page,
-                },
-            )
 
     def _unsubscribe(self, conn: _Conn, raw: dict[str, Any], req_id: Any) -> None:
         arg = {k: v for k, v in raw.items() if isinstance(v, str)}

@@ -265,6 +265,26 @@ class AccountChannels:
         """The open positions as ``/api/v5/account/positions`` shows them."""
         return self.front.account_positions({}, self.key)
 
+    def snapshot(self, arg: dict[str, str], page_size: int) -> list[dict[str, Any]]:
+        """``account`` and ``positions`` start with a paged snapshot; ``orders`` with nothing."""
+        if arg["channel"] == "account":
+            items = [self.balance_item()]
+        elif arg["channel"] == "positions":
+            items = self.position_items()
+        else:
+            return []
+        pages = [items[i : i + page_size] for i in range(0, len(items), page_size)] or [[]]
+        return [
+            {
+                "arg": {**arg, "uid": str(self.uid)},
+                "eventType": "snapshot",
+                "curPage": number,
+                "lastPage": number == len(pages),
+                "data": page,
+            }
+            for number, page in enumerate(pages, 1)
+        ]
+
     def poll(self) -> dict[str, list[dict[str, Any]]]:
         """Items per channel (``orders``, ``account``, ``positions``) since the last poll."""
         out: dict[str, list[dict[str, Any]]] = {}
