@@ -118,25 +118,29 @@ class OkxChain:
 
     def __init__(self) -> None:
         self._joined = -1  # ``book.snapshots`` when an update last joined a snapshot
+        self._last: tuple[int | None, int] | None = None  # (prevSeqId, seqId) last applied
 
     def __call__(self, book: OrderBookState, message: BookMessage) -> Verdict:
         """Apply, skip, or gap."""
         prev, last = message.prev, book.sequence
         fresh = self._joined != book.snapshots
         if prev == last:
-            self._joined = book.snapshots
-            return "apply"
+            return self._apply(book, message)
         if prev is None:
             return "gap"
         if fresh:
             if message.sequence <= last:
                 return "skip"
             if prev <= last < message.sequence:
-                self._joined = book.snapshots
-                return "apply"
-        elif message.sequence == last and prev < last:
+                return self._apply(book, message)
+        elif (prev, message.sequence) == self._last:
             return "skip"  # the last update again (a duplicate push)
         return "gap"
+
+    def _apply(self, book: OrderBookState, message: BookMessage) -> Verdict:
+        self._joined = book.snapshots
+        self._last = (message.prev, message.sequence)
+        return "apply"
 
 
 class OkxDialect(StreamDialect):
