@@ -10,11 +10,16 @@ the expected value arrives.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from decimal import Decimal
 from typing import TypeVar
 
+import aiohttp
 import pytest
 
 import exchanges
@@ -316,3 +321,35 @@ async def test_handshake_refusal_is_final(emulator: Emulator) -> None:
                 await nxt(client.watch_ticker(SPOT))
         finally:
             await close_streams(client)
+
+
+async def test_idle_connections_are_closed_4004_and_pings_keep_ours_open(
+    ex: exchanges.AsyncExchange, emulator: Emulator, sockets: OkxWebSockets
+) -> None:
+    sockets.idle_timeout = 1.0
+    url = emulator.base_url.replace("http", "ws") + "/ws/v5/public"
+    async with ex.watch_ticker(SPOT) as ticks, aiohttp.ClientSession() as http:
+        await nxt(ticks)
+        connection = streams_of(ex).connections[0]
+        async with http.ws_connect(url) as raw:  # sends nothing, so receives nothing
+            closed = await raw.receive(timeout=WAIT)
+            assert (closed.type, raw.close_code) == (aiohttp.WSMsgType.CLOSE, 4004)
+        assert connection.reconnects == 0  # our text pings (every 0.2 s here) kept it open
+
+
+async def test_login_with_an_expired_timestamp_is_refused(emulator: Emulator) -> None:
+    url = emulator.base_url.replace("http", "ws") + "/ws/v5/private"
+    stamp = str(int(time.time()) - 60)
+    digest = hmac.new(b"test-secret", f"{stamp}GET/users/self/verify".encode(), hashlib.sha256)
+    arg = {
+        "apiKey": "test-key",
+        "passphrase": "test-passphrase",
+        "timestamp": stamp,
+        "sign": base64.b64encode(digest.digest()).decode(),
+    }
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as raw:
+        await raw.send_str(json.dumps({"op": "login", "args": [arg]}))
+        refusal = json.loads((await raw.receive(timeout=WAIT)).data)
+        assert (refusal["event"], refusal["code"]) == ("error", "60006")
+        closed = await raw.receive(timeout=WAIT)
+        assert (closed.type, raw.close_code) == (aiohttp.WSMsgType.CLOSE, 4001)
