@@ -48,18 +48,23 @@ UNVERIFIED_REGIONS = frozenset({"us", "aws"})
 #: Added to every request in demo trading, public ones included ("Demo Trading Services").
 DEMO_HEADER = MappingProxyType({"x-simulated-trading": "1"})
 
-#: WebSocket bases (public/private/business are paths below them), live and demo.
+#: WebSocket bases (public/private/business are paths below them), live and demo. OKX's docs
+#: print port 8443; OKX announced that 8443 stops taking connections (reported from
+#: 2026-10-31, not confirmed from OKX's own text), and 443 serves the same endpoints, so 443
+#: it is. The ``us`` hosts come from ccxt's okxus (OKX's docs do not list them).
 WS_LIVE = MappingProxyType(
     {
-        "global": "wss://ws.okx.com:8443/ws/v5",
-        "eea": "wss://wseea.okx.com:8443/ws/v5",
-        "aws": "wss://wsaws.okx.com:8443/ws/v5",
+        "global": "wss://ws.okx.com:443/ws/v5",
+        "eea": "wss://wseea.okx.com:443/ws/v5",
+        "us": "wss://wsus.okx.com:443/ws/v5",
+        "aws": "wss://wsaws.okx.com:443/ws/v5",
     }
 )
 WS_DEMO = MappingProxyType(
     {
-        "global": "wss://wspap.okx.com:8443/ws/v5",
-        "eea": "wss://wseeapap.okx.com:8443/ws/v5",
+        "global": "wss://wspap.okx.com:443/ws/v5",
+        "eea": "wss://wseeapap.okx.com:443/ws/v5",
+        "us": "wss://wsuspap.okx.com:443/ws/v5",
     }
 )
 

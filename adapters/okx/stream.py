@@ -44,7 +44,7 @@ import attrs
 
 from adapters.okx import parse
 from adapters.okx.adapter import _unified_order
-from adapters.okx.hosts import REGIONS
+from adapters.okx.hosts import REGIONS, WS_DEMO, WS_LIVE
 from exchanges import parsing
 from exchanges.errors import (
     AuthenticationError,
@@ -66,18 +66,9 @@ if TYPE_CHECKING:
     from exchanges.credentials import Credentials
     from exchanges.models import Market
 
-__all__ = ["WS_HOSTS", "OkxChain", "OkxDialect"]
+__all__ = ["OkxChain", "OkxDialect"]
 
 _EX = "okx"
-#: Stream hosts (port 443) per (environment, region).
-WS_HOSTS = {
-    ("mainnet", "global"): "wss://ws.okx.com:443/ws/v5",
-    ("mainnet", "eea"): "wss://wseea.okx.com:443/ws/v5",
-    ("mainnet", "us"): "wss://wsus.okx.com:443/ws/v5",
-    ("demo", "global"): "wss://wspap.okx.com:443/ws/v5",
-    ("demo", "eea"): "wss://wseeapap.okx.com:443/ws/v5",
-    ("demo", "us"): "wss://wsuspap.okx.com:443/ws/v5",
-}
 _BOOK_DEPTH = 400
 # Unified timeframe -> OKX bar (candles open on UTC for 6h and longer: the ``utc`` bars).
 _BARS = {
@@ -178,10 +169,9 @@ class OkxDialect(StreamDialect):
                 scheme, sep, rest = origin.partition("://")
                 return ("wss" if scheme == "https" else "ws") + sep + rest + "/ws/v5"
             region = named[0]
-        host = WS_HOSTS.get((env, region))
-        if host is None:
-            host = WS_HOSTS[(env, "global")]
-        return host
+        # Demo trading is chosen by host (wspap...); a region without a demo host uses global's.
+        hosts = WS_DEMO if env == "demo" else WS_LIVE
+        return hosts.get(region, hosts["global"])
 
     def batches(self, group: str, topics: Sequence[str]) -> list[Sequence[str]]:
         """One arg per request, so that each ack (one per arg) confirms exactly its topic."""
