@@ -34,10 +34,13 @@ if TYPE_CHECKING:
         FundingRecord,
         KeyInfo,
         LeverageSetting,
+        MarginMode,
+        MarginModeSetting,
         Market,
         Order,
         OrderBook,
         Position,
+        PositionModeSetting,
         Ticker,
         Trade,
         TradingFee,
@@ -395,6 +398,22 @@ class Adapter(abc.ABC):
         has a leverage here (declared per market type: spot refuses), before anything is sent."""
         self.capabilities.require(
             "set_leverage", market=market_type(symbol), env=self.env, subject=str(symbol)
+        )
+
+    def set_margin_mode(self, mode: MarginMode, symbol: Symbol) -> Flow[MarginModeSetting]:
+        """Set the margin mode (cross or isolated) that ``symbol`` trades under."""
+        return self._nope("set_margin_mode")
+
+    def set_position_mode(self, hedged: bool, symbol: Symbol | None) -> Flow[PositionModeSetting]:
+        """Switch hedge mode (two positions per symbol) on or off."""
+        return self._nope("set_position_mode")
+
+    def require_mode(self, operation: str, symbol: Symbol | None) -> None:
+        """``NotSupported`` naming ``<operation>.<market type>`` unless ``symbol``'s market type
+        (a swap when None) has that mode here, before anything is sent."""
+        market = market_type(symbol) if symbol is not None else "swap"
+        self.capabilities.require(
+            operation, market=market, env=self.env, subject=str(symbol or operation)
         )
 
 

@@ -6,13 +6,16 @@ import os
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from exchanges.decimals import to_decimal
 from exchanges.errors import BadRequest, InvalidOrder
 from exchanges.symbols import Symbol, parse_symbol
+
+if TYPE_CHECKING:
+    from exchanges.models import MarginMode
 
 __all__ = [
     "CLIENT_ID_PARAM",
@@ -135,6 +138,26 @@ def check_leverage(leverage: Any) -> Decimal:
             f"{_MAX_PLACES} decimal places)"
         )
     return value
+
+
+def check_margin_mode(mode: Any) -> MarginMode:
+    """A margin mode: ``"cross"`` or ``"isolated"`` (lower case, as ccxt names them)."""
+    if not isinstance(mode, str):
+        raise TypeError(f"margin mode must be 'cross' or 'isolated', not {type(mode).__name__}")
+    if mode == "cross":
+        return "cross"
+    if mode == "isolated":
+        return "isolated"
+    raise ValueError(f"margin mode must be 'cross' or 'isolated', got {mode!r}")
+
+
+def check_hedged(hedged: Any) -> bool:
+    """A position mode: True for hedge mode (long and short apart), False for one-way."""
+    if not isinstance(hedged, bool):
+        raise TypeError(
+            f"hedged must be True (hedge mode) or False (one-way mode), not {type(hedged).__name__}"
+        )
+    return hedged
 
 
 def _positive(value: Any, name: str) -> Decimal:

@@ -20,10 +20,12 @@ from exchanges.models import (
     KeyAudit,
     KeyInfo,
     LeverageSetting,
+    MarginModeSetting,
     Market,
     Order,
     OrderBook,
     Position,
+    PositionModeSetting,
     Ticker,
     Trade,
     TradingFee,
@@ -265,6 +267,24 @@ class AsyncExchange(_Client):
         """Set ``symbol``'s leverage (see ``Exchange.set_leverage``)."""
         return await self._run(
             self.adapter.set_leverage(args.check_leverage(leverage), args.check_symbol(symbol))
+        )
+
+    async def set_margin_mode(self, margin_mode: str, symbol: str) -> MarginModeSetting:
+        """Trade ``symbol`` under cross or isolated margin (see ``Exchange.set_margin_mode``)."""
+        return await self._run(
+            self.adapter.set_margin_mode(
+                args.check_margin_mode(margin_mode), args.check_symbol(symbol)
+            )
+        )
+
+    async def set_position_mode(
+        self, hedged: bool, symbol: str | None = None
+    ) -> PositionModeSetting:
+        """Hedge or one-way mode (see ``Exchange.set_position_mode``)."""
+        return await self._run(
+            self.adapter.set_position_mode(
+                args.check_hedged(hedged), None if symbol is None else args.check_symbol(symbol)
+            )
         )
 
     async def fetch_key_info(self) -> KeyInfo:

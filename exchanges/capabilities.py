@@ -82,6 +82,8 @@ PRIVATE_OPERATIONS = (
     "fetch_my_trades",
     "fetch_positions",
     "set_leverage",
+    "set_margin_mode",
+    "set_position_mode",
 )
 STREAMS = (
     "watch_ticker",

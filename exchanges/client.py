@@ -23,10 +23,12 @@ from exchanges.models import (
     KeyAudit,
     KeyInfo,
     LeverageSetting,
+    MarginModeSetting,
     Market,
     Order,
     OrderBook,
     Position,
+    PositionModeSetting,
     Ticker,
     Trade,
     TradingFee,
@@ -318,6 +320,32 @@ class Exchange(_Client):
         """
         return self._run(
             self.adapter.set_leverage(args.check_leverage(leverage), args.check_symbol(symbol))
+        )
+
+    def set_margin_mode(self, margin_mode: str, symbol: str) -> MarginModeSetting:
+        """Trade ``symbol`` under ``"cross"`` or ``"isolated"`` margin (NotSupported on spot).
+
+        The mode in force already succeeds. ``scope`` of the answer says what the change
+        covers: on Bybit the whole account (its margin mode is account-wide), elsewhere the
+        symbol. Positions report it (``Position.margin_mode``).
+        """
+        return self._run(
+            self.adapter.set_margin_mode(
+                args.check_margin_mode(margin_mode), args.check_symbol(symbol)
+            )
+        )
+
+    def set_position_mode(self, hedged: bool, symbol: str | None = None) -> PositionModeSetting:
+        """Hedge mode (``True``: a long and a short position per symbol) or one-way mode.
+
+        The mode in force already succeeds; a change with open positions or orders is refused
+        by the exchange (``BadRequest``). Bybit switches one symbol (all USDT perpetuals when
+        ``symbol`` is None), Binance and OKX the whole account (``scope`` of the answer).
+        """
+        return self._run(
+            self.adapter.set_position_mode(
+                args.check_hedged(hedged), None if symbol is None else args.check_symbol(symbol)
+            )
         )
 
     def fetch_key_info(self) -> KeyInfo:

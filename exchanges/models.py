@@ -24,14 +24,18 @@ __all__ = [
     "KeyAudit",
     "KeyInfo",
     "LeverageSetting",
+    "MarginMode",
+    "MarginModeSetting",
     "Market",
     "MarketType",
+    "ModeScope",
     "Order",
     "OrderBook",
     "OrderSide",
     "OrderStatus",
     "OrderType",
     "Position",
+    "PositionModeSetting",
     "Raw",
     "Severity",
     "Ticker",
@@ -42,6 +46,11 @@ __all__ = [
 Raw = Any
 MarketType = Literal["spot", "swap", "future", "option"]
 OrderSide = Literal["buy", "sell"]
+#: How a position's margin is held: shared by the account (cross) or set aside (isolated).
+MarginMode = Literal["cross", "isolated"]
+#: What one margin-mode or position-mode change applies to on the exchange: the account, the
+#: symbol, or every contract settled in one coin (Bybit's coin-level position-mode switch).
+ModeScope = Literal["account", "symbol", "coin"]
 OrderType = Literal["limit", "market"]
 OrderStatus = Literal["open", "closed", "canceled", "rejected", "expired"]
 Severity = Literal["critical", "warning", "info"]
@@ -319,6 +328,10 @@ class Position:
     unrealized_pnl: Decimal | None
     leverage: Decimal | None
     timestamp: int | None = None
+    #: Cross or isolated, as the exchange reports it (None where it says neither).
+    margin_mode: MarginMode | None = None
+    #: True for one side of a hedge-mode pair (``side`` says which); False in one-way mode.
+    hedged: bool = False
     raw: Raw = _raw()
 
 
@@ -328,6 +341,29 @@ class LeverageSetting:
 
     symbol: str
     leverage: Decimal
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class MarginModeSetting:
+    """The margin mode now in force for ``symbol``; ``scope`` says what else it covers (Bybit's
+    is the whole account)."""
+
+    symbol: str
+    margin_mode: MarginMode
+    scope: ModeScope
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class PositionModeSetting:
+    """Hedge (two positions per symbol) or one-way mode, as now in force; ``scope`` says whether
+    it covers one symbol, a settle coin's contracts or the account (``symbol`` is the one asked
+    about, or None)."""
+
+    hedged: bool
+    symbol: str | None
+    scope: ModeScope
     raw: Raw = _raw()
 
 

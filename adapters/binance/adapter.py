@@ -18,6 +18,7 @@ import attrs
 
 from adapters.binance import funding, parse
 from adapters.binance import leverage as leverage_api
+from adapters.binance import modes as modes_api
 from adapters.binance.capabilities import CAPABILITIES
 from adapters.binance.hosts import ENVIRONMENTS, hosts_for, sapi_unsupported_reason
 from adapters.binance.limits import (
@@ -48,10 +49,13 @@ from exchanges.models import (
     FundingRecord,
     KeyInfo,
     LeverageSetting,
+    MarginMode,
+    MarginModeSetting,
     Market,
     Order,
     OrderBook,
     Position,
+    PositionModeSetting,
     Ticker,
     Trade,
     TradingFee,
@@ -658,6 +662,20 @@ class BinanceAdapter(Adapter):
         self.require_leverage(symbol)
         market = yield from self.market(symbol)
         return (yield from leverage_api.set_leverage(self.build, market, leverage))
+
+    def set_margin_mode(self, mode: MarginMode, symbol: Symbol) -> Flow[MarginModeSetting]:
+        """``/fapi/v1/marginType`` of one USD-M symbol (``modes.py``)."""
+        self.require_mode("set_margin_mode", symbol)
+        market = yield from self.market(symbol)
+        return (yield from modes_api.set_margin_mode(self.build, market, mode))
+
+    def set_position_mode(self, hedged: bool, symbol: Symbol | None) -> Flow[PositionModeSetting]:
+        """``/fapi/v1/positionSide/dual``: every USD-M symbol at once (``modes.py``)."""
+        self.require_mode("set_position_mode", symbol)
+        if symbol is not None:
+            yield from self.market(symbol)  # an unknown symbol is refused before the switch
+        name = None if symbol is None else str(symbol)
+        return (yield from modes_api.set_position_mode(self.build, name, hedged))
 
     def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
         """``/fapi/v3/positionRisk``: non-empty USD-M positions (spot has none)."""

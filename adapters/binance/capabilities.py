@@ -52,6 +52,15 @@ _SPECIAL: dict[str, Support] = {
             "spot": no("Binance spot has no leverage to set (POST /fapi/v1/leverage is USD-M)")
         },
     ),
+    # "Change Margin Type" and "Change Position Mode" are USD-M endpoints (/fapi).
+    "set_margin_mode": yes(
+        "per symbol (POST /fapi/v1/marginType)",
+        markets={"spot": no("Binance spot has no margin type to set (marginType is USD-M)")},
+    ),
+    "set_position_mode": yes(
+        "account-wide: every USD-M symbol at once (and COIN-M, which shares the setting)",
+        markets={"spot": no("Binance spot has no position mode (positionSide/dual is USD-M)")},
+    ),
     "fetch_funding_rate": yes(markets=_FUNDING),
     "fetch_funding_rate_history": yes(markets=_FUNDING),
     "fetch_balance": yes(

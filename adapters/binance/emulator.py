@@ -119,10 +119,12 @@ class BinanceFrontEnd(BinanceTrading, BinanceAccount, BinanceMarket, BinanceBase
         from adapters.binance.emulator_assets import BinanceAssets
         from adapters.binance.emulator_funding import BinanceFunding
         from adapters.binance.emulator_leverage import BinanceLeverage
+        from adapters.binance.emulator_modes import BinanceModes
 
         self.routes.update(BinanceAssets(self).routes())
         self.routes.update(BinanceFunding(self).routes())
         self.routes.update(BinanceLeverage(self).routes())
+        self.routes.update(BinanceModes(self).routes())  # last: it wraps the order handlers
         from adapters.binance.emulator_ws_user import UserData
 
         #: listenKeys and user-data subscriptions, shared by REST and the WebSockets.

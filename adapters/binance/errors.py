@@ -157,8 +157,42 @@ FUTURES: MappingProxyType[int, Entry] = MappingProxyType(
             "(the first bracket's initialLeverage of /fapi/v1/leverageBracket).",
             None,
         ),
+        # Margin type and position mode ("Error Codes"; -4046 and -4059 are success in modes.py).
+        -4046: (e.BadRequest, "Nothing changed: the margin type is already set.", None),
+        -4047: (
+            e.BadRequest,
+            "The margin type cannot change while the symbol has open orders: cancel them first.",
+            None,
+        ),
+        -4048: (
+            e.BadRequest,
+            "The margin type cannot change while the symbol has a position: close it first.",
+            None,
+        ),
+        -4059: (e.BadRequest, "Nothing changed: the position mode is already set.", None),
+        -4061: (
+            e.InvalidOrder,
+            "The order's positionSide does not match the position mode (LONG/SHORT in hedge "
+            "mode, BOTH in one-way mode).",
+            None,
+        ),
+        -4067: (
+            e.BadRequest,
+            "The position mode cannot change while any symbol has open orders: cancel them first.",
+            None,
+        ),
+        -4068: (
+            e.BadRequest,
+            "The position mode cannot change while any symbol has a position: close them first.",
+            None,
+        ),
         -4116: (e.DuplicateOrderId, None, None),
         -4164: (e.InvalidOrder, "The order's notional is below Market.min_notional.", None),
+        -4168: (
+            e.BadRequest,
+            "Isolated margin is not available in Multi-Assets mode: switch that off first.",
+            None,
+        ),
         -5021: (
             e.OrderNotFillable,
             "The FOK order could not be filled in full and was rejected.",

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
+from adapters.binance import modes
 from adapters.binance.errors import MarketKind, error_for_code, error_for_http
 from exchanges import parsing
 from exchanges.decimals import ZERO, dec, shown
@@ -542,5 +543,7 @@ def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
         unrealized_pnl=_opt(item, "unRealizedProfit", _EX),
         leverage=leverage,
         timestamp=_ms(item.get("updateTime")),
+        margin_mode=modes.margin_mode_of(item),
+        hedged=hedge_side in ("LONG", "SHORT"),
         raw=item,
     )

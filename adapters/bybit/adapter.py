@@ -6,8 +6,11 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
+import attrs
+
 from adapters.bybit import funding, parse
 from adapters.bybit import leverage as leverage_api
+from adapters.bybit import modes as modes_api
 from adapters.bybit.capabilities import CAPABILITIES
 from adapters.bybit.hosts import ENVIRONMENTS, rest_host
 from adapters.bybit.limits import limit_for
@@ -34,10 +37,13 @@ from exchanges.models import (
     FundingRecord,
     KeyInfo,
     LeverageSetting,
+    MarginMode,
+    MarginModeSetting,
     Market,
     Order,
     OrderBook,
     Position,
+    PositionModeSetting,
     Ticker,
     Trade,
     TradingFee,
@@ -632,6 +638,11 @@ class BybitAdapter(Adapter):
             position = parse.parse_position(self._symbol(category, item.get("symbol")), item)
             if position is not None:
                 positions.append(position)
+        if positions:
+            # Positions' tradeMode is deprecated: the margin mode is the account's (modes.py).
+            info = yield modes_api.account_info(self.build)
+            mode = modes_api.margin_mode_of(parse.result(info))
+            positions = [attrs.evolve(p, margin_mode=mode) for p in positions]
         return positions
 
     def set_leverage(self, leverage: Decimal, symbol: Symbol) -> Flow[LeverageSetting]:
@@ -640,6 +651,18 @@ class BybitAdapter(Adapter):
         market = yield from self.market(symbol)
         category = market.category or category_of(symbol)
         return (yield from leverage_api.set_leverage(self.build, market, category, leverage))
+
+    def set_margin_mode(self, mode: MarginMode, symbol: Symbol) -> Flow[MarginModeSetting]:
+        """``/v5/account/set-margin-mode``: account-wide on Bybit (``modes.py``)."""
+        self.require_mode("set_margin_mode", symbol)
+        market = yield from self.market(symbol)
+        return (yield from modes_api.set_margin_mode(self.build, market, mode))
+
+    def set_position_mode(self, hedged: bool, symbol: Symbol | None) -> Flow[PositionModeSetting]:
+        """``/v5/position/switch-mode`` of a USDT perpetual, or of all of them (``modes.py``)."""
+        self.require_mode("set_position_mode", symbol)
+        market = None if symbol is None else (yield from self.market(symbol))
+        return (yield from modes_api.set_position_mode(self.build, market, hedged))
 
     def _positions_of(self, symbol: Symbol) -> Flow[list[tuple[str, Any]]]:
         market = yield from self.market(symbol)

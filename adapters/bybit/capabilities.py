@@ -37,8 +37,30 @@ _LEVERAGE = {
     "option": no("Bybit options have no leverage to set (set-leverage takes linear or inverse)"),
 }
 
+#: "Set Margin Mode" (https://bybit-exchange.github.io/docs/v5/account/set-margin-mode): one mode
+#: for the whole unified account; "Switch Position Mode"
+#: (https://bybit-exchange.github.io/docs/v5/position/position-mode): USDT perpetuals only.
+_MARGIN_MODE = yes(
+    "account-wide: Bybit's margin mode covers every contract of the account, whatever the symbol",
+    markets={
+        "spot": no("Bybit spot has no margin mode to set here"),
+        "option": no("Bybit options have no margin mode to set here"),
+    },
+)
+_POSITION_MODE = yes(
+    "per USDT perpetual; without a symbol, every USDT perpetual with no position or order",
+    markets={
+        "spot": no("Bybit spot has no position mode"),
+        "option": no("Bybit options have no position mode"),
+        "future": no("Bybit dated futures are one-way only (hedge mode is for USDT perpetuals)"),
+        "inverse": no("Bybit inverse contracts are one-way only on unified accounts"),
+    },
+)
+
 _SPECIAL: dict[str, Support] = {
     "set_leverage": yes(markets=_LEVERAGE),
+    "set_margin_mode": _MARGIN_MODE,
+    "set_position_mode": _POSITION_MODE,
     "fetch_funding_rate": yes(markets=_FUNDING),
     "fetch_funding_rate_history": yes(markets=_FUNDING),
     "fetch_tickers": yes(

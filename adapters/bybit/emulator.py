@@ -156,11 +156,13 @@ class BybitFrontEnd:
         from adapters.bybit.emulator_assets import BybitAssets
         from adapters.bybit.emulator_funding import BybitFunding
         from adapters.bybit.emulator_leverage import BybitLeverage
+        from adapters.bybit.emulator_modes import BybitModes
 
         self.routes.update(BybitAssets(self).routes())
         self.funding = BybitFunding(self)
         self.routes.update(self.funding.routes())
         self.routes.update(BybitLeverage(self).routes())
+        self.routes.update(BybitModes(self).routes())  # last: it wraps the order handlers
 
     # -- envelope -------------------------------------------------------------------------
 

@@ -93,8 +93,23 @@ CODES: MappingProxyType[int, Entry] = MappingProxyType(
         ),
         110020: (e.InvalidOrder, "At most 500 active orders per symbol.", None),
         110021: (e.InvalidOrder, "The position limit (open interest) would be exceeded.", None),
+        110024: (
+            e.BadRequest,
+            "The position mode cannot change while the symbol has a position: close it first.",
+            None,
+        ),
         110025: (e.BadRequest, "Nothing changed: the position mode is already set.", None),
         110026: (e.BadRequest, "Nothing changed: the margin mode is already set.", None),
+        110028: (
+            e.BadRequest,
+            "The position mode cannot change while the symbol has open orders: cancel them first.",
+            None,
+        ),
+        110029: (
+            e.NotSupported,
+            "Hedge mode is not offered for this symbol (USDT perpetuals only).",
+            None,
+        ),
         110043: (e.BadRequest, "Nothing changed: the leverage is already set.", None),
         110044: (e.InsufficientFunds, None, None),
         110045: (e.InsufficientFunds, None, None),

@@ -29,6 +29,8 @@ _PER_SECOND: dict[str, dict[str, int]] = {
     "/v5/execution/list": {"*": 50},
     "/v5/position/list": {"*": 50},
     "/v5/position/set-leverage": {"deriv": 10},
+    "/v5/position/switch-mode": {"deriv": 10},
+    "/v5/account/set-margin-mode": {"*": 5},
     "/v5/account/wallet-balance": {"*": 50},
     "/v5/account/fee-rate": {"*": 5},
     "/v5/account/info": {"*": 50},

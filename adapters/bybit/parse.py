@@ -597,5 +597,7 @@ def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
         unrealized_pnl=_opt(item, "unrealisedPnl", _EX),
         leverage=_opt_amount(item, "leverage", _EX),
         timestamp=_ms(item.get("updatedTime")),
+        # positionIdx 1 and 2 are the Buy and Sell sides of hedge mode, 0 is one-way.
+        hedged=str(item.get("positionIdx", 0)) in ("1", "2"),
         raw=item,
     )

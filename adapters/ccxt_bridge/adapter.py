@@ -35,6 +35,7 @@ import attrs
 
 from adapters.binance import parse as binance_parse
 from adapters.ccxt_bridge import convert
+from adapters.ccxt_bridge import modes as modes_api
 from adapters.ccxt_bridge.capabilities import OPERATION_OF, derive
 from adapters.ccxt_bridge.errors import Scrubber, family_of
 from adapters.ccxt_bridge.runner import ccxt_request
@@ -59,10 +60,13 @@ from exchanges.models import (
     FundingRecord,
     KeyInfo,
     LeverageSetting,
+    MarginMode,
+    MarginModeSetting,
     Market,
     Order,
     OrderBook,
     Position,
+    PositionModeSetting,
     Ticker,
     Trade,
     TradingFee,
@@ -158,6 +162,8 @@ class CcxtAdapter(Adapter):
         # Fails early, at connect(), for a missing ccxt package or an unknown id.
         self._class = exchange_class(load_ccxt(), ccxt_id)
         self.family = family_of(self._class)
+        #: set_margin_mode's choice per symbol: OKX orders carry it (``modes.py``).
+        self.margin_modes: dict[str, MarginMode] = {}
         self.client: Any = None
         # The capabilities of the client they were derived from (see ``capabilities``).
         self._derived: tuple[Any, Capabilities] | None = None
@@ -562,6 +568,8 @@ class CcxtAdapter(Adapter):
             params["timeInForce"] = args.time_in_force
         if args.reduce_only:
             params["reduceOnly"] = True
+        if self.family == "okx" and market.symbol in self.margin_modes:
+            params["marginMode"] = self.margin_modes[market.symbol]
         params.update(_plain_params(args.params))
         request = ccxt_request(
             "create_order",
@@ -860,7 +868,15 @@ class CcxtAdapter(Adapter):
             position = convert.position(self._symbol(item, ""), item)
             if position is not None:
                 positions.append(self._unified(self._with_leverage(position, item)))
-        return positions
+        return (yield from modes_api.with_margin_modes(self, positions))
+
+    def set_margin_mode(self, mode: MarginMode, symbol: Symbol) -> Flow[MarginModeSetting]:
+        """ccxt's ``set_margin_mode`` (Bybit: the whole account; ``modes.py``)."""
+        return modes_api.set_margin_mode(self, mode, symbol)
+
+    def set_position_mode(self, hedged: bool, symbol: Symbol | None) -> Flow[PositionModeSetting]:
+        """ccxt's ``set_position_mode`` (``modes.py``)."""
+        return modes_api.set_position_mode(self, hedged, symbol)
 
     def _with_leverage(self, position: Position, item: Mapping[str, Any]) -> Position:
         """Binance USD-M's positionRisk v3 has no ``leverage`` (ccxt then reports none): it is

@@ -54,6 +54,8 @@ FEATURES: Mapping[str, tuple[str, ...]] = {
     "fetch_my_trades": ("fetchMyTrades",),
     "fetch_positions": ("fetchPositions",),
     "set_leverage": ("setLeverage",),
+    "set_margin_mode": ("setMarginMode",),
+    "set_position_mode": ("setPositionMode",),
 }
 
 #: The operation whose entry decides each ccxt method the adapter requires.
@@ -72,6 +74,21 @@ _PERPETUAL_ONLY = perpetual_only("funding is paid on perpetual swaps only")
 _LEVERAGE_MARKETS = {
     "spot": no("spot markets have no leverage to set"),
     "option": no("the bridge sets leverage on swaps and futures only"),
+}
+
+#: Margin and position modes are set on contracts only; where ccxt's call covers more than the
+#: symbol, the note says so (Bybit's margin mode is account-wide: ccxt switches the account).
+_MODE_MARKETS = {
+    "spot": no("spot markets have no margin or position mode to set"),
+    "option": no("the bridge sets modes on swaps and futures only"),
+}
+_MODE_NOTES: Mapping[tuple[str, str], str] = {
+    ("bybit", "set_margin_mode"): "account-wide: ccxt switches the whole unified account",
+    ("bybit", "set_position_mode"): "per symbol; without one, every USDT perpetual",
+    ("binance", "set_position_mode"): "account-wide: every USD-M symbol",
+    ("binanceusdm", "set_position_mode"): "account-wide: every USD-M symbol",
+    ("okx", "set_margin_mode"): "per order on OKX (tdMode): the bridge passes it on later orders",
+    ("okx", "set_position_mode"): "account-wide: every swap and future",
 }
 
 _NO_STREAMS = no(
@@ -108,6 +125,9 @@ def _operations(name: str, has: Mapping[str, Any]) -> dict[str, Support]:
             found[operation] = yes(markets=_PERPETUAL_ONLY)
     if found["set_leverage"].supported:
         found["set_leverage"] = yes(markets=_LEVERAGE_MARKETS)
+    for operation in ("set_margin_mode", "set_position_mode"):
+        if found[operation].supported:
+            found[operation] = yes(_MODE_NOTES.get((name, operation), ""), markets=_MODE_MARKETS)
     return found
 
 

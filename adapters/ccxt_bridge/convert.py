@@ -57,6 +57,7 @@ from exchanges.models import (
     Fill,
     FundingRate,
     FundingRecord,
+    MarginMode,
     Market,
     MarketType,
     Order,
@@ -550,6 +551,9 @@ def fill(symbol: str, item: Mapping[str, Any]) -> Fill:
     )
 
 
+_MARGIN_MODES: Mapping[str, MarginMode] = {"cross": "cross", "isolated": "isolated"}
+
+
 def position(symbol: str, item: Mapping[str, Any]) -> Position | None:
     """A ccxt position; an empty one (no contracts) is ``None``. ``size`` counts contracts."""
     size = _amount(item, "contracts", "position")
@@ -566,5 +570,7 @@ def position(symbol: str, item: Mapping[str, Any]) -> Position | None:
         unrealized_pnl=_field(item, "unrealizedPnl", "position"),
         leverage=_amount(item, "leverage", "position"),
         timestamp=_ms(item.get("timestamp")),
+        margin_mode=_MARGIN_MODES.get(str(item.get("marginMode"))),
+        hedged=item.get("hedged") is True,
         raw=item,
     )

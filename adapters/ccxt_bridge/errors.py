@@ -152,6 +152,18 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "110043": (e.BadRequest, "Nothing changed: the leverage is already set."),
         "110072": _DUPLICATE,
         "110086": _LEVERAGE_RANGE,
+        "110024": (
+            e.BadRequest,
+            "The position mode cannot change while the symbol has a position.",
+        ),
+        "110028": (
+            e.BadRequest,
+            "The position mode cannot change while the symbol has open orders.",
+        ),
+        "110029": (
+            e.NotSupported,
+            "Hedge mode is not offered for this symbol (USDT perpetuals only).",
+        ),
         "170131": (e.InsufficientFunds, None),
         "170213": (e.OrderNotFound, None),
     },
@@ -175,6 +187,11 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "-2018": (e.InsufficientFunds, None),
         "-2019": (e.InsufficientFunds, "Not enough margin for this order."),
         "-4028": _LEVERAGE_RANGE,
+        "-4047": (e.BadRequest, "The margin type cannot change while the symbol has open orders."),
+        "-4048": (e.BadRequest, "The margin type cannot change while the symbol has a position."),
+        "-4061": (e.InvalidOrder, "The order's positionSide does not match the position mode."),
+        "-4067": (e.BadRequest, "The position mode cannot change while orders are open."),
+        "-4068": (e.BadRequest, "The position mode cannot change while positions are open."),
         "-4116": _DUPLICATE,
         "-5021": (e.OrderNotFillable, "The FOK order could not be filled in full."),
         "-5022": (e.OrderImmediatelyFillable, None),
@@ -200,6 +217,7 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "51603": (e.OrderNotFound, None),
         "59102": _LEVERAGE_RANGE,
         "59105": _LEVERAGE_RANGE,
+        "59000": (e.BadRequest, "The setting cannot change while positions or open orders exist."),
     },
 }
 

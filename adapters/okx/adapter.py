@@ -23,6 +23,7 @@ import attrs
 
 from adapters.okx import funding, parse
 from adapters.okx import leverage as leverage_api
+from adapters.okx import modes as modes_api
 from adapters.okx.capabilities import CAPABILITIES
 from adapters.okx.errors import item_errors
 from adapters.okx.hosts import ENVIRONMENTS, check_environment, rest_host
@@ -49,10 +50,13 @@ from exchanges.models import (
     FundingRecord,
     KeyInfo,
     LeverageSetting,
+    MarginMode,
+    MarginModeSetting,
     Market,
     Order,
     OrderBook,
     Position,
+    PositionModeSetting,
     Ticker,
     Trade,
     TradingFee,
@@ -138,6 +142,10 @@ class OkxAdapter(Adapter):
         # OKX has no receive window; orders get one through the expTime header.
         self.signer = OkxSigner(self.env_prefix(), recv_window_ms)
         self._by_id: dict[str, Market] = {}
+        # OKX picks the margin mode per order (tdMode): set_margin_mode's choice per symbol, and
+        # the position mode this client last set (modes.py).
+        self._margin_modes: dict[str, MarginMode] = {}
+        self._hedged = False
 
     # -- pipeline hooks -------------------------------------------------------------------
 
@@ -415,7 +423,7 @@ class OkxAdapter(Adapter):
         market = yield from self.order_market(args.symbol, args.amount, args.price)
         body: dict[str, Any] = {
             "instId": market.id,
-            "tdMode": "cash" if market.spot else "cross",
+            "tdMode": "cash" if market.spot else self._margin_modes.get(market.symbol, "cross"),
             "side": args.side,
             "ordType": self._ord_type(args),
             "sz": to_wire(native_amount(market, args.amount, exchange=self.name)),
@@ -665,7 +673,29 @@ class OkxAdapter(Adapter):
         """``/api/v5/account/set-leverage`` under cross margin (``leverage.py``)."""
         self.require_leverage(symbol)
         market = yield from self.market(symbol)
-        return (yield from leverage_api.set_leverage(self.build, market, leverage))
+        mode = self._margin_modes.get(market.symbol, leverage_api.MARGIN_MODE)
+        return (yield from leverage_api.set_leverage(self.build, market, leverage, mode))
+
+    def set_margin_mode(self, mode: MarginMode, symbol: Symbol) -> Flow[MarginModeSetting]:
+        """Set-leverage under ``mode``; later orders on the symbol trade it (``modes.py``)."""
+        self.require_mode("set_margin_mode", symbol)
+        market = yield from self.market(symbol)
+        current = self._margin_modes.get(market.symbol, "cross")
+        setting = yield from modes_api.set_margin_mode(
+            self.build, market, mode, current, self._hedged
+        )
+        self._margin_modes[market.symbol] = mode
+        return setting
+
+    def set_position_mode(self, hedged: bool, symbol: Symbol | None) -> Flow[PositionModeSetting]:
+        """``/api/v5/account/set-position-mode``: every swap and future (``modes.py``)."""
+        self.require_mode("set_position_mode", symbol)
+        if symbol is not None:
+            yield from self.market(symbol)  # an unknown symbol is refused before the switch
+        name = None if symbol is None else str(symbol)
+        setting = yield from modes_api.set_position_mode(self.build, name, hedged)
+        self._hedged = hedged
+        return setting
 
     def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
         """``/api/v5/account/positions``, non-empty positions only."""

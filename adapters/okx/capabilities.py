@@ -32,10 +32,27 @@ _FUNDING = perpetual_only("OKX pays funding on perpetual swaps only (SWAP instru
 
 _SPECIAL: dict[str, Support] = {
     "set_leverage": yes(
-        "cross margin (the adapter trades cross); dated futures share one leverage per underlying",
+        "of the symbol's margin mode (cross unless set_margin_mode chose isolated); dated "
+        "futures share one cross leverage per underlying",
         markets={
             "spot": no("OKX spot (cash) has no leverage to set"),
             "option": no("OKX options have no leverage to set"),
+        },
+    ),
+    # OKX picks the margin mode per order (tdMode): the adapter remembers it per symbol.
+    "set_margin_mode": yes(
+        "per order on OKX (tdMode): the adapter's later orders on the symbol use it, after "
+        "set-leverage under that mode checks it",
+        markets={
+            "spot": no("OKX spot (cash) has no margin mode to set"),
+            "option": no("OKX options have no margin mode to set"),
+        },
+    ),
+    "set_position_mode": yes(
+        "account-wide: every swap and future at once (posMode)",
+        markets={
+            "spot": no("OKX spot has no position mode"),
+            "option": no("OKX options have no position mode"),
         },
     ),
     "fetch_funding_rate": yes(markets=_FUNDING),

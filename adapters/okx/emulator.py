@@ -116,10 +116,12 @@ class OkxFrontEnd(OkxMarket, OkxAccount, OkxTrading):
         from adapters.okx.emulator_assets import OkxAssets
         from adapters.okx.emulator_funding import OkxFunding
         from adapters.okx.emulator_leverage import OkxLeverage
+        from adapters.okx.emulator_modes import OkxModes
 
         self.routes.update(OkxAssets(self).routes())
         self.routes.update(OkxFunding(self).routes())
         self.routes.update(OkxLeverage(self).routes())
+        self.routes.update(OkxModes(self).routes())  # last: it hooks order placement
 
     def register_routes(self, app: Any) -> None:
         """Add OKX's WebSocket endpoints (``/ws/v5/public``, ``/business``, ``/private``)."""

@@ -147,6 +147,13 @@ CODES: MappingProxyType[str, Entry] = MappingProxyType(
         "51503": (e.OrderNotFound, "The order is already filled or cancelled.", None),
         "51509": (e.OrderNotFound, "The order was already cancelled.", None),  # [ccxt]
         "51603": (e.OrderNotFound, None, None),
+        # -- account: position mode ("Error codes", Account section) --------------------------
+        "59000": (
+            e.BadRequest,
+            "The setting cannot change while positions or open orders exist: close and cancel "
+            "them first.",
+            None,
+        ),
         # -- account: set-leverage ("Error codes", Account section) ----------------------------
         "59102": (
             e.BadRequest,

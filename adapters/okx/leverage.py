@@ -33,16 +33,21 @@ MARGIN_MODE = "cross"
 _EX = "okx"
 
 
-def request(build: RequestBuilder, inst_id: str, leverage: Decimal) -> Request:
+def request(
+    build: RequestBuilder, inst_id: str, leverage: Decimal, margin_mode: str = MARGIN_MODE
+) -> Request:
     """``POST /api/v5/account/set-leverage`` (setting it again changes nothing: resent when
     lost)."""
-    body = {"instId": inst_id, "lever": leverage, "mgnMode": MARGIN_MODE}
+    body = {"instId": inst_id, "lever": leverage, "mgnMode": margin_mode}
     return build.post(PATH, body, write=False)
 
 
-def set_leverage(build: RequestBuilder, market: Market, leverage: Decimal) -> Flow[LeverageSetting]:
-    """Set ``market``'s cross leverage; the answer's ``lever`` is the value now in force."""
-    response = yield request(build, market.id, leverage)
+def set_leverage(
+    build: RequestBuilder, market: Market, leverage: Decimal, margin_mode: str = MARGIN_MODE
+) -> Flow[LeverageSetting]:
+    """Set ``market``'s leverage under ``margin_mode`` (the one its orders trade: cross unless
+    ``set_margin_mode`` chose isolated); the answer's ``lever`` is the value now in force."""
+    response = yield request(build, market.id, leverage, margin_mode)
     item = parse.first(response)
     return LeverageSetting(
         symbol=market.symbol, leverage=parsing.need_decimal(item, "lever", _EX), raw=item

@@ -41,6 +41,9 @@ RULES: MappingProxyType[str, tuple[int, str]] = MappingProxyType(
         "GET /api/v5/account/trade-fee": (5, "uid"),  # ccxt cost 4
         # "Set leverage": 20 requests per 2 s per user ID.
         "POST /api/v5/account/set-leverage": (20, "uid"),
+        # "Get leverage": 20 requests per 2 s; "Set position mode": 5 requests per 2 s (user ID).
+        "GET /api/v5/account/leverage-info": (20, "uid"),
+        "POST /api/v5/account/set-position-mode": (5, "uid"),
         "POST /api/v5/trade/order": (60, "inst"),
         "POST /api/v5/trade/amend-order": (60, "inst"),
         "POST /api/v5/trade/cancel-order": (60, "inst"),

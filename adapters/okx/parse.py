@@ -29,6 +29,7 @@ from exchanges.models import (
     Candle,
     Fill,
     KeyInfo,
+    MarginMode,
     Market,
     MarketType,
     Order,
@@ -616,6 +617,9 @@ def parse_fill(symbol: str, item: Mapping[str, Any]) -> Fill:
     )
 
 
+_MARGIN_MODES: dict[str, MarginMode] = {"cross": "cross", "isolated": "isolated"}
+
+
 def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
     """One /api/v5/account/positions item; an empty position (pos 0) is None.
 
@@ -638,5 +642,7 @@ def parse_position(symbol: str, item: Mapping[str, Any]) -> Position | None:
         unrealized_pnl=_opt(item, "upl", _EX),
         leverage=_opt_amount(item, "lever", _EX),
         timestamp=_ms(item.get("uTime")),
+        margin_mode=_MARGIN_MODES.get(str(item.get("mgnMode"))),
+        hedged=pos_side in ("long", "short"),
         raw=item,
     )

@@ -1,4 +1,8 @@
-"""Account bookkeeping: balances, one-way positions, order reservations and fill settlement.
+"""Account bookkeeping: balances, positions, order reservations and fill settlement.
+
+Positions are one-way (one signed position per instrument) unless the instrument is in the
+account's ``hedged`` set: then it holds two legs, ``"long"`` (size >= 0) and ``"short"``
+(size <= 0), each settled like a one-way position that only its own orders touch.
 
 Money rules, chosen so the conservation checks are exact:
 
@@ -118,6 +122,12 @@ class Account:
     balances: dict[str, Balance] = attrs.Factory(dict)  # the main wallet
     positions: dict[InstrumentKey, Position] = attrs.Factory(dict)
     leverage: dict[InstrumentKey, Decimal] = attrs.Factory(dict)
+    #: Hedge mode: the instruments that hold a long and a short leg, and those legs.
+    hedged: set[InstrumentKey] = attrs.Factory(set)
+    legs: dict[tuple[InstrumentKey, str], Position] = attrs.Factory(dict)
+    #: Margin mode of the whole account, and of instruments that have their own.
+    margin_mode: str = "cross"
+    margin_modes: dict[InstrumentKey, str] = attrs.Factory(dict)
     #: The other wallets by name, and the categories that use them (category -> wallet name).
     wallets: dict[str, dict[str, Balance]] = attrs.Factory(dict)
     routing: dict[str, str] = attrs.Factory(dict)
@@ -146,6 +156,23 @@ class Account:
             found = self.positions[key] = Position(created_ms=now, updated_ms=now)
         return found
 
+    def position_of(self, key: InstrumentKey, leg: str, now: int) -> Position:
+        """The one-way position (``leg`` "") or a hedge leg, created flat on first use."""
+        if not leg:
+            return self.position(key, now)
+        found = self.legs.get((key, leg))
+        if found is None:
+            found = self.legs[(key, leg)] = Position(created_ms=now, updated_ms=now)
+        return found
+
+    def current(self, key: InstrumentKey, leg: str) -> Position | None:
+        """The one-way position or hedge leg if it was ever opened."""
+        return self.positions.get(key) if not leg else self.legs.get((key, leg))
+
+    def margin_mode_of(self, key: InstrumentKey) -> str:
+        """The instrument's own margin mode, else the account's."""
+        return self.margin_modes.get(key, self.margin_mode)
+
     def leverage_for(self, spec: InstrumentSpec) -> Decimal:
         """The leverage set for the instrument, else the default capped by its maximum."""
         return self.leverage.get(spec.key, min(DEFAULT_LEVERAGE, spec.max_leverage))
@@ -157,6 +184,10 @@ class Account:
             balances={coin: attrs.evolve(b) for coin, b in self.balances.items()},
             positions={key: attrs.evolve(p) for key, p in self.positions.items()},
             leverage=dict(self.leverage),
+            hedged=set(self.hedged),
+            legs={key: attrs.evolve(p) for key, p in self.legs.items()},
+            margin_mode=self.margin_mode,
+            margin_modes=dict(self.margin_modes),
             wallets={
                 name: {coin: attrs.evolve(b) for coin, b in coins.items()}
                 for name, coins in self.wallets.items()
@@ -215,8 +246,9 @@ def apply_fill(
     *,
     order_lock: Decimal | None,
     now: int,
+    leg: str = "",
 ) -> FillOutcome:
-    """Settle one fill on one account.
+    """Settle one fill on one account (on a hedge ``leg`` when given).
 
     ``order_lock`` is the filling order's remaining reservation when it rests in the book (a
     maker): the fill is paid from it. A taker (``None``) pays from its free balance, and the
@@ -224,7 +256,7 @@ def apply_fill(
     """
     if spec.category == "spot":
         return _spot_fill(account, spec, side, qty, price, fee_rate, order_lock)
-    return _derivative_fill(account, spec, side, qty, price, fee_rate, order_lock, now)
+    return _derivative_fill(account, spec, side, qty, price, fee_rate, order_lock, now, leg)
 
 
 def _spot_fill(
@@ -265,8 +297,9 @@ def _derivative_fill(
     fee_rate: Decimal,
     order_lock: Decimal | None,
     now: int,
+    leg: str,
 ) -> FillOutcome:
-    position = account.position(spec.key, now)
+    position = account.position_of(spec.key, leg, now)
     balance = account.balance(spec.settle, spec.category)
     direction = 1 if side == "buy" else -1
     size = abs(position.size)
@@ -366,7 +399,13 @@ def liquidation_price(
 
 
 def position_view(
-    spec: InstrumentSpec, position: Position, leverage: Decimal, mark: Decimal
+    spec: InstrumentSpec,
+    position: Position,
+    leverage: Decimal,
+    mark: Decimal,
+    *,
+    leg: str = "",
+    margin_mode: str = "cross",
 ) -> PositionView:
     """The public snapshot of a position valued at ``mark``."""
     side = "" if position.size == 0 else ("buy" if position.size > 0 else "sell")
@@ -384,4 +423,6 @@ def position_view(
         position_margin=position.margin,
         created_ms=position.created_ms,
         updated_ms=position.updated_ms,
+        leg=leg,
+        margin_mode=margin_mode,
     )

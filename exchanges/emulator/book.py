@@ -78,6 +78,7 @@ class Order:
     cancel_reason: str | None = None
     lock: Decimal = ZERO
     lock_coin: str = ""
+    leg: str = ""  # the hedge-mode leg it opens or closes ("long"/"short"); "" in one-way mode
 
     @property
     def remaining(self) -> Decimal:

@@ -81,6 +81,7 @@ from exchanges.emulator.instruments import (
     default_instruments,
     to_amount,
 )
+from exchanges.emulator.modes import LEGS, ModesMixin
 
 __all__ = [
     "BalanceView",
@@ -103,8 +104,10 @@ MAIN_WALLET = "main"
 _NO_MATCH = Plan((), "price")
 
 
-class Engine:
-    """In-memory matching engine: books, accounts, orders, fills, and synthetic market data."""
+class Engine(ModesMixin):
+    """In-memory matching engine: books, accounts, orders, fills, and synthetic market data.
+
+    Margin and hedge (position) modes are in ``exchanges.emulator.modes``."""
 
     instruments: dict[InstrumentKey, InstrumentSpec]
     _rng: random.Random
@@ -303,12 +306,13 @@ class Engine:
         trial = account.clone()
         trial.leverage[spec.key] = value
         balance = trial.balance(spec.settle, spec.category)
-        position = trial.positions.get(spec.key)
-        if position is not None and position.entry is not None:
-            notional = settle_value(spec, abs(position.size), position.entry)
-            margin = money_down(div(notional, value))
-            balance.locked += margin - position.margin
-            position.margin = margin
+        for leg in ("", *LEGS):
+            position = trial.current(spec.key, leg)
+            if position is not None and position.entry is not None:
+                notional = settle_value(spec, abs(position.size), position.entry)
+                margin = money_down(div(notional, value))
+                balance.locked += margin - position.margin
+                position.margin = margin
         new_locks: list[tuple[Order, Decimal]] = []
         for order in self._open[uid].values():
             if order.spec.key == spec.key:
@@ -362,6 +366,7 @@ class Engine:
             reduce_only=reduce_only,
             quote_qty=quote_qty,
         )
+        leg, reduce_only = self._order_leg(account, spec, side, reduce_only)
         if client_order_id is not None:
             if not isinstance(client_order_id, str) or not client_order_id:
                 raise EngineError("invalid_request", "client_order_id must be a non-empty str")
@@ -375,7 +380,7 @@ class Engine:
                 raise EngineError("min_notional", f"order value {notional} < {spec.min_notional}")
         if reduce_only:
             self._check_reduce_only(
-                account, spec, side, amount, may_rest=tif in ("GTC", "PostOnly")
+                account, spec, side, amount, may_rest=tif in ("GTC", "PostOnly"), leg=leg
             )
         if type == "market" and best_opposite is None:
             raise EngineError("no_liquidity", f"no {spec.symbol} liquidity to {side} against")
@@ -410,6 +415,7 @@ class Engine:
             created_ms=now,
             updated_ms=now,
             seq=self._order_seq + 1,
+            leg=leg,
         )
         if killed is not None:
             self._register(order)
@@ -465,8 +471,9 @@ class Engine:
             raise EngineError("min_notional", f"order value below {spec.min_notional}")
         if order.reduce_only:
             self._check_reduce_only(
-                account, spec, order.side, new_qty - order.filled, may_rest=True, besides=order
-            )
+                account, spec, order.side, new_qty - order.filled, may_rest=True, besides=order,
+                leg=order.leg,
+            )  # fmt: skip
         market = self._markets[spec.key]
         crosses = market.would_take(order.side, new_price)
         if crosses and order.time_in_force == "PostOnly":
@@ -591,13 +598,18 @@ class Engine:
                 continue
             if symbol is not None and spec.symbol != symbol:
                 continue
-            position = account.positions.get(spec.key)
-            if position is None:
-                if symbol is None:
-                    continue
-                position = Position(created_ms=0, updated_ms=0)
             mark = self._markets[spec.key].mid()
-            views.append(position_view(spec, position, account.leverage_for(spec), mark))
+            mode = account.margin_mode_of(spec.key)
+            for leg in LEGS if spec.key in account.hedged else ("",):
+                position = account.current(spec.key, leg)
+                if position is None:
+                    if symbol is None:
+                        continue
+                    position = Position(created_ms=0, updated_ms=0)
+                leverage = account.leverage_for(spec)
+                views.append(
+                    position_view(spec, position, leverage, mark, leg=leg, margin_mode=mode)
+                )
         return views
 
     # -- market data -----------------------------------------------------------------------------
@@ -695,7 +707,8 @@ class Engine:
                 expected[slot] = expected.get(slot, ZERO) + order.lock
                 if order.remaining <= 0 or order.lock < 0:
                     problems.append(f"open order {order.order_id} has {order.remaining} left")
-            for key, position in account.positions.items():
+            held = [*account.positions.items(), *((k, p) for (k, _), p in account.legs.items())]
+            for key, position in held:
                 spec = self.instruments[key]
                 slot = (self.wallet_of(spec.category), spec.settle)
                 expected[slot] = expected.get(slot, ZERO) + position.margin
@@ -761,7 +774,7 @@ class Engine:
         for match in plan.matches:
             outcome = apply_fill(
                 trial, spec, order.side, match.qty, match.price, spec.taker_fee,
-                order_lock=None, now=now,
+                order_lock=None, now=now, leg=order.leg,
             )  # fmt: skip
             order.add_fill(match, outcome.fee)
             outcomes.append(outcome)
@@ -800,7 +813,7 @@ class Engine:
             else:
                 maker_outcome = apply_fill(
                     self._accounts[maker.uid], spec, maker.side, match.qty, match.price,
-                    spec.maker_fee, order_lock=maker.lock, now=now,
+                    spec.maker_fee, order_lock=maker.lock, now=now, leg=maker.leg,
                 )  # fmt: skip
                 maker.lock -= maker_outcome.lock_used
                 maker.updated_ms = now
@@ -859,17 +872,24 @@ class Engine:
         self._close(order, order.cancelled_status(), reason, now)
 
     def _enforce_reduce_only(self, spec: InstrumentSpec, uid: int, now: int) -> None:
-        """Cancel resting reduce-only orders the position no longer covers (newest go first)."""
-        position = self._accounts[uid].positions.get(spec.key)
-        size = position.size if position is not None else ZERO
-        closing_side = "sell" if size > 0 else "buy"
-        budget = abs(size)
-        resting = [o for o in self._open[uid].values() if o.reduce_only and o.spec.key == spec.key]
-        for order in sorted(resting, key=lambda o: o.seq):
-            if order.side == closing_side and 0 < order.remaining <= budget:
-                budget -= order.remaining
-            else:
-                self._cancel(order, "reduce_only", now)
+        """Cancel resting reduce-only orders the position no longer covers (newest go first);
+        in hedge mode each leg covers its own closing orders."""
+        account = self._accounts[uid]
+        for leg in LEGS if spec.key in account.hedged else ("",):
+            position = account.current(spec.key, leg)
+            size = position.size if position is not None else ZERO
+            closing_side = "sell" if size > 0 else "buy"
+            budget = abs(size)
+            resting = [
+                o
+                for o in self._open[uid].values()
+                if o.reduce_only and o.spec.key == spec.key and o.leg == leg
+            ]
+            for order in sorted(resting, key=lambda o: o.seq):
+                if order.side == closing_side and 0 < order.remaining <= budget:
+                    budget -= order.remaining
+                else:
+                    self._cancel(order, "reduce_only", now)
 
     def _check_reduce_only(
         self,
@@ -880,8 +900,9 @@ class Engine:
         *,
         may_rest: bool,
         besides: Order | None = None,
+        leg: str = "",
     ) -> None:
-        position = account.positions.get(spec.key)
+        position = account.current(spec.key, leg)
         size = position.size if position is not None else ZERO
         if size == 0 or (size > 0) == (side == "buy"):
             raise EngineError("reduce_only_rejected", "no position on the other side to reduce")
@@ -891,7 +912,10 @@ class Engine:
                 (
                     o.remaining
                     for o in self._open[account.uid].values()
-                    if o.reduce_only and o.spec.key == spec.key and o is not besides
+                    if o.reduce_only
+                    and o.spec.key == spec.key
+                    and o is not besides
+                    and o.leg == leg
                 ),
                 ZERO,
             )
@@ -902,6 +926,9 @@ class Engine:
 
     def _now(self) -> int:
         return int(self._now_ms())
+
+    def _open_orders_of(self, uid: int) -> Iterable[Order]:
+        return self._open[uid].values()
 
     def _new_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

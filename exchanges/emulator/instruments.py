@@ -55,6 +55,10 @@ ERROR_KINDS = frozenset(
         "no_liquidity",
         "unknown_account",
         "invalid_request",
+        # margin and position modes (exchanges.emulator.modes)
+        "position_exists",
+        "open_orders_exist",
+        "position_side_required",
     }
 )
 
@@ -324,7 +328,9 @@ class BalanceView:
 
 @attrs.frozen
 class PositionView:
-    """A one-way derivatives position; ``side`` is "buy" (long), "sell" (short) or "" (flat)."""
+    """A derivatives position; ``side`` is "buy" (long), "sell" (short) or "" (flat).
+
+    ``leg`` is "" in one-way mode, "long" or "short" for a hedge-mode leg."""
 
     symbol: str
     category: str
@@ -339,6 +345,8 @@ class PositionView:
     position_margin: Decimal
     created_ms: int
     updated_ms: int
+    leg: str = ""
+    margin_mode: str = "cross"
 
 
 @attrs.frozen

@@ -20,7 +20,7 @@ import pytest
 import exchanges
 from exchanges.capabilities import ENVIRONMENTS, MARKET_TYPES, Capabilities
 from exchanges.emulator import Emulator
-from exchanges.errors import BadSymbol, ExchangeError, InvalidOrder, NotSupported
+from exchanges.errors import BadRequest, BadSymbol, ExchangeError, InvalidOrder, NotSupported
 from exchanges.registry import adapter_class
 from exchanges.stream import watch
 from exchanges.symbols import parse_symbol
@@ -114,6 +114,8 @@ OPERATIONS: dict[str, Probe] = {
     "fetch_my_trades": lambda ex, s: ex.fetch_my_trades(s),
     "fetch_positions": lambda ex, s: ex.fetch_positions(),
     "set_leverage": lambda ex, s: ex.set_leverage(2, s),
+    "set_margin_mode": lambda ex, s: ex.set_margin_mode("isolated", s),
+    "set_position_mode": lambda ex, s: ex.set_position_mode(True, s),
 }
 
 
@@ -153,6 +155,10 @@ EXPECTED_FAILURES: dict[str, tuple[type[ExchangeError], ...]] = {
     "market.option": (BadSymbol,),
     "time_in_force.IOC": (InvalidOrder,),
     "time_in_force.FOK": (InvalidOrder,),
+    # Earlier probes leave orders and positions: the exchanges refuse a mode change then
+    # (Binance -4047/-4067, Bybit 110024/110028, OKX 59000), which is the offered behaviour.
+    "set_margin_mode": (BadRequest,),
+    "set_position_mode": (BadRequest,),
 }
 
 
