@@ -4,7 +4,8 @@ instrument) (``Engine.set_leverage``: the margin of the position and open orders
 ``POST /v5/position/set-leverage`` ("Set Leverage",
 https://bybit-exchange.github.io/docs/v5/position/leverage): ``category`` linear or inverse,
 ``symbol``, ``buyLeverage`` and ``sellLeverage`` strings in [1, max leverage], equal in
-one-way mode (the emulator's only mode); ``result`` is empty. Refusals ("Error Codes",
+one-way mode and under cross margin (the engine keeps one leverage per instrument, so hedge
+mode asks them equal too); ``result`` is empty. Refusals ("Error Codes",
 https://bybit-exchange.github.io/docs/v5/error): 110043 "Set leverage has not been modified"
 for the value in force; 110013 (cannot set leverage due to the risk limit level) above the
 instrument's ``leverageFilter.maxLeverage``. The 110013 message, "cannot set leverage [N] gt
