@@ -1,11 +1,11 @@
 """The OKX emulator's order book sequence: one ``seqId`` chain per instrument, for REST and streams.
 
 OKX numbers its book updates per instrument, the same on every connection, and each update names
-the one it follows (``prevSeqId``); increments are not +1 ("Order book channel", § Sequence ID,
-https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel). The REST
-order book carries the ``seqId`` of the state it shows, so that a client can start a book from it
-and join the stream ("How to manage a local order book correctly",
-https://www.okx.com/docs-v5/log_en, § Upcoming changes, 2026). To keep both consistent, REST
+the one it follows (``prevSeqId``); increments are not +1 ("Order book channel", section
+"Sequence ID", https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel).
+The REST order book carries the ``seqId`` of the state it shows, so that a client can start a
+book from it and join the stream ("How to manage a local order book correctly",
+https://www.okx.com/docs-v5/log_en, under "Upcoming changes", 2026). To keep both consistent, REST
 and the WebSocket publisher read the engine's book through one ``BookSequence`` per instrument:
 whoever looks first after a change records the update (the levels that changed, the new seqId);
 the publisher then sends every recorded update, in order, to the ``books`` subscribers.

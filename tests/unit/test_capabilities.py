@@ -169,9 +169,10 @@ def test_clients_show_their_adapters_capabilities() -> None:
 async def test_async_clients_show_them_too() -> None:
     async with exchanges.connect_async("okx") as ex:
         assert ex.capabilities is ex.adapter.capabilities
+        assert ex.capabilities.supports("watch_trades")
         with pytest.raises(NotSupported) as caught:
-            ex.watch_trades("BTC/USDT")
-        assert caught.value.message.startswith("okx does not offer watch_trades: ")
+            await ex.create_order("BTC/USDT:USDT", "limit", "buy", 1, 1, time_in_force="GTD")
+        assert caught.value.message.startswith("okx does not offer time_in_force.GTD: ")
 
 
 # -- the ccxt bridge ----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The rules checked are OKX's (https://www.okx.com/docs-v5/en/#overview-websocket-login,
 #overview-websocket-notification, #order-book-trading-market-data-ws-order-book-channel
-§ Sequence ID) and its REST bootstrap (https://www.okx.com/docs-v5/log_en, "How to manage a
+section "Sequence ID") and its REST bootstrap (https://www.okx.com/docs-v5/log_en, "How to manage a
 local order book correctly").
 """
 
