@@ -332,6 +332,9 @@ class OkxDialect(StreamDialect):
             depth=_BOOK_DEPTH,
             symbol=symbol,
             seed=seed,
+            # Without a pushed snapshot a quiet book would show nothing until it changes; the
+            # REST fetch is cancelled when the stream's own snapshot comes first.
+            seed_at_start=True,
         )
 
     def trades(self, market: Market) -> FeedSpec:
