@@ -352,11 +352,26 @@ def extract_native(message: str) -> tuple[Any, str | None, int | None]:
     return None, None, http_status
 
 
+#: Generic parameter codes whose message names the order's position side (hedge mode): a
+#: refused order, as Binance's -4061 is (the native Bybit and OKX tables read them the same).
+_POSITION_SIDE: Mapping[tuple[str, str], str] = {
+    ("bybit", "10001"): "position idx",
+    ("okx", "51000"): "parameter posside error",
+}
+_WRONG_POSITION_SIDE: Entry = (
+    e.InvalidOrder,
+    "The order's position side does not match the position mode (hedge mode needs one).",
+)
+
+
 def _native_entry(family: str | None, code: Any, message: str) -> Entry | None:
     if family is None or code is None:
         return None
     table = NATIVE_CODES.get(family, {})
     entry = table.get(str(code))
+    side = _POSITION_SIDE.get((family, str(code)))
+    if side is not None and side in message.lower():
+        return _WRONG_POSITION_SIDE
     if entry is None and family == "binance" and str(code) in ("-2010", "-2011", "-2022"):
         lowered = message.lower()
         for fragment, found in _BINANCE_BY_MESSAGE:

@@ -238,6 +238,8 @@ _ORDER_PARAMETERS = {
     "sz": "The amount is not valid for this instrument (Market.amount_step, min_amount).",
     "newpx": "The new price is not valid for this instrument (Market.price_step).",
     "newsz": "The new amount is not valid for this instrument (Market.amount_step).",
+    "posside": "The order's posSide does not match the position mode (long or short in "
+    "long/short mode, net otherwise).",
 }
 
 

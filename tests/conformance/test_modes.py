@@ -21,7 +21,7 @@ import pytest
 
 import exchanges
 from exchanges.emulator import DEFAULT_UID
-from exchanges.errors import BadRequest, NotSupported
+from exchanges.errors import BadRequest, InvalidOrder, NotSupported
 from exchanges.models import MarginModeSetting, PositionModeSetting
 from tests.conformance.conftest import CREDENTIALS, LINEAR, SPOT, Venue
 
@@ -101,6 +101,29 @@ def test_a_position_mode_change_with_a_position_open_is_refused(venue: Venue) ->
     assert type(refused.value) is BadRequest
     assert str(refused.value.code) in ("110024", "-4068", "59000")
     assert not engine_hedged(venue)
+
+
+def test_a_hedge_mode_order_without_its_side_is_an_invalid_order(venue: Venue) -> None:
+    venue.ex.set_position_mode(True, LINEAR)
+    placed = len(venue.orders_sent())
+    with pytest.raises(InvalidOrder) as refused:
+        venue.ex.create_order(LINEAR, "market", "buy", AMOUNT)
+    assert str(refused.value.code) in ("10001", "-4061", "51000")
+    assert len(venue.orders_sent()) == placed
+
+
+def test_a_margin_mode_change_with_a_position_open(venue: Venue) -> None:
+    """Binance refuses it (-4048); Bybit switches the account and OKX the symbol's next orders
+    (its margin mode is per order), so both accept it."""
+    venue.ex.create_order(LINEAR, "market", "buy", AMOUNT)
+    if venue.exchange == "binance":
+        with pytest.raises(BadRequest) as refused:
+            venue.ex.set_margin_mode("isolated", LINEAR)
+        assert str(refused.value.code) == "-4048"
+        [position] = venue.ex.fetch_positions([LINEAR])
+        assert position.margin_mode == "cross"
+    else:
+        assert venue.ex.set_margin_mode("isolated", LINEAR).margin_mode == "isolated"
 
 
 @pytest.mark.parametrize(
