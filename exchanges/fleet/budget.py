@@ -9,8 +9,14 @@ the last ``limit`` booked times) and (3) is past any block the exchange asked fo
 time is the latest of those over all the request's limits; it is then booked on all of them, or,
 when a block is longer than the caller may wait, on none. It returns the wait in ms (0: go),
 then 0 (or the 1-based index of the limit whose block is too long: nothing booked), then the
-booked time (ms on Redis's clock, as text). A last, odd key is the ledger of orders in doubt:
-the client order ids after the limits' arguments are removed from it first (``Budget.settled``).
+booked time (ms on Redis's clock, as text).
+
+Two more jobs ride on the same round trip. After the limits' keys may come the ledger of orders
+in doubt and a client order id's reservation: the answered orders listed last are removed from
+the ledger (``Budget.settled``), and a new order's *claim* (``ledger.Claim``) reserves its id and
+writes it ahead to the ledger once the request is booked, or returns ``-1`` as the index when
+another member holds the id (nothing booked). ARGV: weight, longest wait ms, the number of
+limits, three per limit, then ``1`` and the claim's five values or ``0``, then the settled ids.
 Periods are lengthened by ``MARGIN``: the exchange counts arrivals, which jitter.
 
 ``CORRECT`` applies what the exchange's headers said (a spent quota and when it resets, a
@@ -34,10 +40,31 @@ from exchanges.ratelimit import Limit, RateLimiter, RouteBlocked
 
 if TYPE_CHECKING:
     from exchanges.fleet.keys import Keys
+    from exchanges.fleet.ledger import Claim
     from exchanges.flow import Effects
     from exchanges.wire import Request
 
-__all__ = ["CORRECT", "MARGIN", "RESERVE", "SETTLED_MAX", "Budget", "ShareLimiter"]
+__all__ = ["CORRECT", "MARGIN", "RESERVE", "SETTLED_MAX", "Booking", "Budget", "ShareLimiter"]
+
+
+class Booking(Script):
+    """One request's booking (``RESERVE``); a new order's placement may attach its claim."""
+
+    __slots__ = ("claim", "request")
+
+    def __init__(self, link: Link, keys: list[str], args: list[Any], request: Request) -> None:
+        super().__init__(link, RESERVE, keys, args)
+        self.request = request
+        self.claim: Claim | None = None
+
+    def attach(self, claim: Claim, doubt: str, reservation: str) -> None:
+        """Settle ``claim`` in this booking's round trip (see ``RESERVE``)."""
+        n = int(self.args[2])
+        head, settled = self.args[: 3 * n + 3], self.args[3 * n + 4 :]
+        self.keys = [*self.keys[: 2 * n], doubt, reservation]
+        self.args = [*head, "1", *claim.arguments(), *settled]
+        self.claim = claim
+
 
 #: Periods as the fleet books them are this much longer than documented.
 MARGIN = 0.05
@@ -50,18 +77,25 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local weight = tonumber(ARGV[1])
 local longest = tonumber(ARGV[2])
-local n = math.floor(#KEYS / 2)
-if #KEYS % 2 == 1 and #ARGV > 3 * n + 2 then
+local n = tonumber(ARGV[3])
+local extra = 3 * n + 4
+local claim = ARGV[extra] == '1'
+local doubt, reservation = KEYS[2 * n + 1], KEYS[2 * n + 2]
+local settled_from = extra + (claim and 6 or 1)
+if doubt and #ARGV >= settled_from then
   -- Orders answered since this client's last booking leave the ledger here: no extra trip.
-  redis.call('HDEL', KEYS[#KEYS], unpack(ARGV, 3 * n + 3, #ARGV))
+  redis.call('HDEL', doubt, unpack(ARGV, settled_from, #ARGV))
+end
+if claim and redis.call('EXISTS', reservation) == 1 then
+  return {0, -1}
 end
 local at = now
 local seen = {}
 for i = 1, n do
   local state, log = KEYS[2 * i - 1], KEYS[2 * i]
-  local limit = tonumber(ARGV[3 * i])
-  local period = tonumber(ARGV[3 * i + 1])
-  local burst = math.min(tonumber(ARGV[3 * i + 2]), limit)
+  local limit = tonumber(ARGV[3 * i + 1])
+  local period = tonumber(ARGV[3 * i + 2])
+  local burst = math.min(tonumber(ARGV[3 * i + 3]), limit)
   local s = redis.call('HMGET', state, 'tat', 'blocked')
   local tat = tonumber(s[1]) or 0
   local blocked = tonumber(s[2]) or 0
@@ -99,6 +133,13 @@ for i = 1, n do
   local ttl = math.ceil(math.max(tat, at + period) - now) + 1000
   redis.call('PEXPIRE', log, ttl)
   redis.call('PEXPIRE', state, math.max(ttl, math.ceil(blocked - now) + 1000))
+end
+if claim then
+  -- A new order: its client order id reserved and the order written ahead to the ledger,
+  -- only now that it is booked (a refused booking leaves the id free).
+  redis.call('SET', reservation, ARGV[extra + 1], 'PX', ARGV[extra + 2])
+  redis.call('HSET', doubt, ARGV[extra + 3], ARGV[extra + 4])
+  redis.call('EXPIRE', doubt, ARGV[extra + 5])
 end
 return {math.ceil(at - now), 0, stamp}
 """
@@ -197,7 +238,7 @@ class Budget:
         plan = self._plans.get((keys, weight))
         if plan is None:
             redis_keys: list[str] = []
-            args: list[Any] = [weight, 0]
+            args: list[Any] = []
             names: list[str] = []
             for key in keys:
                 limit = self.spec(key)
@@ -215,7 +256,9 @@ class Budget:
         """Book ``request`` on the fleet's budget; seconds to wait before sending it.
 
         ``RouteBlocked`` (nothing booked) when a limit is blocked for longer than the caller
-        may wait. While Redis is away, the local share limiter decides instead.
+        may wait. While Redis is away, the local share limiter decides instead. A claim that
+        ``Fleet.place`` attached to the booking is settled in the same round trip:
+        ``claim.won`` True, or ``claim.refusal`` raised (nothing booked).
         """
         local = self.local
         keys = request.rate_keys
@@ -229,24 +272,30 @@ class Budget:
             if blocked > longest:
                 raise RouteBlocked(key, blocked)
             held = max(held, blocked)
-        redis_keys, args, names = self._plan(keys, request.weight)
+        redis_keys, limit_args, names = self._plan(keys, request.weight)
         if not names:
             return held
         if self.link.resting():
             return max(held, local.reserve(keys, request.weight))
-        args = [args[0], round(longest * 1000), *args[2:]]
+        args: list[Any] = [request.weight, round(longest * 1000), len(names), *limit_args, "0"]
         settled = self.settled
         if settled:
             redis_keys = [*redis_keys, self.keys.doubt]
             args.extend(settled)
-        result = yield Shared(Script(self.link, RESERVE, redis_keys, args))
+        booking = Booking(self.link, redis_keys, args, request)
+        result = yield Shared(booking)
         if result is DOWN:
             return max(held, local.reserve(keys, request.weight))
         if settled:
             self.settled = []
         wait_ms, index = int(result[0]), int(result[1])
+        claim = booking.claim
+        if index < 0 and claim is not None:
+            raise claim.refusal
         if index:
             raise RouteBlocked(names[index - 1], wait_ms / 1000)
+        if claim is not None:
+            claim.won = True
         return max(held, wait_ms / 1000)
 
     def correct(self) -> Effects[None]:

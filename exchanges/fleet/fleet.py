@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from exchanges.errors import DuplicateOrderId, ExchangeError, OutcomeUnknown
 from exchanges.fleet import ledger
-from exchanges.fleet.budget import SETTLED_MAX
+from exchanges.fleet.budget import SETTLED_MAX, Booking
 from exchanges.fleet.policy import Fallback, unavailable
-from exchanges.flow import Send
+from exchanges.flow import Send, Shared
 
 if TYPE_CHECKING:
     from exchanges.arguments import OrderArgs
@@ -109,27 +109,41 @@ class Fleet:
     def place(self, session: Session, flow: Flow[Order], order: OrderArgs) -> Effects[Order]:
         """Run a ``create_order`` flow with its client order id reserved fleet-wide.
 
-        The id is reserved, and the order written ahead to the ledger, when the order's request
-        is about to be sent (not earlier, so an order refused by a local check does not use its
-        id up); a loser gets ``DuplicateOrderId`` at that point, nothing sent. Each resend
-        renews the entry's lease. An answer removes the entry; an ``OutcomeUnknown`` leaving
-        the flow turns it into an order in doubt before it is raised; a sender that dies
-        mid-order leaves it for any member to settle.
+        The id is reserved, and the order written ahead to the ledger, with the booking of the
+        order's request (not earlier, so an order refused by a local check does not use its id
+        up); a loser gets ``DuplicateOrderId`` at that point, nothing sent. Each resend renews
+        the entry's lease. An answer removes the entry; an ``OutcomeUnknown`` leaving the flow
+        turns it into an order in doubt before it is raised; a sender that dies mid-order
+        leaves it for any member to settle.
         """
+        cid = order.client_order_id
+        claim = ledger.Claim(cid, self._duplicate(cid))
+        base = ledger.InDoubt(cid, str(order.symbol), None, 0)
         effects = session.execute(flow)
         reserved = recorded = False
         try:
             effect = next(effects)
             while True:
-                if effect.__class__ is Send and effect.prepared.request.write:
+                if effect.__class__ is Shared and not claim.tried:
+                    booking = effect.operation
+                    if booking.__class__ is Booking and booking.request.write:
+                        # The order's first write: id reserved and written ahead in its booking.
+                        claim.tried = True
+                        claim.entry = self._sending(session, booking.request, cid, base)
+                        booking.attach(claim, self.keys.doubt, self.keys.client_id(cid))
+                elif effect.__class__ is Send and effect.prepared.request.write:
+                    request = effect.prepared.request
                     if not reserved:
                         reserved = True
-                        refusal, recorded = yield from self._reserve_id(session, effect, order)
-                        if refusal is not None:
-                            effect = effects.throw(refusal)
-                            continue
+                        if claim.won:
+                            recorded = True
+                        else:  # not booked in Redis (no shared limit, or Redis away)
+                            refusal, recorded = yield from self._reserve_id(session, request, order)
+                            if refusal is not None:
+                                effect = effects.throw(refusal)
+                                continue
                     elif recorded:
-                        entry = self._sending(session, effect, order)
+                        entry = self._sending(session, request, cid, base)
                         yield from ledger.record_in_doubt(self.link, self.keys, entry)
                 try:
                     value = yield effect
@@ -175,29 +189,41 @@ class Fleet:
             return None
         return ledger.Forget(self.link, self.keys, settled)
 
-    def _sending(self, session: Session, send: Send, order: OrderArgs) -> ledger.InDoubt:
-        """The write-ahead entry of ``order``, leased until its sender can no longer act on it."""
+    def _sending(
+        self, session: Session, request: Request, client_order_id: str, base: ledger.InDoubt | None
+    ) -> ledger.InDoubt:
+        """The write-ahead entry of an order, leased until its sender can no longer act on it."""
         clock = session.clock
-        stamp = clock.now_ms() + clock.offset_ms + clock.uncertainty_ms
-        window_ends = session.adapter.acts_until_ms(send.prepared.request, stamp)
+        # Its booking may make it wait up to the longest block a caller accepts before sending.
+        waits = int(self.budget.local.max_blocked_wait * 1000)
+        stamp = clock.now_ms() + clock.offset_ms + clock.uncertainty_ms + waits
+        window_ends = session.adapter.acts_until_ms(request, stamp)
         if window_ends is None:
             window_ends = stamp + ledger.LONGEST_WINDOW_MS
         # Retries of this same call may send it again until the retry budget is spent.
         lease = window_ends + int(session.retry.max_delay * 1000)
         return ledger.InDoubt(
-            client_order_id=order.client_order_id,
-            symbol=str(order.symbol),
+            client_order_id=client_order_id,
+            symbol=base.symbol if base is not None else "",
             conclusive_after_ms=lease,
             recorded_ms=time.time_ns() // 1_000_000,
             state="sending",
         )
 
+    def _duplicate(self, client_order_id: str) -> DuplicateOrderId:
+        return DuplicateOrderId(
+            f"client order id {client_order_id} is already reserved by a member of the fleet; "
+            "the order was not sent",
+            exchange=self.exchange,
+        )
+
     def _reserve_id(
-        self, session: Session, send: Send, order: OrderArgs
+        self, session: Session, request: Request, order: OrderArgs
     ) -> Effects[tuple[ExchangeError | None, bool]]:
         """Reserve the order's id and write it ahead: (refusal or None, whether it was written)."""
         client_order_id = order.client_order_id
-        entry = self._sending(session, send, order)
+        base = ledger.InDoubt(client_order_id, str(order.symbol), None, 0)
+        entry = self._sending(session, request, client_order_id, base)
         won = yield from ledger.reserve_and_record(self.link, self.keys, entry)
         if won:
             return None, True
@@ -216,11 +242,7 @@ class Fleet:
                 if len(self._local_ids) > _LOCAL_IDS:
                     self._local_ids.popitem(last=False)
                 return None, False
-        return DuplicateOrderId(
-            f"client order id {client_order_id} is already reserved by a member of the fleet; "
-            "the order was not sent",
-            exchange=self.exchange,
-        ), False
+        return self._duplicate(client_order_id), False
 
     def _in_doubt(self, unknown: OutcomeUnknown, order: OrderArgs) -> Effects[None]:
         entry = ledger.InDoubt(

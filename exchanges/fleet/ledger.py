@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LONGEST_WINDOW_MS",
     "RESERVATION_TTL",
+    "Claim",
     "Forget",
     "InDoubt",
     "Resolution",
@@ -195,6 +196,35 @@ class InDoubt:
             owner=str(data.get("owner", "?")),
             state="sending" if data.get("state") == "sending" else "unknown",
         )
+
+
+class Claim:
+    """A new order's claim on its client order id, settled with its request's booking.
+
+    ``won``: True once Redis reserved the id and wrote ``entry`` ahead; None while not tried or
+    when Redis did not answer (the id is then reserved on its own just before the send).
+    """
+
+    __slots__ = ("client_order_id", "entry", "refusal", "tried", "won")
+
+    def __init__(self, client_order_id: str, refusal: ExchangeError) -> None:
+        self.client_order_id = client_order_id
+        #: What the placement raises when another member holds the id.
+        self.refusal = refusal
+        self.entry: InDoubt | None = None
+        self.tried = False
+        self.won: bool | None = None
+
+    def arguments(self) -> list[Any]:
+        """The script's five claim values: owner, reservation TTL ms, id, entry, ledger TTL."""
+        assert self.entry is not None
+        return [
+            OWNER,
+            RESERVATION_TTL * 1000,
+            self.client_order_id,
+            self.entry.to_json(),
+            LEDGER_TTL,
+        ]
 
 
 @attrs.frozen

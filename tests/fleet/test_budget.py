@@ -30,10 +30,11 @@ def book(
 ) -> tuple[int, int, float]:
     """Run RESERVE for (key, limit, period_ms, burst) limits: (wait_ms, blocked index, at_ms)."""
     keys: list[str] = []
-    args: list[Any] = [weight, longest_ms]
+    args: list[Any] = [weight, longest_ms, len(limits)]
     for name, limit, period_ms, burst in limits:
         keys.extend(KEYS.limit(name))
         args.extend((limit, period_ms, burst))
+    args.append("0")  # no claim, nothing settled
     wait, index, *rest = script(keys=keys, args=args)
     return int(wait), int(index), float(rest[0]) if rest else 0.0
 
