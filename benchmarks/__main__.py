@@ -27,7 +27,7 @@ from benchmarks.harness import run_micro
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SECTIONS = ("sign", "sync", "async", "parse", "import", "stream")
+SECTIONS = ("sign", "sync", "async", "parse", "import", "stream", "fleet")
 PACKAGES = ("exchanges", "ccxt", "pybit", "urllib3", "aiohttp", "orjson", "requests")
 
 
@@ -55,6 +55,10 @@ def _config(ns: argparse.Namespace) -> dict[str, Any]:
     # The stream section times whole feeds (1 snapshot + N deltas): a few passes per run.
     cfg["stream_deltas"] = 300 if ns.quick else 10_000
     cfg["stream_iterations"] = 1 if ns.quick else 3
+    # Fleet: sequential calls per operation, and seconds of six-process load each way.
+    cfg["fleet_n"] = 30 if ns.quick else max(200, n // 4)
+    cfg["fleet_warmup"] = 5 if ns.quick else 50
+    cfg["fleet_seconds"] = 1.0 if ns.quick else 5.0
     return cfg
 
 
@@ -199,6 +203,11 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             "messages": messages,
             "cases": run_micro(bench_stream.cases(deltas, 50, 1), passes, repeats, log=_log),
         }
+
+    if "fleet" in sections:
+        from benchmarks import bench_fleet
+
+        results["sections"]["fleet"] = bench_fleet.run(cfg, notes, _log)
 
     meta["load_end"] = _load()
     meta["seconds"] = round(time.perf_counter() - started, 1)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import report_fleet
 from benchmarks.harness import fmt_ratio, fmt_summary, fmt_time, summary
 
 START = "<!-- bench:start -->"
@@ -112,6 +113,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "on_message (msg/s)", _per_run(pybit["runs"], ours["runs"]) if ours and pybit
                 else None, 1.0, ">=", "×")
     )  # fmt: skip
+    out += report_fleet.targets(sections.get("fleet"))
     return out
 
 
@@ -131,6 +133,12 @@ def _fmt_value(t: dict[str, Any]) -> str:
         return f"{t['measured'] * 1e3:.0f} ms ({t['min'] * 1e3:.0f}–{t['max'] * 1e3:.0f})"
     if unit == "MiB":
         return f"{t['measured']:.1f} MiB ({t['min']:.1f}–{t['max']:.1f})"
+    if unit == "µs":
+        return f"{t['measured'] * 1e6:.0f} µs ({t['min'] * 1e6:.0f}–{t['max'] * 1e6:.0f})"
+    if unit == "%":
+        return f"{t['measured']:.0%}"
+    if unit == "":
+        return f"{t['measured']:g}"
     return f"{t['measured']:.2f}× ({t['min']:.2f}×–{t['max']:.2f}×)"
 
 
@@ -140,6 +148,12 @@ def _fmt_limit(t: dict[str, Any]) -> str:
         return f"{t['op']} {t['limit'] * 1e3:.0f} ms"
     if unit == "MiB":
         return f"{t['op']} {t['limit']:.0f} MiB"
+    if unit == "µs":
+        return f"{t['op']} {t['limit'] * 1e6:.0f} µs"
+    if unit == "%":
+        return f"{t['op']} {t['limit']:.0%}"
+    if unit == "":
+        return f"{t['op']} {t['limit']:g}"
     return f"{t['op']} {t['limit']}×"
 
 
@@ -390,6 +404,7 @@ def markdown(results: dict[str, Any]) -> str:
         _parse_section,
         _import_section,
         _stream_section,
+        report_fleet.section,
     ):
         part = section(results, targets)
         if part:

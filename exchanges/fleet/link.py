@@ -12,7 +12,10 @@ once as well.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -98,6 +101,7 @@ class Link:
             )
         self.errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._scripts: dict[tuple[int, str], Any] = {}
+        self.pinned = _Pinned()
         self._rest_until = 0.0
         #: Set while Redis is unreachable (the outage's first error), None when it answers.
         self.outage: str | None = None
@@ -171,13 +175,115 @@ class Link:
 
     def close(self) -> None:
         """Close the blocking client's connections (the asyncio one closes with ``aclose``)."""
+        self.pinned.release()
         if self._sync is not None and self._url is not None:
             self._sync.close()
 
     async def aclose(self) -> None:
         """Close the asyncio client's connections, if this link created it."""
+        await self.pinned.release_async()
         if self._async is not None and self._url is not None:
             await self._async.aclose()
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+class _Pinned:
+    """One pooled connection kept for this link's scripts, used when no other call holds it.
+
+    Taking a connection from redis-py's pool and giving it back costs about as much as the
+    loopback round trip itself; a client books every request in Redis, so it keeps one. A
+    second call at the same time (another thread, another task) goes through the pool as
+    usual. A connection that failed is dropped (redis-py disconnects it on error), and one
+    inherited across ``fork`` is never used by the child.
+    """
+
+    __slots__ = ("busy", "client", "conn", "lock", "pid", "shas")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.busy = False
+        self.client: Any = None
+        self.conn: Any = None
+        self.pid = 0
+        self.shas: dict[str, str] = {}
+
+    def _connection(self, client: Any, take: Any) -> Any:
+        if self.conn is None or self.client is not client or self.pid != os.getpid():
+            self.conn, self.client, self.pid = take(), client, os.getpid()
+        return self.conn
+
+    def evalsha(self, client: Any, text: str, keys: list[str], args: list[Any]) -> Any:
+        """The script on the kept connection, or ``NotImplemented`` when it is busy."""
+        pool = getattr(client, "connection_pool", None)
+        if pool is None or not self.lock.acquire(blocking=False):
+            return NotImplemented
+        try:
+            conn = self._connection(client, pool.get_connection)
+            sha = self.shas.get(text) or self.shas.setdefault(text, _sha(text))
+            try:
+                conn.send_command("EVALSHA", sha, len(keys), *keys, *args)
+                return conn.read_response()
+            except _redis().exceptions.NoScriptError:
+                conn.send_command("SCRIPT", "LOAD", text)
+                conn.read_response()
+                conn.send_command("EVALSHA", sha, len(keys), *keys, *args)
+                return conn.read_response()
+        except BaseException:
+            self._drop()
+            raise
+        finally:
+            self.lock.release()
+
+    async def evalsha_async(self, client: Any, text: str, keys: list[str], args: list[Any]) -> Any:
+        """The script on the kept asyncio connection, or ``NotImplemented`` when it is busy."""
+        pool = getattr(client, "connection_pool", None)
+        if pool is None or self.busy:
+            return NotImplemented
+        self.busy = True
+        try:
+            if self.conn is None or self.client is not client:
+                self.conn, self.client = await pool.get_connection(), client
+            conn = self.conn
+            sha = self.shas.get(text) or self.shas.setdefault(text, _sha(text))
+            try:
+                await conn.send_command("EVALSHA", sha, len(keys), *keys, *args)
+                return await conn.read_response()
+            except _redis().exceptions.NoScriptError:
+                await conn.send_command("SCRIPT", "LOAD", text)
+                await conn.read_response()
+                await conn.send_command("EVALSHA", sha, len(keys), *keys, *args)
+                return await conn.read_response()
+        except BaseException:
+            # A cancelled or failed call may leave a reply unread: never reuse that socket.
+            conn, self.conn = self.conn, None
+            if conn is not None:
+                await self.client.connection_pool.release(conn)
+                await conn.disconnect(nowait=True)
+            raise
+        finally:
+            self.busy = False
+
+    def _drop(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None and self.pid == os.getpid():
+            conn.disconnect()
+            self.client.connection_pool.release(conn)
+
+    def release(self) -> None:
+        """Give the kept blocking connection back to its pool."""
+        with self.lock:
+            conn, self.conn = self.conn, None
+            if conn is not None and self.pid == os.getpid():
+                self.client.connection_pool.release(conn)
+
+    async def release_async(self) -> None:
+        """Give the kept asyncio connection back to its pool."""
+        conn, self.conn = self.conn, None
+        if conn is not None and not self.busy:
+            await self.client.connection_pool.release(conn)
 
 
 class Operation:
@@ -234,8 +340,14 @@ class Script(Operation):
 
     def call(self, client: Any) -> Any:
         """Run it on the blocking client."""
-        return self.link.script(client, self.text)(keys=self.keys, args=self.args)
+        got = self.link.pinned.evalsha(client, self.text, self.keys, self.args)
+        if got is NotImplemented:
+            got = self.link.script(client, self.text)(keys=self.keys, args=self.args)
+        return got
 
     async def call_async(self, client: Any) -> Any:
         """Run it on the asyncio client."""
-        return await self.link.script(client, self.text)(keys=self.keys, args=self.args)
+        got = await self.link.pinned.evalsha_async(client, self.text, self.keys, self.args)
+        if got is NotImplemented:
+            got = await self.link.script(client, self.text)(keys=self.keys, args=self.args)
+        return got

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -20,34 +19,6 @@ def _connect(base_url: str, fleet: str | None) -> exchanges.Exchange:
         allow_withdrawal_keys=True,  # no key check: every worker's first write is timed alike
         fleet=fleet,
     )
-
-
-def place_and_cancel(
-    base_url: str, fleet: str | None, ready: Any, go: Any, results: Any, seconds: float
-) -> None:
-    """Warm up, say ready, then place and cancel linear orders for ``seconds`` after ``go``."""
-    placed = failed = 0
-    errors: list[str] = []
-    with _connect(base_url, fleet) as ex:
-        ex.load_markets()
-        bid = ex.fetch_ticker(SYMBOL).bid
-        assert bid is not None
-        price = (bid * Decimal("0.8")).quantize(Decimal("0.1"))
-        ready.put(1)
-        if not go.wait(60):
-            results.put({"placed": 0, "failed": 0, "errors": ["no go"]})
-            return
-        end = time.time() + seconds
-        while time.time() < end:
-            try:
-                order = ex.create_order(SYMBOL, "limit", "buy", Decimal("0.001"), price)
-                placed += 1
-                ex.cancel_order(order.id, SYMBOL)
-            except exchanges.ExchangeError as err:
-                failed += 1
-                if len(errors) < 5:
-                    errors.append(f"{type(err).__name__}: {err.message}")
-    results.put({"placed": placed, "failed": failed, "errors": errors})
 
 
 def place_with_id(

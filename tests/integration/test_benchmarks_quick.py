@@ -17,7 +17,7 @@ import pytest
 from benchmarks import report
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = ("sign", "sync", "async", "parse", "import", "stream")
+SECTIONS = ("sign", "sync", "async", "parse", "import", "stream", "fleet")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Pat
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=55,
+        timeout=110,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(json_path.read_text()), md_path
@@ -40,7 +40,7 @@ def _positive(value: Any) -> bool:
     return isinstance(value, int | float) and value > 0
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_every_section_has_positive_numbers(quick: tuple[dict[str, Any], Path]) -> None:
     results, _ = quick
     assert results["config"]["mode"] == "quick"
@@ -83,6 +83,14 @@ def test_every_section_has_positive_numbers(quick: tuple[dict[str, Any], Path]) 
             assert _positive(case["ratios"]["pybit: on_message"]["median"]), name
     assert any(t["id"] == "stream_book" for t in results["targets"])
 
+    fleet = sections["fleet"]
+    for mode in ("sync", "async"):
+        for op in ("time", "wallet", "order"):
+            row = fleet["overhead"][mode][op]
+            assert _positive(row["local"]["median"]) and _positive(row["fleet"]["median"])
+    for run in ("fleet", "alone"):
+        assert _positive(fleet["six"][run]["orders_per_s"]), run
+
     # Every target got a number (whether it passes is not this test's business).
     assert results["targets"]
     for target in results["targets"]:
@@ -94,7 +102,7 @@ def test_markdown_report_written(quick: tuple[dict[str, Any], Path]) -> None:
     text = md_path.read_text()
     assert "## Targets" in text
     assert "PASS" in text or "MISS" in text
-    for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6."):
+    for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7. Fleets"):
         assert heading in text
 
 
