@@ -32,7 +32,7 @@ OPS = ("time", "wallet", "order")
 OP_TITLES = {
     "time": "fetch_time (public: IP budget)",
     "wallet": "fetch_balance (signed: IP and endpoint budgets)",
-    "order": "create_order (budgets, id reserved and written ahead, entry removed)",
+    "order": "create_order (budgets, id claimed and written ahead: one trip)",
 }
 #: Bybit: POST /v5/order/create, linear, 10 per second per UID
 #: (https://bybit-exchange.github.io/docs/v5/rate-limit, "Institutional / default limits").
