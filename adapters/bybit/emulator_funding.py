@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from adapters.bybit.emulator_base import BybitError, _ms
 from exchanges.decimals import to_wire
 from exchanges.emulator.engine import InstrumentSpec
 
@@ -47,7 +48,6 @@ class BybitFunding:
 
     def history(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``/v5/market/funding/history``, newest first."""
-        from adapters.bybit.emulator import BybitError, _ms
 
         front = self.front
         category = front._category(params)

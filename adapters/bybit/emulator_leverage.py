@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from adapters.bybit.emulator_base import BybitError
+
 if TYPE_CHECKING:
     from adapters.bybit.emulator import BybitFrontEnd
     from exchanges.emulator.keys import ApiKey
@@ -41,7 +43,6 @@ class BybitLeverage:
 
     def set_leverage(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
         """``/v5/position/set-leverage``: one value for both sides (one-way mode)."""
-        from adapters.bybit.emulator import BybitError
 
         front = self.front
         category = front._category(params)

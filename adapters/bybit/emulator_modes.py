@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from adapters.bybit.emulator_base import BybitError
+
 if TYPE_CHECKING:
     from adapters.bybit.emulator import BybitFrontEnd
     from exchanges.emulator.instruments import InstrumentSpec
@@ -70,7 +72,6 @@ class BybitModes:
 
     def set_margin_mode(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
         """``/v5/account/set-margin-mode``: the whole account's margin mode."""
-        from adapters.bybit.emulator import BybitError
 
         native = params.get("setMarginMode")
         if native == "PORTFOLIO_MARGIN":
@@ -83,7 +84,6 @@ class BybitModes:
 
     def switch_mode(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
         """``/v5/position/switch-mode`` of one symbol or of a settle coin's perpetuals."""
-        from adapters.bybit.emulator import BybitError
 
         front, engine = self.front, self.front.engine
         if params.get("category") not in ("linear", "inverse"):
@@ -128,7 +128,6 @@ class BybitModes:
     def _order_create(self, original: Handler) -> Handler:
         def order_create(params: Mapping[str, Any], key: ApiKey) -> Any:
             """``/v5/order/create``: ``positionIdx`` picks the side of a hedge-mode symbol."""
-            from adapters.bybit.emulator import BybitError
 
             category = params.get("category")
             index = str(params.get("positionIdx", "0"))
