@@ -42,27 +42,28 @@ import contextlib
 import hashlib
 import hmac
 import itertools
-import json
 import logging
 import threading
 import time
 import weakref
-from collections.abc import Mapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from adapters.bybit.emulator_ws_account import Account
+from adapters.bybit.emulator_ws_topics import (
+    INTERVALS,
+    BookTopic,
+    KlineTopic,
+    Subscriber,
+    TickerTopic,
+    Topic,
+    TradeTopic,
+    dumps,
+)
 from adapters.bybit.stream import BOOK_DEPTHS
-from exchanges.decimals import to_wire
 from exchanges.emulator.engine import (
-    CandleView,
-    Engine,
     EngineError,
-    FillView,
-    InstrumentSpec,
-    OrderView,
-    PositionView,
 )
 from exchanges.emulator.inputs import BadInput, json_body
 from exchanges.emulator.keys import ApiKey
@@ -76,13 +77,8 @@ __all__ = ["BybitWebSockets", "sockets_of"]
 log = logging.getLogger("exchanges.emulator.bybit.ws")
 
 _CATEGORIES = ("spot", "linear", "inverse", "option")
-_INTERVALS = {
-    "1": 1, "3": 3, "5": 5, "15": 15, "30": 30, "60": 60, "120": 120, "240": 240,
-    "360": 360, "720": 720, "D": 1440, "W": 10080, "M": 43200,
-}  # fmt: skip
 _PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
 _MAX_ARGS_CHARS = 21_000
-_FIRST_UPDATE_ID = 100  # u=1 means "a snapshot after a restart" on Bybit: start elsewhere
 _DROP_KINDS = frozenset({"drop_before", "drop_after"})
 # Fault kinds the stream endpoints act on: drops (at the handshake and on publisher ticks), and
 # a refused handshake (``html_403``).
@@ -99,432 +95,7 @@ def sockets_of(state: EmulatorState) -> BybitWebSockets:
     return sockets
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _w(value: Decimal | None) -> str:
-    return "" if value is None else to_wire(value)
-
-
-class _Conn:
-    """One client connection."""
-
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request, conn_id: str) -> None:
-        self.ws = ws
-        self.request = request
-        self.path = request.path
-        self.private = self.path == "/v5/private"
-        self.category = None if self.private else self.path.rsplit("/", 1)[1]
-        self.conn_id = conn_id
-        self.key: ApiKey | None = None
-        self.topics: set[str] = set()
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self.gaps = 0
-        self.silent_until = 0.0
-
-    @property
-    def silent(self) -> bool:
-        return time.monotonic() < self.silent_until
-
-    def abort(self) -> None:
-        transport = self.request.transport
-        if transport is not None:
-            transport.abort()
-
-
 # -- public topics -------------------------------------------------------------------------------
-
-
-class _Topic:
-    """A public topic's published state; ``poll`` returns the frames of what changed."""
-
-    def __init__(self, topic: str, spec: InstrumentSpec) -> None:
-        self.topic = topic
-        self.spec = spec
-        self.subscribers: set[_Conn] = set()
-
-    def initial(self, now: int) -> list[dict[str, Any]]:
-        return []
-
-    def poll(self, now: int) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-
-class _BookTopic(_Topic):
-    def __init__(self, topic: str, spec: InstrumentSpec, engine: Engine, depth: int) -> None:
-        super().__init__(topic, spec)
-        self.engine = engine
-        self.depth = depth
-        view = engine.book(spec.symbol, depth, category=spec.category)
-        self.update_id = view.update_id
-        self.bids = dict(view.bids)
-        self.asks = dict(view.asks)
-        self.u = _FIRST_UPDATE_ID
-        self.seq = view.seq
-
-    def _price(self, price: Decimal) -> str:
-        # One spelling per level, whatever spelling the order that made it used.
-        return to_wire(price.quantize(self.spec.tick_size))
-
-    def _levels(self, levels: Mapping[Decimal, Decimal], descending: bool) -> list[list[str]]:
-        return [[self._price(p), _w(levels[p])] for p in sorted(levels, reverse=descending)]
-
-    def _frame(self, kind: str, bids: list[list[str]], asks: list[list[str]], now: int) -> Any:
-        return {
-            "topic": self.topic,
-            "type": kind,
-            "ts": now,
-            "data": {"s": self.spec.symbol, "b": bids, "a": asks, "u": self.u, "seq": self.seq},
-            "cts": now,
-        }
-
-    def initial(self, now: int) -> list[dict[str, Any]]:
-        return [
-            self._frame(
-                "snapshot", self._levels(self.bids, True), self._levels(self.asks, False), now
-            )
-        ]
-
-    def _diff(self, old: dict[Decimal, Decimal], new: dict[Decimal, Decimal]) -> list[list[str]]:
-        changed = [[self._price(p), _w(q)] for p, q in new.items() if old.get(p) != q]
-        changed += [[self._price(p), "0"] for p in old if p not in new]
-        return changed
-
-    def poll(self, now: int) -> list[dict[str, Any]]:
-        spec = self.spec
-        view = self.engine.book(spec.symbol, self.depth, category=spec.category)
-        if view.update_id == self.update_id:
-            return []
-        self.update_id = view.update_id
-        bids, asks = dict(view.bids), dict(view.asks)
-        bid_changes, ask_changes = self._diff(self.bids, bids), self._diff(self.asks, asks)
-        self.bids, self.asks = bids, asks
-        if not bid_changes and not ask_changes:
-            return []
-        self.u += 1
-        self.seq = view.seq
-        return [self._frame("delta", bid_changes, ask_changes, now)]
-
-
-class _TickerTopic(_Topic):
-    def __init__(self, topic: str, spec: InstrumentSpec, front: BybitFrontEnd) -> None:
-        super().__init__(topic, spec)
-        self.front = front
-        self.cs = 0
-        self.fields = self._fields()
-
-    def _fields(self) -> dict[str, Any]:
-        item = self.front._ticker_json(self.spec)
-        if self.spec.category == "spot":
-            # The spot ticker stream carries no best bid/ask (docs v5/websocket/public/ticker).
-            for name in ("bid1Price", "bid1Size", "ask1Price", "ask1Size"):
-                item.pop(name, None)
-        return item
-
-    def _frame(self, kind: str, data: dict[str, Any], now: int) -> Any:
-        return {"topic": self.topic, "type": kind, "ts": now, "cs": self.cs, "data": data}
-
-    def initial(self, now: int) -> list[dict[str, Any]]:
-        return [self._frame("snapshot", dict(self.fields), now)]
-
-    def poll(self, now: int) -> list[dict[str, Any]]:
-        fields = self._fields()
-        if fields == self.fields:
-            return []
-        self.cs += 1
-        old, self.fields = self.fields, fields
-        if self.spec.category == "spot":
-            return [self._frame("snapshot", dict(fields), now)]
-        changed = {k: v for k, v in fields.items() if old.get(k) != v}
-        changed["symbol"] = self.spec.symbol
-        return [self._frame("delta", changed, now)]
-
-
-class _KlineTopic(_Topic):
-    def __init__(
-        self, topic: str, spec: InstrumentSpec, engine: Engine, interval: str, now: int
-    ) -> None:
-        super().__init__(topic, spec)
-        self.engine = engine
-        self.interval = interval
-        self.interval_ms = _INTERVALS[interval] * 60_000
-        self.last = self._current()
-
-    def _current(self) -> CandleView:
-        spec = self.spec
-        return self.engine.klines(spec.symbol, self.interval_ms, limit=1, category=spec.category)[
-            -1
-        ]
-
-    def _item(self, candle: CandleView, confirm: bool, now: int) -> dict[str, Any]:
-        return {
-            "start": candle.start_ms,
-            "end": candle.start_ms + self.interval_ms - 1,
-            "interval": self.interval,
-            "open": _w(candle.open),
-            "close": _w(candle.close),
-            "high": _w(candle.high),
-            "low": _w(candle.low),
-            "volume": _w(candle.volume),
-            "turnover": _w(candle.turnover),
-            "confirm": confirm,
-            "timestamp": now,
-        }
-
-    def _frame(self, items: list[dict[str, Any]], now: int) -> Any:
-        return {"topic": self.topic, "data": items, "ts": now, "type": "snapshot"}
-
-    def initial(self, now: int) -> list[dict[str, Any]]:
-        return [self._frame([self._item(self.last, False, now)], now)]
-
-    def poll(self, now: int) -> list[dict[str, Any]]:
-        current = self._current()
-        last = self.last
-        if current == last:
-            return []
-        items = []
-        if current.start_ms != last.start_ms:
-            spec = self.spec
-            closed = self.engine.klines(
-                spec.symbol,
-                self.interval_ms,
-                start_ms=last.start_ms,
-                end_ms=last.start_ms,
-                category=spec.category,
-            )
-            items.append(self._item(closed[-1] if closed else last, True, now))
-        items.append(self._item(current, False, now))
-        self.last = current
-        return [self._frame(items, now)]
-
-
-class _TradeTopic(_Topic):
-    def __init__(self, topic: str, spec: InstrumentSpec, engine: Engine) -> None:
-        super().__init__(topic, spec)
-        self.engine = engine
-        recent = engine.public_trades(spec.symbol, 1, category=spec.category)
-        self.last_id = recent[0].trade_id if recent else None
-        self.seq = 0
-
-    def poll(self, now: int) -> list[dict[str, Any]]:
-        spec = self.spec
-        limit = 50
-        while True:
-            recent = self.engine.public_trades(spec.symbol, limit, category=spec.category)
-            ids = [t.trade_id for t in recent]
-            if self.last_id in ids:
-                fresh = recent[: ids.index(self.last_id)]
-                break
-            if len(recent) < limit or limit >= 100_000:
-                fresh = recent
-                break
-            limit *= 4
-        if not fresh:
-            return []
-        self.last_id = fresh[0].trade_id
-        items = []
-        for trade in reversed(fresh):
-            self.seq += 1
-            item = {
-                "T": trade.time_ms,
-                "s": spec.symbol,
-                "S": "Buy" if trade.side == "buy" else "Sell",
-                "v": _w(trade.qty),
-                "p": to_wire(trade.price.quantize(spec.tick_size)),
-                "i": trade.trade_id,
-                "BT": False,
-                "RPI": False,
-                "seq": self.seq,
-            }
-            if spec.category != "spot":
-                item["L"] = "PlusTick"
-            items.append(item)
-        return [{"topic": self.topic, "type": "snapshot", "ts": now, "data": items}]
-
-
-# -- private topics ------------------------------------------------------------------------------
-
-
-def _order_fingerprint(order: OrderView) -> tuple[Any, ...]:
-    return (order.status, order.filled, order.qty, order.price, order.updated_ms)
-
-
-def _position_fingerprint(position: PositionView) -> tuple[Any, ...]:
-    # Mark price and unrealised PnL move with the book; Bybit pushes positions on trades and
-    # settings, not on every mark-price tick.
-    return (
-        position.side,
-        position.size,
-        position.entry_price,
-        position.leverage,
-        position.position_margin,
-        position.realized_pnl,
-    )
-
-
-class _Account:
-    """What one account's subscribers have been told; ``poll`` returns what changed since."""
-
-    def __init__(self, front: BybitFrontEnd, key: ApiKey) -> None:
-        self.front = front
-        self.engine = front.engine
-        self.key = key
-        self.uid = key.uid
-        self.subscribers: set[_Conn] = set()
-        self.orders = {o.order_id: _order_fingerprint(o) for o in self._orders()}
-        self.fills = len(self.engine.fills(self.uid))
-        self.positions = {
-            (p.category, p.symbol): _position_fingerprint(p)
-            for p in self.engine.positions(self.uid)
-        }
-        self.wallet = self._wallet()
-        self.ids = itertools.count(1)
-
-    def _orders(self) -> list[OrderView]:
-        return self.engine.open_orders(self.uid) + self.engine.closed_orders(self.uid)
-
-    def _wallet(self) -> tuple[Any, ...]:
-        return tuple(
-            (coin, b.total, b.locked) for coin, b in self.engine.balances(self.uid).items()
-        )
-
-    def poll(self) -> dict[str, list[dict[str, Any]]]:
-        """Items per topic (``order``, ``execution``, ``position``, ``wallet``)."""
-        out: dict[str, list[dict[str, Any]]] = {}
-        orders = []
-        for order in sorted(self._orders(), key=lambda o: o.updated_ms):
-            fingerprint = _order_fingerprint(order)
-            if self.orders.get(order.order_id) != fingerprint:
-                self.orders[order.order_id] = fingerprint
-                orders.append(self._order_item(order))
-        if orders:
-            out["order"] = orders
-        fills = self.engine.fills(self.uid)
-        if len(fills) > self.fills:
-            fresh = fills[: len(fills) - self.fills]
-            self.fills = len(fills)
-            out["execution"] = [self._fill_item(f) for f in reversed(fresh)]
-        positions = []
-        current = {(p.category, p.symbol): p for p in self.engine.positions(self.uid)}
-        for key in sorted(set(current) | set(self.positions)):
-            view = current.get(key)
-            if view is None:
-                category, symbol = key
-                view = self.engine.positions(self.uid, symbol=symbol, category=category)[0]
-            fingerprint = _position_fingerprint(view)
-            if self.positions.get(key) != fingerprint:
-                self.positions[key] = fingerprint
-                positions.append(self._position_item(view))
-            if view.size == 0:
-                self.positions.pop(key, None)
-        if positions:
-            out["position"] = positions
-        wallet = self._wallet()
-        if wallet != self.wallet:
-            self.wallet = wallet
-            result = self.front.wallet_balance({"accountType": "UNIFIED"}, self.key)
-            out["wallet"] = list(result["list"])
-        return out
-
-    def frame(self, topic: str, items: list[dict[str, Any]], now: int) -> str:
-        return _dumps(
-            {
-                "id": f"{self.uid}-{next(self.ids)}",
-                "topic": topic,
-                "creationTime": now,
-                "data": items,
-            }
-        )
-
-    def _order_item(self, order: OrderView) -> dict[str, Any]:
-        item = self.front._order_json(order)
-        item["category"] = order.category
-        item["closedPnl"] = "0"
-        item["feeCurrency"] = (order.fee_currency or "") if order.category == "spot" else ""
-        return item
-
-    def _fill_item(self, fill: FillView) -> dict[str, Any]:
-        try:
-            order = self.engine.get_order(self.uid, order_id=fill.order_id)
-        except EngineError:
-            order = None
-        return {
-            "category": fill.category,
-            "symbol": fill.symbol,
-            "isLeverage": "0",
-            "orderId": fill.order_id,
-            "orderLinkId": fill.client_order_id or "",
-            "side": "Buy" if fill.side == "buy" else "Sell",
-            "orderPrice": _w(order.price if order and order.price is not None else fill.price),
-            "orderQty": _w(order.qty if order else fill.qty),
-            "leavesQty": _w(order.remaining if order else Decimal(0)),
-            "createType": "CreateByUser",
-            "orderType": "Limit" if order is not None and order.type == "limit" else "Market",
-            "stopOrderType": "",
-            "execFee": _w(fill.fee),
-            "execId": fill.exec_id,
-            "execPrice": _w(fill.price),
-            "execQty": _w(fill.qty),
-            "execPnl": "0",
-            "execType": "Trade",
-            "execValue": _w(fill.value),
-            "execTime": str(fill.time_ms),
-            "isMaker": fill.is_maker,
-            "feeRate": _w(fill.fee_rate),
-            "feeCurrency": fill.fee_currency,
-            "tradeIv": "",
-            "markIv": "",
-            "markPrice": _w(fill.price),
-            "indexPrice": "",
-            "underlyingPrice": "",
-            "blockTradeId": "",
-            "closedSize": "",
-            "extraFees": "",
-            "seq": 0,
-        }
-
-    def _position_item(self, p: PositionView) -> dict[str, Any]:
-        value = (p.entry_price or Decimal(0)) * p.size
-        return {
-            "category": p.category,
-            "symbol": p.symbol,
-            "side": {"buy": "Buy", "sell": "Sell"}.get(p.side, ""),
-            "size": _w(p.size),
-            "positionIdx": 0,
-            "tradeMode": 0,
-            "positionValue": _w(value),
-            "riskId": 1,
-            "riskLimitValue": "2000000",
-            "entryPrice": _w(p.entry_price) if p.entry_price is not None else "0",
-            "markPrice": _w(p.mark_price),
-            "leverage": _w(p.leverage),
-            "positionBalance": _w(p.position_margin),
-            "autoAddMargin": 0,
-            "positionIM": _w(p.position_margin),
-            "positionMM": "0",
-            "liqPrice": _w(p.liquidation_price) if p.liquidation_price else "",
-            "bustPrice": "",
-            "tpslMode": "Full",
-            "takeProfit": "0",
-            "stopLoss": "0",
-            "trailingStop": "0",
-            "unrealisedPnl": _w(p.unrealized_pnl),
-            "curRealisedPnl": _w(p.realized_pnl),
-            "cumRealisedPnl": _w(p.realized_pnl),
-            "sessionAvgPrice": "",
-            "positionStatus": "Normal",
-            "adlRankIndicator": 0,
-            "isReduceOnly": False,
-            "mmrSysUpdatedTime": "",
-            "leverageSysUpdatedTime": "",
-            "createdTime": str(p.created_ms),
-            "updatedTime": str(p.updated_ms),
-            "seq": 0,
-        }
-
-
-# -- the front-end ---------------------------------------------------------------------------------
 
 
 class BybitWebSockets:
@@ -535,9 +106,9 @@ class BybitWebSockets:
         self.state = front.state
         self.engine = front.engine
         self.interval = interval
-        self._conns: set[_Conn] = set()
-        self._public: dict[tuple[str, str], _Topic] = {}
-        self._accounts: dict[int, _Account] = {}
+        self._conns: set[Subscriber] = set()
+        self._public: dict[tuple[str, str], Topic] = {}
+        self._accounts: dict[int, Account] = {}
         self._ids = itertools.count(1)
         self._controls: list[tuple[str, str, float]] = []
         self._controls_lock = threading.Lock()
@@ -616,7 +187,7 @@ class BybitWebSockets:
                 status=403, text="<html><body>403 Forbidden</body></html>", content_type="text/html"
             )
         await ws.prepare(request)
-        conn = _Conn(ws, request, f"emu-{next(self._ids)}")
+        conn = Subscriber(ws, request, f"emu-{next(self._ids)}")
         self.stats["connections"] += 1
         self._conns.add(conn)
         writer = asyncio.get_running_loop().create_task(self._write(conn))
@@ -648,7 +219,7 @@ class BybitWebSockets:
             status=out.status, body=out.body, headers=out.headers, content_type=out.content_type
         )
 
-    async def _write(self, conn: _Conn) -> None:
+    async def _write(self, conn: Subscriber) -> None:
         while True:
             text = await conn.queue.get()
             if text is None:
@@ -660,14 +231,14 @@ class BybitWebSockets:
             except (ConnectionError, RuntimeError):
                 return
 
-    def _send(self, conn: _Conn, frame: Any) -> None:
+    def _send(self, conn: Subscriber, frame: Any) -> None:
         if not conn.silent:
-            conn.queue.put_nowait(frame if isinstance(frame, str) else _dumps(frame))
+            conn.queue.put_nowait(frame if isinstance(frame, str) else dumps(frame))
 
     # -- requests -----------------------------------------------------------------------------
 
     def _reply(
-        self, conn: _Conn, op: str, ok: bool, text: str, req_id: Any, extra: Any = None
+        self, conn: Subscriber, op: str, ok: bool, text: str, req_id: Any, extra: Any = None
     ) -> None:
         reply: dict[str, Any] = {"success": ok, "ret_msg": text, "conn_id": conn.conn_id}
         if req_id is not None:
@@ -677,7 +248,7 @@ class BybitWebSockets:
             reply.update(extra)
         self._send(conn, reply)
 
-    def _on_frame(self, conn: _Conn, text: str) -> None:
+    def _on_frame(self, conn: Subscriber, text: str) -> None:
         try:
             self._on_text(conn, text)
         except Exception:
@@ -685,7 +256,7 @@ class BybitWebSockets:
             log.exception("the Bybit WebSocket emulator failed on a frame of %s", conn.conn_id)
             self._reply(conn, "", False, "error:internal emulator error", None)
 
-    def _on_text(self, conn: _Conn, text: str) -> None:
+    def _on_text(self, conn: Subscriber, text: str) -> None:
         try:
             message = json_body(text)
         except BadInput:
@@ -714,7 +285,7 @@ class BybitWebSockets:
         else:
             self._reply(conn, str(op), False, f"error:invalid op {op}", req_id)
 
-    def _auth(self, conn: _Conn, args: Any, req_id: Any) -> None:
+    def _auth(self, conn: Subscriber, args: Any, req_id: Any) -> None:
         if not conn.private:
             self._reply(conn, "auth", False, "error:public channels need no auth", req_id)
             return
@@ -725,7 +296,7 @@ class BybitWebSockets:
             return
         self._reply(conn, "auth", True, "", req_id)
 
-    def _check_auth(self, conn: _Conn, args: Any) -> str | None:
+    def _check_auth(self, conn: Subscriber, args: Any) -> str | None:
         if not isinstance(args, list) or len(args) != 3:
             return "Params Error"
         api_key, expires, sign = args
@@ -756,7 +327,7 @@ class BybitWebSockets:
             return hmac.compare_digest(expected, sign.lower())
         return self.front._verify(key, message, sign)
 
-    def _subscribe(self, conn: _Conn, args: list[str], req_id: Any) -> None:
+    def _subscribe(self, conn: Subscriber, args: list[str], req_id: Any) -> None:
         if conn.private:
             self._subscribe_private(conn, args, req_id)
             return
@@ -764,7 +335,7 @@ class BybitWebSockets:
         if conn.category == "spot" and len(args) > 10:
             self._reply(conn, "subscribe", False, "args size >10", req_id)
             return
-        if len(_dumps(sorted(conn.topics | set(args)))) > _MAX_ARGS_CHARS:
+        if len(dumps(sorted(conn.topics | set(args)))) > _MAX_ARGS_CHARS:
             self._reply(conn, "subscribe", False, "args length exceeds 21000", req_id)
             return
         for topic in args:
@@ -790,7 +361,7 @@ class BybitWebSockets:
             for frame in state.initial(now):
                 self._send(conn, frame)
 
-    def _public_topic(self, category: str, topic: str, *, create: bool) -> _Topic | None:
+    def _public_topic(self, category: str, topic: str, *, create: bool) -> Topic | None:
         found = self._public.get((category, topic))
         if found is not None:
             return found
@@ -799,29 +370,29 @@ class BybitWebSockets:
         spec = self.engine.instruments.get((category, symbol))
         if spec is None:
             return None
-        state: _Topic | None = None
+        state: Topic | None = None
         if name == "orderbook" and len(parts) == 3 and parts[1].isdigit():
             if int(parts[1]) in BOOK_DEPTHS[category]:
                 state = (
-                    _BookTopic(topic, spec, self.engine, int(parts[1]))
+                    BookTopic(topic, spec, self.engine, int(parts[1]))
                     if create
-                    else _Topic(topic, spec)
+                    else Topic(topic, spec)
                 )
         elif name == "tickers" and len(parts) == 2:
-            state = _TickerTopic(topic, spec, self.front) if create else _Topic(topic, spec)
+            state = TickerTopic(topic, spec, self.front) if create else Topic(topic, spec)
         elif name == "publicTrade" and len(parts) == 2:
-            state = _TradeTopic(topic, spec, self.engine) if create else _Topic(topic, spec)
-        elif name == "kline" and len(parts) == 3 and parts[1] in _INTERVALS:
+            state = TradeTopic(topic, spec, self.engine) if create else Topic(topic, spec)
+        elif name == "kline" and len(parts) == 3 and parts[1] in INTERVALS:
             state = (
-                _KlineTopic(topic, spec, self.engine, parts[1], self.state.now_ms())
+                KlineTopic(topic, spec, self.engine, parts[1], self.state.now_ms())
                 if create
-                else _Topic(topic, spec)
+                else Topic(topic, spec)
             )
         if state is not None and create:
             self._public[(category, topic)] = state
         return state
 
-    def _subscribe_private(self, conn: _Conn, args: list[str], req_id: Any) -> None:
+    def _subscribe_private(self, conn: Subscriber, args: list[str], req_id: Any) -> None:
         key = conn.key
         if key is None:
             self._reply(conn, "subscribe", False, "Request not authorized", req_id)
@@ -835,23 +406,23 @@ class BybitWebSockets:
                 return
         account = self._accounts.get(key.uid)
         if account is None:
-            account = self._accounts[key.uid] = _Account(self.front, key)
+            account = self._accounts[key.uid] = Account(self.front, key)
         account.subscribers.add(conn)
         conn.topics.update(args)
         self.stats["subscribes"] += 1
         self._reply(conn, "subscribe", True, "", req_id)
 
-    def _unsubscribe(self, conn: _Conn, args: list[str], req_id: Any) -> None:
+    def _unsubscribe(self, conn: Subscriber, args: list[str], req_id: Any) -> None:
         for topic in args:
             conn.topics.discard(topic)
         self._release(conn)
         self._reply(conn, "unsubscribe", True, "", req_id)
 
-    def _forget(self, conn: _Conn) -> None:
+    def _forget(self, conn: Subscriber) -> None:
         conn.topics.clear()
         self._release(conn)
 
-    def _release(self, conn: _Conn) -> None:
+    def _release(self, conn: Subscriber) -> None:
         for key, state in list(self._public.items()):
             if conn in state.subscribers and state.topic not in conn.topics:
                 state.subscribers.discard(conn)
@@ -912,8 +483,8 @@ class BybitWebSockets:
             now = self.state.now_ms()
             for state in list(self._public.values()):
                 for frame in state.poll(now):
-                    text = _dumps(frame)
-                    delta = frame.get("type") == "delta" and isinstance(state, _BookTopic)
+                    text = dumps(frame)
+                    delta = frame.get("type") == "delta" and isinstance(state, BookTopic)
                     for conn in list(state.subscribers):
                         if delta and conn.gaps > 0:
                             conn.gaps -= 1
@@ -932,7 +503,7 @@ class BybitWebSockets:
                         self._push_private(conn, account, topic, items, now)
 
     def _push_private(
-        self, conn: _Conn, account: _Account, topic: str, items: list[dict[str, Any]], now: int
+        self, conn: Subscriber, account: Account, topic: str, items: list[dict[str, Any]], now: int
     ) -> None:
         if topic in conn.topics:
             self._send(conn, account.frame(topic, items, now))
