@@ -41,9 +41,7 @@ from exchanges.emulator.accounts import (
     ZERO,
     Account,
     Balance,
-    FillOutcome,
     Position,
-    apply_fill,
     div,
     money_down,
     position_view,
@@ -51,17 +49,8 @@ from exchanges.emulator.accounts import (
     reservation,
     settle_value,
 )
-from exchanges.emulator.book import MARKET_MAKER_UID, MINUTE_MS, Market, Order, Plan
-from exchanges.emulator.funding import (
-    INTERVAL_MS as FUNDING_INTERVAL_MS,
-)
-from exchanges.emulator.funding import (
-    FundingView,
-    SettlementView,
-    funding_rate_at,
-    next_settlement,
-    settlements,
-)
+from exchanges.emulator.book import MARKET_MAKER_UID, Market, Order, Plan
+from exchanges.emulator.execution import ExecutionMixin
 from exchanges.emulator.instruments import (
     CATEGORIES,
     BalanceView,
@@ -81,6 +70,7 @@ from exchanges.emulator.instruments import (
     default_instruments,
     to_amount,
 )
+from exchanges.emulator.market_data import MarketDataMixin
 from exchanges.emulator.modes import LEGS, ModesMixin
 
 __all__ = [
@@ -99,15 +89,16 @@ __all__ = [
     "default_instruments",
 ]
 
-MAX_KLINES = 1000
 MAIN_WALLET = "main"
 _NO_MATCH = Plan((), "price")
 
 
-class Engine(ModesMixin):
+class Engine(ExecutionMixin, MarketDataMixin, ModesMixin):
     """In-memory matching engine: books, accounts, orders, fills, and synthetic market data.
 
-    Margin and hedge (position) modes are in ``exchanges.emulator.modes``."""
+    Margin and hedge (position) modes are in ``exchanges.emulator.modes``, market data in
+    ``exchanges.emulator.market_data``, matching and settlement in
+    ``exchanges.emulator.execution``."""
 
     instruments: dict[InstrumentKey, InstrumentSpec]
     _rng: random.Random
@@ -612,91 +603,6 @@ class Engine(ModesMixin):
                 )
         return views
 
-    # -- market data -----------------------------------------------------------------------------
-
-    def book(self, symbol: str, depth: int, *, category: str | None = None) -> BookView:
-        """The aggregated order book, ``depth`` levels per side, best first."""
-        market = self._markets[self.instrument(symbol, category).key]
-        if depth < 1:
-            raise EngineError("invalid_request", "depth must be >= 1")
-        return market.book_view(depth, self._now())
-
-    def public_trades(
-        self, symbol: str, limit: int, *, category: str | None = None
-    ) -> list[PublicTradeView]:
-        """The latest trades of the instrument, newest first."""
-        market = self._markets[self.instrument(symbol, category).key]
-        if limit < 1:
-            raise EngineError("invalid_request", "limit must be >= 1")
-        return market.trades[-limit:][::-1]
-
-    def ticker(self, symbol: str, *, category: str | None = None) -> TickerView:
-        """Top of book, last price, mark/index (= mid) and rolling 24h statistics."""
-        market = self._markets[self.instrument(symbol, category).key]
-        return market.ticker(self._now())
-
-    def funding(self, symbol: str, *, category: str | None = None) -> FundingView:
-        """A swap's funding now: the next settlement's rate (``exchanges.emulator.funding``)."""
-        spec = self._swap(symbol, category)
-        now = self._now()
-        at = next_settlement(now)
-        ticker = self._markets[spec.key].ticker(now)
-        return FundingView(
-            symbol=spec.symbol,
-            rate=self.funding_rate(spec, at),
-            funding_time=at,
-            interval_ms=FUNDING_INTERVAL_MS,
-            previous_rate=self.funding_rate(spec, at - FUNDING_INTERVAL_MS),
-            mark=ticker.mark,
-            index=ticker.index,
-            time_ms=now,
-        )
-
-    def funding_history(
-        self,
-        symbol: str,
-        *,
-        start_ms: int | None = None,
-        end_ms: int | None = None,
-        category: str | None = None,
-    ) -> list[SettlementView]:
-        """A swap's past settlements in ``[start_ms, end_ms]``, oldest first."""
-        spec = self._swap(symbol, category)
-        times = settlements(self._now(), start_ms, end_ms)
-        return [SettlementView(t, self.funding_rate(spec, t)) for t in times]
-
-    def funding_rate(self, spec: InstrumentSpec, time_ms: int, salt: str = "") -> Decimal:
-        """The rate of ``spec``'s settlement at ``time_ms`` (``salt`` draws another series)."""
-        return funding_rate_at(self._seed, spec.category, spec.symbol, time_ms, salt)
-
-    def _swap(self, symbol: str, category: str | None) -> InstrumentSpec:
-        spec = self.instrument(symbol, category)
-        if spec.category == "spot":
-            raise EngineError("invalid_request", f"{symbol} is spot: funding is for swaps")
-        return spec
-
-    def klines(
-        self,
-        symbol: str,
-        interval_ms: int,
-        *,
-        start_ms: int | None = None,
-        end_ms: int | None = None,
-        limit: int = 200,
-        category: str | None = None,
-    ) -> list[CandleView]:
-        """Candles starting in ``[start_ms, end_ms]`` (the latest ``limit``), oldest first.
-
-        Candles align to multiples of ``interval_ms`` since the epoch; volume is in qty units
-        (base coin, or contracts for inverse), turnover in quote (settle coin for inverse).
-        """
-        market = self._markets[self.instrument(symbol, category).key]
-        if interval_ms <= 0 or interval_ms % MINUTE_MS:
-            raise EngineError("invalid_request", "interval_ms must be a positive whole minute")
-        if not 1 <= limit <= MAX_KLINES:
-            raise EngineError("invalid_request", f"limit must be 1..{MAX_KLINES}")
-        return market.klines(interval_ms, start_ms, end_ms, limit, self._now())
-
     def audit(self) -> list[str]:
         """Internal consistency problems, for tests; empty when the state is sound."""
         problems: list[str] = []
@@ -740,187 +646,6 @@ class Engine(ModesMixin):
         if resting != booked:
             problems.append(f"{resting} open user orders but {booked} in the books")
         return problems
-
-    # -- internals: execution --------------------------------------------------------------------
-
-    def _try(
-        self, account: Account, order: Order, plan: Plan, now: int
-    ) -> tuple[Account, list[FillOutcome]]:
-        """Run the taker side of ``plan`` for ``order`` on a clone of its account.
-
-        Mutates ``order`` (a new or working copy) to its end state; raises
-        insufficient_funds if the account cannot afford it.
-        """
-        spec = order.spec
-        trial = account.clone()
-        if order.lock:
-            # An amendment: the old reservation is freed first, then the new one is taken.
-            trial.balance(order.lock_coin, spec.category).locked -= order.lock
-            order.lock = ZERO
-        leverage = trial.leverage_for(spec)
-        # Like a real exchange, the whole order must be affordable at its own price up front,
-        # even if it would fill at better prices; market orders are checked on their fills.
-        coin, needed = spec.settle, ZERO
-        if order.price is not None:
-            coin, needed = reservation(
-                spec, order.side, order.remaining, order.price, leverage,
-                reduce_only=order.reduce_only,
-            )  # fmt: skip
-        elif spec.category == "spot" and order.side == "sell":
-            coin, needed = spec.base, order.qty
-        if needed and trial.balance(coin, spec.category).free < needed:
-            raise EngineError("insufficient_funds", f"needs {needed} {coin} free")
-        outcomes = []
-        for match in plan.matches:
-            outcome = apply_fill(
-                trial, spec, order.side, match.qty, match.price, spec.taker_fee,
-                order_lock=None, now=now, leg=order.leg,
-            )  # fmt: skip
-            order.add_fill(match, outcome.fee)
-            outcomes.append(outcome)
-        order.finish(plan)
-        if order.is_open:
-            assert order.price is not None
-            order.lock_coin, order.lock = reservation(
-                spec, order.side, order.remaining, order.price, leverage,
-                reduce_only=order.reduce_only,
-            )  # fmt: skip
-            trial.balance(order.lock_coin, spec.category).locked += order.lock
-        if not trial.solvent():
-            raise EngineError("insufficient_funds", "the account cannot afford this order")
-        return trial, outcomes
-
-    def _commit(
-        self,
-        market: Market,
-        trial: Account,
-        order: Order,
-        plan: Plan,
-        outcomes: list[FillOutcome],
-        now: int,
-        *,
-        requeue: bool,
-    ) -> None:
-        """Apply an already-checked taker operation: makers, tape, book and follow-ups."""
-        spec = market.spec
-        self._accounts[order.uid] = trial
-        touched = {order.uid}
-        for match, outcome in zip(plan.matches, outcomes, strict=True):
-            trade_id = self._new_id()
-            maker = match.maker
-            if maker.uid == MARKET_MAKER_UID:
-                maker.filled += match.qty
-            else:
-                maker_outcome = apply_fill(
-                    self._accounts[maker.uid], spec, maker.side, match.qty, match.price,
-                    spec.maker_fee, order_lock=maker.lock, now=now, leg=maker.leg,
-                )  # fmt: skip
-                maker.lock -= maker_outcome.lock_used
-                maker.updated_ms = now
-                maker.add_fill(match, maker_outcome.fee)
-                fill = maker.fill_view(
-                    trade_id, match, maker_outcome.fee, maker_outcome.fee_coin, maker=True, now=now
-                )
-                self._fills[maker.uid].append(fill)
-                touched.add(maker.uid)
-            if maker.remaining == 0:
-                market.side_of(maker.side).remove(maker)
-                if maker.uid != MARKET_MAKER_UID:
-                    self._close(maker, "filled", None, now)
-            elif maker.uid != MARKET_MAKER_UID:
-                maker.status = "partially_filled"
-            fill = order.fill_view(
-                trade_id, match, outcome.fee, outcome.fee_coin, maker=False, now=now
-            )
-            self._fills[order.uid].append(fill)
-            market.record_trade(
-                PublicTradeView(
-                    trade_id=trade_id,
-                    symbol=spec.symbol,
-                    side=order.side,
-                    price=match.price,
-                    qty=match.qty,
-                    time_ms=now,
-                )
-            )
-        if order.is_open:
-            if requeue:
-                market.side_of(order.side).add(order)
-            self._open[order.uid][order.order_id] = order
-        else:
-            self._open[order.uid].pop(order.order_id, None)
-        if spec.is_derivative:
-            for uid in sorted(touched):
-                self._enforce_reduce_only(spec, uid, now)
-        market.refill(now)
-        if plan.matches or requeue or order.is_open:
-            self._touch(market)
-
-    def _close(self, order: Order, status: str, reason: str | None, now: int) -> None:
-        """Mark a resting user order closed and release what it still locks."""
-        if order.lock:
-            account = self._accounts[order.uid]
-            account.balance(order.lock_coin, order.spec.category).locked -= order.lock
-            order.lock = ZERO
-        order.status = status
-        order.cancel_reason = reason
-        order.updated_ms = now
-        self._open[order.uid].pop(order.order_id, None)
-
-    def _cancel(self, order: Order, reason: str, now: int) -> None:
-        self._markets[order.spec.key].side_of(order.side).remove(order)
-        self._close(order, order.cancelled_status(), reason, now)
-
-    def _enforce_reduce_only(self, spec: InstrumentSpec, uid: int, now: int) -> None:
-        """Cancel resting reduce-only orders the position no longer covers (newest go first);
-        in hedge mode each leg covers its own closing orders."""
-        account = self._accounts[uid]
-        for leg in LEGS if spec.key in account.hedged else ("",):
-            position = account.current(spec.key, leg)
-            size = position.size if position is not None else ZERO
-            closing_side = "sell" if size > 0 else "buy"
-            budget = abs(size)
-            resting = [
-                o
-                for o in self._open[uid].values()
-                if o.reduce_only and o.spec.key == spec.key and o.leg == leg
-            ]
-            for order in sorted(resting, key=lambda o: o.seq):
-                if order.side == closing_side and 0 < order.remaining <= budget:
-                    budget -= order.remaining
-                else:
-                    self._cancel(order, "reduce_only", now)
-
-    def _check_reduce_only(
-        self,
-        account: Account,
-        spec: InstrumentSpec,
-        side: str,
-        qty: Decimal,
-        *,
-        may_rest: bool,
-        besides: Order | None = None,
-        leg: str = "",
-    ) -> None:
-        position = account.current(spec.key, leg)
-        size = position.size if position is not None else ZERO
-        if size == 0 or (size > 0) == (side == "buy"):
-            raise EngineError("reduce_only_rejected", "no position on the other side to reduce")
-        available = abs(size)
-        if may_rest:
-            available -= sum(
-                (
-                    o.remaining
-                    for o in self._open[account.uid].values()
-                    if o.reduce_only
-                    and o.spec.key == spec.key
-                    and o is not besides
-                    and o.leg == leg
-                ),
-                ZERO,
-            )
-        if qty > available:
-            raise EngineError("reduce_only_rejected", f"qty {qty} exceeds reducible {available}")
 
     # -- internals: lookups, validation, views ---------------------------------------------------
 
