@@ -58,9 +58,11 @@ from exchanges.models import (
     OrderBook,
     Position,
     PositionModeSetting,
+    StopSpec,
     Ticker,
     Trade,
     TradingFee,
+    TradingStop,
 )
 
 __version__ = "0.1.0"
@@ -114,11 +116,13 @@ __all__ = [
     "PositionModeSetting",
     "RateLimitExceeded",
     "RequestTimeout",
+    "StopSpec",
     "StreamInterrupted",
     "StreamOverflow",
     "Ticker",
     "Trade",
     "TradingFee",
+    "TradingStop",
     "UnsafeApiKey",
     "__version__",
     "connect",

@@ -22,7 +22,7 @@ from exchanges.wire import Prepared
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+    from exchanges.arguments import AmendArgs, OrderArgs, OrderRef, TradingStopArgs
     from exchanges.clock import ServerClock
     from exchanges.credentials import Credentials
     from exchanges.flow import Flow
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         Ticker,
         Trade,
         TradingFee,
+        TradingStop,
     )
     from exchanges.ratelimit import Limit, RateLimiter
     from exchanges.stream.dialect import StreamDialect
@@ -327,6 +328,7 @@ class Adapter(abc.ABC):
         """
         from exchanges.arguments import OrderRef
 
+        self.require_intents(args)
         order = yield from self.create_order(args)
         if order.status is None and order.id is not None and results.ends_at_once(args):
             try:
@@ -407,6 +409,27 @@ class Adapter(abc.ABC):
     def set_position_mode(self, hedged: bool, symbol: Symbol | None) -> Flow[PositionModeSetting]:
         """Switch hedge mode (two positions per symbol) on or off."""
         return self._nope("set_position_mode")
+
+    def set_trading_stop(self, args: TradingStopArgs) -> Flow[TradingStop]:
+        """Stop-loss, take-profit and/or trailing stop of an open position."""
+        return self._nope("position.trading_stop")
+
+    def require_intents(self, args: OrderArgs) -> None:
+        """``NotSupported`` for an intent of ``args`` (``ORDER_INTENTS``) that ``args.symbol``'s
+        market type does not offer here (the clients check them too; this serves callers of
+        the adapter and the market types the declarations name)."""
+        from exchanges.capabilities import intent_keys
+
+        keys = intent_keys(
+            args.trigger_price,
+            args.trigger_by,
+            ("stop_loss", args.stop_loss),
+            ("take_profit", args.take_profit),
+        )
+        for key in keys:
+            self.capabilities.require(
+                key, market=market_type(args.symbol), env=self.env, subject=str(args.symbol)
+            )
 
     def require_mode(self, operation: str, symbol: Symbol | None) -> None:
         """``NotSupported`` naming ``<operation>.<market type>`` unless ``symbol``'s market type

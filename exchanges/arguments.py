@@ -12,25 +12,34 @@ import attrs
 
 from exchanges.decimals import to_decimal
 from exchanges.errors import BadRequest, InvalidOrder
+from exchanges.models import StopSpec
 from exchanges.symbols import Symbol, parse_symbol
 
 if TYPE_CHECKING:
-    from exchanges.models import MarginMode
+    from exchanges.models import MarginMode, TriggerBy, TriggerDirection
 
 __all__ = [
     "CLIENT_ID_PARAM",
+    "TRIGGER_BY",
     "AmendArgs",
     "OrderArgs",
     "OrderRef",
+    "TradingStopArgs",
     "check_limit",
     "check_since",
+    "check_stop",
     "check_symbol",
+    "check_trigger_by",
     "new_client_order_id",
     "order_args",
+    "trading_stop_args",
 ]
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 _TIME_IN_FORCE = {"GTC", "IOC", "FOK", "PO"}
+#: The prices a trigger can watch (``models.TriggerBy``).
+TRIGGER_BY = ("last", "mark", "index")
+_DIRECTIONS = ("rise", "fall")
 
 #: ccxt's unified name for a client order id in ``params``; adapters add their exchange's own.
 CLIENT_ID_PARAM = "clientOrderId"
@@ -198,6 +207,24 @@ class OrderArgs:
     reduce_only: bool
     params: dict[str, Any]
     client_order_id_given: bool = False
+    #: A conditional order: placed when the ``trigger_by`` price reaches ``trigger_price``,
+    #: moving in ``trigger_direction`` (always set with ``trigger_price``).
+    trigger_price: Decimal | None = None
+    trigger_by: TriggerBy = "last"
+    trigger_direction: TriggerDirection | None = None
+    #: Attached stop-loss and take-profit of the position the order opens.
+    stop_loss: StopSpec | None = None
+    take_profit: StopSpec | None = None
+
+    @property
+    def conditional(self) -> bool:
+        """True when the order waits for a trigger."""
+        return self.trigger_price is not None
+
+    @property
+    def attached(self) -> bool:
+        """True when a stop-loss or take-profit rides on the order."""
+        return self.stop_loss is not None or self.take_profit is not None
 
 
 def order_args(
@@ -214,6 +241,11 @@ def order_args(
     params: Any = None,
     reserved: Mapping[str, str] | None = None,
     client_id_params: tuple[str, ...] = (),
+    trigger_price: Any = None,
+    trigger_by: Any = None,
+    trigger_direction: Any = None,
+    stop_loss: Any = None,
+    take_profit: Any = None,
 ) -> OrderArgs:
     """Validate ``create_order``'s arguments (``InvalidOrder``/``BadRequest``/``TypeError``).
 
@@ -263,6 +295,8 @@ def order_args(
             raise TypeError(f"params[{name!r}] is a float; pass Decimal or str")
     if reduce_only and sym.kind == "spot":
         raise InvalidOrder("reduce_only applies to derivatives only", hint="Drop reduce_only.")
+    trigger = _trigger(trigger_price, trigger_by, trigger_direction, side)
+    stops = _stops(stop_loss, take_profit, side, reduce_only)
     given = check_client_order_id(client_order_id)
     given = _client_id_from_params(extra, given, (CLIENT_ID_PARAM, *client_id_params))
     for name in extra:
@@ -284,7 +318,141 @@ def order_args(
         reduce_only=reduce_only,
         params=extra,
         client_order_id_given=given is not None,
+        trigger_price=trigger[0],
+        trigger_by=trigger[1],
+        trigger_direction=trigger[2],
+        stop_loss=stops[0],
+        take_profit=stops[1],
     )
+
+
+def check_trigger_by(value: Any, name: str = "trigger_by") -> TriggerBy:
+    """``"last"``, ``"mark"`` or ``"index"``: the price a trigger watches."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be 'last', 'mark' or 'index', not {type(value).__name__}")
+    if value == "last":
+        return "last"
+    if value == "mark":
+        return "mark"
+    if value == "index":
+        return "index"
+    raise ValueError(f"{name} must be 'last', 'mark' or 'index', got {value!r}")
+
+
+def check_stop(value: Any, name: str) -> StopSpec | None:
+    """A stop-loss or take-profit: a price (a market stop on the last price) or a ``StopSpec``,
+    its prices positive (``InvalidOrder``) and its ``trigger_by`` one of ``TRIGGER_BY``."""
+    if value is None:
+        return None
+    if isinstance(value, StopSpec):
+        limit = value.price
+        return StopSpec(
+            _positive(value.trigger_price, f"{name}.trigger_price"),
+            None if limit is None else _positive(limit, f"{name}.price"),
+            check_trigger_by(value.trigger_by, f"{name}.trigger_by"),
+        )
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise TypeError(
+            f"{name} must be a price (Decimal) or a StopSpec(trigger_price, price=None, "
+            f"trigger_by='last'), not {type(value).__name__}"
+        )
+    return StopSpec(_positive(value, name))
+
+
+def _trigger(
+    price: Any, by: Any, direction: Any, side: str
+) -> tuple[Decimal | None, TriggerBy, TriggerDirection | None]:
+    """(trigger price, the price it watches, the way that price must move) of an order."""
+    if price is None:
+        if by is not None or direction is not None:
+            raise ValueError(
+                "trigger_by and trigger_direction describe trigger_price: pass trigger_price too "
+                "(a stop-loss or take-profit names its own trigger_by in a StopSpec)"
+            )
+        return None, "last", None
+    trigger = _positive(price, "trigger_price")
+    watched = check_trigger_by("last" if by is None else by)
+    if direction is None:
+        # The stop convention (Binance STOP, ccxt's default): a buy triggers as the price rises
+        # to the trigger, a sell as it falls to it.
+        return trigger, watched, "rise" if side == "buy" else "fall"
+    if not isinstance(direction, str):
+        raise TypeError(
+            f"trigger_direction must be 'rise' or 'fall', not {type(direction).__name__}"
+        )
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"trigger_direction must be 'rise' or 'fall', got {direction!r}")
+    return trigger, watched, "rise" if direction == "rise" else "fall"
+
+
+def _stops(
+    stop_loss: Any, take_profit: Any, side: str, reduce_only: bool
+) -> tuple[StopSpec | None, StopSpec | None]:
+    """The attached stop-loss and take-profit, checked against each other and the order."""
+    sl, tp = check_stop(stop_loss, "stop_loss"), check_stop(take_profit, "take_profit")
+    if (sl is not None or tp is not None) and reduce_only:
+        # Bybit refuses TP/SL on a reduce-only order, OKX too (51100): it would guard nothing.
+        raise InvalidOrder(
+            "a reduce-only order cannot carry a stop-loss or take-profit",
+            hint="Attach them to the order that opens the position, or use set_trading_stop.",
+        )
+    if sl is not None and tp is not None:
+        low, high = (sl, tp) if side == "buy" else (tp, sl)
+        if low.trigger_price >= high.trigger_price:
+            raise InvalidOrder(
+                f"a {side} order's stop-loss ({sl.trigger_price}) must be "
+                f"{'below' if side == 'buy' else 'above'} its take-profit ({tp.trigger_price})",
+                hint="A long position stops below and takes profit above; a short the reverse.",
+            )
+    return sl, tp
+
+
+@attrs.frozen
+class TradingStopArgs:
+    """A validated ``set_trading_stop``: the stops of ``symbol``'s open position (of ``side``
+    in hedge mode; None for the one position of one-way mode)."""
+
+    symbol: Symbol
+    side: str | None
+    stop_loss: StopSpec | None
+    take_profit: StopSpec | None
+    trailing_amount: Decimal | None
+    activation_price: Decimal | None
+
+
+def trading_stop_args(
+    symbol: Any,
+    stop_loss: Any,
+    take_profit: Any,
+    trailing_amount: Any,
+    activation_price: Any,
+    side: Any,
+) -> TradingStopArgs:
+    """Validate ``set_trading_stop``'s arguments (``TypeError``/``ValueError``/``InvalidOrder``)."""
+    sym = check_symbol(symbol)
+    if sym.kind == "spot":
+        raise InvalidOrder(
+            "a spot market has no position to guard", hint="Use a derivatives symbol."
+        )
+    if side is not None and side not in ("long", "short"):
+        raise ValueError(f"side must be 'long', 'short' or None, got {side!r}")
+    sl, tp = check_stop(stop_loss, "stop_loss"), check_stop(take_profit, "take_profit")
+    for spec, name in ((sl, "stop_loss"), (tp, "take_profit")):
+        if spec is not None and spec.price is not None:
+            # Bybit's whole-position stops, Binance's closePosition and OKX's closeFraction
+            # orders all close at market.
+            raise InvalidOrder(
+                f"a position's {name} closes it at market: drop {name}.price",
+                hint="For a limit exit, place a reduce-only conditional order with "
+                "create_order(..., trigger_price=..., reduce_only=True).",
+            )
+    trail = None if trailing_amount is None else _positive(trailing_amount, "trailing_amount")
+    active = None if activation_price is None else _positive(activation_price, "activation_price")
+    if active is not None and trail is None:
+        raise ValueError("activation_price starts a trailing stop: pass trailing_amount too")
+    if sl is None and tp is None and trail is None:
+        raise ValueError("nothing to set: pass stop_loss, take_profit and/or trailing_amount")
+    return TradingStopArgs(sym, side, sl, tp, trail, active)
 
 
 def _client_id_from_params(

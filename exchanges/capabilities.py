@@ -8,6 +8,7 @@ it is called anyway. The error always has one shape, naming the entry's key::
     binance does not offer amend_order.spot: Binance spot has no in-place amend ...
 
 Keys: ``market.<type>``, ``order_type.<type>``, ``time_in_force.<value>``, ``env.<name>``, the
+conditional-order intents (``ORDER_INTENTS``: ``order.trigger``, ``order.stop_loss`` ...), the
 operations by method name (``fetch_ticker``, ``amend_order``, ``watch_trades`` ...) and, where an
 operation differs per market type or environment, ``<operation>.<market type or env>``
 (``amend_order.spot``, ``fetch_key_info.testnet``). The README's table of differences is
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENVIRONMENTS",
     "MARKET_TYPES",
+    "ORDER_INTENTS",
     "ORDER_TYPES",
     "PRIVATE_OPERATIONS",
     "PUBLIC_OPERATIONS",
@@ -42,6 +44,7 @@ __all__ = [
     "Table",
     "capabilities_of",
     "funding_market",
+    "intent_keys",
     "markdown",
     "market_type",
     "no",
@@ -96,6 +99,22 @@ STREAMS = (
     "watch_balance",
 )
 ENVIRONMENTS = ("mainnet", "testnet", "demo")
+#: Conditional orders and stops: a trigger order (``create_order(trigger_price=...)``), a
+#: trigger on the mark or index price (``trigger_by``), a stop-loss and a take-profit attached
+#: to an order, a trailing stop order (``create_trailing_stop``) by a percentage or a price
+#: amount, and stops on an open position (``set_trading_stop``), trailing included. Each may
+#: differ per market type (``order.trigger.spot``).
+ORDER_INTENTS = (
+    "order.trigger",
+    "order.trigger_by.mark",
+    "order.trigger_by.index",
+    "order.stop_loss",
+    "order.take_profit",
+    "order.trailing_percent",
+    "order.trailing_amount",
+    "position.trading_stop",
+    "position.trailing_stop",
+)
 
 _GROUPS = {
     "market": "markets",
@@ -185,6 +204,26 @@ def order_keys(order_type: Any, time_in_force: Any, post_only: Any) -> list[str]
         keys.append("time_in_force.PO")
     elif time_in_force in TIME_IN_FORCE:
         keys.append(f"time_in_force.{time_in_force}")
+    return keys
+
+
+def intent_keys(trigger_price: Any, trigger_by: Any, *stops: Any) -> list[str]:
+    """The ``ORDER_INTENTS`` entries an order uses: ``order.trigger`` (and its ``trigger_by``)
+    for a trigger price, ``order.stop_loss``/``order.take_profit`` (and theirs) for attached
+    stops given as ``(name, value)`` pairs. Unknown values are left to validation."""
+    keys: list[str] = []
+    watched: list[Any] = []
+    if trigger_price is not None:
+        keys.append("order.trigger")
+        watched.append(trigger_by)
+    for name, stop in stops:
+        if stop is not None:
+            keys.append(f"order.{name}")
+            watched.append(getattr(stop, "trigger_by", None))
+    for by in watched:
+        key = f"order.trigger_by.{by}"
+        if by in ("mark", "index") and key not in keys:
+            keys.append(key)
     return keys
 
 
@@ -335,6 +374,7 @@ def _rows(columns: Sequence[Capabilities]) -> list[tuple[str, str | None]]:
     listed: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("Public REST", PUBLIC_OPERATIONS),
         ("Private REST", PRIVATE_OPERATIONS),
+        ("Conditional orders and stops", ORDER_INTENTS),
         ("Streams (AsyncExchange)", STREAMS),
     )
     for title, names in listed:
@@ -360,13 +400,16 @@ def _rows(columns: Sequence[Capabilities]) -> list[tuple[str, str | None]]:
 
 
 def _split(key: str) -> tuple[str, str | None, str | None]:
-    """(base key, market, env) of a row key such as ``fetch_key_info.testnet``."""
-    base, _, qualifier = key.partition(".")
-    if base in _GROUPS or not qualifier:
+    """(base key, market, env) of a row key such as ``fetch_key_info.testnet`` or
+    ``order.trigger.spot``."""
+    base, _, qualifier = key.rpartition(".")
+    if not base or base.partition(".")[0] in _GROUPS:
         return key, None, None
     if qualifier in ENVIRONMENTS:
         return base, None, qualifier
-    return base, qualifier, None
+    if qualifier in MARKET_TYPES:
+        return base, qualifier, None
+    return key, None, None
 
 
 @attrs.frozen

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from exchanges import arguments as args
 from exchanges.adapter import Adapter
 from exchanges.audit import audit_key_info
-from exchanges.capabilities import Capabilities, market_type, order_keys
+from exchanges.capabilities import Capabilities, intent_keys, market_type, order_keys
 from exchanges.flow import Flow, Session, run_sync
 from exchanges.models import (
     Balances,
@@ -29,9 +29,13 @@ from exchanges.models import (
     OrderBook,
     Position,
     PositionModeSetting,
+    StopSpec,
     Ticker,
     Trade,
     TradingFee,
+    TradingStop,
+    TriggerBy,
+    TriggerDirection,
 )
 from exchanges.transport.base import Transport
 from exchanges.wire import Role
@@ -231,9 +235,30 @@ class Exchange(_Client):
         post_only: bool = False,
         reduce_only: bool = False,
         params: dict[str, Any] | None = None,
+        trigger_price: Any = None,
+        trigger_by: TriggerBy | None = None,
+        trigger_direction: TriggerDirection | None = None,
+        stop_loss: StopSpec | Decimal | None = None,
+        take_profit: StopSpec | Decimal | None = None,
     ) -> Order:
-        """Place an order exactly once (a client order id is generated when not given)."""
+        """Place an order exactly once (a client order id is generated when not given).
+
+        ``trigger_price`` makes it a conditional order, placed when the ``trigger_by`` price
+        (``"last"`` by default, ``"mark"`` or ``"index"`` where the exchange has them) reaches
+        it moving in ``trigger_direction`` (by default a buy as the price rises to it, a sell as
+        it falls to it); until then it is listed by ``fetch_open_orders`` with
+        ``conditional=True`` and cancelled by ``cancel_order`` like any order. ``stop_loss`` and
+        ``take_profit`` (a price, or a ``StopSpec`` with a limit price or another
+        ``trigger_by``) guard the position the order opens. Where the exchange lacks one of
+        these, ``NotSupported`` says why before anything is sent.
+        """
         self._offers(*order_keys(type, time_in_force, post_only))
+        self._offers(
+            *intent_keys(
+                trigger_price, trigger_by, ("stop_loss", stop_loss), ("take_profit", take_profit)
+            ),
+            symbol=symbol,
+        )
         order = args.order_args(
             symbol,
             type,
@@ -247,6 +272,11 @@ class Exchange(_Client):
             params=params,
             reserved=self.adapter.reserved_order_params,
             client_id_params=self.adapter.client_id_params,
+            trigger_price=trigger_price,
+            trigger_by=trigger_by,
+            trigger_direction=trigger_direction,
+            stop_loss=stop_loss,
+            take_profit=take_profit,
         )
         fleet = self.session.fleet
         if fleet is not None:
@@ -347,6 +377,34 @@ class Exchange(_Client):
                 args.check_hedged(hedged), None if symbol is None else args.check_symbol(symbol)
             )
         )
+
+    def set_trading_stop(
+        self,
+        symbol: str,
+        *,
+        stop_loss: StopSpec | Decimal | None = None,
+        take_profit: StopSpec | Decimal | None = None,
+        trailing_amount: Decimal | None = None,
+        activation_price: Decimal | None = None,
+        side: str | None = None,
+    ) -> TradingStop:
+        """Guard ``symbol``'s open position with a stop-loss, a take-profit and/or a trailing
+        stop (``trailing_amount``, a price distance, from ``activation_price`` when given).
+
+        They close the whole position at market when triggered and are cancelled when it
+        closes; each shows in ``fetch_open_orders`` as a conditional order and is removed with
+        ``cancel_order``. Setting one again replaces the previous one. ``side`` picks the
+        position in hedge mode (``"long"``/``"short"``). Bybit sets them with
+        ``/v5/position/trading-stop``; Binance and OKX with conditional orders that close the
+        position (``closePosition``, ``closeFraction``). No position: ``InvalidOrder``.
+        """
+        self._offers("position.trading_stop", symbol=symbol)
+        stop = args.trading_stop_args(
+            symbol, stop_loss, take_profit, trailing_amount, activation_price, side
+        )
+        if stop.trailing_amount is not None:
+            self._offers("position.trailing_stop", symbol=symbol)
+        return self._run(self.adapter.set_trading_stop(stop))
 
     def fetch_key_info(self) -> KeyInfo:
         """What the (read) key may do."""

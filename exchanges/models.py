@@ -38,9 +38,13 @@ __all__ = [
     "PositionModeSetting",
     "Raw",
     "Severity",
+    "StopSpec",
     "Ticker",
     "Trade",
     "TradingFee",
+    "TradingStop",
+    "TriggerBy",
+    "TriggerDirection",
 ]
 
 Raw = Any
@@ -54,6 +58,10 @@ ModeScope = Literal["account", "symbol", "coin"]
 OrderType = Literal["limit", "market"]
 OrderStatus = Literal["open", "closed", "canceled", "rejected", "expired"]
 Severity = Literal["critical", "warning", "info"]
+#: The price a trigger watches: the last traded price, the mark price or the index price.
+TriggerBy = Literal["last", "mark", "index"]
+#: Which way the watched price must move to reach a trigger: up to it, or down to it.
+TriggerDirection = Literal["rise", "fall"]
 
 
 def _to_step(value: Decimal, step: Decimal | None, rounding: str) -> Decimal:
@@ -268,6 +276,20 @@ class TradingFee:
 
 
 @attrs.frozen
+class StopSpec:
+    """A stop-loss or take-profit: when the ``trigger_by`` price reaches ``trigger_price`` it
+    closes at market, or with a limit order at ``price`` when one is given.
+
+    ``create_order(..., stop_loss=..., take_profit=...)`` and ``set_trading_stop`` take one, or
+    just a price (``Decimal``) for a market stop on the last price.
+    """
+
+    trigger_price: Decimal
+    price: Decimal | None = None
+    trigger_by: TriggerBy = "last"
+
+
+@attrs.frozen
 class Order:
     """An order as the exchange reports it.
 
@@ -294,6 +316,22 @@ class Order:
     cost: Decimal | None = None
     fee: Decimal | None = None
     fee_currency: str | None = None
+    #: True for a conditional order, one that waits for its trigger (a trigger order, a stop,
+    #: a take-profit, a trailing stop, a position's stop set by ``set_trading_stop``). It is
+    #: ``open`` while it waits; what it places once triggered is an order of its own on
+    #: Binance and OKX (algo orders), the same order on Bybit.
+    conditional: bool = False
+    #: The price that triggers it (a trailing stop's activation price, when it has one).
+    trigger_price: Decimal | None = None
+    #: The price the trigger watches.
+    trigger_by: TriggerBy | None = None
+    #: Stop-loss and take-profit attached to this order: they guard the position it opens.
+    stop_loss: StopSpec | None = None
+    take_profit: StopSpec | None = None
+    #: A trailing stop's distance: a percentage of the price (Binance, OKX) or a price amount
+    #: (OKX; Bybit's position trailing stop), whichever the exchange reports.
+    trailing_percent: Decimal | None = None
+    trailing_amount: Decimal | None = None
     raw: Raw = _raw()
 
 
@@ -364,6 +402,22 @@ class PositionModeSetting:
     hedged: bool
     symbol: str | None
     scope: ModeScope
+    raw: Raw = _raw()
+
+
+@attrs.frozen
+class TradingStop:
+    """The stop-loss, take-profit and trailing stop now guarding an open position, as set by
+    ``set_trading_stop`` (each None when not set by that call)."""
+
+    symbol: str
+    #: The side of the position guarded.
+    side: Literal["long", "short"]
+    stop_loss: StopSpec | None = None
+    take_profit: StopSpec | None = None
+    trailing_amount: Decimal | None = None
+    #: The price a trailing stop starts trailing from (None: at once).
+    activation_price: Decimal | None = None
     raw: Raw = _raw()
 
 

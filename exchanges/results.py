@@ -58,13 +58,22 @@ def placed(order: Order, args: OrderArgs) -> Order:
             "post_only": args.post_only,
             "reduce_only": args.reduce_only,
             "status": "open",
+            "trigger_price": args.trigger_price,
+            "trigger_by": args.trigger_by if args.conditional else None,
+            "stop_loss": args.stop_loss,
+            "take_profit": args.take_profit,
         },
     )
+    if args.conditional and not order.conditional:
+        changes["conditional"] = True
     return _settled(order, changes)
 
 
 def ends_at_once(args: OrderArgs) -> bool:
-    """True for an order the exchange settles when it arrives: market, IOC, FOK, post-only."""
+    """True for an order the exchange settles when it arrives: market, IOC, FOK, post-only
+    (a conditional order waits for its trigger first)."""
+    if args.conditional:
+        return False
     return args.type == "market" or args.post_only or args.time_in_force in ("IOC", "FOK")
 
 

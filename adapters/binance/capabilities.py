@@ -16,6 +16,7 @@ from exchanges.capabilities import (
     ENVIRONMENTS as ALL_ENVIRONMENTS,
 )
 from exchanges.capabilities import (
+    ORDER_INTENTS,
     PRIVATE_OPERATIONS,
     PUBLIC_OPERATIONS,
     STREAMS,
@@ -74,6 +75,10 @@ _SPECIAL: dict[str, Support] = {
     "fetch_my_trades": yes(_ONE_SYMBOL),
 }
 
+#: Conditional orders and stops (``ORDER_INTENTS``): not mapped yet.
+for _intent in ORDER_INTENTS:
+    _SPECIAL.setdefault(_intent, no("not mapped by this adapter yet"))
+
 CAPABILITIES = Capabilities(
     "binance",
     markets={
@@ -103,7 +108,8 @@ CAPABILITIES = Capabilities(
         ),
     },
     operations={
-        name: _SPECIAL.get(name, yes()) for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS)
+        name: _SPECIAL.get(name, yes())
+        for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS, *ORDER_INTENTS)
     },
     # adapters/binance/stream.py: spot and USD-M; private streams follow connect(wallet=),
     # positions are USD-M's.

@@ -14,6 +14,7 @@ from exchanges.capabilities import (
     ENVIRONMENTS as ALL_ENVIRONMENTS,
 )
 from exchanges.capabilities import (
+    ORDER_INTENTS,
     PRIVATE_OPERATIONS,
     PUBLIC_OPERATIONS,
     STREAMS,
@@ -79,6 +80,10 @@ _SPECIAL: dict[str, Support] = {
     "fetch_my_trades": yes("7-day windows from since"),
 }
 
+#: Conditional orders and stops (``ORDER_INTENTS``): not mapped yet.
+for _intent in ORDER_INTENTS:
+    _SPECIAL.setdefault(_intent, no("not mapped by this adapter yet"))
+
 CAPABILITIES = Capabilities(
     "bybit",
     markets={
@@ -100,7 +105,8 @@ CAPABILITIES = Capabilities(
         "GTD": no("Bybit has no GTD time in force (GTC, IOC, FOK, PostOnly only)"),
     },
     operations={
-        name: _SPECIAL.get(name, yes()) for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS)
+        name: _SPECIAL.get(name, yes())
+        for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS, *ORDER_INTENTS)
     },
     streams={
         name: yes(markets={"option": _NO_OPTION_KLINES}) if name == "watch_ohlcv" else yes()

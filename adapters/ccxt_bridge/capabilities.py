@@ -16,6 +16,7 @@ from adapters.binance.capabilities import SPOT_AMEND_REASON
 from adapters.ccxt_bridge.client import SANDBOX_IS_DEMO
 from exchanges.capabilities import (
     MARKET_TYPES,
+    ORDER_INTENTS,
     STREAMS,
     Capabilities,
     Support,
@@ -120,6 +121,8 @@ def _operations(name: str, has: Mapping[str, Any]) -> dict[str, Support]:
     else:
         found["cancel_all_orders"] = no(f"ccxt's {name} does not offer cancelAllOrders")
     found["fetch_key_info"] = no("ccxt has no unified call for a key's permissions")
+    for intent in ORDER_INTENTS:
+        found[intent] = no("not mapped by the ccxt bridge yet")
     for operation in _FUNDING:
         if found[operation].supported:
             found[operation] = yes(markets=_PERPETUAL_ONLY)

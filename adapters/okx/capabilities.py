@@ -14,6 +14,7 @@ from exchanges.capabilities import (
     ENVIRONMENTS as ALL_ENVIRONMENTS,
 )
 from exchanges.capabilities import (
+    ORDER_INTENTS,
     PRIVATE_OPERATIONS,
     PUBLIC_OPERATIONS,
     STREAMS,
@@ -64,6 +65,10 @@ _SPECIAL: dict[str, Support] = {
     "fetch_my_trades": yes("the last 3 days"),
 }
 
+#: Conditional orders and stops (``ORDER_INTENTS``): not mapped yet.
+for _intent in ORDER_INTENTS:
+    _SPECIAL.setdefault(_intent, no("not mapped by this adapter yet"))
+
 CAPABILITIES = Capabilities(
     "okx",
     markets={
@@ -85,7 +90,8 @@ CAPABILITIES = Capabilities(
         "GTD": no("OKX has no GTD order type"),
     },
     operations={
-        name: _SPECIAL.get(name, yes()) for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS)
+        name: _SPECIAL.get(name, yes())
+        for name in (*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS, *ORDER_INTENTS)
     },
     streams={name: yes() for name in STREAMS},
     environments={

@@ -20,6 +20,7 @@ from adapters.ccxt_bridge.capabilities import derive
 from exchanges.capabilities import (
     ENVIRONMENTS,
     MARKET_TYPES,
+    ORDER_INTENTS,
     ORDER_TYPES,
     PRIVATE_OPERATIONS,
     PUBLIC_OPERATIONS,
@@ -145,7 +146,7 @@ def test_native_declarations_cover_every_key(name: str) -> None:
     assert set(caps.markets) == set(MARKET_TYPES)
     assert set(caps.order_types) == set(ORDER_TYPES)
     assert set(caps.time_in_force) == set(TIME_IN_FORCE)
-    assert set(caps.operations) == {*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS}
+    assert set(caps.operations) == {*PUBLIC_OPERATIONS, *PRIVATE_OPERATIONS, *ORDER_INTENTS}
     assert set(caps.streams) == set(STREAMS)
     assert set(caps.environments) == set(ENVIRONMENTS)
     offered = {m for m in MARKET_TYPES if caps.markets[m]}
