@@ -1,5 +1,5 @@
 """Margin and position modes through ccxt: ``set_margin_mode``, ``set_position_mode`` and the
-margin mode of Bybit positions (kept out of ``adapter.py``, which is long enough).
+margin mode of Bybit positions.
 
 What ccxt does per family (ccxt 4.5, its ``set_margin_mode`` / ``set_position_mode``):
 
