@@ -25,6 +25,7 @@ from exchanges.decimals import shown
 from exchanges.errors import BadResponse
 from exchanges.models import Balance, Balances, Candle, Fill, Order, Position, Ticker, Trade
 from exchanges.stream.book import BookMessage
+from exchanges.stream.levels import LevelReader
 
 __all__ = [
     "BalanceDecoder",
@@ -86,14 +87,18 @@ class TickerDecoder:
 class BookDecoder:
     """``depthUpdate`` events as deltas: ``[U, u]`` the ids covered, ``pu`` (USD-M) the last."""
 
+    def __init__(self) -> None:
+        self.levels = LevelReader(_EX).read
+
     def decode(self, message: Any) -> BookMessage:
         """A delta (Binance's diff depth stream pushes no snapshot: it comes over REST)."""
         d = payload(message)
         pu = d.get("pu")
+        levels = self.levels
         return BookMessage(
             snapshot=False,
-            bids=parsing.levels(d["b"], _EX),
-            asks=parsing.levels(d["a"], _EX),
+            bids=levels(d["b"]),
+            asks=levels(d["a"]),
             sequence=_id(d["u"]),
             first=_id(d["U"]),
             prev=None if pu is None else _id(pu),

@@ -71,6 +71,7 @@ from exchanges.models import Balances, Candle, Fill, Order, Position, Ticker, Tr
 from exchanges.signing import KeyCache
 from exchanges.stream.book import BookMessage, consecutive
 from exchanges.stream.dialect import Control, FeedSpec, StreamDialect
+from exchanges.stream.levels import LevelReader
 from exchanges.stream.options import StreamOptions
 
 if TYPE_CHECKING:
@@ -411,15 +412,19 @@ class TickerDecoder:
 class BookDecoder:
     """``orderbook.*`` messages as ``BookMessage``s."""
 
+    def __init__(self) -> None:
+        self.levels = LevelReader(_EX).read
+
     def decode(self, message: Any) -> BookMessage:
         """Levels as Decimals (prices > 0, sizes >= 0: "0" deletes a level); ``u`` is the
         sequence, ``seq`` the cross sequence."""
         data = message["data"]
         cross = data.get("seq")
+        levels = self.levels
         return BookMessage(
             snapshot=message["type"] == "snapshot",
-            bids=parsing.levels(data["b"], _EX),
-            asks=parsing.levels(data["a"], _EX),
+            bids=levels(data["b"]),
+            asks=levels(data["a"]),
             sequence=_update_id(data["u"]),
             timestamp=parsing.ms(message.get("cts") or message.get("ts")),
             cross=cross if cross.__class__ is int else None,

@@ -27,6 +27,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from types import FunctionType
 from typing import Any, Literal
 
 import attrs
@@ -53,13 +54,17 @@ Verdict = Literal["apply", "skip", "gap"]
 Outcome = Literal["snapshot", "applied", "skipped", "ignored", "gap"]
 
 
-@attrs.frozen(slots=True)
+@attrs.define(slots=True)
 class BookMessage:
     """One book message in common terms: a snapshot or a delta of (price, size) levels.
 
     ``sequence`` is the update id after this message; ``first`` the first id it covers (when
     the exchange sends a range); ``prev`` the id it follows (when the exchange names it);
     ``cross`` an exchange-wide sequence that must never go backwards (Bybit's ``seq``).
+
+    Not frozen: one is built for every frame of a book stream, and a frozen class's
+    ``__init__`` (one ``object.__setattr__`` call per field) costs twice a plain one's, about
+    0.5 µs a delta. Nothing changes a message once it is built.
     """
 
     snapshot: bool
@@ -172,7 +177,10 @@ class OrderBookState:
         self, symbol: str, continuity: Continuity = consecutive, *, max_levels: int = 1000
     ) -> None:
         self.symbol = symbol
-        self.continuity = continuity
+        # A check kept as an object (OKX's chain): its bound __call__ is called about 0.1 µs
+        # faster than the object, on every delta. (Not a callable() test: the method is kept.)
+        call = getattr(type(continuity), "__call__", None)  # noqa: B004
+        self.continuity = call.__get__(continuity) if isinstance(call, FunctionType) else continuity
         #: Levels kept per side at most; the worst ones beyond it are dropped.
         self.max_levels = max_levels
         self._bids = _Side()
@@ -209,29 +217,43 @@ class OrderBookState:
             return "snapshot"
         if not self.valid:
             return "ignored"
-        if message.cross is not None and self.cross is not None and message.cross < self.cross:
+        cross = message.cross
+        if cross is not None and self.cross is not None and cross < self.cross:
             return self._gap()
         verdict = self.continuity(self, message)
-        if verdict == "skip":
-            return "skipped"
-        if verdict == "gap":
-            return self._gap()
+        if verdict != "apply":
+            if verdict == "skip":
+                return "skipped"
+            if verdict == "gap":
+                return self._gap()
         bids, asks = self._bids, self._asks
         try:
-            bids.update(message.bids)
-            asks.update(message.asks)
+            # Most deltas change one side only: no call for the other.
+            if message.bids:
+                bids.update(message.bids)
+            if message.asks:
+                asks.update(message.asks)
         except (ArithmeticError, ValueError, TypeError):
             # Applied in part: the book is unknown until the next snapshot.
             self.invalidate()
             raise
         # A correct stream never crosses; a crossed book means a message was lost or misread.
-        if bids.prices and asks.prices and bids.prices[-1] >= asks.prices[0]:
+        bid_prices, ask_prices = bids.prices, asks.prices
+        if bid_prices and ask_prices and bid_prices[-1] >= ask_prices[0]:
             return self._gap()
-        if len(bids.prices) > self.max_levels:
-            bids.trim(self.max_levels, from_low=True)
-        if len(asks.prices) > self.max_levels:
-            asks.trim(self.max_levels, from_low=False)
-        self._stamp(message)
+        keep = self.max_levels
+        if len(bid_prices) > keep:
+            bids.trim(keep, from_low=True)
+        if len(ask_prices) > keep:
+            asks.trim(keep, from_low=False)
+        # _stamp, inline: this is every delta's path.
+        self.sequence = message.sequence
+        if cross is not None:
+            self.cross = cross
+        timestamp = message.timestamp
+        if timestamp is not None:
+            self.timestamp = timestamp
+        self.version += 1
         return "applied"
 
     def _stamp(self, message: BookMessage) -> None:

@@ -133,7 +133,9 @@ class Latest(Channel[T]):
                 )
                 return
             slots[key] = make
-        self._wake()
+        waiter = self._waiter  # _wake, inline: a book offers itself on every delta
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def clear(self) -> None:
         """Forget what is pending (the data it would show is no longer valid)."""

@@ -383,7 +383,12 @@ class BookFeed(Feed):
             elif not self.state.valid:
                 self._hold(decoded)
                 return
-        self._outcome(self.state.apply(decoded))
+        outcome = self.state.apply(decoded)
+        if outcome == "applied":  # every delta: _outcome's first case, inline
+            for sink in self.sinks:
+                sink.channel.offer(sink.make)  # type: ignore[attr-defined]
+        else:
+            self._outcome(outcome)
 
     def _outcome(self, outcome: str) -> None:
         if outcome == "applied" or outcome == "snapshot":
