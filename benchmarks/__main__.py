@@ -27,7 +27,7 @@ from benchmarks.harness import run_micro
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SECTIONS = ("sign", "sync", "async", "parse", "import", "stream", "fleet")
+SECTIONS = ("sign", "sync", "async", "parse", "import", "stream", "fleet", "venues")
 PACKAGES = ("exchanges", "ccxt", "pybit", "urllib3", "aiohttp", "orjson", "requests")
 
 
@@ -208,6 +208,14 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         from benchmarks import bench_fleet
 
         results["sections"]["fleet"] = bench_fleet.run(cfg, notes, _log)
+
+    if "venues" in sections:
+        from benchmarks import bench_stream_venues
+
+        deltas, passes = cfg["stream_deltas"], cfg["stream_iterations"]
+        messages = bench_stream_venues.message_count(deltas)
+        _log(f"[venues] 4 exchanges × {messages} messages, {passes} pass(es) × {repeats} run(s)")
+        results["sections"]["venues"] = bench_stream_venues.run(deltas, passes, repeats, _log)
 
     meta["load_end"] = _load()
     meta["seconds"] = round(time.perf_counter() - started, 1)

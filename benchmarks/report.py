@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report_fleet
+from benchmarks import report_fleet, report_venues
 from benchmarks.harness import fmt_ratio, fmt_summary, fmt_time, summary
 
 START = "<!-- bench:start -->"
@@ -114,6 +114,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 else None, 1.0, ">=", "×")
     )  # fmt: skip
     out += report_fleet.targets(sections.get("fleet"))
+    out += report_venues.targets(sections.get("venues"))
     return out
 
 
@@ -405,6 +406,7 @@ def markdown(results: dict[str, Any]) -> str:
         _import_section,
         _stream_section,
         report_fleet.section,
+        report_venues.section,
     ):
         part = section(results, targets)
         if part:

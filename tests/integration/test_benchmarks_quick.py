@@ -17,7 +17,7 @@ import pytest
 from benchmarks import report
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = ("sign", "sync", "async", "parse", "import", "stream", "fleet")
+SECTIONS = ("sign", "sync", "async", "parse", "import", "stream", "fleet", "venues")
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,17 @@ def test_every_section_has_positive_numbers(quick: tuple[dict[str, Any], Path]) 
     for run in ("fleet", "alone"):
         assert _positive(fleet["six"][run]["orders_per_s"]), run
 
+    venues = sections["venues"]
+    assert venues["messages"] == venues["deltas"] + 1 and venues["deltas"] > 0
+    for venue in ("binance_spot", "binance_usdm", "okx", "bybit"):
+        for who in ("ours", "ccxt.pro"):
+            case = venues["cases"][f"{venue}: {who}"]
+            assert _positive(case["median"]) and case["runs"], (venue, who)
+        ours = venues["cases"][f"{venue}: ours"]
+        assert _positive(ours["ratios"][f"{venue}: ccxt.pro"]["median"]), venue
+    targets = {t["id"] for t in results["targets"]}
+    assert {"venues_binance_spot", "venues_binance_usdm", "venues_okx"} <= targets
+
     # Every target got a number (whether it passes is not this test's business).
     assert results["targets"]
     for target in results["targets"]:
@@ -102,7 +113,7 @@ def test_markdown_report_written(quick: tuple[dict[str, Any], Path]) -> None:
     text = md_path.read_text()
     assert "## Targets" in text
     assert "PASS" in text or "MISS" in text
-    for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7. Fleets"):
+    for heading in ("## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7. Fleets", "## 8."):
         assert heading in text
 
 
