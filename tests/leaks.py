@@ -177,6 +177,40 @@ def install() -> None:
 
     BybitDialect.auth = auth  # type: ignore[method-assign]
 
+    # Binance signs its WS API subscription (params.signature) and OKX its login (args[0].sign);
+    # a Binance USD-M listenKey rides in the user data stream's URL and reads the account's
+    # events for as long as it lives: all of them are secrets for the scan.
+    from adapters.binance.stream import BinanceDialect
+    from adapters.okx.stream import OkxDialect
+
+    original_binance_auth = BinanceDialect.auth
+
+    def binance_auth(self: BinanceDialect, credentials: Credentials, timestamp_ms: int) -> str:
+        frame = original_binance_auth(self, credentials, timestamp_ms)
+        RECORDER.signatures.add(json.loads(frame)["params"]["signature"])
+        return frame
+
+    BinanceDialect.auth = binance_auth  # type: ignore[method-assign]
+
+    original_okx_auth = OkxDialect.auth
+
+    def okx_auth(self: OkxDialect, credentials: Credentials, timestamp_ms: int) -> str:
+        frame = original_okx_auth(self, credentials, timestamp_ms)
+        RECORDER.signatures.add(json.loads(frame)["args"][0]["sign"])
+        return frame
+
+    OkxDialect.auth = okx_auth  # type: ignore[method-assign]
+
+    original_listen = BinanceDialect._listen
+
+    async def listen(self: BinanceDialect, client: Any, method: str) -> str:
+        key = await original_listen(self, client, method)
+        with RECORDER._guard:
+            RECORDER.secrets.add(key)
+        return key
+
+    BinanceDialect._listen = listen  # type: ignore[method-assign]
+
     original_anext = Stream.__anext__
 
     async def anext(self: Stream[Any]) -> Any:

@@ -27,8 +27,10 @@ Faults, for tests (``sockets_of(emulator.state)``), each for connections whose p
 ``path``: ``drop``, ``silence``, ``inject_gap`` (depth events not sent), ``duplicate`` (a depth
 event sent twice), ``reorder`` (a depth event held back and sent after the next),
 ``shutdown`` (``serverShutdown`` then a close), ``expire_listen_keys``; and the emulator's
-``FaultInjector`` rules ``drop_before``/``drop_after`` (handshake and every tick) and
-``html_403`` (the handshake refused) on these paths.
+``FaultInjector`` rules ``drop_before``/``drop_after`` (handshake and every tick),
+``html_403`` (the handshake refused) and ``http_5xx`` (the handshake answered with an HTML error
+page, status ``param``, 502 by default) on these paths (a rule's path must start with one of
+them, e.g. ``/private/``, not ``/private``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from aiohttp import WSMsgType, web
 
 from adapters.binance.emulator_base import BinanceError
 from adapters.binance.emulator_ws_topics import Topic, make_topic, stream_kind
+from exchanges.emulator.faults import FaultRule
 from exchanges.emulator.inputs import BadInput, json_body
 from exchanges.emulator.server import EmulatorState
 
@@ -61,7 +64,7 @@ log = logging.getLogger("exchanges.emulator.binance.ws")
 
 _PREFIXES = ("/ws", "/stream", "/public/", "/market/", "/private/", "/ws-api/")
 _DROP_KINDS = frozenset({"drop_before", "drop_after"})
-_STREAM_KINDS = frozenset({*_DROP_KINDS, "html_403"})
+_STREAM_KINDS = frozenset({*_DROP_KINDS, "html_403", "http_5xx"})
 _METHODS = "SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY"
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 _MAX_STREAMS = 1024
@@ -219,19 +222,20 @@ class BinanceWebSockets:
         body = "<html><head><title>410 Gone</title></head><body><h1>410 Gone</h1></body></html>"
         return web.Response(status=410, text=body, content_type="text/html")
 
-    def _stream_fault(self, path: str, kinds: frozenset[str] = _STREAM_KINDS) -> str | None:
+    def _stream_fault(self, path: str, kinds: frozenset[str] = _STREAM_KINDS) -> FaultRule | None:
         faults = self.state.faults
         if not any(r.kind in kinds and r.path.startswith(_PREFIXES) for r in faults.rules):
             return None
         rule = faults.choose("GET", path)
-        return rule.kind if rule is not None and rule.kind in kinds else None
+        return rule if rule is not None and rule.kind in kinds else None
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         # Binance answers pings itself here: the pongs the client sends are counted by hand.
         ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20)
         if not ws.can_prepare(request).ok:
             return web.Response(status=400, text="not a WebSocket request")
-        fault = self._stream_fault(request.path)
+        rule = self._stream_fault(request.path)
+        fault = rule.kind if rule is not None else None
         if fault in _DROP_KINDS:
             if request.transport is not None:
                 request.transport.abort()
@@ -240,6 +244,10 @@ class BinanceWebSockets:
             return web.Response(
                 status=403, text="<html><body>403 Forbidden</body></html>", content_type="text/html"
             )
+        if rule is not None and fault == "http_5xx":  # a gateway in front, not Binance
+            status = rule.param or 502
+            page = f"<html><body><h1>{status}</h1>upstream unavailable</body></html>"
+            return web.Response(status=status, text=page, content_type="text/html")
         await ws.prepare(request)
         conn = _Conn(ws, request)
         self.stats["connections"] += 1

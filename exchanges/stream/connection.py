@@ -26,6 +26,12 @@ that a wrong or blocked host is an error, not a silent wait. A connection that w
 reconnecting for as long as it is needed, and says so at WARNING. A refused topic fails its
 own feed only: the others of its subscribe batch are subscribed again. Auth frames carry a
 signature: they are never logged.
+
+A URL can carry a credential (a Binance listenKey in the query, a password in a proxy URL):
+errors, log lines and the repr show URLs through ``redact.scrub``/``shown_url`` (no query, no
+userinfo, no token-like path segment, and the values the opened URL carried blanked wherever
+they are quoted), and an error raised to consumers is never chained to the low-level exception
+(whose text and whose frames' locals hold the URL opened).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import traceback
 from collections import deque
 from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
@@ -52,11 +59,15 @@ from exchanges.errors import (
 from exchanges.stream.dialect import StreamDialect, is_private
 from exchanges.stream.feeds import DECODE_ERRORS, Feed
 from exchanges.stream.options import StreamOptions
+from exchanges.stream.redact import scrub, secrets_of, shown_url
 
 __all__ = ["GIVE_UP_AFTER", "ConnectionHost", "WsConnection"]
 
 #: Failed attempts in a row after which a connection that never worked gives up.
 GIVE_UP_AFTER = 5
+# The credentials of the last URLs opened, blanked in every text (a key renewed on expiry may
+# still be quoted by a late failure of the connection it opened).
+_OPENED_KEPT = 4
 
 _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, TimeoutError, ConnectionError)
 # Failures of the REST call behind an auth frame (a clock resync) that a later try may not meet.
@@ -140,6 +151,23 @@ class WsConnection:
         self.failures = 0  # failed attempts in a row while the connection never worked
         self.notices = 0  # announced closes (``Control("reconnect")``) acted upon
         self._leave = False  # set by such an announcement: end the session and reconnect
+        # What the URLs opened carried (a listenKey...): blanked in every text shown.
+        self._opened: deque[tuple[str, ...]] = deque(maxlen=_OPENED_KEPT)
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connected else "closed" if self._closing else "connecting"
+        return f"<WsConnection {self.group} {self.shown_url} {state}, {len(self.feeds)} topic(s)>"
+
+    @property
+    def shown_url(self) -> str:
+        """The connection's URL as errors and logs show it (``redact.shown_url``)."""
+        return shown_url(self.url)
+
+    def _scrub(self, text: str) -> str:
+        secrets = [*secrets_of(self.url)]
+        for carried in self._opened:
+            secrets += carried
+        return scrub(text, secrets)
 
     # -- topics ---------------------------------------------------------------------------
 
@@ -285,9 +313,12 @@ class WsConnection:
         except ExchangeError as err:
             self._fail(err)
         except Exception as exc:
-            # A bug must not leave consumers waiting forever.
-            self.log.exception("%s: the connection task failed", self.group)
-            self._fail(NetworkError(f"the stream connection failed: {exc!r}"))
+            # A bug must not leave consumers waiting forever. Its traceback is logged as text,
+            # scrubbed: an exception raised while opening may quote the URL opened.
+            shown = self._scrub("".join(traceback.format_exception(exc)).rstrip())
+            self.log.error("%s: the connection task failed\n%s", self.group, shown)
+            failure = f"{type(exc).__name__}: {self._scrub(str(exc))}"
+            self._fail(NetworkError(f"the stream connection failed: {failure}"))
 
     async def _retry(
         self, attempt: int, why: str, cause: BaseException | None, *, at_least: float = 0.0
@@ -302,15 +333,17 @@ class WsConnection:
         # Before it ever worked, the consumers get an error if it never does; after, a
         # reconnect that does not come is worth the operator's attention.
         level = logging.WARNING if self.worked else logging.INFO
-        self.log.log(level, "%s: %s; retrying in %.2f s", self.group, why, delay)
+        self.log.log(level, "%s: %s; retrying in %.2f s", self.group, self._scrub(why), delay)
         await asyncio.sleep(delay)
         return True
 
     def _unreachable(self, why: str, cause: BaseException | None) -> NetworkError:
         detail = f": {cause}" if cause is not None and str(cause) else ""
-        error = NetworkError(
-            f"could not open the {self.group} stream at {self.url}: {GIVE_UP_AFTER} attempts in "
-            f"a row failed (the last: {why}{detail})",
+        # Not chained to ``cause``: its text and its frames' locals hold the URL opened, with
+        # what it carried (a listenKey); what it said is quoted here, scrubbed.
+        return NetworkError(
+            f"could not open the {self.group} stream at {self.shown_url}: {GIVE_UP_AFTER} "
+            f"attempts in a row failed (the last: {self._scrub(why + detail)})",
             exchange=self.dialect.name,
             endpoint=self._endpoint(),
             hint="The stream host could not be reached or did not keep the connection. Check "
@@ -318,8 +351,6 @@ class WsConnection:
             "client's environment and base_url point at the exchange's stream host; then watch "
             "again.",
         )
-        error.__cause__ = cause
-        return error
 
     def _handshake_refusal(self, exc: aiohttp.WSServerHandshakeError) -> ExchangeError | None:
         """The final error a handshake answered with HTTP 4xx (or 2xx, no upgrade) is."""
@@ -329,7 +360,7 @@ class WsConnection:
         name, endpoint = self.dialect.name, self._endpoint()
         if status == 403:
             return AccountRestricted(
-                f"{self.url} refused the WebSocket handshake with HTTP 403",
+                f"{self.shown_url} refused the WebSocket handshake with HTTP 403",
                 exchange=name,
                 http_status=status,
                 endpoint=endpoint,
@@ -339,7 +370,7 @@ class WsConnection:
                 "and that this machine may reach it, e.g. by opening the URL from it.",
             )
         return ExchangeNotAvailable(
-            f"{self.url} answered the WebSocket handshake with HTTP {status} instead of "
+            f"{self.shown_url} answered the WebSocket handshake with HTTP {status} instead of "
             "switching to a WebSocket",
             exchange=name,
             http_status=status,
@@ -350,18 +381,21 @@ class WsConnection:
         )
 
     def _endpoint(self) -> str:
-        return f"WS {urlsplit(self.url).path or '/'}"
+        return f"WS {urlsplit(self.shown_url).path or '/'}"
 
     async def _open(self) -> aiohttp.ClientWebSocketResponse:
         timeout = aiohttp.ClientWSTimeout(ws_close=self.options.close_timeout)
         url = await self.host.connect_url(self.group, self.url)
+        carried = secrets_of(url) if url != self.url else ()
+        if carried and (not self._opened or self._opened[-1] != carried):
+            self._opened.append(carried)
         ws = await asyncio.wait_for(
             self.host.http().ws_connect(
                 url, timeout=timeout, autoping=True, max_msg_size=16 * 1024 * 1024
             ),
             self.options.connect_timeout,
         )
-        self.log.debug("%s: connected to %s", self.group, self.url)
+        self.log.debug("%s: connected to %s", self.group, self.shown_url)
         return ws
 
     @staticmethod

@@ -325,7 +325,7 @@ class StreamManager:
         feed = sink.feed
         topic = feed.topic if feed is not None else "the topic"
         connection = feed.connection if feed is not None else None
-        where = f" at {connection.url}" if connection is not None else ""
+        where = f" at {connection.shown_url}" if connection is not None else ""
         return NetworkError(
             f"the subscription to {topic} was not confirmed within {timeout:g} s",
             exchange=self.name,
