@@ -46,7 +46,7 @@ import logging
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -55,6 +55,7 @@ from adapters.bybit.emulator_ws_topics import (
     INTERVALS,
     BookTopic,
     KlineTopic,
+    RestSide,
     Subscriber,
     TickerTopic,
     Topic,
@@ -68,9 +69,6 @@ from exchanges.emulator.engine import (
 from exchanges.emulator.inputs import BadInput, json_body
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming
-
-if TYPE_CHECKING:
-    from adapters.bybit.emulator import BybitFrontEnd
 
 __all__ = ["BybitWebSockets", "sockets_of"]
 
@@ -101,7 +99,7 @@ def sockets_of(state: EmulatorState) -> BybitWebSockets:
 class BybitWebSockets:
     """Bybit's public and private WebSocket endpoints over the emulator's state."""
 
-    def __init__(self, front: BybitFrontEnd, *, interval: float = 0.05) -> None:
+    def __init__(self, front: RestSide, *, interval: float = 0.05) -> None:
         self.front = front
         self.state = front.state
         self.engine = front.engine

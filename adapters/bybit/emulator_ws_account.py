@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from adapters.bybit.emulator_ws_topics import RestSide, Subscriber, dumps, wire
 from exchanges.emulator.engine import (
     EngineError,
     FillView,
@@ -18,11 +19,6 @@ from exchanges.emulator.engine import (
     PositionView,
 )
 from exchanges.emulator.keys import ApiKey
-
-if TYPE_CHECKING:
-    from adapters.bybit.emulator import BybitFrontEnd
-
-from adapters.bybit.emulator_ws_topics import Subscriber, dumps, wire
 
 __all__ = ["Account"]
 
@@ -47,7 +43,7 @@ def _position_fingerprint(position: PositionView) -> tuple[Any, ...]:
 class Account:
     """What one account's subscribers have been told; ``poll`` returns what changed since."""
 
-    def __init__(self, front: BybitFrontEnd, key: ApiKey) -> None:
+    def __init__(self, front: RestSide, key: ApiKey) -> None:
         self.front = front
         self.engine = front.engine
         self.key = key

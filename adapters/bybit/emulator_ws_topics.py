@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -21,17 +21,16 @@ from exchanges.emulator.engine import (
     CandleView,
     Engine,
     InstrumentSpec,
+    OrderView,
 )
 from exchanges.emulator.keys import ApiKey
-
-if TYPE_CHECKING:
-    from adapters.bybit.emulator import BybitFrontEnd
-
+from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
 
 __all__ = [
     "INTERVALS",
     "BookTopic",
     "KlineTopic",
+    "RestSide",
     "Subscriber",
     "TickerTopic",
     "Topic",
@@ -46,6 +45,28 @@ INTERVALS = {
     "1": 1, "3": 3, "5": 5, "15": 15, "30": 30, "60": 60, "120": 120, "240": 240,
     "360": 360, "720": 720, "D": 1440, "W": 10080, "M": 43200,
 }  # fmt: skip
+
+
+class RestSide(Protocol):
+    """What the WebSocket side reads from the REST front-end (``BybitFrontEnd``).
+
+    Named here so that the WebSocket modules never import the front-end, which imports them.
+    """
+
+    state: EmulatorState
+    engine: Engine
+
+    def handle(self, request: Incoming) -> Outgoing | None:
+        """Answer one REST request (the WebSocket side serves REST on the same port)."""
+
+    def _verify(self, key: ApiKey, message: bytes, sign: str) -> bool: ...
+
+    def _ticker_json(self, spec: InstrumentSpec) -> dict[str, Any]: ...
+
+    def _order_json(self, order: OrderView) -> dict[str, Any]: ...
+
+    def wallet_balance(self, params: Mapping[str, Any], key: ApiKey) -> dict[str, Any]:
+        """``/v5/account/wallet-balance``'s result."""
 
 
 def dumps(value: Any) -> str:
@@ -166,7 +187,7 @@ class BookTopic(Topic):
 class TickerTopic(Topic):
     """``tickers.{symbol}``: a snapshot, then the changed fields (derivatives) or snapshots."""
 
-    def __init__(self, topic: str, spec: InstrumentSpec, front: BybitFrontEnd) -> None:
+    def __init__(self, topic: str, spec: InstrumentSpec, front: RestSide) -> None:
         super().__init__(topic, spec)
         self.front = front
         self.cs = 0
