@@ -11,13 +11,14 @@ import attrs
 from adapters.bybit import funding, parse
 from adapters.bybit import leverage as leverage_api
 from adapters.bybit import modes as modes_api
+from adapters.bybit import triggers as triggers_api
 from adapters.bybit.capabilities import CAPABILITIES
 from adapters.bybit.hosts import ENVIRONMENTS, rest_host
 from adapters.bybit.limits import limit_for
 from adapters.bybit.requests import RequestBuilder
 from adapters.bybit.signer import BybitSigner
 from exchanges.adapter import FUNDING_HISTORY_LIMIT, Adapter
-from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+from exchanges.arguments import AmendArgs, OrderArgs, OrderRef, TradingStopArgs
 from exchanges.capabilities import market_type
 from exchanges.clock import ServerClock
 from exchanges.credentials import Credentials
@@ -47,6 +48,7 @@ from exchanges.models import (
     Ticker,
     Trade,
     TradingFee,
+    TradingStop,
 )
 from exchanges.ratelimit import Limit, RateLimiter
 from exchanges.reconcile import amend_settled, cancel_settled, place_once
@@ -108,6 +110,7 @@ class BybitAdapter(Adapter):
         "price": "price",
         "timeInForce": "time_in_force or post_only",
         "reduceOnly": "reduce_only",
+        **triggers_api.RESERVED,
     }
 
     def __init__(
@@ -442,6 +445,8 @@ class BybitAdapter(Adapter):
         if args.reduce_only:
             body["reduceOnly"] = True
         body["orderLinkId"] = args.client_order_id
+        if args.conditional or args.attached:
+            body.update(triggers_api.order_fields(args, category))
         body.update(args.params)
         request = self.build.create_order(body, category)
         known = {
@@ -521,7 +526,16 @@ class BybitAdapter(Adapter):
         market = yield from self.market(ref.symbol)
         category = market.category or "spot"
         body = {"category": category, "symbol": market.id, **self._id_params(ref)}
-        request = self.build.cancel_order(body, category)
+        try:
+            return (yield from self._cancel_request(market, ref, body))
+        except OrderNotFound:
+            if category != "spot":
+                raise
+        # A spot conditional order is cancelled with orderFilter=StopOrder (triggers.py).
+        return (yield from self._cancel_request(market, ref, {**body, "orderFilter": "StopOrder"}))
+
+    def _cancel_request(self, market: Market, ref: OrderRef, body: dict[str, Any]) -> Flow[Order]:
+        request = self.build.cancel_order(body, market.category or "spot")
         return (
             yield from cancel_settled(
                 request,
@@ -663,6 +677,22 @@ class BybitAdapter(Adapter):
         self.require_mode("set_position_mode", symbol)
         market = None if symbol is None else (yield from self.market(symbol))
         return (yield from modes_api.set_position_mode(self.build, market, hedged))
+
+    def set_trading_stop(self, args: TradingStopArgs) -> Flow[TradingStop]:
+        """``/v5/position/trading-stop`` of the open position (``triggers.py``)."""
+        market = yield from self.market(args.symbol)
+        category = market.category or category_of(args.symbol)
+        side = args.side
+        if side is None:
+            held = [
+                p
+                for c, item in (yield from self._positions_of(args.symbol))
+                if (p := parse.parse_position(market.symbol, item)) is not None
+            ]
+            if not held:
+                raise triggers_api.no_position(market.symbol)
+            side = held[0].side
+        return (yield from triggers_api.set_trading_stop(self.build, market, category, args, side))
 
     def _positions_of(self, symbol: Symbol) -> Flow[list[tuple[str, Any]]]:
         market = yield from self.market(symbol)

@@ -80,9 +80,46 @@ _SPECIAL: dict[str, Support] = {
     "fetch_my_trades": yes("7-day windows from since"),
 }
 
-#: Conditional orders and stops (``ORDER_INTENTS``): not mapped yet.
-for _intent in ORDER_INTENTS:
-    _SPECIAL.setdefault(_intent, no("not mapped by this adapter yet"))
+#: Conditional orders and stops ("Place Order",
+#: https://bybit-exchange.github.io/docs/v5/order/create-order; "Set Trading Stop",
+#: https://bybit-exchange.github.io/docs/v5/position/trading-stop; adapters/bybit/triggers.py).
+_NO_OPTION_STOPS = no("conditional orders and stops on Bybit options are not mapped here")
+_SPOT_LAST = no("Bybit spot conditional orders trigger on the last price only")
+_TRAILING_ORDER = no(
+    "Bybit has no trailing stop order: it trails a whole position by a price distance",
+    hint="Use set_trading_stop(symbol, trailing_amount=..., activation_price=...).",
+)
+_ATTACHED = yes(
+    "tpslMode Full (the position's stop, at market); with a limit price, Partial (the filled "
+    "amount)",
+    markets={
+        "spot": no("Bybit spot TP/SL orders (orderFilter=tpslOrder) are not mapped here"),
+        "option": _NO_OPTION_STOPS,
+    },
+)
+_POSITION_STOP = {"spot": no("a spot market has no position"), "option": _NO_OPTION_STOPS}
+_SPECIAL.update(
+    {
+        "order.trigger": yes(
+            "triggerDirection from trigger_direction; spot (orderFilter=StopOrder) takes the "
+            "direction from the price at placement",
+            markets={"option": _NO_OPTION_STOPS},
+        ),
+        "order.trigger_by.mark": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_STOPS}),
+        "order.trigger_by.index": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_STOPS}),
+        "order.stop_loss": _ATTACHED,
+        "order.take_profit": _ATTACHED,
+        "order.trailing_percent": _TRAILING_ORDER,
+        "order.trailing_amount": _TRAILING_ORDER,
+        "position.trading_stop": yes(
+            "trading-stop, Full mode: the whole position, at market", markets=_POSITION_STOP
+        ),
+        "position.trailing_stop": yes(
+            "trailingStop: a price distance, from activePrice when given",
+            markets=_POSITION_STOP,
+        ),
+    }
+)
 
 CAPABILITIES = Capabilities(
     "bybit",

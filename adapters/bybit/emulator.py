@@ -65,11 +65,13 @@ class BybitFrontEnd(BybitTrading, BybitAccount, BybitMarket, BybitBase):
         from adapters.bybit.emulator_funding import BybitFunding
         from adapters.bybit.emulator_leverage import BybitLeverage
         from adapters.bybit.emulator_modes import BybitModes
+        from adapters.bybit.emulator_triggers import BybitTriggers
 
         self.routes.update(BybitAssets(self).routes())
         self.funding = BybitFunding(self)
         self.routes.update(self.funding.routes())
         self.routes.update(BybitLeverage(self).routes())
+        self.routes.update(BybitTriggers(self).routes())  # before the modes' wrappers
         self.routes.update(BybitModes(self).routes())  # last: it wraps the order handlers
 
     def register_routes(self, app: Any) -> None:

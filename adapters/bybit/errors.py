@@ -229,6 +229,8 @@ _ORDER_FRAGMENTS = (
     ("number of contracts", "The amount is outside this market's limits (Market.min_amount)."),
     ("price", "The price is not valid for this market (Market.price_step)."),
     ("order value", "The order's value is below the minimum (Market.min_notional)."),
+    ("zero position", "There is no open position: stops need one (set_trading_stop)."),
+    ("tp/sl", "The stop-loss or take-profit is not valid for this order or position."),
     (
         "position idx",
         "The order's positionIdx does not match the symbol's position mode (1 or 2 in hedge "

@@ -30,6 +30,7 @@ _PER_SECOND: dict[str, dict[str, int]] = {
     "/v5/position/list": {"*": 50},
     "/v5/position/set-leverage": {"deriv": 10},
     "/v5/position/switch-mode": {"deriv": 10},
+    "/v5/position/trading-stop": {"deriv": 10},
     "/v5/account/set-margin-mode": {"*": 5},
     "/v5/account/wallet-balance": {"*": 50},
     "/v5/account/fee-rate": {"*": 5},

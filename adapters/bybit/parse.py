@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.bybit.errors import error_for_code, error_for_http
+from adapters.bybit.triggers import parse_conditional
 from exchanges import parsing
 from exchanges.decimals import ZERO, dec, exact, opt_dec, shown
 from exchanges.errors import BadResponse, ExchangeError
@@ -529,6 +530,7 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
         fee=fee,
         fee_currency=fee_currency,
         raw=item,
+        **parse_conditional(item),
     )
 
 

@@ -220,6 +220,29 @@ class Emulator:
         with self.state.lock:
             self.state.engine.deposit(uid, coin, Decimal(amount), wallet=wallet)
 
+    def move_price(
+        self,
+        symbol: str,
+        *,
+        last: Decimal | str | None = None,
+        mark: Decimal | str | None = None,
+        index: Decimal | str | None = None,
+        category: str | None = None,
+    ) -> dict[str, str]:
+        """Move ``symbol``'s last price (a sweep: resting orders it crosses fill) and/or set its
+        mark and index prices (``None``: they follow the book again); conditional orders and
+        stops that the new prices reach fire. ``symbol`` is the exchange's own id (``BTCUSDT``,
+        ``BTC-USDT-SWAP``); ``category`` (``spot``, ``linear``, ``inverse``) picks one listed
+        in several. Returns the new last, mark and index prices."""
+        body: dict[str, Any] = {"symbol": symbol}
+        for name, value in (("category", category), ("last", last), ("mark", mark)):
+            if value is not None:
+                body[name] = str(value)
+        if index is not None:
+            body["index"] = str(index)
+        result: dict[str, str] = self._admin("POST", "price", body)
+        return result
+
     @property
     def wallets(self) -> list[str]:
         """The names of an account's wallets, the main one first (one unless Binance)."""

@@ -216,6 +216,7 @@ class AdminApi:
             ("POST", "reset"): self._reset,
             ("GET", "stats"): self._stats,
             ("GET", "balances"): self._balances,
+            ("POST", "price"): self._price,
         }
         route = routes.get((method, name))
         if route is None:
@@ -326,6 +327,27 @@ class AdminApi:
     def _stats(self, body: Mapping[str, Any]) -> Any:
         return self.state.stats()
 
+    def _price(self, body: Mapping[str, Any]) -> Any:
+        """Move an instrument's last price (a sweep) and/or set its mark and index prices
+        (``exchanges.emulator.prices``); conditional orders and stops then fire."""
+        _fields(body, {"symbol", "category", "last", "mark", "index"})
+        symbol, category = body.get("symbol"), body.get("category")
+        if not isinstance(symbol, str) or (category is not None and not isinstance(category, str)):
+            raise AdminError("symbol (and category, when given) must be strings")
+        prices: dict[str, Decimal | None] = {}
+        for name in ("last", "mark", "index"):
+            value = body.get(name)
+            if value is not None and (not isinstance(value, str | int) or isinstance(value, bool)):
+                raise AdminError(f"{name} must be a decimal price as a string")
+            try:
+                prices[name] = None if value is None else Decimal(str(value))
+            except ArithmeticError:
+                raise AdminError(f"{name} must be a decimal price as a string") from None
+        engine = self.state.engine
+        engine.move_price(symbol, category=category, **prices)
+        ticker = engine.ticker(symbol, category=category)
+        return {"last": str(ticker.last), "mark": str(ticker.mark), "index": str(ticker.index)}
+
     def _wallet(self, body: Mapping[str, Any]) -> str | None:
         wallet = body.get("wallet")
         names = self.state.engine.wallet_names
@@ -357,6 +379,10 @@ _EXAMPLES = {
     ("POST", "faults"): 'e.g. {"rules": "latency:0.1@/v5/order/create=300", "seed": 1}',
     ("POST", "clock"): 'e.g. {"offset_ms": -1500}',
     ("POST", "reset"): 'e.g. {"seed": 7} or {}',
+    ("POST", "price"): (
+        'e.g. {"symbol": "BTCUSDT", "category": "linear", "last": "64000"} (a sweep to that '
+        'price; "mark" and "index" set those prices apart from the book)'
+    ),
     ("GET", "balances"): (
         "e.g. GET /_emulator/balances?uid=1001 (a uid from GET /_emulator/keys)"
         "&wallet=usdm (Binance's USD-M wallet; absent: the main one)"

@@ -326,6 +326,9 @@ class Market:
     trades: list[PublicTradeView] = attrs.Factory(list)
     trade_times: list[int] = attrs.Factory(list)
     mm_orders: int = 0
+    #: Mark and index prices set by the admin API (``exchanges.emulator.prices``); None: the mid.
+    mark_override: Decimal | None = None
+    index_override: Decimal | None = None
 
     @classmethod
     def create(cls, spec: InstrumentSpec, *, seed: int, levels: int, now: int) -> Market:
@@ -377,6 +380,14 @@ class Market:
             return (bid + ask) / 2
         one_side = bid if bid is not None else ask
         return one_side if one_side is not None else self.last_price()
+
+    def mark_price(self) -> Decimal:
+        """The mark price: the one set by the admin API, else the mid."""
+        return self.mark_override if self.mark_override is not None else self.mid()
+
+    def index_price(self) -> Decimal:
+        """The index price: the one set by the admin API, else the mid."""
+        return self.index_override if self.index_override is not None else self.mid()
 
     def last_price(self) -> Decimal:
         """The last trade's price, else the synthetic history's close (the reference)."""
@@ -516,8 +527,8 @@ class Market:
             open_24h=day.open,
             volume_24h=day.volume,
             turnover_24h=day.turnover,
-            mark=mid,
-            index=mid,
+            mark=self.mark_override if self.mark_override is not None else mid,
+            index=self.index_override if self.index_override is not None else mid,
             time_ms=now,
         )
 

@@ -67,6 +67,8 @@ from exchanges.emulator.instruments import (
 )
 from exchanges.emulator.market_data import MarketDataMixin
 from exchanges.emulator.modes import LEGS, ModesMixin
+from exchanges.emulator.prices import PricesMixin
+from exchanges.emulator.triggers import TriggersMixin
 
 __all__ = [
     "BalanceView",
@@ -87,7 +89,9 @@ __all__ = [
 _NO_MATCH = Plan((), "price")
 
 
-class Engine(ExecutionMixin, MarketDataMixin, AccountsMixin, ModesMixin):
+class Engine(
+    TriggersMixin, PricesMixin, ExecutionMixin, MarketDataMixin, AccountsMixin, ModesMixin
+):
     """In-memory matching engine: books, accounts, orders, fills, and synthetic market data.
 
     Margin and hedge (position) modes are in ``exchanges.emulator.modes``, market data in
@@ -152,6 +156,7 @@ class Engine(ExecutionMixin, MarketDataMixin, AccountsMixin, ModesMixin):
         self._fills = {}
         self._seq = 0
         self._order_seq = 0
+        self._reset_triggers()
 
     # -- instruments ---------------------------------------------------------------------------
 
@@ -272,7 +277,7 @@ class Engine(ExecutionMixin, MarketDataMixin, AccountsMixin, ModesMixin):
     def _register(self, order: Order) -> None:
         """Give an accepted order its id and record it (lists, ledger, client id)."""
         self._order_seq += 1
-        order.order_id = self._new_id()
+        order.order_id = self._claim_order_id()
         self._orders[order.order_id] = order
         self._user_orders[order.uid].append(order)
         self._ledger.append(order)

@@ -158,6 +158,11 @@ class ExecutionMixin:
         market.refill(now)
         if plan.matches or requeue or order.is_open:
             self._touch(market)
+        if plan.matches:
+            self._after_trade(market)
+
+    def _after_trade(self, market: Market) -> None:
+        """Hook run after an order traded on ``market`` (triggers: ``emulator.triggers``)."""
 
     def _close(self, order: Order, status: str, reason: str | None, now: int) -> None:
         """Mark a resting user order closed and release what it still locks."""

@@ -59,6 +59,9 @@ ERROR_KINDS = frozenset(
         "position_exists",
         "open_orders_exist",
         "position_side_required",
+        # conditional orders and stops (exchanges.emulator.triggers)
+        "trigger_would_fire",
+        "no_position",
     }
 )
 

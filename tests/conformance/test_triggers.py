@@ -1,0 +1,273 @@
+"""Conditional orders, stop-loss/take-profit on an order and on a position, the same on every
+venue.
+
+Each emulator keeps conditional orders in its engine (``exchanges.emulator.triggers``): they
+wait without reserving anything, fire when the price they watch (last, mark or index) crosses,
+and then place a normal order; position stops close the position and go with it. Each serves
+them the way its exchange does: Bybit on ``/v5/order/create`` (``triggerPrice``) and
+``/v5/position/trading-stop``, Binance USD-M on the Algo Order API (``/fapi/v1/algoOrder``,
+``openAlgoOrders``), OKX on ``/api/v5/trade/order-algo`` and ``attachAlgoOrds``. Prices move
+through the emulator's admin API (``Emulator.move_price``): a sweep through the book, with the
+mark and index prices set apart when a test needs them.
+
+Where a venue declares an intent not offered (Binance has no stop-loss attached to an order),
+the scenario checks that the call raises ``NotSupported`` naming that key, before anything is
+sent: the declaration and the behaviour agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import exchanges
+from exchanges.emulator import DEFAULT_UID
+from exchanges.errors import InvalidOrder, NotSupported
+from exchanges.models import Order, StopSpec, TradingStop
+from tests.conformance.conftest import CREDENTIALS, LINEAR, Venue
+
+AMOUNT = Decimal("0.01")
+#: The engine's id of the linear perpetual every emulator lists as BTC/USDT:USDT.
+ENGINE_ID = ("BTCUSDT", "linear")
+
+
+def requests(venue: Venue) -> int:
+    return int(venue.emu.stats()["requests"])
+
+
+def move(venue: Venue, **prices: Decimal) -> None:
+    venue.emu.move_price(ENGINE_ID[0], category=ENGINE_ID[1], **prices)
+
+
+def waiting(venue: Venue) -> list[Any]:
+    """The conditional orders the engine holds, waiting for their trigger."""
+    return venue.emu.state.engine.triggers(DEFAULT_UID)
+
+
+def last_price(venue: Venue) -> Decimal:
+    last = venue.ex.fetch_ticker(LINEAR).last
+    assert last is not None
+    return last
+
+
+def offered(venue: Venue, key: str, call: Callable[[], object]) -> bool:
+    """True when ``key`` is offered on swaps; otherwise check that ``call`` raises NotSupported
+    naming it, with nothing sent, and return False."""
+    if venue.ex.capabilities.supports(key, market="swap"):
+        return True
+    before = requests(venue)
+    with pytest.raises(NotSupported) as refused:
+        call()
+    assert f"does not offer {key}" in str(refused.value)
+    assert requests(venue) == before
+    return False
+
+
+def position_size(venue: Venue) -> Decimal:
+    return sum((p.size for p in venue.ex.fetch_positions([LINEAR])), Decimal(0))
+
+
+def conditional(orders: list[Order]) -> list[Order]:
+    return [o for o in orders if o.conditional]
+
+
+def test_a_trigger_order_rests_listed_as_conditional_and_cancels(venue: Venue) -> None:
+    ex = venue.ex
+    trigger = last_price(venue) + 100
+    place = lambda: ex.create_order(LINEAR, "market", "buy", AMOUNT, trigger_price=trigger)  # noqa: E731
+    if not offered(venue, "order.trigger", place):
+        return
+    order = place()
+    assert (order.status, order.conditional, order.trigger_price) == ("open", True, trigger)
+    assert order.trigger_by == "last"
+    [listed] = ex.fetch_open_orders(LINEAR)
+    assert listed.id == order.id
+    assert (listed.conditional, listed.trigger_price, listed.trigger_by) == (True, trigger, "last")
+    assert (listed.side, listed.amount, listed.status) == ("buy", AMOUNT, "open")
+    assert len(waiting(venue)) == 1
+    cancelled = ex.cancel_order(order.id, LINEAR)
+    assert cancelled.status == "canceled"
+    assert ex.fetch_open_orders(LINEAR) == []
+    assert waiting(venue) == []
+    assert position_size(venue) == 0
+
+
+@pytest.mark.parametrize("trigger_by", ["last", "mark"])
+def test_a_trigger_order_fires_when_its_price_crosses_and_fills(
+    venue: Venue, trigger_by: str
+) -> None:
+    ex = venue.ex
+    last = last_price(venue)
+    trigger = last + 100
+
+    def place() -> Order:
+        return ex.create_order(
+            LINEAR, "market", "buy", AMOUNT, trigger_price=trigger, trigger_by=trigger_by
+        )
+
+    if not offered(venue, "order.trigger", place):
+        return
+    if trigger_by != "last" and not offered(venue, f"order.trigger_by.{trigger_by}", place):
+        return
+    order = place()
+    assert order.trigger_by == trigger_by
+    if trigger_by == "mark":
+        # The last price crosses, the mark price does not: nothing fires.
+        move(venue, last=last + 200, mark=last)
+        assert len(waiting(venue)) == 1
+        assert position_size(venue) == 0
+        move(venue, last=last + 200, mark=last + 200)
+    else:
+        move(venue, last=last + 200)
+    assert waiting(venue) == []
+    assert position_size(venue) == AMOUNT
+    assert conditional(ex.fetch_open_orders(LINEAR)) == []
+    assert venue.emu.state.engine.audit() == []
+
+
+def test_a_trigger_on_the_wrong_side_of_the_price_is_refused(venue: Venue) -> None:
+    ex = venue.ex
+    below = last_price(venue) - 100
+
+    def place() -> Order:
+        # A buy that triggers as the price rises, to a price already below it.
+        return ex.create_order(LINEAR, "market", "buy", AMOUNT, trigger_price=below)
+
+    if not offered(venue, "order.trigger", place):
+        return
+    placed = len(venue.orders_sent())
+    with pytest.raises(InvalidOrder) as refused:
+        place()
+    assert str(refused.value.code) in ("110092", "-2021", "51052", "None")
+    assert waiting(venue) == []
+    assert len(venue.orders_sent()) == placed
+
+
+def test_a_bracket_order_stop_loss_closes_the_position(venue: Venue) -> None:
+    ex = venue.ex
+    last = last_price(venue)
+
+    def place() -> Order:
+        return ex.create_order(
+            LINEAR,
+            "market",
+            "buy",
+            AMOUNT,
+            stop_loss=last - 300,
+            take_profit=StopSpec(last + 300),
+        )
+
+    if not offered(venue, "order.stop_loss", place):
+        return
+    entry = place()
+    assert entry.stop_loss == StopSpec(last - 300)
+    assert entry.take_profit == StopSpec(last + 300)
+    assert position_size(venue) == AMOUNT
+    stops = conditional(ex.fetch_open_orders(LINEAR))
+    assert sorted(o.trigger_price for o in stops if o.trigger_price) == [last - 300, last + 300]
+    assert all(o.side == "sell" for o in stops)
+    move(venue, last=last - 400)
+    assert position_size(venue) == 0
+    # The take-profit went with the position.
+    assert conditional(ex.fetch_open_orders(LINEAR)) == []
+    assert waiting(venue) == []
+    assert venue.emu.state.engine.audit() == []
+
+
+def test_set_trading_stop_guards_an_open_position(venue: Venue) -> None:
+    ex = venue.ex
+    ex.create_order(LINEAR, "market", "buy", AMOUNT)
+    last = last_price(venue)
+
+    def guard() -> TradingStop:
+        return ex.set_trading_stop(LINEAR, stop_loss=last - 300, take_profit=last + 300)
+
+    if not offered(venue, "position.trading_stop", guard):
+        return
+    stop = guard()
+    assert (stop.symbol, stop.side) == (LINEAR, "long")
+    assert (stop.stop_loss, stop.take_profit) == (StopSpec(last - 300), StopSpec(last + 300))
+    stops = conditional(ex.fetch_open_orders(LINEAR))
+    assert sorted(o.trigger_price for o in stops if o.trigger_price) == [last - 300, last + 300]
+    # Set again: the new take-profit replaces the old one.
+    ex.set_trading_stop(LINEAR, take_profit=last + 250)
+    stops = conditional(ex.fetch_open_orders(LINEAR))
+    assert sorted(o.trigger_price for o in stops if o.trigger_price) == [last - 300, last + 250]
+    move(venue, last=last + 400)
+    assert position_size(venue) == 0
+    assert conditional(ex.fetch_open_orders(LINEAR)) == []
+    assert venue.emu.state.engine.audit() == []
+
+
+def test_a_position_stop_cancels_like_any_order(venue: Venue) -> None:
+    ex = venue.ex
+    ex.create_order(LINEAR, "market", "sell", AMOUNT)
+    last = last_price(venue)
+
+    def guard() -> TradingStop:
+        return ex.set_trading_stop(LINEAR, stop_loss=last + 300)
+
+    if not offered(venue, "position.trading_stop", guard):
+        return
+    assert guard().side == "short"
+    [stop] = conditional(ex.fetch_open_orders(LINEAR))
+    assert (stop.side, stop.trigger_price) == ("buy", last + 300)
+    assert stop.id is not None
+    assert ex.cancel_order(stop.id, LINEAR).status == "canceled"
+    assert waiting(venue) == []
+    move(venue, last=last + 400)
+    assert position_size(venue) == AMOUNT
+
+
+def test_set_trading_stop_without_a_position_is_an_invalid_order(venue: Venue) -> None:
+    last = last_price(venue)
+
+    def guard() -> TradingStop:
+        return venue.ex.set_trading_stop(LINEAR, stop_loss=last - 300)
+
+    if not offered(venue, "position.trading_stop", guard):
+        return
+    with pytest.raises(InvalidOrder):
+        guard()
+    assert waiting(venue) == []
+
+
+def test_mistakes_are_refused_before_sending(venue: Venue) -> None:
+    ex = venue.ex
+    before = requests(venue)
+
+    def refused(key: str) -> type[Exception]:
+        # An intent not offered is refused as such first.
+        return InvalidOrder if ex.capabilities.supports(key, market="swap") else NotSupported
+
+    with pytest.raises(refused("order.stop_loss")):
+        ex.create_order(
+            LINEAR, "market", "buy", AMOUNT, stop_loss=Decimal(70000), take_profit=Decimal(60000)
+        )
+    with pytest.raises(refused("position.trading_stop")):
+        ex.set_trading_stop(LINEAR, stop_loss=StopSpec(Decimal(60000), Decimal(59000)))
+    with pytest.raises(ValueError if ex.capabilities.supports("order.trigger") else NotSupported):
+        ex.create_order(LINEAR, "market", "buy", AMOUNT, trigger_price=1, trigger_by="bid")  # type: ignore[arg-type]
+    assert requests(venue) == before
+
+
+async def test_the_async_client_places_and_cancels_a_trigger_order(venue: Venue) -> None:
+    async with exchanges.connect_async(
+        venue.name, base_url=venue.emu.base_url, credentials=CREDENTIALS
+    ) as ex:
+        last = (await ex.fetch_ticker(LINEAR)).last
+        assert last is not None
+        if not ex.capabilities.supports("order.trigger", market="swap"):
+            with pytest.raises(NotSupported):
+                await ex.create_order(LINEAR, "market", "sell", AMOUNT, trigger_price=last - 100)
+            return
+        order = await ex.create_order(LINEAR, "market", "sell", AMOUNT, trigger_price=last - 100)
+        assert order.conditional
+        [listed] = await ex.fetch_open_orders(LINEAR)
+        assert (listed.id, listed.trigger_price) == (order.id, last - 100)
+        assert order.id is not None
+        assert (await ex.cancel_order(order.id, LINEAR)).status == "canceled"
+    assert waiting(venue) == []
