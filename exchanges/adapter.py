@@ -326,10 +326,18 @@ class Adapter(abc.ABC):
         the exchange acknowledged only its ids, so that the result says how it ended, and a
         post-only or FOK order killed unfilled raises the same error on every exchange.
         """
+        self.require_intents(args)
+        self.require_time_in_force(args)
+        order = yield from self.create_order(args)
+        return (yield from self.finish_placed(order, args))
+
+    def finish_placed(self, order: Order, args: OrderArgs) -> Flow[Order]:
+        """A placed order's result, settled the same way on every exchange (``_place``; each
+        order of a batch too): read back once when it ended at once and the exchange
+        acknowledged only its ids, refused with the same error everywhere when a post-only or
+        FOK order was killed unfilled, completed from the request."""
         from exchanges.arguments import OrderRef
 
-        self.require_intents(args)
-        order = yield from self.create_order(args)
         if order.status is None and order.id is not None and results.ends_at_once(args):
             try:
                 order = yield from self.fetch_order(OrderRef(args.symbol, order.id, None))
@@ -429,6 +437,18 @@ class Adapter(abc.ABC):
         for key in keys:
             self.capabilities.require(
                 key, market=market_type(args.symbol), env=self.env, subject=str(args.symbol)
+            )
+
+    def require_time_in_force(self, args: OrderArgs) -> None:
+        """``NotSupported`` for a GTD order where ``args.symbol``'s market type has no GTD
+        (Binance offers it on USD-M, not on spot), before anything is sent; the clients check
+        the exchange-wide entry of every time in force."""
+        if args.time_in_force == "GTD":
+            self.capabilities.require(
+                "time_in_force.GTD",
+                market=market_type(args.symbol),
+                env=self.env,
+                subject=str(args.symbol),
             )
 
     def require_mode(self, operation: str, symbol: Symbol | None) -> None:

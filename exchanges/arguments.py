@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
-_TIME_IN_FORCE = {"GTC", "IOC", "FOK", "PO"}
+_TIME_IN_FORCE = {"GTC", "IOC", "FOK", "PO", "GTD"}
 #: The prices a trigger can watch (``models.TriggerBy``).
 TRIGGER_BY = ("last", "mark", "index")
 _DIRECTIONS = ("rise", "fall")
@@ -215,6 +215,8 @@ class OrderArgs:
     #: Attached stop-loss and take-profit of the position the order opens.
     stop_loss: StopSpec | None = None
     take_profit: StopSpec | None = None
+    #: When a GTD order lapses, ms since the epoch (set exactly when ``time_in_force`` is GTD).
+    good_till: int | None = None
 
     @property
     def conditional(self) -> bool:
@@ -246,6 +248,7 @@ def order_args(
     trigger_direction: Any = None,
     stop_loss: Any = None,
     take_profit: Any = None,
+    good_till: Any = None,
 ) -> OrderArgs:
     """Validate ``create_order``'s arguments (``InvalidOrder``/``BadRequest``/``TypeError``).
 
@@ -269,9 +272,10 @@ def order_args(
         raise InvalidOrder("a market order takes no price", hint="Drop price, or use type='limit'.")
     if time_in_force is not None and time_in_force not in _TIME_IN_FORCE:
         raise _bad(
-            f"time_in_force must be one of GTC, IOC, FOK, PO, got {time_in_force!r}",
+            f"time_in_force must be one of GTC, IOC, FOK, PO, GTD, got {time_in_force!r}",
             "Use post_only=True for maker-only orders.",
         )
+    expiry = _good_till(good_till, time_in_force, type, post_only)
     for flag, name in ((post_only, "post_only"), (reduce_only, "reduce_only")):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be a bool, not {flag.__class__.__name__}")
@@ -323,7 +327,34 @@ def order_args(
         trigger_direction=trigger[2],
         stop_loss=stops[0],
         take_profit=stops[1],
+        good_till=expiry,
     )
+
+
+def _good_till(good_till: Any, time_in_force: Any, type: str, post_only: Any) -> int | None:
+    """The expiry of a GTD order: ms since the epoch, given exactly when ``time_in_force`` is
+    GTD, on a limit order that is not post-only (Binance USD-M, the one exchange with GTD, has
+    post-only as a time in force of its own, GTX)."""
+    if time_in_force != "GTD":
+        if good_till is not None:
+            raise ValueError("good_till is the expiry of a GTD order: pass time_in_force='GTD'")
+        return None
+    if good_till is None:
+        raise ValueError("a GTD order needs good_till: when it lapses, in ms since the epoch")
+    if isinstance(good_till, bool) or not isinstance(good_till, int):
+        raise TypeError(
+            f"good_till must be an int (ms since the epoch), not {good_till.__class__.__name__}"
+        )
+    if good_till < _SINCE_MIN_MS:
+        raise ValueError(
+            f"good_till={good_till} is not a time in ms since the epoch (seconds? pass "
+            f"{good_till * 1000})"
+        )
+    if type != "limit":
+        raise InvalidOrder("a GTD order is a limit order", hint="Use type='limit'.")
+    if post_only is True:
+        raise InvalidOrder("post_only conflicts with time_in_force=GTD", hint="Pick one of them.")
+    return good_till
 
 
 def check_trigger_by(value: Any, name: str = "trigger_by") -> TriggerBy:

@@ -240,8 +240,16 @@ class Exchange(_Client):
         trigger_direction: TriggerDirection | None = None,
         stop_loss: StopSpec | Decimal | None = None,
         take_profit: StopSpec | Decimal | None = None,
+        good_till: int | None = None,
     ) -> Order:
         """Place an order exactly once (a client order id is generated when not given).
+
+        ``time_in_force``: ``"GTC"`` (the default for limit orders), ``"IOC"`` (what does not
+        fill at once is cancelled: status ``canceled``), ``"FOK"`` (fills in full at once or is
+        refused, ``OrderNotFillable``), ``"PO"`` (as ``post_only=True``: an order that would
+        take is refused, ``OrderImmediatelyFillable``) or ``"GTD"`` with ``good_till`` (ms since
+        the epoch; Binance USD-M only). A ``reduce_only`` order that would open or increase a
+        position is refused with ``InvalidOrder`` and places nothing, on every exchange.
 
         ``trigger_price`` makes it a conditional order, placed when the ``trigger_by`` price
         (``"last"`` by default, ``"mark"`` or ``"index"`` where the exchange has them) reaches
@@ -277,6 +285,7 @@ class Exchange(_Client):
             trigger_direction=trigger_direction,
             stop_loss=stop_loss,
             take_profit=take_profit,
+            good_till=good_till,
         )
         fleet = self.session.fleet
         if fleet is not None:

@@ -332,6 +332,10 @@ class Order:
     #: (OKX; Bybit's position trailing stop), whichever the exchange reports.
     trailing_percent: Decimal | None = None
     trailing_amount: Decimal | None = None
+    #: When a GTD order lapses (``time_in_force`` ``"GTD"``), ms since the epoch; then its
+    #: status is ``expired``. An order ended by its time in force at once (the unfilled part
+    #: of an IOC, FOK or market order) is ``canceled`` on every exchange.
+    good_till: int | None = None
     raw: Raw = _raw()
 
 

@@ -62,6 +62,7 @@ def placed(order: Order, args: OrderArgs) -> Order:
             "trigger_by": args.trigger_by if args.conditional else None,
             "stop_loss": args.stop_loss,
             "take_profit": args.take_profit,
+            "good_till": args.good_till,
         },
     )
     if args.conditional and not order.conditional:

@@ -134,6 +134,7 @@ class BinanceAdapter(Adapter):
         "price": "price",
         "timeInForce": "time_in_force or post_only",
         "reduceOnly": "reduce_only",
+        "goodTillDate": "good_till",
         # The answer must carry status and fills; the signer appends the rest.
         "newOrderRespType": "the library (it reads the RESULT answer)",
         "recvWindow": "connect(recv_window_ms=...)",
@@ -464,6 +465,10 @@ class BinanceAdapter(Adapter):
         else:
             params["type"] = "LIMIT"
             params["timeInForce"] = "GTX" if args.post_only else args.time_in_force or "GTC"
+            if args.good_till is not None:
+                # "goodTillDate": ms, whole seconds kept, more than 600 s ahead ("New Order",
+                # https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Order).
+                params["goodTillDate"] = args.good_till
         params["quantity"] = to_wire(args.amount)
         if args.price is not None:
             params["price"] = to_wire(args.price)

@@ -102,9 +102,10 @@ CAPABILITIES = Capabilities(
         "IOC": yes(),
         "FOK": yes(),
         "PO": yes("spot LIMIT_MAKER, USD-M GTX"),
-        "GTD": no(
-            "create_order takes no expiry time, which Binance USD-M's GTD needs "
-            "(goodTillDate); spot has no GTD"
+        "GTD": yes(
+            "USD-M: good_till becomes goodTillDate (at least 600 s ahead, else -5040; whole "
+            "seconds)",
+            markets={"spot": no("Binance spot has no GTD time in force (GTC, IOC, FOK only)")},
         ),
     },
     operations={

@@ -55,6 +55,7 @@ from adapters.binance.emulator_base import (
     BinanceError,
     mandatory,
 )
+from adapters.binance.emulator_gtd import GoodTill
 from adapters.binance.emulator_market import BinanceMarket
 from adapters.binance.emulator_trading import BinanceTrading
 from adapters.binance.limits import request_weight
@@ -73,6 +74,7 @@ class BinanceFrontEnd(BinanceTrading, BinanceAccount, BinanceMarket, BinanceBase
 
     def __init__(self, state: EmulatorState) -> None:
         super().__init__(state)
+        self.good_till = GoodTill(state.engine)
         G, P, D, U = "GET", "POST", "DELETE", "PUT"
         spot, usdm = "spot", "usdm"
         route = tuple[Callable[..., Any], str | None, str]
@@ -164,6 +166,8 @@ class BinanceFrontEnd(BinanceTrading, BinanceAccount, BinanceMarket, BinanceBase
                 result = handler(params)
             else:
                 key = self._authenticate(request, params, market, security)
+                if market == "usdm":
+                    self.good_till.expire_due(self.state.now_ms())
                 if request.method in ("POST", "PUT") and request.path.endswith("/order"):
                     headers.update(self._count_order(market, key.uid))
                 result = handler(params, key)

@@ -19,6 +19,7 @@ from adapters.binance.emulator_base import (
     _mandatory,
     _w,
 )
+from adapters.binance.emulator_gtd import GoodTill
 from exchanges.emulator.engine import EngineError, InstrumentSpec, OrderView
 from exchanges.emulator.keys import ApiKey
 
@@ -27,6 +28,9 @@ __all__ = ["BinanceTrading"]
 
 class BinanceTrading(BinanceBase):
     """Orders and fills of spot and USD-M."""
+
+    #: The expiry of GTD orders (``emulator_gtd``), set by the front-end.
+    good_till: GoodTill
 
     # -- orders: ids ------------------------------------------------------------------------
 
@@ -153,6 +157,9 @@ class BinanceTrading(BinanceBase):
         return item
 
     def _usdm_order(self, o: OrderView) -> dict[str, Any]:
+        return self.good_till.fields(o, self._usdm_json(o))
+
+    def _usdm_json(self, o: OrderView) -> dict[str, Any]:
         return {
             "orderId": self._order_ids.of(o.order_id),
             "symbol": o.symbol,
@@ -378,7 +385,7 @@ class BinanceTrading(BinanceBase):
     # -- orders: USD-M ----------------------------------------------------------------------
 
     def new_order_usdm(self, params: Mapping[str, str], key: ApiKey) -> dict[str, Any]:
-        """``POST /fapi/v1/order``: LIMIT (GTC/IOC/FOK/GTX) and MARKET, one-way mode."""
+        """``POST /fapi/v1/order``: LIMIT (GTC/IOC/FOK/GTX/GTD) and MARKET, one-way mode."""
         spec = self._need_spec(params, "usdm")
         side = self._side(params)
         kind = params.get("type")
@@ -387,8 +394,10 @@ class BinanceTrading(BinanceBase):
         if kind not in ("LIMIT", "MARKET"):
             raise BinanceError(-1116, "Invalid orderType.")
         tif = params.get("timeInForce") or "GTC"
-        if tif not in ("GTC", "IOC", "FOK", "GTX"):
+        if tif not in ("GTC", "IOC", "FOK", "GTX", "GTD"):
             raise BinanceError(-1115, "Invalid timeInForce.")
+        # GTD rests as GTC in the engine; emulator_gtd.py keeps and applies its expiry.
+        good_till = self.good_till.check(params, self.state.now_ms()) if tif == "GTD" else None
         if params.get("positionSide", "BOTH") != "BOTH":
             raise BinanceError(-4061, "Order's position side does not match user's setting.")
         qty = self._number(params, "quantity")
@@ -409,12 +418,14 @@ class BinanceTrading(BinanceBase):
             time_in_force="PostOnly"
             if tif == "GTX" and kind == "LIMIT"
             else tif
-            if tif != "GTX"
+            if tif not in ("GTX", "GTD")
             else "GTC",
             reduce_only=reduce_only,
             client_order_id=self._engine_client_id(key.uid, cid),
             category="linear",
         )
+        if good_till is not None:
+            self.good_till.record(order, good_till)
         return self._usdm_order(order)
 
     def modify_order_usdm(self, params: Mapping[str, str], key: ApiKey) -> dict[str, Any]:

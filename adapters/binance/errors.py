@@ -205,6 +205,13 @@ FUTURES: MappingProxyType[int, Entry] = MappingProxyType(
             None,
         ),
         -5027: (e.InvalidOrder, "The modification changes nothing.", None),
+        # "The goodTillDate timestamp must be greater than the current time plus 600 seconds
+        # and smaller than 253402300799000" (Error Codes, USD-M).
+        -5040: (
+            e.InvalidOrder,
+            "A GTD order's good_till must be more than 600 s after Binance's current time.",
+            None,
+        ),
     }
 )
 

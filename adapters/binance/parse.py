@@ -428,6 +428,11 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
     amount = _opt_amount(item, "origQty", _EX)
     filled = _opt_amount(item, "executedQty", _EX)
     status = _STATUS.get(_text(item.get("status")) or "")
+    good_till = _ms(item.get("goodTillDate")) if tif == "GTD" else None
+    if status == "expired" and item.get("status") == "EXPIRED" and tif != "GTD":
+        # Binance expires the unfilled part of an IOC, FOK or market order; Bybit and OKX
+        # cancel it. One word for one outcome: canceled. Expired is a GTD order that lapsed.
+        status = "canceled"
     cost = _opt_amount(
         item, "cummulativeQuoteQty" if "cummulativeQuoteQty" in item else "cumQuote", _EX
     )
@@ -460,6 +465,7 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
         timestamp=created,
         updated=_ms(item.get("updateTime") or item.get("transactTime")) or created,
         cost=cost,
+        good_till=good_till or None,
         raw=item,
     )
 

@@ -279,7 +279,13 @@ class BybitBase:
                 else BybitError(110094, "Order notional value below the lower limit")
             )
         if kind == "reduce_only_rejected":
-            return BybitError(110017, "current position is zero, cannot fix reduce-only order qty")
+            # One code whatever the reason; the texts are those Bybit answers without a
+            # position, else "Reduce-only rule not satisfied" (ccxt's bybit table quotes it).
+            if err.message == "no position to reduce":
+                return BybitError(
+                    110017, "current position is zero, cannot fix reduce-only order qty"
+                )
+            return BybitError(110017, "Reduce-only rule not satisfied")
         if kind == "unknown_symbol":
             return BybitError(10001, "Not supported symbols")
         if kind == "invalid_qty" and spot:

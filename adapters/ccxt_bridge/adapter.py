@@ -113,6 +113,9 @@ class CcxtAdapter(CcxtMarketData):
             params["postOnly"] = True
         elif args.time_in_force is not None:
             params["timeInForce"] = args.time_in_force
+        if args.good_till is not None:
+            # Binance's name, which ccxt passes through (the one exchange with GTD here).
+            params["goodTillDate"] = args.good_till
         if args.reduce_only:
             params["reduceOnly"] = True
         if self.family == "okx" and market.symbol in self.margin_modes:

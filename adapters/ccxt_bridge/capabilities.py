@@ -1,5 +1,6 @@
 """What ``connect("ccxt:<id>")`` offers: derived from ccxt's ``has`` and ``features`` of the id,
-within the bridge's own limits (no streams, no key permissions, no GTD).
+within the bridge's own limits (no streams, no key permissions; GTD where ccxt's features
+have it on linear swaps).
 
 ccxt's ``has`` says per unified method whether an exchange implements it (True, ``"emulated"``,
 False or None); ``features`` says per market type which ``timeInForce`` values ``createOrder``
@@ -162,8 +163,32 @@ def _time_in_force(name: str, features: Mapping[str, Any]) -> dict[str, Support]
         else yes()
         for value in ("GTC", "IOC", "FOK", "PO")
     }
-    found["GTD"] = no("create_order takes no expiry time, which GTD needs")
+    found["GTD"] = _gtd(name, features)
     return found
+
+
+def _gtd(name: str, features: Mapping[str, Any]) -> Support:
+    """GTD on the market types whose ccxt features offer it (Binance USD-M: ``goodTillDate``,
+    which ``good_till`` becomes), refused on the others with the reason."""
+    offered = [m for m in ("spot", "swap", "future") if _create_feature(features, m, "GTD")]
+    if not offered:
+        return no(f"ccxt's {name} takes no GTD time in force")
+    refused = no(f"ccxt's {name} takes GTD on {', '.join(offered)} markets only")
+    return yes(
+        "good_till is sent as goodTillDate",
+        markets={m: refused for m in MARKET_TYPES if m not in offered},
+    )
+
+
+def _create_feature(features: Mapping[str, Any], market: str, tif: str) -> bool:
+    """Whether ccxt's ``features`` say ``createOrder`` takes ``tif`` on ``market`` (linear
+    contracts for swaps and futures)."""
+    found = features.get(market)
+    if market != "spot" and isinstance(found, Mapping):
+        found = found.get("linear")
+    create = found.get("createOrder") if isinstance(found, Mapping) else None
+    said = create.get("timeInForce") if isinstance(create, Mapping) else None
+    return isinstance(said, Mapping) and said.get(tif) is True
 
 
 def _environments(name: str, source: Any, family: str | None) -> dict[str, Support]:

@@ -498,6 +498,14 @@ def order(symbol: str, item: Mapping[str, Any]) -> Order:
     tif = _str(item.get("timeInForce"))
     if post_only:
         tif = "PO"
+    good_till = None
+    if tif == "GTD":
+        info = item.get("info")
+        good_till = _ms(info.get("goodTillDate")) if isinstance(info, Mapping) else None
+    elif status == "expired":
+        # ccxt says expired where Binance ended an IOC, FOK or market order's remainder; the
+        # interface says canceled for that everywhere (expired is a GTD order that lapsed).
+        status = "canceled"
     remaining = _amount(item, "remaining", "order")
     if status in _TERMINAL:
         remaining = ZERO
@@ -524,6 +532,7 @@ def order(symbol: str, item: Mapping[str, Any]) -> Order:
         cost=_amount(item, "cost", "order"),
         fee=fee,
         fee_currency=fee_currency,
+        good_till=good_till,
         raw=item,
     )
 

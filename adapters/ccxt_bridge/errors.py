@@ -133,6 +133,13 @@ _LEVERAGE_RANGE: Entry = (
     "The leverage is outside what the exchange allows for this symbol (1 to its maximum).",
 )
 
+#: A reduce-only order that would open, increase or flip a position (Bybit 110017, OKX 51148).
+_REDUCE_ONLY: Entry = (
+    e.InvalidOrder,
+    "The reduce-only order was refused: it would open or increase a position, or it is larger "
+    "than the position.",
+)
+
 #: Native codes whose meaning the library knows, per ccxt exchange family (a ccxt class and its
 #: subclasses: ``binanceusdm`` is a ``binance``). They override ccxt's class; the same meanings
 #: as the native adapters' tables (a unit test checks that they agree).
@@ -150,6 +157,7 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "110007": (e.InsufficientFunds, None),
         "110013": _LEVERAGE_RANGE,
         "110043": (e.BadRequest, "Nothing changed: the leverage is already set."),
+        "110017": _REDUCE_ONLY,
         "110072": _DUPLICATE,
         "110086": _LEVERAGE_RANGE,
         "110024": (
@@ -195,6 +203,7 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "-4116": _DUPLICATE,
         "-5021": (e.OrderNotFillable, "The FOK order could not be filled in full."),
         "-5022": (e.OrderImmediatelyFillable, None),
+        "-5040": (e.InvalidOrder, "A GTD order's good_till must be more than 600 s ahead."),
     },
     "okx": {
         "50004": (
@@ -211,6 +220,7 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "50113": (e.InvalidSignature, None),
         "51008": (e.InsufficientFunds, None),
         "51016": _DUPLICATE,
+        "51148": _REDUCE_ONLY,
         "51169": (e.InvalidOrder, "The reduce-only order has no position in this direction."),
         "51170": (e.InvalidOrder, "A reduce-only order must go against the position."),
         "51400": (e.OrderNotFound, "The order is already filled or cancelled, or does not exist."),

@@ -259,10 +259,25 @@ class OkxCore:
                 "51001", "Instrument ID, Instrument ID code or Spread ID doesn't exist."
             )
         if kind == "reduce_only_rejected":
-            # 51169: no position in this direction to reduce or close (OKX's error table).
-            return ItemError(
-                "51169",
-                "Order failed because you don't have any positions in this direction for this "
-                "contract to reduce or close.",
-            )
+            return _reduce_only_error(err.message)
         return ItemError("51000", f"Parameter error: {err.message}")
+
+
+def _reduce_only_error(reason: str) -> ItemError:
+    """OKX's refusal of a reduce-only order (error table, "Trade" codes; the whole order is
+    refused, never trimmed: "Place order", reduceOnly): 51169 without a position in its
+    direction, 51170 on the position's own side, 51148 larger than what it may reduce (the
+    engine's reasons say which)."""
+    if "position's side" in reason:
+        return ItemError(
+            "51170",
+            "Failed to place order. A reduce-only order can't be the same trading direction as "
+            "your existing positions.",
+        )
+    if "exceeds reducible" in reason:
+        return ItemError("51148", "ReduceOnly cannot increase the position quantity.")
+    return ItemError(
+        "51169",
+        "Order failed because you don't have any positions in this direction for this contract "
+        "to reduce or close.",
+    )

@@ -125,6 +125,12 @@ CODES: MappingProxyType[str, Entry] = MappingProxyType(
         "51131": (e.InsufficientFunds, None, None),
         "51149": (e.ExchangeNotAvailable, _UNKNOWN_OUTCOME, True),
         "51155": (e.AccountRestricted, "Local compliance rules block this pair.", None),  # [ccxt]
+        "51148": (
+            e.InvalidOrder,
+            "The reduce-only order is larger than the position it may reduce (OKX refuses it "
+            "whole, it is not trimmed).",
+            None,
+        ),
         "51169": (
             e.InvalidOrder,
             "The reduce-only order has no position in this direction to reduce.",

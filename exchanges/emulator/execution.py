@@ -212,8 +212,13 @@ class ExecutionMixin:
     ) -> None:
         position = account.current(spec.key, leg)
         size = position.size if position is not None else ZERO
-        if size == 0 or (size > 0) == (side == "buy"):
-            raise EngineError("reduce_only_rejected", "no position on the other side to reduce")
+        if size == 0:
+            raise EngineError("reduce_only_rejected", "no position to reduce")
+        if (size > 0) == (side == "buy"):
+            # Front-ends tell these apart by message (OKX: 51169 / 51170 / 51148).
+            raise EngineError(
+                "reduce_only_rejected", "on the position's side: it would increase it"
+            )
         available = abs(size)
         if may_rest:
             available -= sum(

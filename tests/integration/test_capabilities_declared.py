@@ -124,6 +124,11 @@ def _market_order(ex: exchanges.Exchange, symbol: str) -> Any:
 
 
 def _time_in_force(value: str) -> Probe:
+    if value == "GTD":
+        # GTD needs its expiry: an hour ahead of the exchange's clock, in whole seconds.
+        return lambda ex, s: _place(
+            ex, s, time_in_force="GTD", good_till=(ex.fetch_time() // 1000 + 3600) * 1000
+        )
     return lambda ex, s: _place(ex, s, time_in_force=value)
 
 

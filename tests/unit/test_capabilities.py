@@ -163,8 +163,11 @@ def test_clients_show_their_adapters_capabilities() -> None:
     with exchanges.connect("binance") as ex:
         assert ex.capabilities is ex.adapter.capabilities
         assert not ex.capabilities.supports("amend_order", market="spot")
-        with pytest.raises(NotSupported, match=r"does not offer time_in_force\.GTD: "):
-            ex.create_order("BTC/USDT:USDT", "limit", "buy", 1, 1, time_in_force="GTD")
+        # GTD is USD-M's only (goodTillDate): refused on spot, before anything is sent.
+        with pytest.raises(NotSupported, match=r"does not offer time_in_force\.GTD\.spot "):
+            ex.create_order(
+                "BTC/USDT", "limit", "buy", 1, 1, time_in_force="GTD", good_till=2_000_000_000_000
+            )
 
 
 async def test_async_clients_show_them_too() -> None:
@@ -172,7 +175,9 @@ async def test_async_clients_show_them_too() -> None:
         assert ex.capabilities is ex.adapter.capabilities
         assert ex.capabilities.supports("watch_trades")
         with pytest.raises(NotSupported) as caught:
-            await ex.create_order("BTC/USDT:USDT", "limit", "buy", 1, 1, time_in_force="GTD")
+            await ex.create_order(
+                "BTC/USDT:USDT", "limit", "buy", 1, 1, time_in_force="GTD", good_till=2 * 10**12
+            )
         assert caught.value.message.startswith("okx does not offer time_in_force.GTD: ")
 
 

@@ -279,11 +279,19 @@ def test_spot_order_query_shape() -> None:
         False,
     )
     maker = parse.parse_order("LTC/BTC", {**item, "type": "LIMIT_MAKER", "status": "EXPIRED"})
+    # Ended by its time in force at once: canceled, as Bybit and OKX say (expired is GTD's).
     assert (maker.post_only, maker.time_in_force, maker.status, maker.remaining) == (
         True,
         "PO",
-        "expired",
+        "canceled",
         0,
+    )
+    gtd = {**item, "timeInForce": "GTD", "goodTillDate": 1499830000000, "status": "EXPIRED"}
+    lapsed = parse.parse_order("LTC/BTC", gtd)
+    assert (lapsed.time_in_force, lapsed.good_till, lapsed.status) == (
+        "GTD",
+        1499830000000,
+        "expired",
     )
 
 
