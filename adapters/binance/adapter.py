@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from adapters.binance import algo as algo_api
 from adapters.binance import funding, parse
 from adapters.binance import leverage as leverage_api
 from adapters.binance import modes as modes_api
@@ -31,13 +32,14 @@ from adapters.binance.limits import (
 from adapters.binance.requests import RequestBuilder
 from adapters.binance.signer import BinanceSigner
 from exchanges.adapter import FUNDING_HISTORY_LIMIT, Adapter
-from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+from exchanges.arguments import AmendArgs, OrderArgs, OrderRef, TradingStopArgs
 from exchanges.clock import ServerClock
 from exchanges.credentials import Credentials
 from exchanges.decimals import ZERO, to_wire
 from exchanges.errors import (
     BadRequest,
     BadResponse,
+    InvalidOrder,
     OrderNotFound,
 )
 from exchanges.flow import Flow
@@ -59,6 +61,7 @@ from exchanges.models import (
     Ticker,
     Trade,
     TradingFee,
+    TradingStop,
 )
 from exchanges.preflight import check_order
 from exchanges.ratelimit import Limit, RateLimiter
@@ -140,6 +143,7 @@ class BinanceAdapter(Adapter):
         "recvWindow": "connect(recv_window_ms=...)",
         "timestamp": "the library's clock",
         "signature": "the library's signer",
+        **algo_api.RESERVED,
     }
 
     def __init__(
@@ -491,6 +495,9 @@ class BinanceAdapter(Adapter):
         """
         market = yield from self.order_market(args.symbol, args.amount, args.price)
         group = self._group(market)
+        if args.conditional:
+            # The Algo Order API (algo.py): /fapi/v1/order refuses conditional types (-4120).
+            return (yield from algo_api.create(self.build, market, args))
         request = self.build.new_order(group, self._order_params(group, market, args))
         return (
             yield from place_once(
@@ -515,7 +522,13 @@ class BinanceAdapter(Adapter):
         """``GET .../order`` by id or client order id."""
         market = yield from self.market(ref.symbol)
         params = {"symbol": market.id, **self._id_params(ref)}
-        response = yield self.build.query_order(self._group(market), params)
+        try:
+            response = yield self.build.query_order(self._group(market), params)
+        except OrderNotFound:
+            if self._group(market) != "usdm":
+                raise
+            # Not an order: maybe a conditional (algo) order (algo.py).
+            return (yield from algo_api.fetch(self.build, market, ref))
         return parse.parse_order(market.symbol, response.data)
 
     def amend_order(self, args: AmendArgs) -> Flow[Order]:
@@ -567,13 +580,19 @@ class BinanceAdapter(Adapter):
         """``DELETE .../order``; an unknown outcome is settled by reading the order."""
         market = yield from self.market(ref.symbol)
         ids = self._id_params(ref)
-        return (
-            yield from cancel_settled(
-                self.build.cancel_order(self._group(market), {"symbol": market.id, **ids}),
-                lambda: self._query(market, ids),
-                lambda response: parse.parse_order(market.symbol, response.data),
+        try:
+            return (
+                yield from cancel_settled(
+                    self.build.cancel_order(self._group(market), {"symbol": market.id, **ids}),
+                    lambda: self._query(market, ids),
+                    lambda response: parse.parse_order(market.symbol, response.data),
+                )
             )
-        )
+        except OrderNotFound:
+            if self._group(market) != "usdm":
+                raise
+        # Not an order: maybe a conditional (algo) order, cancelled on its own path (algo.py).
+        return (yield from algo_api.cancel(self.build, market, ref))
 
     def cancel_all_orders(self, symbol: Symbol | None) -> Flow[list[Order]]:
         """Per symbol: spot ``DELETE /api/v3/openOrders``, USD-M ``/fapi/v1/allOpenOrders``.
@@ -590,6 +609,13 @@ class BinanceAdapter(Adapter):
         for market in markets:
             group = self._group(market)
             if group == "usdm":
+                algos = yield from algo_api.open_orders(self.build, market.id)
+                if algos:
+                    yield algo_api.cancel_open(self.build, market.id)
+                    cancelled.extend(
+                        attrs.evolve(algo_api.parse_algo(market.symbol, row), status="canceled")
+                        for row in algos
+                    )
                 listed = yield from self._open_of("usdm", market.id)
                 if listed:
                     yield self.build.cancel_open_orders("usdm", market.id)
@@ -619,10 +645,17 @@ class BinanceAdapter(Adapter):
         if symbol is not None:
             market = yield from self.market(symbol)
             orders = yield from self._open_of(self._group(market), market.id)
+            native: str | None = market.id if self._group(market) == "usdm" else None
         else:
             yield from self._ensure(self.market_groups())
             for group in self.market_groups():
                 orders.extend((yield from self._open_of(group, None)))
+            native = None
+        if symbol is None or native is not None:
+            # Conditional orders are algo orders, listed apart (algo.py).
+            for row in (yield from algo_api.open_orders(self.build, native)):
+                name = self._symbol("usdm", row.get("symbol"))
+                orders.append(algo_api.parse_algo(name, row))
         orders.sort(key=lambda o: o.timestamp or 0, reverse=True)
         return orders
 
@@ -681,6 +714,25 @@ class BinanceAdapter(Adapter):
             yield from self.market(symbol)  # an unknown symbol is refused before the switch
         name = None if symbol is None else str(symbol)
         return (yield from modes_api.set_position_mode(self.build, name, hedged))
+
+    def set_trading_stop(self, args: TradingStopArgs) -> Flow[TradingStop]:
+        """Algo STOP_MARKET / TAKE_PROFIT_MARKET orders with ``closePosition`` (``algo.py``)."""
+        market = yield from self.market(args.symbol)
+        held = yield from self.fetch_positions([args.symbol])
+        if args.side is not None:
+            held = [p for p in held if p.side == args.side]
+        if not held:
+            raise InvalidOrder(
+                f"there is no open {market.symbol} position to set stops on",
+                exchange=self.name,
+                hint="Open the position first.",
+            )
+        position = held[0]
+        return (
+            yield from algo_api.set_trading_stop(
+                self.build, market, args, position.side, position.hedged
+            )
+        )
 
     def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
         """``/fapi/v3/positionRisk``: non-empty USD-M positions (spot has none)."""

@@ -75,9 +75,39 @@ _SPECIAL: dict[str, Support] = {
     "fetch_my_trades": yes(_ONE_SYMBOL),
 }
 
-#: Conditional orders and stops (``ORDER_INTENTS``): not mapped yet.
-for _intent in ORDER_INTENTS:
-    _SPECIAL.setdefault(_intent, no("not mapped by this adapter yet"))
+#: Conditional orders and stops: USD-M's Algo Order API ("New Algo Order",
+#: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order;
+#: adapters/binance/algo.py). Spot's stop types (STOP_LOSS, TAKE_PROFIT with stopPrice on
+#: /api/v3/order) are not mapped.
+_SPOT_STOPS = no("Binance spot's stop orders (STOP_LOSS/TAKE_PROFIT types) are not mapped here")
+_NO_ATTACHED = no(
+    "Binance has no stop-loss or take-profit attached to an order (nor does ccxt's Binance)",
+    hint="Place the entry, then set_trading_stop(symbol, stop_loss=..., take_profit=...).",
+)
+_SPECIAL.update(
+    {
+        "order.trigger": yes(
+            "algo orders (/fapi/v1/algoOrder), STOP or TAKE_PROFIT by direction; ids are algoIds",
+            markets={"spot": _SPOT_STOPS},
+        ),
+        "order.trigger_by.mark": yes("workingType MARK_PRICE", markets={"spot": _SPOT_STOPS}),
+        "order.trigger_by.index": no("Binance triggers on the last or the mark price only"),
+        "order.stop_loss": _NO_ATTACHED,
+        "order.take_profit": _NO_ATTACHED,
+        "order.trailing_percent": no("create_trailing_stop is not mapped for Binance yet"),
+        "order.trailing_amount": no(
+            "Binance trails by a percentage only (callbackRate, 0.1-20)",
+            hint="Use trailing_percent=...",
+        ),
+        "position.trading_stop": yes(
+            "algo STOP_MARKET/TAKE_PROFIT_MARKET with closePosition, at market",
+            markets={"spot": no("a spot market has no position")},
+        ),
+        "position.trailing_stop": no(
+            "Binance has no trailing stop on a position (closePosition takes no trailing type)",
+        ),
+    }
+)
 
 CAPABILITIES = Capabilities(
     "binance",

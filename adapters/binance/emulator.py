@@ -126,6 +126,9 @@ class BinanceFrontEnd(BinanceTrading, BinanceAccount, BinanceMarket, BinanceBase
         self.routes.update(BinanceAssets(self).routes())
         self.routes.update(BinanceFunding(self).routes())
         self.routes.update(BinanceLeverage(self).routes())
+        from adapters.binance.emulator_algo import BinanceAlgo
+
+        self.routes.update(BinanceAlgo(self).routes())  # before the modes' wrappers
         self.routes.update(BinanceModes(self).routes())  # last: it wraps the order handlers
         from adapters.binance.emulator_ws_user import UserData
 

@@ -170,6 +170,13 @@ _USDM_WEIGHTS: Mapping[tuple[str, str], int | _Rule] = MappingProxyType(
         ("GET", "/fapi/v1/allOrders"): 5,
         ("GET", "/fapi/v1/userTrades"): 5,
         ("GET", "/fapi/v3/positionRisk"): 5,
+        # The Algo Order API ("New Algo Order", "Current All Algo Open Orders"): 0 IP weight
+        # for writes (1 kept, as for orders), 40 for the open list without a symbol.
+        ("POST", "/fapi/v1/algoOrder"): 1,
+        ("DELETE", "/fapi/v1/algoOrder"): 1,
+        ("GET", "/fapi/v1/algoOrder"): 1,
+        ("GET", "/fapi/v1/openAlgoOrders"): lambda p: 1 if "symbol" in p else 40,
+        ("DELETE", "/fapi/v1/algoOpenOrders"): 1,
     }
 )
 

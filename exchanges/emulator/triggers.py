@@ -7,8 +7,9 @@ A trigger waits, reserving nothing, until the price it watches (``last``: the la
 above, ``fall``: at or below); then it places its order as a normal order of the engine and
 records that order's id (``TriggerView.order_id``). An order it cannot place (no funds, nothing
 left to reduce) leaves it ``rejected`` with the engine's reason, as Bybit cancels and Binance
-rejects a conditional order whose margin check fails at trigger time (see
-``../shared/reference/trading-intents.md`` section 5, items 5 and 6).
+rejects a conditional order whose margin check fails at trigger time ("Place Order",
+https://bybit-exchange.github.io/docs/v5/order/create-order; "Event Algo Order Update",
+https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Algo-Order-Update).
 
 Triggers are evaluated whenever an instrument trades (the end of every match) and when the
 admin API moves a price (``exchanges.emulator.prices``), in the order they were placed, until
