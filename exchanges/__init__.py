@@ -8,6 +8,7 @@
 import logging
 
 from exchanges.async_client import AsyncExchange
+from exchanges.batch import BatchItem, BatchResult, OrderRequest
 from exchanges.client import Exchange
 from exchanges.connect import connect, connect_async
 from exchanges.credentials import Credentials
@@ -81,6 +82,8 @@ __all__ = [
     "BadSymbol",
     "Balance",
     "Balances",
+    "BatchItem",
+    "BatchResult",
     "Candle",
     "ClientClosed",
     "ClockSkew",
@@ -110,6 +113,7 @@ __all__ = [
     "OrderImmediatelyFillable",
     "OrderNotFillable",
     "OrderNotFound",
+    "OrderRequest",
     "OutcomeUnknown",
     "PermissionDenied",
     "Position",

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from exchanges import results
+from exchanges.batch import Batching
 from exchanges.capabilities import UNDECLARED, Capabilities, funding_market, market_type
 from exchanges.errors import BadSymbol, ExchangeError, NotSupported
 from exchanges.preflight import check_order
@@ -59,7 +60,7 @@ _log = logging.getLogger("exchanges")
 T = TypeVar("T")
 
 
-class Adapter(abc.ABC):
+class Adapter(Batching, abc.ABC):
     """Base of every exchange adapter: the pipeline hooks, the market cache, the operations."""
 
     #: The name used in ``connect()``, logs and errors (a class attribute, or set per instance).
@@ -153,9 +154,7 @@ class Adapter(abc.ABC):
         """Static limits per key, and a function giving the limit of other keys."""
         return {}, None
 
-    def observe(  # noqa: B027 - an optional hook
-        self, response: Response, limiter: RateLimiter, clock: ServerClock
-    ) -> None:
+    def observe(self, response: Response, limiter: RateLimiter, clock: ServerClock) -> None:
         """Feed rate-limit headers of a response to the limiter (default: nothing)."""
 
     # -- streams --------------------------------------------------------------------------
@@ -200,7 +199,7 @@ class Adapter(abc.ABC):
         self._loaded_groups.add(group)
         self.index_markets(group, markets)
 
-    def index_markets(self, group: str, markets: list[Market]) -> None:  # noqa: B027
+    def index_markets(self, group: str, markets: list[Market]) -> None:
         """Hook for adapters that keep their own index (native id → market)."""
 
     def market(self, symbol: Symbol) -> Flow[Market]:

@@ -28,7 +28,7 @@ from exchanges.flow import SHAPE_ERRORS, Flow, Pause
 from exchanges.models import Order
 from exchanges.wire import Request, Response
 
-__all__ = ["amend_settled", "cancel_settled", "place_once", "unconfirmed"]
+__all__ = ["amend_settled", "cancel_settled", "place_once", "settle", "unconfirmed"]
 
 Lookup = Callable[[], Flow[Order | None]]
 Accept = Callable[[Response], Order]
@@ -83,6 +83,15 @@ def _settle(
         return None
     yield Pause(unknown.conclusive_after_ms)
     return (yield from _confirm(lookup, unknown, client_order_id))
+
+
+def settle(
+    lookup: Lookup, unknown: OutcomeUnknown, client_order_id: str, ids_unique: bool
+) -> Flow[Order | None]:
+    """An order whose placement is in doubt: found, or None when absent (after the lost
+    request's receive window has closed, where the exchange would accept its id again). What
+    ``place_once`` does before resending; batches settle each of their orders with it."""
+    return (yield from _settle(lookup, unknown, client_order_id, ids_unique))
 
 
 def _not_placed(unknown: OutcomeUnknown) -> ExchangeError:

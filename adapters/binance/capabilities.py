@@ -75,6 +75,14 @@ _SPECIAL: dict[str, Support] = {
     "fetch_my_trades": yes(_ONE_SYMBOL),
 }
 
+#: Batches: not mapped yet.
+_SPECIAL.update(
+    {
+        "create_orders": no("not mapped by this adapter yet"),
+        "cancel_orders": no("not mapped by this adapter yet"),
+    }
+)
+
 #: Conditional orders and stops: USD-M's Algo Order API ("New Algo Order",
 #: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order;
 #: adapters/binance/algo.py). Spot's stop types (STOP_LOSS, TAKE_PROFIT with stopPrice on

@@ -12,6 +12,7 @@ from adapters.bybit import funding, parse
 from adapters.bybit import leverage as leverage_api
 from adapters.bybit import modes as modes_api
 from adapters.bybit import triggers as triggers_api
+from adapters.bybit.batch import BybitBatches
 from adapters.bybit.capabilities import CAPABILITIES
 from adapters.bybit.hosts import ENVIRONMENTS, rest_host
 from adapters.bybit.limits import limit_for
@@ -92,7 +93,7 @@ def category_of(symbol: Symbol) -> str:
     return "linear" if symbol.linear else "inverse"
 
 
-class BybitAdapter(Adapter):
+class BybitAdapter(BybitBatches, Adapter):
     """Bybit v5: spot, linear, inverse (and option market data, orders and positions)."""
 
     name = "bybit"

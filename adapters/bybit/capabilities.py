@@ -78,6 +78,12 @@ _SPECIAL: dict[str, Support] = {
     "fetch_open_orders": yes("across spot, linear and inverse when no symbol is given"),
     "fetch_closed_orders": yes("7-day windows from since"),
     "fetch_my_trades": yes("7-day windows from since"),
+    # "Batch Place Order" / "Batch Cancel Order" (adapters/bybit/batch.py).
+    "create_orders": yes(
+        "/v5/order/create-batch, one category a request: 20 orders (linear, inverse, option), "
+        "10 spot; demo trading batches linear and option only"
+    ),
+    "cancel_orders": yes("/v5/order/cancel-batch: 20 orders a request (10 spot)"),
 }
 
 #: Conditional orders and stops ("Place Order",

@@ -62,6 +62,7 @@ class BybitFrontEnd(BybitTrading, BybitAccount, BybitMarket, BybitBase):
             (get, "/v5/position/list"): (self.position_list, "read"),
         }
         from adapters.bybit.emulator_assets import BybitAssets
+        from adapters.bybit.emulator_batch import BybitBatch
         from adapters.bybit.emulator_funding import BybitFunding
         from adapters.bybit.emulator_leverage import BybitLeverage
         from adapters.bybit.emulator_modes import BybitModes
@@ -73,6 +74,8 @@ class BybitFrontEnd(BybitTrading, BybitAccount, BybitMarket, BybitBase):
         self.routes.update(BybitLeverage(self).routes())
         self.routes.update(BybitTriggers(self).routes())  # before the modes' wrappers
         self.routes.update(BybitModes(self).routes())  # last: it wraps the order handlers
+        # Each order of a batch through the single-order handlers as wrapped above.
+        self.routes.update(BybitBatch(self).routes())
 
     def register_routes(self, app: Any) -> None:
         """Add Bybit's WebSocket endpoints (``/v5/public/{category}``, ``/v5/private``)."""

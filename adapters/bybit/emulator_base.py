@@ -59,7 +59,11 @@ _LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 _CATEGORIES = ("spot", "linear", "inverse", "option")
 
 
-__all__ = ["BybitBase", "BybitError"]
+__all__ = ["BATCH_PATHS", "BybitBase", "BybitError"]
+
+
+#: The endpoints whose body carries a ``request`` list (``emulator_batch``).
+BATCH_PATHS = frozenset({"/v5/order/create-batch", "/v5/order/cancel-batch"})
 
 
 class BybitError(Exception):
@@ -159,8 +163,11 @@ class BybitBase:
             raise BybitError(10001, f"params error: request body refused: {exc}") from None
         if not isinstance(body, dict):
             raise BybitError(10001, "request body must be a JSON object")
+        batch = request.path in BATCH_PATHS
         for name, value in body.items():
-            # Every v5 endpoint served here takes flat parameters (no batch endpoints).
+            # Flat parameters everywhere but the batch endpoints' ``request`` list.
+            if batch and name == "request":
+                continue
             if isinstance(value, dict | list):
                 raise BybitError(10001, f"params error: {name} must be a string or a number")
         return body

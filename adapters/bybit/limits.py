@@ -24,6 +24,7 @@ _PER_SECOND: dict[str, dict[str, int]] = {
     "/v5/order/cancel": {"deriv": 10, "option": 10, "spot": 20},
     "/v5/order/cancel-all": {"deriv": 10, "option": 1, "spot": 20},
     "/v5/order/create-batch": {"deriv": 10, "option": 10, "spot": 20},
+    "/v5/order/cancel-batch": {"deriv": 10, "option": 10, "spot": 20},
     "/v5/order/realtime": {"*": 50},
     "/v5/order/history": {"*": 50},
     "/v5/execution/list": {"*": 50},

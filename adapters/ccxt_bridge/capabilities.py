@@ -122,6 +122,8 @@ def _operations(name: str, has: Mapping[str, Any]) -> dict[str, Support]:
     else:
         found["cancel_all_orders"] = no(f"ccxt's {name} does not offer cancelAllOrders")
     found["fetch_key_info"] = no("ccxt has no unified call for a key's permissions")
+    for operation in ("create_orders", "cancel_orders"):
+        found[operation] = no("not mapped by the ccxt bridge yet")
     for intent in ORDER_INTENTS:
         found[intent] = no("not mapped by the ccxt bridge yet")
     for operation in _FUNDING:

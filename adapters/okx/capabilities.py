@@ -65,6 +65,14 @@ _SPECIAL: dict[str, Support] = {
     "fetch_my_trades": yes("the last 3 days"),
 }
 
+#: Batches: not mapped yet.
+_SPECIAL.update(
+    {
+        "create_orders": no("not mapped by this adapter yet"),
+        "cancel_orders": no("not mapped by this adapter yet"),
+    }
+)
+
 #: Conditional orders and stops (``ORDER_INTENTS``): not mapped yet.
 for _intent in ORDER_INTENTS:
     _SPECIAL.setdefault(_intent, no("not mapped by this adapter yet"))

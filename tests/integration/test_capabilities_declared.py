@@ -87,6 +87,15 @@ def _cancel(ex: exchanges.Exchange, symbol: str) -> Any:
     return ex.cancel_order(_place(ex, symbol).id, symbol)
 
 
+def _place_batch(ex: exchanges.Exchange, symbol: str) -> Any:
+    return ex.create_orders([exchanges.OrderRequest(symbol, "limit", "buy", AMOUNT, FAR)])
+
+
+def _cancel_batch(ex: exchanges.Exchange, symbol: str) -> Any:
+    # An id of an order placed alone: the probe of cancel_orders does not depend on batches.
+    return ex.cancel_orders([_place(ex, symbol).id], symbol).raise_first()
+
+
 def _fetch_order(ex: exchanges.Exchange, symbol: str) -> Any:
     return ex.fetch_order(_place(ex, symbol).id, symbol)
 
@@ -105,6 +114,8 @@ OPERATIONS: dict[str, Probe] = {
     "fetch_trading_fee": lambda ex, s: ex.fetch_trading_fee(s),
     "fetch_key_info": lambda ex, s: ex.fetch_key_info(),
     "create_order": _place,
+    "create_orders": lambda ex, s: _place_batch(ex, s).raise_first(),
+    "cancel_orders": _cancel_batch,
     "amend_order": _amend,
     "cancel_order": _cancel,
     "cancel_all_orders": lambda ex, s: ex.cancel_all_orders(s),
