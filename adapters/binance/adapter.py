@@ -20,6 +20,7 @@ from adapters.binance import algo as algo_api
 from adapters.binance import funding, parse
 from adapters.binance import leverage as leverage_api
 from adapters.binance import modes as modes_api
+from adapters.binance.batch import BinanceBatches
 from adapters.binance.capabilities import CAPABILITIES
 from adapters.binance.hosts import ENVIRONMENTS, hosts_for, sapi_unsupported_reason
 from adapters.binance.limits import (
@@ -120,7 +121,7 @@ def market_kind(symbol: Symbol) -> str:
     return "usdm"
 
 
-class BinanceAdapter(Adapter):
+class BinanceAdapter(BinanceBatches, Adapter):
     """Binance spot and USD-M futures, mainnet, testnet and demo mode."""
 
     name = "binance"

@@ -75,11 +75,22 @@ _SPECIAL: dict[str, Support] = {
     "fetch_my_trades": yes(_ONE_SYMBOL),
 }
 
-#: Batches: not mapped yet.
+#: Batches, USD-M only ("Place Multiple Orders", "Cancel Multiple Orders";
+#: adapters/binance/batch.py). Spot has no batch endpoint (nor does ccxt's Binance batch spot).
+_NO_SPOT_BATCH = no(
+    "Binance spot has no batch order endpoint (batchOrders is USD-M's)",
+    hint="Place or cancel spot orders one by one (create_order, cancel_order).",
+)
 _SPECIAL.update(
     {
-        "create_orders": no("not mapped by this adapter yet"),
-        "cancel_orders": no("not mapped by this adapter yet"),
+        "create_orders": yes(
+            "USD-M /fapi/v1/batchOrders: 5 orders a request, any symbols, processed concurrently",
+            markets={"spot": _NO_SPOT_BATCH},
+        ),
+        "cancel_orders": yes(
+            "USD-M /fapi/v1/batchOrders (DELETE): 10 ids a request",
+            markets={"spot": _NO_SPOT_BATCH},
+        ),
     }
 )
 

@@ -119,6 +119,7 @@ class BinanceFrontEnd(BinanceTrading, BinanceAccount, BinanceMarket, BinanceBase
             (G, "/fapi/v3/positionRisk"): (self.position_risk, "USER_DATA", usdm),
         }
         from adapters.binance.emulator_assets import BinanceAssets
+        from adapters.binance.emulator_batch import BinanceBatch
         from adapters.binance.emulator_funding import BinanceFunding
         from adapters.binance.emulator_leverage import BinanceLeverage
         from adapters.binance.emulator_modes import BinanceModes
@@ -130,6 +131,8 @@ class BinanceFrontEnd(BinanceTrading, BinanceAccount, BinanceMarket, BinanceBase
 
         self.routes.update(BinanceAlgo(self).routes())  # before the modes' wrappers
         self.routes.update(BinanceModes(self).routes())  # last: it wraps the order handlers
+        # Each order of a batch through the single-order handlers as wrapped above.
+        self.routes.update(BinanceBatch(self).routes())
         from adapters.binance.emulator_ws_user import UserData
 
         #: listenKeys and user-data subscriptions, shared by REST and the WebSockets.

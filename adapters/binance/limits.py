@@ -165,6 +165,9 @@ _USDM_WEIGHTS: Mapping[tuple[str, str], int | _Rule] = MappingProxyType(
         ("PUT", "/fapi/v1/order"): 1,
         ("DELETE", "/fapi/v1/order"): 1,
         ("GET", "/fapi/v1/order"): 1,
+        # "Place Multiple Orders": 5 ("Cancel Multiple Orders": 1).
+        ("POST", "/fapi/v1/batchOrders"): 5,
+        ("DELETE", "/fapi/v1/batchOrders"): 1,
         ("GET", "/fapi/v1/openOrders"): lambda p: 1 if "symbol" in p else 40,
         ("DELETE", "/fapi/v1/allOpenOrders"): 1,
         ("GET", "/fapi/v1/allOrders"): 5,
