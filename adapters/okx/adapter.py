@@ -24,6 +24,7 @@ import attrs
 from adapters.okx import funding, parse
 from adapters.okx import leverage as leverage_api
 from adapters.okx import modes as modes_api
+from adapters.okx.batch import OkxBatches
 from adapters.okx.capabilities import CAPABILITIES
 from adapters.okx.errors import item_errors
 from adapters.okx.hosts import ENVIRONMENTS, check_environment, rest_host
@@ -104,7 +105,7 @@ _MAX_PAGES = 200
 _CLOSED = ("closed", "canceled", "rejected", "expired")
 
 
-class OkxAdapter(Adapter):
+class OkxAdapter(OkxBatches, Adapter):
     """OKX v5: spot, swaps and futures (data, orders, positions) and option market data."""
 
     name = "okx"

@@ -65,11 +65,11 @@ _SPECIAL: dict[str, Support] = {
     "fetch_my_trades": yes("the last 3 days"),
 }
 
-#: Batches: not mapped yet.
+#: Batches ("Place multiple orders", "Cancel multiple orders"; adapters/okx/batch.py).
 _SPECIAL.update(
     {
-        "create_orders": no("not mapped by this adapter yet"),
-        "cancel_orders": no("not mapped by this adapter yet"),
+        "create_orders": yes("/api/v5/trade/batch-orders: 20 orders a request, any instruments"),
+        "cancel_orders": yes("/api/v5/trade/cancel-batch-orders: 20 orders a request"),
     }
 )
 

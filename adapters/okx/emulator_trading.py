@@ -272,8 +272,11 @@ class OkxTrading(OkxCore):
     ) -> tuple[str, str, list[dict[str, Any]]]:  # fmt: skip
         if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
             raise OkxError("50002", "JSON syntax error")
-        if not 1 <= len(params) <= 20:
-            raise OkxError("51000", "Parameter data error: 1 to 20 orders per request")
+        if not params:
+            raise OkxError("51000", "Parameter data error")
+        if len(params) > 20:
+            # 51111 ("maximum {n} orders in bulk" in the error table).
+            raise OkxError("51111", "Maximum 20 orders can be placed in bulk")
         items = [self._item(action, p, key) for p in params]
         failed = sum(1 for i in items if i["sCode"] != "0")
         if failed == 0:

@@ -115,6 +115,8 @@ CODES: MappingProxyType[str, Entry] = MappingProxyType(
         "51016": (e.DuplicateOrderId, None, None),
         "51020": (e.InvalidOrder, "The amount is below the minimum (Market.min_amount).", None),
         "51024": (e.AccountRestricted, "The trading account is blocked.", None),  # [ccxt]
+        # "maximum {n} orders in bulk": the library splits batches at 20 before sending.
+        "51111": (e.BadRequest, "Too many orders in one batch (20 at most).", None),
         "51119": (e.InsufficientFunds, None, None),  # [ccxt]
         "51121": (
             e.InvalidOrder,

@@ -48,6 +48,7 @@ RULES: MappingProxyType[str, tuple[int, str]] = MappingProxyType(
         "POST /api/v5/trade/amend-order": (60, "inst"),
         "POST /api/v5/trade/cancel-order": (60, "inst"),
         # Counted in orders, not requests: a batch weighs as many orders as it holds.
+        "POST /api/v5/trade/batch-orders": (300, "uid"),
         "POST /api/v5/trade/cancel-batch-orders": (300, "uid"),
         "GET /api/v5/trade/order": (60, "uid"),
         "GET /api/v5/trade/orders-pending": (60, "uid"),

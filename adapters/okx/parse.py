@@ -95,7 +95,7 @@ _TYPES: dict[str, MarketType] = {
 }
 
 #: Endpoints whose items succeed or fail one by one (code "1"/"2" is handled by the flow).
-BATCH_PATHS = frozenset({"/api/v5/trade/cancel-batch-orders"})
+BATCH_PATHS = frozenset({"/api/v5/trade/batch-orders", "/api/v5/trade/cancel-batch-orders"})
 
 _STATES: dict[str, OrderStatus] = {
     "live": "open",

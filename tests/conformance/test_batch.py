@@ -25,7 +25,7 @@ from tests.conformance.test_time_in_force import REDUCE_ONLY_CODES
 
 AMOUNT = Decimal("0.01")
 #: The venues whose adapter batches (every other one refuses before sending).
-BATCHING = {"bybit", "binance"}
+BATCHING = {"bybit", "binance", "okx"}
 #: Each exchange's batch-place endpoint, where faults are injected.
 BATCH_PATHS = {
     "bybit": "/v5/order/create-batch",
