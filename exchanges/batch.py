@@ -210,6 +210,10 @@ class Batching:
 
     # -- hooks --------------------------------------------------------------------------------
 
+    def order_ids_unique(self) -> bool:
+        """``client_ids_unique``, for adapters where it depends on the instance (the bridge)."""
+        return self.client_ids_unique
+
     def batch_key(self, market: Market) -> str:
         """Orders of markets with the same key may share one batch request."""
         return market.category or "all"
@@ -365,7 +369,7 @@ def _settle_item(
     from exchanges.reconcile import settle, unconfirmed
 
     cid = args.client_order_id
-    unique = adapter.client_ids_unique
+    unique = adapter.order_ids_unique()
     found = yield from settle(lambda: adapter.order_lookup(market, cid), lost, cid, unique)
     if found is not None:
         return found

@@ -36,6 +36,7 @@ from adapters.binance import parse as binance_parse
 from adapters.ccxt_bridge import convert
 from adapters.ccxt_bridge import modes as modes_api
 from adapters.ccxt_bridge.base import _TERMINAL, CLIENT_ID_LOOKUP, _complete, _plain_params
+from adapters.ccxt_bridge.batch import CcxtBatches
 from adapters.ccxt_bridge.market_data import CcxtMarketData
 from adapters.ccxt_bridge.runner import ccxt_request
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
@@ -71,7 +72,7 @@ __all__ = ["CLIENT_ID_LOOKUP", "CcxtAdapter"]
 _UNIQUE_CLIENT_IDS = frozenset({"bybit"})
 
 
-class CcxtAdapter(CcxtMarketData):
+class CcxtAdapter(CcxtBatches, CcxtMarketData):
     """Any ccxt exchange, by ccxt id (``connect("ccxt:kraken")``)."""
 
     # -- account --------------------------------------------------------------------------
@@ -108,19 +109,7 @@ class CcxtAdapter(CcxtMarketData):
         """ccxt's ``create_order`` with our client order id, placed exactly once."""
         self._require("createOrder", "Placing orders")
         market = yield from self.order_market(args.symbol, args.amount, args.price)
-        params: dict[str, Any] = {"clientOrderId": args.client_order_id}
-        if args.post_only:
-            params["postOnly"] = True
-        elif args.time_in_force is not None:
-            params["timeInForce"] = args.time_in_force
-        if args.good_till is not None:
-            # Binance's name, which ccxt passes through (the one exchange with GTD here).
-            params["goodTillDate"] = args.good_till
-        if args.reduce_only:
-            params["reduceOnly"] = True
-        if self.family == "okx" and market.symbol in self.margin_modes:
-            params["marginMode"] = self.margin_modes[market.symbol]
-        params.update(_plain_params(args.params))
+        params = self._order_params(market, args)
         request = ccxt_request(
             "create_order",
             market.symbol,
@@ -150,6 +139,23 @@ class CcxtAdapter(CcxtMarketData):
                 ids_unique=self.family in _UNIQUE_CLIENT_IDS,
             )
         )
+
+    def _order_params(self, market: Market, args: OrderArgs) -> dict[str, Any]:
+        """ccxt's params of a new order (``create_order`` and each order of a batch)."""
+        params: dict[str, Any] = {"clientOrderId": args.client_order_id}
+        if args.post_only:
+            params["postOnly"] = True
+        elif args.time_in_force is not None:
+            params["timeInForce"] = args.time_in_force
+        if args.good_till is not None:
+            # Binance's name, which ccxt passes through (the one exchange with GTD here).
+            params["goodTillDate"] = args.good_till
+        if args.reduce_only:
+            params["reduceOnly"] = True
+        if self.family == "okx" and market.symbol in self.margin_modes:
+            params["marginMode"] = self.margin_modes[market.symbol]
+        params.update(_plain_params(args.params))
+        return params
 
     def _placed(self, market: Market, client_order_id: str) -> Flow[Order | None]:
         """After an unknown outcome: the order by client order id; None only if proven absent."""

@@ -41,6 +41,8 @@ FEATURES: Mapping[str, tuple[str, ...]] = {
     "fetch_balance": ("fetchBalance",),
     "fetch_trading_fee": ("fetchTradingFee", "fetchTradingFees"),
     "create_order": ("createOrder",),
+    "create_orders": ("createOrders",),
+    "cancel_orders": ("cancelOrders",),
     "amend_order": ("editOrder",),
     "cancel_order": ("cancelOrder",),
     "fetch_order": (
@@ -122,8 +124,6 @@ def _operations(name: str, has: Mapping[str, Any]) -> dict[str, Support]:
     else:
         found["cancel_all_orders"] = no(f"ccxt's {name} does not offer cancelAllOrders")
     found["fetch_key_info"] = no("ccxt has no unified call for a key's permissions")
-    for operation in ("create_orders", "cancel_orders"):
-        found[operation] = no("not mapped by the ccxt bridge yet")
     for intent in ORDER_INTENTS:
         found[intent] = no("not mapped by the ccxt bridge yet")
     for operation in _FUNDING:
@@ -193,6 +193,48 @@ def _create_feature(features: Mapping[str, Any], market: str, tif: str) -> bool:
     return isinstance(said, Mapping) and said.get(tif) is True
 
 
+#: Market types ccxt's cancelOrders refuses although its features batch them (ccxt's bybit:
+#: "cancelOrders does not allow inverse orders"; binance: "only supported for swap markets").
+_NO_CANCEL_BATCH: Mapping[tuple[str | None, str], str] = {
+    ("bybit", "inverse"): "ccxt's bybit cancelOrders does not allow inverse orders",
+}
+
+
+def _batches(
+    name: str, features: Mapping[str, Any], family: str | None, found: Mapping[str, Support]
+) -> dict[str, Support]:
+    """create_orders and cancel_orders where ``has`` offers them, refused on the market types
+    whose ccxt ``features`` list no ``createOrders`` (ccxt's own ``max`` is the batch size)."""
+    from adapters.ccxt_bridge.batch import batch_max
+
+    keys = {"spot": "spot", "swap": "linear", "future": "linear", "inverse": "inverse"}
+    sizes = {market: batch_max(features, key) for market, key in keys.items()}
+    sizes["option"] = batch_max(features, "option")
+    batched = sorted({size for size in sizes.values() if size is not None})
+    out: dict[str, Support] = {}
+    for operation in ("create_orders", "cancel_orders"):
+        if not found[operation].supported:
+            out[operation] = found[operation]
+            continue
+        refused = {
+            market: no(f"ccxt's {name} does not batch {market} orders")
+            for market, size in sizes.items()
+            if size is None
+        }
+        if operation == "cancel_orders":
+            refused.update({m: no(why) for (f, m), why in _NO_CANCEL_BATCH.items() if f == family})
+        if len(refused) == len(sizes):
+            out[operation] = no(f"ccxt's {name} lists no market type it batches")
+            continue
+        note = (
+            f"ccxt's createOrders: {'/'.join(map(str, batched))} orders a request"
+            if operation == "create_orders"
+            else "ccxt's cancelOrders: one symbol a request"
+        )
+        out[operation] = yes(note, markets=refused)
+    return out
+
+
 def _environments(name: str, source: Any, family: str | None) -> dict[str, Support]:
     from adapters.ccxt_bridge.client import _base_attr
 
@@ -226,6 +268,7 @@ def derive(name: str, source: Any, family: str | None) -> Capabilities:
     }
     contracts = "contracts where ccxt counts them (converted)"
     operations = _operations(name, has)
+    operations.update(_batches(name, features, family, operations))
     if family == "binance" and operations["amend_order"].supported:
         # ccxt edits a Binance spot order with cancelReplace: a new order, not an amend. The
         # bridge refuses it for the reason the native adapter does.

@@ -45,6 +45,7 @@ __all__ = [
     "Scrubber",
     "extract_native",
     "family_of",
+    "item_error",
     "map_exception",
 ]
 
@@ -456,3 +457,37 @@ def map_exception(
         # so that a write is reconciled instead of being resent blindly.
         return cls(message, request_sent=True, **kwargs)
     return cls(message, **kwargs)
+
+
+def item_error(
+    info: Any,
+    *,
+    exchange: str,
+    family: str | None,
+    endpoint: str,
+    exact: Mapping[str, Any] | None = None,
+) -> e.ExchangeError | None:
+    """The error of one order of a batch whose ccxt result carries the exchange's own code in
+    ``info`` (Bybit's ``code``/``msg`` from ``retExtInfo``, Binance's ``code``/``msg``, OKX's
+    ``sCode``/``sMsg``), or None when it carries none (a success). The native code decides as
+    for a raised error (``NATIVE_CODES``), then ccxt's ``exceptions["exact"]`` table of the
+    client (``exact``), else a plain ``ExchangeError`` keeping code and message."""
+    if not isinstance(info, Mapping):
+        return None
+    code = info.get("sCode")
+    message = info.get("sMsg")
+    if _no_code(code):
+        code, message = info.get("code"), info.get("msg")
+    if _no_code(code) or str(code) in ("0", "200"):
+        return None
+    text = message if isinstance(message, str) else ""
+    entry = _native_entry(family, code, text)
+    if entry is None and exact is not None:
+        found = exact.get(str(code))
+        if isinstance(found, type):
+            for klass in found.__mro__:
+                if klass.__name__ in CLASS_MAP:
+                    entry = CLASS_MAP[klass.__name__]
+                    break
+    cls, hint = entry if entry is not None else (e.ExchangeError, None)
+    return cls(text, exchange=exchange, code=code, hint=hint, endpoint=endpoint)

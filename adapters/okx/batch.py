@@ -103,8 +103,8 @@ class OkxBatches(Batching):
         for i, (market, args) in enumerate(chunk):
             try:
                 self._check_client_id(args.client_order_id)
-            except ExchangeError as err:
-                found.append(err)
+            except ExchangeError as refused:
+                found.append(refused)
                 continue
             found.append(None)
             sent.append((i, market, args))

@@ -18,20 +18,24 @@ import pytest
 import exchanges
 from exchanges import OrderRequest
 from exchanges.emulator import FaultRule
-from exchanges.errors import InvalidOrder, NotSupported, OrderNotFound
+from exchanges.errors import InvalidOrder, NotSupported, OrderNotFound, OutcomeUnknown
 from tests.conformance.conftest import CREDENTIALS, LINEAR, Venue
 from tests.conformance.test_mistakes import far_bid
 from tests.conformance.test_time_in_force import REDUCE_ONLY_CODES
 
 AMOUNT = Decimal("0.01")
 #: The venues whose adapter batches (every other one refuses before sending).
-BATCHING = {"bybit", "binance", "okx"}
+BATCHING = {"bybit", "binance", "okx", "ccxt:bybit", "ccxt:binance", "ccxt:okx"}
 #: Each exchange's batch-place endpoint, where faults are injected.
 BATCH_PATHS = {
     "bybit": "/v5/order/create-batch",
     "binance": "/fapi/v1/batchOrders",
     "okx": "/api/v5/trade/batch-orders",
 }
+#: Venues whose lookup by client order id searches order lists, which prove no absence (ccxt's
+#: Bybit has no fetch by client order id): an order lost before it was placed stays unknown,
+#: as with create_order (docs/guarantees.md).
+UNPROVABLE = {"ccxt:bybit"}
 #: An order id none of the exchanges issued (digits: Binance ids are integers).
 UNKNOWN_ID = "987654321"
 
@@ -191,11 +195,20 @@ def test_a_batch_whose_answer_is_lost_places_each_order_once(batching: Venue, fa
         finally:
             venue.emu.clear_faults()
         assert venue.emu.stats()["faults_injected"].get(fault, 0) >= 1
-        assert result.ok, [str(item.error) for item in result.failed]
-        cids = [item.client_order_id for item in result]
-        assert [o.client_order_id for o in result.orders] == cids
         ledger = [o["client_order_id"] for o in venue.orders_sent()]
-        assert all(ledger.count(cid) == 1 for cid in cids), ledger
+        for item in result:
+            cid = item.client_order_id
+            if item.ok:
+                assert item.order is not None and item.order.client_order_id == cid
+                assert ledger.count(cid) == 1, ledger
+            else:
+                # Where absence cannot be proven the order is not resent: it stays unknown,
+                # naming its client order id, and it was placed at most once.
+                assert venue.name in UNPROVABLE, str(item.error)
+                assert isinstance(item.error, OutcomeUnknown)
+                assert item.error.client_order_id == cid and ledger.count(cid) <= 1
+        if venue.name not in UNPROVABLE:
+            assert result.ok
         assert sorted(o.id for o in ex.fetch_open_orders(LINEAR)) == sorted(
             o.id for o in result.orders
         )

@@ -92,8 +92,10 @@ def _place_batch(ex: exchanges.Exchange, symbol: str) -> Any:
 
 
 def _cancel_batch(ex: exchanges.Exchange, symbol: str) -> Any:
-    # An id of an order placed alone: the probe of cancel_orders does not depend on batches.
-    return ex.cancel_orders([_place(ex, symbol).id], symbol).raise_first()
+    # An id nobody issued: an offered cancel_orders answers it as the item's OrderNotFound.
+    result = ex.cancel_orders(["987654321"], symbol)
+    assert isinstance(result[0].error, exchanges.OrderNotFound)
+    return result
 
 
 def _fetch_order(ex: exchanges.Exchange, symbol: str) -> Any:
