@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from adapters.okx import algo as algo_api
 from adapters.okx import funding, parse
 from adapters.okx import leverage as leverage_api
 from adapters.okx import modes as modes_api
@@ -32,13 +33,14 @@ from adapters.okx.limits import limit_for
 from adapters.okx.requests import RequestBuilder
 from adapters.okx.signer import EXPIRING_PATHS, OkxSigner
 from exchanges.adapter import FUNDING_HISTORY_LIMIT, Adapter
-from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
+from exchanges.arguments import AmendArgs, OrderArgs, OrderRef, TradingStopArgs
 from exchanges.credentials import Credentials
 from exchanges.decimals import ZERO, to_wire
 from exchanges.errors import (
     BadRequest,
     BadResponse,
     ExchangeError,
+    InvalidOrder,
     OrderNotFound,
     OutcomeUnknown,
 )
@@ -61,6 +63,7 @@ from exchanges.models import (
     Ticker,
     Trade,
     TradingFee,
+    TradingStop,
 )
 from exchanges.ratelimit import Limit
 from exchanges.reconcile import place_once
@@ -123,6 +126,7 @@ class OkxAdapter(OkxBatches, Adapter):
         "tgtCcy": "amount (always in the base currency)",
         "px": "price",
         "reduceOnly": "reduce_only",
+        **algo_api.RESERVED,
     }
 
     def __init__(
@@ -437,7 +441,13 @@ class OkxAdapter(OkxBatches, Adapter):
         if args.reduce_only:
             body["reduceOnly"] = True
         body["clOrdId"] = args.client_order_id
+        if args.attached and not args.conditional:
+            body.update(algo_api.attach_fields(args))
         body.update(args.params)
+        if args.conditional:
+            # An algo order (algo.py); attached TP/SL ride on it.
+            order = yield from algo_api.create(self.build, market, args, body)
+            return _unified_order(order, market)
         known = {
             "type": args.type,
             "side": args.side,
@@ -473,7 +483,14 @@ class OkxAdapter(OkxBatches, Adapter):
         """``/api/v5/trade/order`` by id or client order id, open or closed (51603 if absent)."""
         self._check_client_id(ref.client_order_id)
         market = yield from self.market(ref.symbol)
-        response = yield self.build.order(market.id, self._ids(ref))
+        try:
+            response = yield self.build.order(market.id, self._ids(ref))
+        except OrderNotFound as missing:
+            # Not an order: maybe an algo (conditional) order (algo.py).
+            found = yield from algo_api.lookup(self.build, market, ref)
+            if found is None:
+                raise missing from None
+            return _unified_order(found, market)
         order = parse.parse_order(market.symbol, parse.first(response), spot=market.spot)
         return _unified_order(order, market)
 
@@ -510,6 +527,13 @@ class OkxAdapter(OkxBatches, Adapter):
         body = {"instId": market.id, **self._ids(ref)}
         try:
             response = yield self.build.cancel_order(body, market.id)
+        except OrderNotFound as missing:
+            # Not an order: maybe an algo (conditional) order (algo.py).
+            try:
+                cancelled = yield from algo_api.cancel(self.build, market, ref)
+            except OrderNotFound:
+                raise missing from None
+            return _unified_order(cancelled, market)
         except OutcomeUnknown as unknown:
             current = yield from self._settle(ref, unknown)
             if current.status == "canceled":
@@ -533,8 +557,20 @@ class OkxAdapter(OkxBatches, Adapter):
         error after every batch was sent. A batch whose outcome is unknown is sent once more:
         cancelling is idempotent, and the orders it had cancelled come back as 51400.
         """
-        open_orders = yield from self.fetch_open_orders(symbol)
+        listed = yield from self.fetch_open_orders(symbol)
+        open_orders = [o for o in listed if not o.conditional]
         cancelled: list[Order] = []
+        for order in (o for o in listed if o.conditional):
+            # Algo orders cancel on their own path (algo.py), one by one.
+            try:
+                unified_symbol = parse_symbol(order.symbol)
+                market = yield from self.market(unified_symbol)
+                ref = OrderRef(unified_symbol, order.id, None)
+                cancelled.append(
+                    _unified_order((yield from algo_api.cancel(self.build, market, ref)), market)
+                )
+            except OrderNotFound:
+                continue
         failures: list[ExchangeError] = []
         for start in range(0, len(open_orders), _BATCH):
             chunk = open_orders[start : start + _BATCH]
@@ -630,7 +666,14 @@ class OkxAdapter(OkxBatches, Adapter):
             items.extend(
                 (yield from self._pages("/api/v5/trade/orders-pending", scope, "ordId", None))
             )
-        return [o for o in (yield from self._orders(items)) if o.status == "open"]
+        orders = [o for o in (yield from self._orders(items)) if o.status == "open"]
+        # Conditional orders are algo orders, listed apart (algo.py).
+        inst_id = None if symbol is None else (yield from self.market(symbol)).id
+        for row in (yield from algo_api.open_rows(self.build, inst_id)):
+            market = yield from self._market_of(row)
+            order = algo_api.parse_algo(self._symbol(row.get("instId")), row)
+            orders.append(order if market is None else _unified_order(order, market))
+        return orders
 
     def fetch_closed_orders(
         self, symbol: Symbol | None, since: int | None, limit: int | None
@@ -697,6 +740,25 @@ class OkxAdapter(OkxBatches, Adapter):
         setting = yield from modes_api.set_position_mode(self.build, name, hedged)
         self._hedged = hedged
         return setting
+
+    def set_trading_stop(self, args: TradingStopArgs) -> Flow[TradingStop]:
+        """A ``closeFraction`` conditional/oco algo order on the position (``algo.py``)."""
+        market = yield from self.market(args.symbol)
+        held = yield from self.fetch_positions([args.symbol])
+        if args.side is not None:
+            held = [p for p in held if p.side == args.side]
+        if not held:
+            raise InvalidOrder(
+                f"there is no open {market.symbol} position to set stops on",
+                exchange=self.name,
+                hint="Open the position first.",
+            )
+        mode = self._margin_modes.get(market.symbol, "cross")
+        return (
+            yield from algo_api.set_trading_stop(
+                self.build, market, args, held[0].side, held[0].hedged, mode
+            )
+        )
 
     def fetch_positions(self, symbols: list[Symbol] | None) -> Flow[list[Position]]:
         """``/api/v5/account/positions``, non-empty positions only."""

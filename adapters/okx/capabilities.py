@@ -73,9 +73,40 @@ _SPECIAL.update(
     }
 )
 
-#: Conditional orders and stops (``ORDER_INTENTS``): not mapped yet.
-for _intent in ORDER_INTENTS:
-    _SPECIAL.setdefault(_intent, no("not mapped by this adapter yet"))
+#: Conditional orders and stops: algo orders ("Place algo order",
+#: https://www.okx.com/docs-v5/en/#order-book-trading-algo-trading-post-place-algo-order) and
+#: attachAlgoOrds ("Place order"); adapters/okx/algo.py.
+_NO_OPTION_ALGOS = no("OKX algo orders on options are not mapped here")
+_SPOT_LAST = no("OKX spot algo orders trigger on the last price only")
+_ATTACHED = yes(
+    "attachAlgoOrds: an algo order (oco for both) of the filled amount once the order fills",
+    markets={
+        "spot": no("OKX spot TP/SL on an order are not mapped here"),
+        "option": _NO_OPTION_ALGOS,
+    },
+)
+_POSITION = {"spot": no("a spot market has no position"), "option": _NO_OPTION_ALGOS}
+_SPECIAL.update(
+    {
+        "order.trigger": yes(
+            "ordType trigger; OKX takes no direction, so the adapter reads the watched price "
+            "first and refuses a trigger already reached",
+            markets={"option": _NO_OPTION_ALGOS},
+        ),
+        "order.trigger_by.mark": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_ALGOS}),
+        "order.trigger_by.index": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_ALGOS}),
+        "order.stop_loss": _ATTACHED,
+        "order.take_profit": _ATTACHED,
+        "order.trailing_percent": no("create_trailing_stop is not mapped for OKX yet"),
+        "order.trailing_amount": no("create_trailing_stop is not mapped for OKX yet"),
+        "position.trading_stop": yes(
+            "one conditional/oco algo order with closeFraction=1, at market", markets=_POSITION
+        ),
+        "position.trailing_stop": no(
+            "OKX trails with move_order_stop orders of an amount, not a position's stop",
+        ),
+    }
+)
 
 CAPABILITIES = Capabilities(
     "okx",

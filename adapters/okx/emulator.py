@@ -121,6 +121,9 @@ class OkxFrontEnd(OkxMarket, OkxAccount, OkxTrading):
         self.routes.update(OkxAssets(self).routes())
         self.routes.update(OkxFunding(self).routes())
         self.routes.update(OkxLeverage(self).routes())
+        from adapters.okx.emulator_algo import OkxAlgo
+
+        self.routes.update(OkxAlgo(self).routes())  # before the modes: they wrap its hook
         self.routes.update(OkxModes(self).routes())  # last: it hooks order placement
 
     def register_routes(self, app: Any) -> None:

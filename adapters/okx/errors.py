@@ -155,6 +155,27 @@ CODES: MappingProxyType[str, Entry] = MappingProxyType(
         "51503": (e.OrderNotFound, "The order is already filled or cancelled.", None),
         "51509": (e.OrderNotFound, "The order was already cancelled.", None),  # [ccxt]
         "51603": (e.OrderNotFound, None, None),
+        # -- algo orders and TP/SL ("Error codes", Trade section) -----------------------------
+        "51065": (e.DuplicateOrderId, "This algoClOrdId is already in use.", None),
+        "51088": (
+            e.InvalidOrder,
+            "A position takes one TP/SL order closing it whole (closeFraction): cancel the "
+            "other first.",
+            None,
+        ),
+        "51100": (e.InvalidOrder, "A reduce-only order cannot carry TP/SL.", None),
+        "51277": (e.InvalidOrder, "The TP/SL trigger is on the wrong side of the price.", None),
+        "51278": (e.InvalidOrder, "The TP/SL trigger is on the wrong side of the price.", None),
+        "51279": (e.InvalidOrder, "The TP/SL trigger is on the wrong side of the price.", None),
+        "51280": (e.InvalidOrder, "The TP/SL trigger is on the wrong side of the price.", None),
+        "51327": (e.InvalidOrder, "closeFraction applies to TP/SL orders only.", None),
+        "51328": (e.InvalidOrder, "closeFraction needs reduceOnly in net mode.", None),
+        "51329": (e.InvalidOrder, "closeFraction orders execute at market.", None),
+        "54070": (
+            e.InvalidOrder,
+            "OKX takes TP/SL on an order only in attachAlgoOrds.",
+            None,
+        ),
         # -- account: position mode ("Error codes", Account section) --------------------------
         "59000": (
             e.BadRequest,

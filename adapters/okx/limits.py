@@ -25,6 +25,13 @@ PERIOD = 2.0
 RULES: MappingProxyType[str, tuple[int, str]] = MappingProxyType(
     {
         "GET /api/v5/public/time": (10, "ip"),
+        # Algo orders ("Algo trading" section): 20 per 2 s per user and instrument.
+        "POST /api/v5/trade/order-algo": (20, "inst"),
+        "POST /api/v5/trade/cancel-algos": (20, "uid"),
+        "GET /api/v5/trade/order-algo": (20, "uid"),
+        "GET /api/v5/trade/orders-algo-pending": (20, "uid"),
+        "GET /api/v5/public/mark-price": (10, "ip"),
+        "GET /api/v5/market/index-tickers": (20, "ip"),
         "GET /api/v5/public/instruments": (20, "ip"),
         "GET /api/v5/market/ticker": (20, "ip"),
         "GET /api/v5/market/tickers": (20, "ip"),

@@ -760,7 +760,7 @@ class TriggersMixin:
             self._order_stops[order.order_id] = (trigger.take_profit, trigger.stop_loss)
             self._attached[order.order_id] = _Attached(
                 trigger.uid, order.order_id, trigger.take_profit, trigger.stop_loss,
-                trigger.whole, trigger.leg, dict(trigger.native),
+                trigger.whole, trigger.leg, {"parent": trigger.trigger_id},
             )  # fmt: skip
             self._dirty.add(trigger.spec.key)
 

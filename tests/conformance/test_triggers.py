@@ -74,6 +74,19 @@ def conditional(orders: list[Order]) -> list[Order]:
     return [o for o in orders if o.conditional]
 
 
+def stop_prices(orders: list[Order]) -> list[Decimal]:
+    """The trigger prices of conditional orders, legs included: OKX keeps a TP/SL pair in one
+    oco order whose ``stop_loss`` and ``take_profit`` are its legs."""
+    found = set()
+    for order in conditional(orders):
+        if order.trigger_price is not None:
+            found.add(order.trigger_price)
+        for leg in (order.stop_loss, order.take_profit):
+            if leg is not None:
+                found.add(leg.trigger_price)
+    return sorted(found)
+
+
 def test_a_trigger_order_rests_listed_as_conditional_and_cancels(venue: Venue) -> None:
     ex = venue.ex
     trigger = last_price(venue) + 100
@@ -167,8 +180,8 @@ def test_a_bracket_order_stop_loss_closes_the_position(venue: Venue) -> None:
     assert entry.take_profit == StopSpec(last + 300)
     assert position_size(venue) == AMOUNT
     stops = conditional(ex.fetch_open_orders(LINEAR))
-    assert sorted(o.trigger_price for o in stops if o.trigger_price) == [last - 300, last + 300]
-    assert all(o.side == "sell" for o in stops)
+    assert stop_prices(stops) == [last - 300, last + 300]
+    assert stops and all(o.side == "sell" and o.reduce_only for o in stops)
     move(venue, last=last - 400)
     assert position_size(venue) == 0
     # The take-profit went with the position.
@@ -190,12 +203,10 @@ def test_set_trading_stop_guards_an_open_position(venue: Venue) -> None:
     stop = guard()
     assert (stop.symbol, stop.side) == (LINEAR, "long")
     assert (stop.stop_loss, stop.take_profit) == (StopSpec(last - 300), StopSpec(last + 300))
-    stops = conditional(ex.fetch_open_orders(LINEAR))
-    assert sorted(o.trigger_price for o in stops if o.trigger_price) == [last - 300, last + 300]
-    # Set again: the new take-profit replaces the old one.
+    assert stop_prices(ex.fetch_open_orders(LINEAR)) == [last - 300, last + 300]
+    # Set again: the new take-profit replaces the old one, the stop-loss stays.
     ex.set_trading_stop(LINEAR, take_profit=last + 250)
-    stops = conditional(ex.fetch_open_orders(LINEAR))
-    assert sorted(o.trigger_price for o in stops if o.trigger_price) == [last - 300, last + 250]
+    assert stop_prices(ex.fetch_open_orders(LINEAR)) == [last - 300, last + 250]
     move(venue, last=last + 400)
     assert position_size(venue) == 0
     assert conditional(ex.fetch_open_orders(LINEAR)) == []
@@ -214,7 +225,7 @@ def test_a_position_stop_cancels_like_any_order(venue: Venue) -> None:
         return
     assert guard().side == "short"
     [stop] = conditional(ex.fetch_open_orders(LINEAR))
-    assert (stop.side, stop.trigger_price) == ("buy", last + 300)
+    assert stop.side == "buy" and stop_prices([stop]) == [last + 300]
     assert stop.id is not None
     assert ex.cancel_order(stop.id, LINEAR).status == "canceled"
     assert waiting(venue) == []

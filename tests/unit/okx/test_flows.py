@@ -264,6 +264,7 @@ def open_items(n: int) -> list[dict[str, Any]]:
 def test_cancel_all_batches_by_20_and_surfaces_item_failures() -> None:
     fake = FakeOkx()
     fake.handlers[("GET", "/api/v5/trade/orders-pending")] = lambda p: envelope(open_items(23))
+    fake.handlers[("GET", "/api/v5/trade/orders-algo-pending")] = lambda p: envelope([])
 
     def batch(prepared: Prepared) -> bytes:
         items = fake.params(prepared)
@@ -294,6 +295,7 @@ def test_cancel_all_batches_by_20_and_surfaces_item_failures() -> None:
 def test_cancel_all_returns_the_cancelled_orders() -> None:
     fake = FakeOkx()
     fake.handlers[("GET", "/api/v5/trade/orders-pending")] = lambda p: envelope(open_items(2))
+    fake.handlers[("GET", "/api/v5/trade/orders-algo-pending")] = lambda p: envelope([])
     fake.handlers[("POST", "/api/v5/trade/cancel-batch-orders")] = lambda p: envelope(
         [{"ordId": i["ordId"], "sCode": "0", "sMsg": ""} for i in fake.params(p)]
     )
