@@ -12,7 +12,7 @@ from adapters.bybit import funding, parse
 from adapters.bybit import leverage as leverage_api
 from adapters.bybit import modes as modes_api
 from adapters.bybit import triggers as triggers_api
-from adapters.bybit.batch import BybitBatches
+from adapters.bybit.batch import BybitBatches, order_fields
 from adapters.bybit.capabilities import CAPABILITIES
 from adapters.bybit.hosts import ENVIRONMENTS, rest_host
 from adapters.bybit.limits import limit_for
@@ -427,25 +427,8 @@ class BybitAdapter(BybitBatches, Adapter):
         """
         market = yield from self.order_market(args.symbol, args.amount, args.price)
         category = market.category or category_of(args.symbol)
-        body: dict[str, Any] = {
-            "category": category,
-            "symbol": market.id,
-            "side": "Buy" if args.side == "buy" else "Sell",
-            "orderType": "Limit" if args.type == "limit" else "Market",
-            "qty": to_wire(args.amount),
-        }
-        if args.price is not None:
-            body["price"] = to_wire(args.price)
-        if args.post_only:
-            body["timeInForce"] = "PostOnly"
-        elif args.time_in_force is not None:
-            body["timeInForce"] = args.time_in_force
-        if args.type == "market" and category == "spot":
-            # Spot market buys count qty in the quote coin unless told otherwise.
-            body["marketUnit"] = "baseCoin"
-        if args.reduce_only:
-            body["reduceOnly"] = True
-        body["orderLinkId"] = args.client_order_id
+        # The plain order's fields, as each order of a batch has them (batch.py).
+        body: dict[str, Any] = {"category": category, **order_fields(args, market, category)}
         if args.conditional or args.attached:
             body.update(triggers_api.order_fields(args, category))
         body.update(args.params)

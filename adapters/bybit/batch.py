@@ -40,7 +40,8 @@ _HEADERS = {"Content-Type": "application/json"}
 
 
 def order_fields(args: OrderArgs, market: Market, category: str) -> dict[str, Any]:
-    """One plain limit or market order in ``/v5/order/create``'s words (no ``category``)."""
+    """A limit or market order in ``/v5/order/create``'s words, without ``category`` and
+    ``params`` (``create_order`` adds trigger fields first)."""
     body: dict[str, Any] = {
         "symbol": market.id,
         "side": "Buy" if args.side == "buy" else "Sell",
@@ -59,7 +60,6 @@ def order_fields(args: OrderArgs, market: Market, category: str) -> dict[str, An
     if args.reduce_only:
         body["reduceOnly"] = True
     body["orderLinkId"] = args.client_order_id
-    body.update(args.params)
     return body
 
 
@@ -125,7 +125,7 @@ class BybitBatches(Batching):
     ) -> Flow[list[Order | ExchangeError]]:
         """``/v5/order/create-batch``: every order of one category."""
         category = chunk[0][0].category or "spot"
-        items = [order_fields(args, market, category) for market, args in chunk]
+        items = [{**order_fields(args, market, category), **args.params} for market, args in chunk]
         request = self._batch_request("/v5/order/create-batch", category, items)
         response = yield request
         answers = _aligned(response, len(chunk), self.env, request.endpoint, self.name)

@@ -426,21 +426,8 @@ class OkxAdapter(OkxBatches, Adapter):
         """
         self._check_client_id(args.client_order_id)
         market = yield from self.order_market(args.symbol, args.amount, args.price)
-        body: dict[str, Any] = {
-            "instId": market.id,
-            "tdMode": "cash" if market.spot else self._margin_modes.get(market.symbol, "cross"),
-            "side": args.side,
-            "ordType": self._ord_type(args),
-            "sz": to_wire(native_amount(market, args.amount, exchange=self.name)),
-        }
-        if args.price is not None:
-            body["px"] = to_wire(args.price)
-        if args.type == "market" and market.spot:
-            # Spot market buys count sz in the quote currency unless told otherwise.
-            body["tgtCcy"] = "base_ccy"
-        if args.reduce_only:
-            body["reduceOnly"] = True
-        body["clOrdId"] = args.client_order_id
+        # The plain order's fields, as each order of a batch has them (batch.py).
+        body = self._order_body(market, args)
         if args.attached and not args.conditional:
             body.update(algo_api.attach_fields(args))
         body.update(args.params)

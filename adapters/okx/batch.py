@@ -74,7 +74,8 @@ class OkxBatches(Batching):
         return LIMIT
 
     def _order_body(self, market: Market, args: OrderArgs) -> dict[str, Any]:
-        """A plain limit or market order in ``/api/v5/trade/order``'s words."""
+        """A limit or market order in ``/api/v5/trade/order``'s words, without ``params``
+        (``create_order`` adds attached stops first)."""
         body: dict[str, Any] = {
             "instId": market.id,
             "tdMode": "cash" if market.spot else self._margin_modes.get(market.symbol, "cross"),
@@ -90,7 +91,6 @@ class OkxBatches(Batching):
         if args.reduce_only:
             body["reduceOnly"] = True
         body["clOrdId"] = args.client_order_id
-        body.update(args.params)
         return body
 
     def create_batch(
@@ -109,7 +109,7 @@ class OkxBatches(Batching):
             found.append(None)
             sent.append((i, market, args))
         if sent:
-            items = [self._order_body(market, args) for _, market, args in sent]
+            items = [{**self._order_body(market, args), **args.params} for _, market, args in sent]
             request = self.build.post(_PLACE, items, write=True, weight=len(items))
             response = yield request
             for (i, market, args), (item, err) in zip(
