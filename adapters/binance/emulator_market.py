@@ -137,7 +137,17 @@ class BinanceMarket(BinanceBase):
                     "multiplierDecimal": "4",
                 },
             ],
-            "orderTypes": ["LIMIT", "MARKET"],
+            # As Binance lists them; the conditional ones go to the Algo Order API
+            # (emulator_algo.py), /fapi/v1/order answers them -4120.
+            "orderTypes": [
+                "LIMIT",
+                "MARKET",
+                "STOP",
+                "STOP_MARKET",
+                "TAKE_PROFIT",
+                "TAKE_PROFIT_MARKET",
+                "TRAILING_STOP_MARKET",
+            ],
             "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
         }
 

@@ -26,6 +26,7 @@ list is no proof of absence): ``OutcomeUnknown`` with the client order id is rai
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -39,6 +40,7 @@ from adapters.ccxt_bridge.base import _TERMINAL, CLIENT_ID_LOOKUP, _complete, _p
 from adapters.ccxt_bridge.batch import CcxtBatches
 from adapters.ccxt_bridge.market_data import CcxtMarketData
 from adapters.ccxt_bridge.runner import ccxt_request
+from adapters.ccxt_bridge.triggers import CcxtTriggers, order_params
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
 from exchanges.capabilities import market_type
 from exchanges.errors import (
@@ -72,7 +74,7 @@ __all__ = ["CLIENT_ID_LOOKUP", "CcxtAdapter"]
 _UNIQUE_CLIENT_IDS = frozenset({"bybit"})
 
 
-class CcxtAdapter(CcxtBatches, CcxtMarketData):
+class CcxtAdapter(CcxtTriggers, CcxtBatches, CcxtMarketData):
     """Any ccxt exchange, by ccxt id (``connect("ccxt:kraken")``)."""
 
     # -- account --------------------------------------------------------------------------
@@ -110,6 +112,7 @@ class CcxtAdapter(CcxtBatches, CcxtMarketData):
         self._require("createOrder", "Placing orders")
         market = yield from self.order_market(args.symbol, args.amount, args.price)
         params = self._order_params(market, args)
+        yield from self.trigger_precheck(market, args)
         request = ccxt_request(
             "create_order",
             market.symbol,
@@ -134,7 +137,11 @@ class CcxtAdapter(CcxtBatches, CcxtMarketData):
             yield from place_once(
                 request,
                 args.client_order_id,
-                lambda: self._placed(market, args.client_order_id),
+                lambda: (
+                    self.conditional_lookup(market, args.client_order_id)
+                    if args.conditional
+                    else self._placed(market, args.client_order_id)
+                ),
                 lambda response: self._ack(market.symbol, response.data, known),
                 ids_unique=self.family in _UNIQUE_CLIENT_IDS,
             )
@@ -154,6 +161,8 @@ class CcxtAdapter(CcxtBatches, CcxtMarketData):
             params["reduceOnly"] = True
         if self.family == "okx" and market.symbol in self.margin_modes:
             params["marginMode"] = self.margin_modes[market.symbol]
+        if args.conditional or args.attached:
+            params.update(order_params(self.family, args))  # triggers.py
         params.update(_plain_params(args.params))
         return params
 
@@ -236,6 +245,11 @@ class CcxtAdapter(CcxtBatches, CcxtMarketData):
         """ccxt's ``fetch_order``, else a search of the open and closed order lists."""
         market = yield from self.market(ref.symbol)
         found = yield from self._find(market, ref)
+        if found is None and self.family in ("binance", "okx") and not market.spot:
+            # Maybe a conditional (algo) order: ccxt's trigger param (triggers.py).
+            with contextlib.suppress(OrderNotFound):
+                response = yield from self.conditional_fallback("fetch_order", ref, market)
+                found = self._order(market.symbol, response.data)
         if found is None:
             raise OrderNotFound(
                 f"{self.name} has no order {ref.id or ref.client_order_id} on {market.symbol}",
@@ -292,13 +306,23 @@ class CcxtAdapter(CcxtBatches, CcxtMarketData):
         params = {} if ref.id is not None else {"clientOrderId": ref.client_order_id}
         request = ccxt_request("cancel_order", ref.id, market.symbol, params, write=True)
         known = {"id": ref.id, "client_order_id": ref.client_order_id}
-        return (
-            yield from cancel_settled(
-                request,
-                lambda: self._find(market, ref),
-                lambda response: self._cancelled(market.symbol, response.data, known),
+        try:
+            return (
+                yield from cancel_settled(
+                    request,
+                    lambda: self._find(market, ref),
+                    lambda response: self._cancelled(market.symbol, response.data, known),
+                )
             )
-        )
+        except OrderNotFound as missing:
+            if self.family not in ("binance", "okx") or market.spot:
+                raise
+            # Maybe a conditional (algo) order: ccxt's trigger param (triggers.py).
+            try:
+                response = yield from self.conditional_fallback("cancel_order", ref, market)
+            except OrderNotFound:
+                raise missing from None
+            return self._cancelled(market.symbol, response.data, known)
 
     def _cancelled(self, symbol: str, data: Any, known: Mapping[str, Any]) -> Order:
         return self._stamped(_complete(_cancel_ack(self._order(symbol, data)), known))
@@ -364,6 +388,8 @@ class CcxtAdapter(CcxtBatches, CcxtMarketData):
                     # Ids are unique per market only (Binance numbers each symbol's orders).
                     key = f"{order.symbol} {order.id or order.client_order_id or len(found)}"
                     found.setdefault(key, order)
+        for order in (yield from self.open_conditional(name)):  # triggers.py
+            found.setdefault(f"{order.symbol} {order.id} conditional", order)
         return list(found.values())
 
     def _market_scopes(self) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 
 import attrs
 
-from adapters.ccxt_bridge import convert
+from adapters.ccxt_bridge import conditional, convert
 from adapters.ccxt_bridge.capabilities import OPERATION_OF, derive
 from adapters.ccxt_bridge.errors import Scrubber, family_of
 from adapters.ccxt_bridge.runner import ccxt_request
@@ -282,7 +282,9 @@ class CcxtBase(Adapter):
     def _order(self, default: str, item: Any) -> Order:
         if not isinstance(item, Mapping):
             raise TypeError(f"ccxt returned {type(item).__name__} where an order belongs")
-        order = self._unified(convert.order(self._symbol(item, default), item))
+        item = conditional.cleaned(item)
+        order = convert.order(self._symbol(item, default), item)
+        order = self._unified(attrs.evolve(order, **conditional.order_fields(item)))
         market = self.markets.get(order.symbol)
         if order.reduce_only is None and market is not None and market.spot:
             # Spot orders cannot reduce a position; ccxt leaves the flag empty for them.

@@ -124,8 +124,6 @@ def _operations(name: str, has: Mapping[str, Any]) -> dict[str, Support]:
     else:
         found["cancel_all_orders"] = no(f"ccxt's {name} does not offer cancelAllOrders")
     found["fetch_key_info"] = no("ccxt has no unified call for a key's permissions")
-    for intent in ORDER_INTENTS:
-        found[intent] = no("not mapped by the ccxt bridge yet")
     for operation in _FUNDING:
         if found[operation].supported:
             found[operation] = yes(markets=_PERPETUAL_ONLY)
@@ -258,6 +256,70 @@ def _environments(name: str, source: Any, family: str | None) -> dict[str, Suppo
     return {"mainnet": yes(), "testnet": testnet, "demo": demo}
 
 
+#: Conditional orders and stops, per ccxt family (adapters/ccxt_bridge/triggers.py): the bridge
+#: maps them where ccxt's unified params and the exchange's own mechanism were checked together.
+_NOT_MAPPED = no("the ccxt bridge maps conditional orders and stops for bybit, binance and okx")
+_NO_SPOT_STOPS = {"spot": no("the bridge maps conditional orders of contracts only here")}
+_NO_SPOT = {"spot": no("a spot market has no position")}
+_NO_TRAILING_ORDER = no("create_trailing_stop is not mapped for the ccxt bridge")
+_FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
+    "bybit": {
+        "order.trigger": yes("triggerPrice, triggerDirection", markets=_NO_SPOT_STOPS),
+        "order.trigger_by.mark": yes(markets=_NO_SPOT_STOPS),
+        "order.trigger_by.index": yes(markets=_NO_SPOT_STOPS),
+        "order.stop_loss": yes("ccxt's stopLoss dict", markets=_NO_SPOT_STOPS),
+        "order.take_profit": yes("ccxt's takeProfit dict", markets=_NO_SPOT_STOPS),
+        "position.trading_stop": yes("ccxt's tradingStopEndpoint (Full mode)", markets=_NO_SPOT),
+        "position.trailing_stop": yes("ccxt's trailingAmount: a price distance", markets=_NO_SPOT),
+    },
+    "binance": {
+        "order.trigger": yes(
+            "algo orders: ccxt's triggerPrice (STOP) or takeProfitPrice (TAKE_PROFIT)",
+            markets=_NO_SPOT_STOPS,
+        ),
+        "order.trigger_by.mark": yes("workingType MARK_PRICE", markets=_NO_SPOT_STOPS),
+        "order.trigger_by.index": no("Binance triggers on the last or the mark price only"),
+        "order.stop_loss": no(
+            "Binance has no stop-loss or take-profit attached to an order (nor does ccxt's Binance)"
+        ),
+        "order.take_profit": no(
+            "Binance has no stop-loss or take-profit attached to an order (nor does ccxt's Binance)"
+        ),
+        "position.trading_stop": yes(
+            "STOP_MARKET/TAKE_PROFIT_MARKET with closePosition", markets=_NO_SPOT
+        ),
+        "position.trailing_stop": no("Binance has no trailing stop on a position"),
+    },
+    "okx": {
+        "order.trigger": yes(
+            "algo orders; the watched price is read first (OKX takes no direction)",
+            markets=_NO_SPOT_STOPS,
+        ),
+        "order.trigger_by.mark": yes(markets=_NO_SPOT_STOPS),
+        "order.trigger_by.index": yes(markets=_NO_SPOT_STOPS),
+        "order.stop_loss": yes("attachAlgoOrds (ccxt's stopLoss dict)", markets=_NO_SPOT_STOPS),
+        "order.take_profit": yes("attachAlgoOrds (ccxt's takeProfit dict)", markets=_NO_SPOT_STOPS),
+        "position.trading_stop": yes(
+            "one conditional/oco algo order with closeFraction 1", markets=_NO_SPOT
+        ),
+        "position.trailing_stop": no("OKX has no trailing stop on a position"),
+    },
+}
+
+
+def _intents(name: str, family: str | None, has: Mapping[str, Any]) -> dict[str, Support]:
+    mapped = _FAMILY_INTENTS.get(family or "", {})
+    found: dict[str, Support] = {}
+    for intent in ORDER_INTENTS:
+        if intent.startswith("order.trailing"):
+            found[intent] = _NO_TRAILING_ORDER
+        elif not has.get("createOrder"):
+            found[intent] = no(f"ccxt's {name} does not offer createOrder")
+        else:
+            found[intent] = mapped.get(intent, _NOT_MAPPED)
+    return found
+
+
 def derive(name: str, source: Any, family: str | None) -> Capabilities:
     """The capabilities of ccxt exchange ``name`` from ``source`` (a ccxt client instance)."""
     has = _mapping(source, "has")
@@ -269,6 +331,7 @@ def derive(name: str, source: Any, family: str | None) -> Capabilities:
     contracts = "contracts where ccxt counts them (converted)"
     operations = _operations(name, has)
     operations.update(_batches(name, features, family, operations))
+    operations.update(_intents(name, family, has))
     if family == "binance" and operations["amend_order"].supported:
         # ccxt edits a Binance spot order with cancelReplace: a new order, not an amend. The
         # bridge refuses it for the reason the native adapter does.

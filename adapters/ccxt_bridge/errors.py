@@ -175,6 +175,8 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         ),
         "170131": (e.InsufficientFunds, None),
         "170213": (e.OrderNotFound, None),
+        "110092": (e.InvalidOrder, "The trigger price is on the wrong side of the market."),
+        "110093": (e.InvalidOrder, "The trigger price is on the wrong side of the market."),
     },
     "binance": {
         "-1003": (e.RateLimitExceeded, None),
@@ -205,6 +207,7 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "-5021": (e.OrderNotFillable, "The FOK order could not be filled in full."),
         "-5022": (e.OrderImmediatelyFillable, None),
         "-5040": (e.InvalidOrder, "A GTD order's good_till must be more than 600 s ahead."),
+        "-2021": (e.InvalidOrder, "The order would trigger immediately."),
     },
     "okx": {
         "50004": (
@@ -229,6 +232,12 @@ NATIVE_CODES: Mapping[str, Mapping[str, Entry]] = {
         "59102": _LEVERAGE_RANGE,
         "59105": _LEVERAGE_RANGE,
         "59000": (e.BadRequest, "The setting cannot change while positions or open orders exist."),
+        "51088": (e.InvalidOrder, "A position takes one TP/SL order closing it whole."),
+        "51277": (e.InvalidOrder, "The TP/SL trigger is on the wrong side of the price."),
+        "51278": (e.InvalidOrder, "The TP/SL trigger is on the wrong side of the price."),
+        "51279": (e.InvalidOrder, "The TP/SL trigger is on the wrong side of the price."),
+        "51280": (e.InvalidOrder, "The TP/SL trigger is on the wrong side of the price."),
+        "54070": (e.InvalidOrder, "OKX takes TP/SL on an order only in attachAlgoOrds."),
     },
 }
 
