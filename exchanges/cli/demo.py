@@ -17,6 +17,7 @@ import attrs
 
 import exchanges
 from exchanges.cli import tables, values
+from exchanges.cli.demo_bracket import step_bracket
 from exchanges.cli.local import EXCHANGES, start_emulator, unavailable
 from exchanges.cli.options import formatter
 from exchanges.cli.render import Output, cell, fmt_time, short_id
@@ -424,6 +425,7 @@ STEPS: tuple[tuple[str, Callable[[Tour], None]], ...] = (
     ("Amend an open order in place", Tour.step_amend),
     ("Market order, fills and balances", Tour.step_market_order),
     ("Streams: live order book and a fill", Tour.step_streams),
+    ("Bracket order: entry, stop-loss hit", step_bracket),
     ("Error: wrong secret", Tour.step_wrong_secret),
     ("Error: read-only key places an order", Tour.step_read_only_order),
     ("Error: insufficient funds", Tour.step_insufficient_funds),

@@ -102,6 +102,10 @@ def test_demo_runs_every_step(capsys: pytest.CaptureFixture[str]) -> None:
         "watch_order_book('BTC/USDT', limit=5)",
         "watch_my_trades(): the order's fills",
         "on the private stream",
+        # The bracket order: its stops listed, the stop-loss hit when the price falls.
+        "take_profit=StopSpec(",
+        "the position's stops, listed by fetch_open_orders()",
+        "the take-profit went with it",
     ):
         assert shown in out, shown
     # Trading with the read-only key, the wrong secret etc. all reached the caller as errors,
@@ -154,6 +158,10 @@ def test_demo_runs_on_every_exchange(
     for title, _step in STEPS:
         assert title in out
     assert "FAILED" not in out
+    # The bracket order runs everywhere: Binance has no stops attached to an order, so its
+    # entry is followed by set_trading_stop.
+    assert "the take-profit went with it" in out
+    assert ('set_trading_stop("BTC/USDT:USDT"' in out) is (name == "binance")
 
 
 def test_demo_rejects_an_unknown_exchange(capsys: pytest.CaptureFixture[str]) -> None:

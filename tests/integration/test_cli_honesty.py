@@ -315,7 +315,7 @@ def test_demo_on_binance_shows_amend_as_not_offered(capsys: pytest.CaptureFixtur
     assert "then at" not in out
     summary = out.split("Summary", 1)[1]
     assert re.search(r"^Amend an open order in place\s+not offered\s", summary, flags=re.MULTILINE)
-    assert "11/11 steps passed" in summary and "(1 not offered by binance)" in summary
+    assert "12/12 steps passed" in summary and "(1 not offered by binance)" in summary
 
 
 @pytest.mark.parametrize("exchange", ["bybit", "binance", "okx"])
