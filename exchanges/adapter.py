@@ -425,7 +425,7 @@ class Adapter(Batching, abc.ABC):
         """``NotSupported`` for an intent of ``args`` (``ORDER_INTENTS``) that ``args.symbol``'s
         market type does not offer here (the clients check them too; this serves callers of
         the adapter and the market types the declarations name)."""
-        from exchanges.capabilities import intent_keys
+        from exchanges.capabilities import intent_keys, trailing_keys
 
         keys = intent_keys(
             args.trigger_price,
@@ -433,6 +433,7 @@ class Adapter(Batching, abc.ABC):
             ("stop_loss", args.stop_loss),
             ("take_profit", args.take_profit),
         )
+        keys += trailing_keys(args.trailing_percent, args.trailing_amount)
         for key in keys:
             self.capabilities.require(
                 key, market=market_type(args.symbol), env=self.env, subject=str(args.symbol)

@@ -33,6 +33,7 @@ __all__ = [
     "new_client_order_id",
     "order_args",
     "trading_stop_args",
+    "trailing_args",
 ]
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
@@ -218,10 +219,21 @@ class OrderArgs:
     #: When a GTD order lapses, ms since the epoch (set exactly when ``time_in_force`` is GTD).
     good_till: int | None = None
 
+    #: A trailing stop (``create_trailing_stop``): its distance, a percentage of the price or a
+    #: price amount (one of them), and the price it starts trailing from (None: at once).
+    trailing_percent: Decimal | None = None
+    trailing_amount: Decimal | None = None
+    activation_price: Decimal | None = None
+
     @property
     def conditional(self) -> bool:
-        """True when the order waits for a trigger."""
-        return self.trigger_price is not None
+        """True when the order waits for a trigger (a trailing stop included)."""
+        return self.trigger_price is not None or self.trailing
+
+    @property
+    def trailing(self) -> bool:
+        """True for a trailing stop."""
+        return self.trailing_percent is not None or self.trailing_amount is not None
 
     @property
     def attached(self) -> bool:
@@ -436,6 +448,26 @@ def _stops(
                 hint="A long position stops below and takes profit above; a short the reverse.",
             )
     return sl, tp
+
+
+def trailing_args(
+    order: OrderArgs, trailing_percent: Any, trailing_amount: Any, activation_price: Any
+) -> OrderArgs:
+    """``order`` (a market order, validated) as a trailing stop: exactly one distance, a
+    percentage above 0 and below 100 or a price amount, and an optional activation price."""
+    if (trailing_percent is None) == (trailing_amount is None):
+        raise ValueError("a trailing stop trails by trailing_percent or trailing_amount (one)")
+    percent = None if trailing_percent is None else _positive(trailing_percent, "trailing_percent")
+    if percent is not None and percent >= 100:
+        raise InvalidOrder(
+            f"trailing_percent is a percentage of the price below 100, got {percent}",
+            hint="Pass 1 for 1 %.",
+        )
+    amount = None if trailing_amount is None else _positive(trailing_amount, "trailing_amount")
+    active = None if activation_price is None else _positive(activation_price, "activation_price")
+    return attrs.evolve(
+        order, trailing_percent=percent, trailing_amount=amount, activation_price=active
+    )
 
 
 @attrs.frozen

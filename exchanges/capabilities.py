@@ -51,6 +51,7 @@ __all__ = [
     "order_keys",
     "perpetual_only",
     "table",
+    "trailing_keys",
     "yes",
 ]
 
@@ -206,6 +207,14 @@ def order_keys(order_type: Any, time_in_force: Any, post_only: Any) -> list[str]
         keys.append("time_in_force.PO")
     elif time_in_force in TIME_IN_FORCE:
         keys.append(f"time_in_force.{time_in_force}")
+    return keys
+
+
+def trailing_keys(trailing_percent: Any, trailing_amount: Any) -> list[str]:
+    """The ``ORDER_INTENTS`` entries a trailing stop uses (by its distance's unit)."""
+    keys = ["order.trailing_percent"] if trailing_percent is not None else []
+    if trailing_amount is not None:
+        keys.append("order.trailing_amount")
     return keys
 
 

@@ -14,7 +14,13 @@ from exchanges import batch
 from exchanges.adapter import Adapter
 from exchanges.audit import audit_key_info
 from exchanges.batch import BatchResult, OrderRequest
-from exchanges.capabilities import Capabilities, intent_keys, market_type, order_keys
+from exchanges.capabilities import (
+    Capabilities,
+    intent_keys,
+    market_type,
+    order_keys,
+    trailing_keys,
+)
 from exchanges.flow import Flow, Session, run_sync
 from exchanges.models import (
     Balances,
@@ -417,6 +423,51 @@ class Exchange(_Client):
                 args.check_hedged(hedged), None if symbol is None else args.check_symbol(symbol)
             )
         )
+
+    def create_trailing_stop(
+        self,
+        symbol: str,
+        side: str,
+        amount: Any,
+        *,
+        trailing_percent: Decimal | None = None,
+        trailing_amount: Decimal | None = None,
+        activation_price: Decimal | None = None,
+        reduce_only: bool = True,
+        client_order_id: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Order:
+        """A trailing stop: a market order placed when the price comes back from its best
+        since placement (since ``activation_price``, when given) by ``trailing_percent`` (a
+        percentage of the price) or ``trailing_amount`` (a price distance).
+
+        Each exchange trails in its own unit, so only its own is offered: Binance USD-M a
+        percentage (``callbackRate``, 0.1-20), OKX either (``move_order_stop``), Bybit none on
+        orders (it trails a position: ``set_trading_stop(trailing_amount=...)``). It is listed
+        by ``fetch_open_orders`` and cancelled by ``cancel_order`` like any conditional order.
+        """
+        self._offers(*trailing_keys(trailing_percent, trailing_amount), symbol=symbol)
+        order = args.trailing_args(
+            args.order_args(
+                symbol,
+                "market",
+                side,
+                amount,
+                client_order_id=client_order_id,
+                reduce_only=reduce_only,
+                params=params,
+                reserved=self.adapter.reserved_order_params,
+                client_id_params=self.adapter.client_id_params,
+            ),
+            trailing_percent,
+            trailing_amount,
+            activation_price,
+        )
+        fleet = self.session.fleet
+        if fleet is not None:
+            placing = fleet.place(self.session, self.adapter.place(order), order)
+            return run_sync(placing, self.transport)
+        return self._run(self.adapter.place(order))
 
     def set_trading_stop(
         self,

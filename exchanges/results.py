@@ -58,10 +58,12 @@ def placed(order: Order, args: OrderArgs) -> Order:
             "post_only": args.post_only,
             "reduce_only": args.reduce_only,
             "status": "open",
-            "trigger_price": args.trigger_price,
+            "trigger_price": args.trigger_price or args.activation_price,
             "trigger_by": args.trigger_by if args.conditional else None,
             "stop_loss": args.stop_loss,
             "take_profit": args.take_profit,
+            "trailing_percent": args.trailing_percent,
+            "trailing_amount": args.trailing_amount,
             "good_till": args.good_till,
         },
     )

@@ -104,15 +104,25 @@ def create(build: RequestBuilder, market: Market, args: OrderArgs) -> Flow[Order
         "algoType": "CONDITIONAL",
         "symbol": market.id,
         "side": "BUY" if args.side == "buy" else "SELL",
-        "type": algo_type(args.side, args.trigger_direction, args.type == "limit"),
+        "type": "TRAILING_STOP_MARKET"
+        if args.trailing
+        else algo_type(args.side, args.trigger_direction, args.type == "limit"),
         "quantity": to_wire(args.amount),
     }
     if args.price is not None:
         params["price"] = to_wire(args.price)
         params["timeInForce"] = "GTX" if args.post_only else args.time_in_force or "GTC"
-    assert args.trigger_price is not None
-    params["triggerPrice"] = to_wire(args.trigger_price)
-    params["workingType"] = _WORKING[args.trigger_by]
+    if args.trailing:
+        # A percentage of the price (callbackRate, 0.1-20 since 2026-10-23), from the
+        # activation price when given (activatePrice on the algo endpoint).
+        assert args.trailing_percent is not None
+        params["callbackRate"] = to_wire(args.trailing_percent)
+        if args.activation_price is not None:
+            params["activatePrice"] = to_wire(args.activation_price)
+    else:
+        assert args.trigger_price is not None
+        params["triggerPrice"] = to_wire(args.trigger_price)
+        params["workingType"] = _WORKING[args.trigger_by]
     if args.reduce_only:
         params["reduceOnly"] = True
     params["clientAlgoId"] = args.client_order_id

@@ -113,7 +113,10 @@ _SPECIAL.update(
         "order.trigger_by.index": no("Binance triggers on the last or the mark price only"),
         "order.stop_loss": _NO_ATTACHED,
         "order.take_profit": _NO_ATTACHED,
-        "order.trailing_percent": no("create_trailing_stop is not mapped for Binance yet"),
+        "order.trailing_percent": yes(
+            "TRAILING_STOP_MARKET algo order: callbackRate, a percentage 0.1-20",
+            markets={"spot": _SPOT_STOPS},
+        ),
         "order.trailing_amount": no(
             "Binance trails by a percentage only (callbackRate, 0.1-20)",
             hint="Use trailing_percent=...",

@@ -261,7 +261,9 @@ def _environments(name: str, source: Any, family: str | None) -> dict[str, Suppo
 _NOT_MAPPED = no("the ccxt bridge maps conditional orders and stops for bybit, binance and okx")
 _NO_SPOT_STOPS = {"spot": no("the bridge maps conditional orders of contracts only here")}
 _NO_SPOT = {"spot": no("a spot market has no position")}
-_NO_TRAILING_ORDER = no("create_trailing_stop is not mapped for the ccxt bridge")
+_NO_TRAILING_ORDER = no(
+    "the bridge maps trailing stop orders for binance (a percentage) and okx only"
+)
 _FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
     "bybit": {
         "order.trigger": yes("triggerPrice, triggerDirection", markets=_NO_SPOT_STOPS),
@@ -271,6 +273,12 @@ _FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
         "order.take_profit": yes("ccxt's takeProfit dict", markets=_NO_SPOT_STOPS),
         "position.trading_stop": yes("ccxt's tradingStopEndpoint (Full mode)", markets=_NO_SPOT),
         "position.trailing_stop": yes("ccxt's trailingAmount: a price distance", markets=_NO_SPOT),
+        "order.trailing_percent": no(
+            "Bybit has no trailing stop order: it trails a whole position by a price distance"
+        ),
+        "order.trailing_amount": no(
+            "Bybit has no trailing stop order: it trails a whole position by a price distance"
+        ),
     },
     "binance": {
         "order.trigger": yes(
@@ -289,6 +297,8 @@ _FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
             "STOP_MARKET/TAKE_PROFIT_MARKET with closePosition", markets=_NO_SPOT
         ),
         "position.trailing_stop": no("Binance has no trailing stop on a position"),
+        "order.trailing_percent": yes("ccxt's trailingPercent: TRAILING_STOP_MARKET"),
+        "order.trailing_amount": no("Binance trails by a percentage only (callbackRate)"),
     },
     "okx": {
         "order.trigger": yes(
@@ -303,6 +313,8 @@ _FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
             "one conditional/oco algo order with closeFraction 1", markets=_NO_SPOT
         ),
         "position.trailing_stop": no("OKX has no trailing stop on a position"),
+        "order.trailing_percent": yes("ccxt's trailingPercent: move_order_stop"),
+        "order.trailing_amount": yes("ccxt's trailingAmount: move_order_stop"),
     },
 }
 
@@ -311,7 +323,7 @@ def _intents(name: str, family: str | None, has: Mapping[str, Any]) -> dict[str,
     mapped = _FAMILY_INTENTS.get(family or "", {})
     found: dict[str, Support] = {}
     for intent in ORDER_INTENTS:
-        if intent.startswith("order.trailing"):
+        if intent.startswith("order.trailing") and intent not in mapped:
             found[intent] = _NO_TRAILING_ORDER
         elif not has.get("createOrder"):
             found[intent] = no(f"ccxt's {name} does not offer createOrder")

@@ -68,6 +68,16 @@ def order_fields(item: Mapping[str, Any]) -> dict[str, Any]:
         if price is not None:
             by = next((_text(info, k) for k in by_key if _text(info, k)), "")
             fields[name] = StopSpec(price, None, BY_IN.get(by, "last"))
+    rate, ratio = decimal(info.get("callbackRate")), decimal(info.get("callbackRatio"))
+    if rate is not None or ratio is not None:
+        # Binance's callbackRate is a percentage, OKX's callbackRatio a fraction.
+        fields["trailing_percent"] = rate if rate is not None else (ratio or 0) * 100
+    spread = decimal(info.get("callbackSpread"))
+    if spread is not None:
+        fields["trailing_amount"] = spread
+    if "sCode" in info and "reduceOnly" not in info:
+        # An OKX acknowledgement (ids and sCode): ccxt's False says nothing; the request does.
+        fields["reduce_only"] = None
     if conditional:
         fields["conditional"] = True
         fields["trigger_price"] = trigger

@@ -47,7 +47,7 @@ TRIGGER_FAMILIES = frozenset({"bybit", "binance", "okx"})
 _BYBIT_BY = {"last": "LastPrice", "mark": "MarkPrice", "index": "IndexPrice"}
 _BINANCE_BY = {"last": "CONTRACT_PRICE", "mark": "MARK_PRICE"}
 #: OKX lists algo orders one ordType per call (ccxt maps each to orders-algo-pending).
-_OKX_ALGO_TYPES = ("trigger", "conditional", "oco")
+_OKX_ALGO_TYPES = ("trigger", "conditional", "oco", "move_order_stop")
 
 
 def _wire(value: Decimal) -> str:
@@ -71,6 +71,14 @@ def order_params(family: str | None, args: OrderArgs) -> dict[str, Any]:
                 params["triggerDirection"] = "ascending" if rising else "descending"
                 if family == "bybit":
                     params["triggerBy"] = _BYBIT_BY[args.trigger_by]
+    if args.trailing_percent is not None:
+        params["trailingPercent"] = _wire(args.trailing_percent)
+    if args.trailing_amount is not None:
+        params["trailingAmount"] = _wire(args.trailing_amount)
+    if args.activation_price is not None:
+        # ccxt's trailingTriggerPrice (Binance activatePrice); OKX's own activePx.
+        key = "activePx" if family == "okx" else "trailingTriggerPrice"
+        params[key] = _wire(args.activation_price)
     for name, prefix, stop in (
         ("stopLoss", "sl", args.stop_loss),
         ("takeProfit", "tp", args.take_profit),
@@ -185,7 +193,8 @@ class CcxtTriggers(CcxtBase):
                 params["posSide"] = position.side
         calls: list[dict[str, Any]]
         if self.family == "bybit":
-            call: dict[str, Any] = {"tradingStopEndpoint": True}
+            # tpslMode is required by trading-stop; ccxt sets it only with a TP or SL.
+            call: dict[str, Any] = {"tradingStopEndpoint": True, "tpslMode": "Full"}
             for key, prefix, stop in (
                 ("stopLossPrice", "sl", args.stop_loss),
                 ("takeProfitPrice", "tp", args.take_profit),

@@ -85,6 +85,9 @@ RESERVED: dict[str, str] = {
     "tpTriggerPx": "take_profit",
     "slTriggerPx": "stop_loss",
     "closeFraction": "set_trading_stop",
+    "callbackRatio": "trailing_percent",
+    "callbackSpread": "trailing_amount",
+    "activePx": "activation_price",
 }
 
 
@@ -135,6 +138,8 @@ def create(
     ``body`` is the regular order's (``instId``, ``tdMode``, ``side``, ``sz``, ``posSide`` ...);
     its ``ordType``/``px``/``clOrdId`` become the algo order's.
     """
+    if args.trailing:
+        return (yield from _trailing(build, market, args, body))
     assert args.trigger_price is not None
     now = yield from _reference(build, market, args.trigger_by)
     if now is not None and (
@@ -160,6 +165,32 @@ def create(
     if market.spot and args.type == "market":
         algo["tgtCcy"] = "base_ccy"
     algo.update(attach_fields(args))
+    cid = args.client_order_id
+    return (
+        yield from place_once(
+            build.post(ALGO_PATH, algo, write=True, inst_id=market.id),
+            cid,
+            lambda: _lookup(build, market, {"algoClOrdId": cid}),
+            lambda response: _placed(market.symbol, parse.first(response)),
+        )
+    )
+
+
+def _trailing(
+    build: RequestBuilder, market: Market, args: OrderArgs, body: dict[str, Any]
+) -> Flow[Order]:
+    """A trailing stop: ``move_order_stop`` with ``callbackRatio`` (a fraction: percent / 100)
+    or ``callbackSpread`` (a price distance) and ``activePx``, placed exactly once."""
+    algo = {k: v for k, v in body.items() if k not in ("ordType", "px", "clOrdId", "tgtCcy")}
+    algo["ordType"] = "move_order_stop"
+    if args.trailing_percent is not None:
+        algo["callbackRatio"] = to_wire(args.trailing_percent / 100)
+    else:
+        assert args.trailing_amount is not None
+        algo["callbackSpread"] = to_wire(args.trailing_amount)
+    if args.activation_price is not None:
+        algo["activePx"] = to_wire(args.activation_price)
+    algo["algoClOrdId"] = args.client_order_id
     cid = args.client_order_id
     return (
         yield from place_once(

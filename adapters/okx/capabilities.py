@@ -97,8 +97,13 @@ _SPECIAL.update(
         "order.trigger_by.index": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_ALGOS}),
         "order.stop_loss": _ATTACHED,
         "order.take_profit": _ATTACHED,
-        "order.trailing_percent": no("create_trailing_stop is not mapped for OKX yet"),
-        "order.trailing_amount": no("create_trailing_stop is not mapped for OKX yet"),
+        "order.trailing_percent": yes(
+            "move_order_stop: callbackRatio (percent / 100)", markets={"option": _NO_OPTION_ALGOS}
+        ),
+        "order.trailing_amount": yes(
+            "move_order_stop: callbackSpread, a price distance",
+            markets={"option": _NO_OPTION_ALGOS},
+        ),
         "position.trading_stop": yes(
             "one conditional/oco algo order with closeFraction=1, at market", markets=_POSITION
         ),

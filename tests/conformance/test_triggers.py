@@ -246,6 +246,58 @@ def test_set_trading_stop_without_a_position_is_an_invalid_order(venue: Venue) -
     assert waiting(venue) == []
 
 
+def test_a_trailing_stop_order_follows_the_price_then_closes(venue: Venue) -> None:
+    """Binance trails by a percentage, OKX by either, Bybit has no trailing order (it trails
+    positions: next test)."""
+    ex = venue.ex
+    ex.create_order(LINEAR, "market", "buy", AMOUNT)
+    last = last_price(venue)
+    caps = ex.capabilities
+    by_percent = caps.supports("order.trailing_percent", market="swap")
+
+    def place() -> Order:
+        if by_percent:
+            return ex.create_trailing_stop(LINEAR, "sell", AMOUNT, trailing_percent=Decimal(1))
+        return ex.create_trailing_stop(LINEAR, "sell", AMOUNT, trailing_amount=Decimal(500))
+
+    if not by_percent and not offered(venue, "order.trailing_amount", place):
+        return
+    order = place()
+    assert (order.status, order.conditional, order.reduce_only) == ("open", True, True)
+    [listed] = conditional(ex.fetch_open_orders(LINEAR))
+    assert listed.id == order.id
+    assert (listed.trailing_percent, listed.trailing_amount) in (
+        (Decimal(1), None),
+        (None, Decimal(500)),
+    )
+    high = last + 1000
+    move(venue, last=high)  # the stop follows: 1 % (or 500) below the new high
+    assert position_size(venue) == AMOUNT
+    move(venue, last=(high * Decimal("0.99") - 100).quantize(Decimal("0.1")))
+    assert position_size(venue) == 0
+    assert conditional(ex.fetch_open_orders(LINEAR)) == []
+    assert venue.emu.state.engine.audit() == []
+
+
+def test_a_position_trailing_stop(venue: Venue) -> None:
+    ex = venue.ex
+    ex.create_order(LINEAR, "market", "buy", AMOUNT)
+    last = last_price(venue)
+
+    def guard() -> TradingStop:
+        return ex.set_trading_stop(LINEAR, trailing_amount=Decimal(500))
+
+    if not offered(venue, "position.trailing_stop", guard):
+        return
+    assert guard().trailing_amount == Decimal(500)
+    assert len(conditional(ex.fetch_open_orders(LINEAR))) == 1
+    move(venue, last=last + 1000)
+    assert position_size(venue) == AMOUNT
+    move(venue, last=last + 400)
+    assert position_size(venue) == 0
+    assert conditional(ex.fetch_open_orders(LINEAR)) == []
+
+
 def test_mistakes_are_refused_before_sending(venue: Venue) -> None:
     ex = venue.ex
     before = requests(venue)

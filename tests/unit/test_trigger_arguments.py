@@ -87,3 +87,24 @@ def test_trading_stop_arguments() -> None:
         trading_stop_args(LINEAR, D("1"), None, None, None, "buy")
     with pytest.raises(ValueError, match="trailing_amount"):
         trading_stop_args(LINEAR, None, None, None, D("1"), None)
+
+
+def test_trailing_stop_arguments() -> None:
+    from exchanges.arguments import trailing_args
+
+    base = order_args(LINEAR, "market", "sell", D("0.01"), reduce_only=True)
+    args = trailing_args(base, D("1.5"), None, 70000)
+    assert (args.trailing_percent, args.trailing_amount, args.activation_price) == (
+        D("1.5"),
+        None,
+        D("70000"),
+    )
+    assert args.conditional and args.trailing and args.trigger_price is None
+    with pytest.raises(ValueError, match="one"):
+        trailing_args(base, D(1), D(1), None)
+    with pytest.raises(ValueError, match="one"):
+        trailing_args(base, None, None, None)
+    with pytest.raises(InvalidOrder):
+        trailing_args(base, D(100), None, None)
+    with pytest.raises(InvalidOrder):
+        trailing_args(base, None, D(-5), None)
