@@ -207,6 +207,13 @@ class BybitTriggers:
             )
             if found is None or not found.is_open:
                 return original(params, key)
+            if found.category == "spot" and params.get("orderFilter") not in (
+                "StopOrder",
+                "tpslOrder",
+            ):
+                # Spot cancels active orders unless orderFilter names the conditional ones
+                # ("orderFilter: spot only ... Order by default").
+                return original(params, key)
             view = self.engine.cancel_trigger(key.uid, trigger_id=found.trigger_id)
             return {"orderId": view.trigger_id, "orderLinkId": view.client_order_id or ""}
 

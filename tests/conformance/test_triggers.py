@@ -27,7 +27,7 @@ import exchanges
 from exchanges.emulator import DEFAULT_UID
 from exchanges.errors import InvalidOrder, NotSupported
 from exchanges.models import Order, StopSpec, TradingStop
-from tests.conformance.conftest import CREDENTIALS, LINEAR, Venue
+from tests.conformance.conftest import CREDENTIALS, LINEAR, SPOT, Venue
 
 AMOUNT = Decimal("0.01")
 #: The engine's id of the linear perpetual every emulator lists as BTC/USDT:USDT.
@@ -53,10 +53,10 @@ def last_price(venue: Venue) -> Decimal:
     return last
 
 
-def offered(venue: Venue, key: str, call: Callable[[], object]) -> bool:
-    """True when ``key`` is offered on swaps; otherwise check that ``call`` raises NotSupported
-    naming it, with nothing sent, and return False."""
-    if venue.ex.capabilities.supports(key, market="swap"):
+def offered(venue: Venue, key: str, call: Callable[[], object], market: str = "swap") -> bool:
+    """True when ``key`` is offered on ``market``; otherwise check that ``call`` raises
+    NotSupported naming it, with nothing sent, and return False."""
+    if venue.ex.capabilities.supports(key, market=market):
         return True
     before = requests(venue)
     with pytest.raises(NotSupported) as refused:
@@ -139,6 +139,27 @@ def test_a_trigger_order_fires_when_its_price_crosses_and_fills(
     assert position_size(venue) == AMOUNT
     assert conditional(ex.fetch_open_orders(LINEAR)) == []
     assert venue.emu.state.engine.audit() == []
+
+
+def test_a_spot_trigger_order(venue: Venue) -> None:
+    """Bybit (orderFilter=StopOrder, cancelled with it) and OKX (an algo order) take spot
+    conditional orders; Binance spot's stop types are not mapped."""
+    ex = venue.ex
+    last = ex.fetch_ticker(SPOT).last
+    assert last is not None
+    amount = Decimal("0.001")
+
+    def place() -> Order:
+        return ex.create_order(SPOT, "market", "buy", amount, trigger_price=last + 100)
+
+    if not offered(venue, "order.trigger", place, market="spot"):
+        return
+    order = place()
+    assert [(o.id, o.conditional) for o in ex.fetch_open_orders(SPOT)] == [(order.id, True)]
+    assert order.id is not None
+    assert ex.cancel_order(order.id, SPOT).status == "canceled"
+    assert ex.fetch_open_orders(SPOT) == []
+    assert venue.emu.state.engine.triggers(DEFAULT_UID) == []
 
 
 def test_a_trigger_on_the_wrong_side_of_the_price_is_refused(venue: Venue) -> None:
