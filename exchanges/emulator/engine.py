@@ -68,6 +68,7 @@ from exchanges.emulator.instruments import (
 from exchanges.emulator.market_data import MarketDataMixin
 from exchanges.emulator.modes import LEGS, ModesMixin
 from exchanges.emulator.prices import PricesMixin
+from exchanges.emulator.stops import StopsMixin
 from exchanges.emulator.triggers import TriggersMixin
 
 __all__ = [
@@ -90,7 +91,13 @@ _NO_MATCH = Plan((), "price")
 
 
 class Engine(
-    TriggersMixin, PricesMixin, ExecutionMixin, MarketDataMixin, AccountsMixin, ModesMixin
+    TriggersMixin,
+    StopsMixin,
+    PricesMixin,
+    ExecutionMixin,
+    MarketDataMixin,
+    AccountsMixin,
+    ModesMixin,
 ):
     """In-memory matching engine: books, accounts, orders, fills, and synthetic market data.
 

@@ -18,6 +18,8 @@ none fires; a trigger that fires may move the price and fire others.
 * A trigger placed where it would fire at once is refused (``trigger_would_fire``): Bybit
   110092/110093, Binance -2021, OKX 51xxx. A front-end that has no direction (OKX) passes
   ``direction=None`` and the engine takes the side of the trigger from the price at placement.
+* Position stops and stops attached to an order are set up by ``exchanges.emulator.stops``
+  (``StopsMixin``) and fire here like any trigger.
 * ``close_position`` triggers (a position's stop-loss, take-profit or trailing stop: Bybit
   ``trading-stop``, Binance ``closePosition``, OKX ``closeFraction``) close whatever the
   position holds when they fire, at market, and are cancelled when the position closes
@@ -185,19 +187,6 @@ class _Trigger:
         )
 
 
-@attrs.define(eq=False)
-class _Attached:
-    """Stops riding on an order until it is done."""
-
-    uid: int
-    order_id: str
-    take_profit: StopLevel | None
-    stop_loss: StopLevel | None
-    whole: bool
-    leg: str
-    native: dict[str, Any]
-
-
 class TriggersMixin:
     """Conditional orders and stops; ``Engine`` provides the state, lookups and ``place_order``."""
 
@@ -208,11 +197,9 @@ class TriggersMixin:
     _triggers: dict[str, _Trigger]
     _trigger_ids: dict[int, dict[str, _Trigger]]
     _trigger_of_order: dict[str, str]
-    _attached: dict[str, _Attached]
     _trigger_seq: int
     _evaluating: bool
     _dirty: set[InstrumentKey]
-    _order_stops: dict[str, tuple[StopLevel | None, StopLevel | None]]
     _reused_id: str | None
 
     if TYPE_CHECKING:  # provided by Engine and its other mixins
@@ -241,26 +228,40 @@ class TriggersMixin:
 
         place_order: Callable[..., OrderView]
 
+        def _reset_stops(self) -> None:
+            raise NotImplementedError
+
+        def _settle_positions(self, key: InstrumentKey) -> None:
+            raise NotImplementedError
+
+        def _activate_attached(self, key: InstrumentKey) -> None:
+            raise NotImplementedError
+
+        def _attach(
+            self,
+            order_id: str,
+            take_profit: StopLevel | None,
+            stop_loss: StopLevel | None,
+            whole: bool,
+            native: Mapping[str, Any],
+        ) -> None:
+            raise NotImplementedError
+
     def _reset_triggers(self) -> None:
         self._triggers = {}
         self._trigger_ids = {}
         self._trigger_of_order = {}
-        self._attached = {}
         self._trigger_seq = 0
         self._evaluating = False
         self._dirty = set()
-        self._order_stops = {}
         self._reused_id = None
+        self._reset_stops()
 
     def _claim_order_id(self) -> str:
         """The id of an order being registered: its trigger's when that trigger keeps its id
         (Bybit: a conditional order is the same order once triggered), else a new one."""
         reused, self._reused_id = self._reused_id, None
         return reused if reused is not None else self._new_id()
-
-    def order_stops(self, order_id: str) -> tuple[StopLevel | None, StopLevel | None] | None:
-        """(take-profit, stop-loss) attached to order ``order_id``, if any were."""
-        return self._order_stops.get(order_id)
 
     # -- prices ------------------------------------------------------------------------------
 
@@ -426,124 +427,6 @@ class TriggersMixin:
         """Make two untriggered triggers cancel each other (OKX oco, split TP/SL pairs)."""
         a, b = self._triggers[first], self._triggers[second]
         a.oco, b.oco = b.trigger_id, a.trigger_id
-
-    def check_stops(
-        self,
-        spec: InstrumentSpec,
-        side: str,
-        take_profit: StopLevel | None,
-        stop_loss: StopLevel | None,
-    ) -> None:
-        """Refuse stops of a ``side`` entry that would fire at once (``trigger_would_fire``):
-        a long takes profit above and stops below the price each watches, a short the reverse."""
-        for stop, profit in ((take_profit, True), (stop_loss, False)):
-            if stop is None:
-                continue
-            if stop.trigger_by not in TRIGGER_BY:
-                raise EngineError("invalid_request", f"trigger_by {stop.trigger_by}")
-            reference = self.reference_price(spec, stop.trigger_by)
-            direction = _stop_direction(side, profit)
-            if _crossed(direction, reference, stop.trigger_price):
-                name = "TakeProfit" if profit else "StopLoss"
-                where = "higher" if direction == "rise" else "lower"
-                position = "Buy" if side == "buy" else "Sell"
-                raise EngineError(
-                    "trigger_would_fire",
-                    f"{name}:{stop.trigger_price} set for {position} position should be "
-                    f"{where} than base_price:{reference}",
-                )
-
-    def attach_stops(
-        self,
-        uid: int,
-        order_id: str,
-        *,
-        take_profit: StopLevel | None,
-        stop_loss: StopLevel | None,
-        whole: bool,
-        native: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Guard what order ``order_id`` fills with ``take_profit``/``stop_loss`` once it is
-        done: the position's stops when ``whole``, else reduce-only stops of the filled amount
-        (an OCO pair when both are given). Checked first with ``check_stops``."""
-        order = self._orders[order_id]
-        self._order_stops[order_id] = (take_profit, stop_loss)
-        attached = _Attached(
-            uid, order_id, take_profit, stop_loss, whole, order.leg, dict(native or {})
-        )
-        self._attached[order_id] = attached
-        self._activate_attached(order.spec.key)
-
-    def set_position_stops(
-        self,
-        uid: int,
-        symbol: str,
-        *,
-        take_profit: StopLevel | None = None,
-        stop_loss: StopLevel | None = None,
-        trail_amount: Decimal | None = None,
-        activation: Decimal | None = None,
-        category: str | None = None,
-        leg: str = "",
-        native: Mapping[str, Any] | None = None,
-    ) -> list[TriggerView]:
-        """Set the position's stops, replacing those of the same kind (Bybit ``trading-stop``
-        Full mode). No position: ``no_position``. All or nothing."""
-        account = self._account(uid)
-        spec = self.instrument(symbol, category)
-        position = account.current(spec.key, leg)
-        if not spec.is_derivative or position is None or position.size == 0:
-            raise EngineError("no_position", "can not set tp/sl/ts for zero position")
-        side = "buy" if position.size > 0 else "sell"
-        self.check_stops(spec, side, take_profit, stop_loss)
-        closing = "sell" if side == "buy" else "buy"
-        wanted: list[tuple[str, StopLevel | None]] = [
-            ("take_profit", take_profit),
-            ("stop_loss", stop_loss),
-        ]
-        if trail_amount is not None:
-            reference = self.reference_price(spec, "last")
-            starts = "rise" if closing == "sell" else "fall"
-            if activation is not None and _crossed(starts, reference, activation):
-                raise EngineError("trigger_would_fire", f"activation {activation} is reached")
-        created: list[TriggerView] = []
-        with self.order_leg(leg or None):
-            for kind, stop in wanted:
-                if stop is None:
-                    continue
-                self._cancel_position_stops(uid, spec.key, leg, kind, "replaced")
-                created.append(
-                    self.place_trigger(
-                        uid, symbol, closing, "market", ZERO,
-                        trigger_price=stop.trigger_price,
-                        direction=_stop_direction(side, kind == "take_profit"),
-                        trigger_by=stop.trigger_by, category=spec.category, kind=kind,
-                        close_position=True, native=native,
-                    )
-                )  # fmt: skip
-            if trail_amount is not None:
-                self._cancel_position_stops(uid, spec.key, leg, "trailing", "replaced")
-                created.append(
-                    self.place_trigger(
-                        uid, symbol, closing, "market", ZERO, trigger_price=None,
-                        direction=None, category=spec.category, kind="trailing",
-                        close_position=True, trail_amount=trail_amount, activation=activation,
-                        native=native,
-                    )
-                )  # fmt: skip
-        return created
-
-    def _cancel_position_stops(
-        self, uid: int, key: InstrumentKey, leg: str, kind: str, reason: str
-    ) -> None:
-        for trigger in list(self._open_triggers(uid)):
-            if (
-                trigger.close_position
-                and trigger.spec.key == key
-                and trigger.leg == leg
-                and trigger.kind == kind
-            ):
-                self._cancel_trigger(trigger, reason)
 
     # -- reading and cancelling ----------------------------------------------------------------
 
@@ -757,67 +640,14 @@ class TriggersMixin:
         trigger.order_id = order.order_id
         self._trigger_of_order[order.order_id] = trigger.trigger_id
         if trigger.take_profit is not None or trigger.stop_loss is not None:
-            self._order_stops[order.order_id] = (trigger.take_profit, trigger.stop_loss)
-            self._attached[order.order_id] = _Attached(
-                trigger.uid, order.order_id, trigger.take_profit, trigger.stop_loss,
-                trigger.whole, trigger.leg, {"parent": trigger.trigger_id},
+            # The stops ride on the order it placed (exchanges.emulator.stops).
+            self._attach(
+                order.order_id, trigger.take_profit, trigger.stop_loss, trigger.whole,
+                {"parent": trigger.trigger_id},
             )  # fmt: skip
             self._dirty.add(trigger.spec.key)
-
-    def _settle_positions(self, key: InstrumentKey) -> None:
-        """Cancel the position stops of positions that are now flat."""
-        for trigger in list(self._open_triggers()):
-            if not trigger.close_position or trigger.spec.key != key:
-                continue
-            position = self._accounts[trigger.uid].current(key, trigger.leg)
-            if position is None or position.size == 0:
-                self._cancel_trigger(trigger, "position_closed")
-
-    def _activate_attached(self, key: InstrumentKey) -> None:
-        """Stops of orders that are done become position stops or reduce-only stops."""
-        for order_id, attached in list(self._attached.items()):
-            order = self._orders.get(order_id)
-            if order is None or order.spec.key != key or order.is_open:
-                continue
-            del self._attached[order_id]
-            if order.filled == 0:
-                continue  # nothing to guard: the stops go with the order
-            self._guard(order, attached)
-
-    def _guard(self, order: Order, attached: _Attached) -> None:
-        spec = order.spec
-        closing = "sell" if order.side == "buy" else "buy"
-        stops = [("take_profit", attached.take_profit), ("stop_loss", attached.stop_loss)]
-        placed: list[str] = []
-        with self.order_leg(attached.leg or None):
-            for kind, stop in stops:
-                if stop is None:
-                    continue
-                if attached.whole:
-                    self._cancel_position_stops(order.uid, spec.key, attached.leg, kind, "replaced")
-                # Not checked against the price: one the fill already passed fires at once,
-                # as an exchange's stop does on its first check.
-                view = self.place_trigger(
-                    order.uid, spec.symbol, closing,
-                    "market" if stop.price is None else "limit",
-                    ZERO if attached.whole and stop.price is None else order.filled,
-                    price=stop.price, trigger_price=stop.trigger_price,
-                    direction=_stop_direction(order.side, kind == "take_profit"),
-                    trigger_by=stop.trigger_by, category=spec.category, kind=kind,
-                    close_position=attached.whole and stop.price is None,
-                    reduce_only=True, native=attached.native, may_fire=True,
-                )  # fmt: skip
-                placed.append(view.trigger_id)
-        if len(placed) == 2 and not attached.whole:
-            self.link_oco(*placed)
 
 
 def _crossed(direction: str, reference: Decimal, trigger: Decimal) -> bool:
     """True when ``reference`` has reached ``trigger`` moving in ``direction``."""
     return reference >= trigger if direction == "rise" else reference <= trigger
-
-
-def _stop_direction(entry_side: str, take_profit: bool) -> str:
-    """The way the price moves to reach a long's (buy entry) or a short's stop."""
-    rising = (entry_side == "buy") == take_profit
-    return "rise" if rising else "fall"
