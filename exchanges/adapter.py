@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from exchanges.arguments import AmendArgs, OrderArgs, OrderRef, TradingStopArgs
     from exchanges.clock import ServerClock
     from exchanges.credentials import Credentials
-    from exchanges.flow import Flow
+    from exchanges.effects import Flow
     from exchanges.models import (
         Balances,
         Candle,

@@ -12,7 +12,9 @@ from exchanges.adapter import Adapter
 from exchanges.batch import BatchResult, OrderRequest
 from exchanges.capabilities import intent_keys, order_keys, trailing_keys
 from exchanges.client import _audit_key, _Client, _fleet_of, _optional_symbol, _symbols, _timeframe
-from exchanges.flow import Flow, Session, run_async
+from exchanges.drivers import run_async
+from exchanges.effects import Flow
+from exchanges.flow import Session
 from exchanges.models import (
     Balances,
     Candle,

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, overload
 import attrs
 
 from exchanges import results
+from exchanges.effects import SHAPE_ERRORS
 from exchanges.errors import (
     BadResponse,
     ClockSkew,
@@ -54,12 +55,11 @@ from exchanges.errors import (
     OutcomeUnknown,
     RateLimitExceeded,
 )
-from exchanges.flow import SHAPE_ERRORS
 from exchanges.models import Order
 
 if TYPE_CHECKING:
     from exchanges.arguments import OrderArgs
-    from exchanges.flow import Flow
+    from exchanges.effects import Flow
     from exchanges.models import Market
     from exchanges.symbols import Symbol
 

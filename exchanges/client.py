@@ -21,7 +21,9 @@ from exchanges.capabilities import (
     order_keys,
     trailing_keys,
 )
-from exchanges.flow import Flow, Session, run_sync
+from exchanges.drivers import run_sync
+from exchanges.effects import Flow
+from exchanges.flow import Session
 from exchanges.models import (
     Balances,
     Candle,

@@ -1,4 +1,4 @@
-"""Operations as generators, the request pipeline, and the two drivers (sync and async).
+"""Operations as generators and the request pipeline (``Session``).
 
 An adapter writes each operation once, as a *flow*: a generator that yields ``Request``s,
 receives ``Response``s (already checked and decoded) and returns a model. Failures are thrown
@@ -13,16 +13,29 @@ with ``time.sleep`` and a sync transport and ``run_async`` with ``asyncio.sleep`
 transport. That is the only code that differs between the sync and the async client. A client
 of a fleet (``exchanges.fleet``) also yields ``Shared`` effects: operations on the fleet's
 Redis, which the drivers perform with the blocking or the asyncio Redis client.
+
+The flow steps and effects live in ``exchanges.effects`` and the drivers in
+``exchanges.drivers``; both are re-exported here.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from exchanges.clock import ClockSample, ServerClock
+from exchanges.drivers import forget_locals, run_async, run_sync
+from exchanges.effects import (
+    SHAPE_ERRORS,
+    Effects,
+    Flow,
+    Pause,
+    Send,
+    Shared,
+    SharedOperation,
+    Sleep,
+)
 from exchanges.errors import (
     AuthenticationError,
     BadResponse,
@@ -36,13 +49,12 @@ from exchanges.errors import (
 )
 from exchanges.ratelimit import RateLimiter, RouteBlocked
 from exchanges.retry import RetryPolicy, RetryRun, outcome_unknown
-from exchanges.wire import Prepared, Request, Response
+from exchanges.wire import Request, Response
 
 if TYPE_CHECKING:
     from exchanges.adapter import Adapter
     from exchanges.credentials import Credentials
     from exchanges.fleet.fleet import Fleet
-    from exchanges.transport.base import AsyncTransport, Transport
 
 __all__ = [
     "SHAPE_ERRORS",
@@ -61,85 +73,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-
-class Pause:
-    """Flow step: wait until the exchange's clock has passed ``until_server_ms``, then resume.
-
-    The flow resumes with an empty ``Response`` (status 0) that carries nothing.
-    """
-
-    __slots__ = ("until_server_ms",)
-
-    def __init__(self, until_server_ms: int) -> None:
-        self.until_server_ms = until_server_ms
-
-
-Flow = Generator["Request | Pause", Response, T]
-
-
-class Send:
-    """Effect: send this prepared request and resume with its ``Response``."""
-
-    __slots__ = ("prepared",)
-
-    def __init__(self, prepared: Prepared) -> None:
-        self.prepared = prepared
-
-
-class Sleep:
-    """Effect: wait this many seconds, then resume with ``None``."""
-
-    __slots__ = ("seconds",)
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-
-class SharedOperation(Protocol):
-    """An operation on state shared with other processes, performed by a driver.
-
-    ``run`` blocks (``run_sync``); ``run_async`` is awaited (``run_async``). Neither raises for
-    the shared store being unreachable: they return a value saying so, and the pipeline decides.
-    """
-
-    def run(self) -> Any:
-        """Perform the operation with blocking I/O."""
-
-    async def run_async(self) -> Any:
-        """Perform the operation from asyncio, without blocking the event loop."""
-
-
-class Shared:
-    """Effect: perform ``operation`` on a fleet's shared store (Redis) and resume with its result.
-
-    Why an effect rather than a Redis call inside the pipeline: the pipeline stays sans-I/O and
-    one flow serves both clients. ``run_sync`` performs it with redis-py's blocking client and
-    ``run_async`` with ``redis.asyncio``, so the event loop is never blocked, and without a
-    fleet no ``Shared`` is ever yielded, so the drivers' hot path is unchanged. (A blocking
-    call from the pipeline would have blocked the event loop; a thread per call under asyncio
-    would have cost a thread hop per request.)
-    """
-
-    __slots__ = ("operation",)
-
-    def __init__(self, operation: SharedOperation) -> None:
-        self.operation = operation
-
-
-Effect = Send | Sleep | Shared
-
-#: What reading an answer of an undocumented shape raises (a missing key, a list where an
-#: object belongs, a number out of range, nesting deeper than the interpreter's stack).
-SHAPE_ERRORS = (
-    KeyError,
-    IndexError,
-    TypeError,
-    AttributeError,
-    ValueError,
-    ArithmeticError,
-    RecursionError,
-)
-Effects = Generator[Effect, Any, T]
 
 # A pause resumes its flow with this: it carries nothing.
 _RESUMED = Response(0, {}, b"")
@@ -502,103 +435,6 @@ class Session:
             err.code,
             wait,
         )
-
-
-def run_sync(
-    effects: Effects[T], transport: Transport, sleep: Callable[[float], None] = time.sleep
-) -> T:
-    """Drive a pipeline with blocking I/O."""
-    try:
-        effect = next(effects)
-        while True:
-            if type(effect) is Send:
-                try:
-                    response = transport.send(effect.prepared)
-                except ExchangeError as err:
-                    effect = effects.throw(err)
-                else:
-                    effect = effects.send(response)
-            elif type(effect) is Sleep:
-                sleep(effect.seconds)
-                effect = effects.send(None)
-            else:
-                assert type(effect) is Shared
-                effect = effects.send(effect.operation.run())
-    except StopIteration as done:
-        result: T = done.value
-        return result
-    except BaseException as exc:
-        forget_locals(exc)
-        raise
-    finally:
-        # Interrupted (Ctrl-C, an exception from the transport): run the pipeline's cleanup now.
-        effects.close()
-
-
-async def run_async(effects: Effects[T], transport: AsyncTransport) -> T:
-    """Drive a pipeline from asyncio.
-
-    A transport that also offers ``attempt(prepared)``, returning the ``ExchangeError`` that
-    ``send`` would raise instead of raising it, is driven through that: one coroutine less per
-    request, and the error is thrown into the pipeline without a transport frame behind it.
-    """
-    attempt = getattr(transport, "attempt", None)
-    try:
-        effect = next(effects)
-        while True:
-            if effect.__class__ is Send:
-                if attempt is not None:
-                    outcome = await attempt(effect.prepared)
-                    if isinstance(outcome, Response):
-                        effect = effects.send(outcome)
-                    else:
-                        effect = effects.throw(outcome)
-                    continue
-                try:
-                    response = await transport.send(effect.prepared)
-                except ExchangeError as err:
-                    effect = effects.throw(err)
-                else:
-                    effect = effects.send(response)
-            elif type(effect) is Sleep:
-                import asyncio  # here: sync users should not pay asyncio's import time
-
-                await asyncio.sleep(effect.seconds)
-                effect = effects.send(None)
-            else:
-                assert type(effect) is Shared
-                effect = effects.send(await effect.operation.run_async())
-    except StopIteration as done:
-        result: T = done.value
-        return result
-    except BaseException as exc:
-        forget_locals(exc)
-        raise
-    finally:
-        # Cancelled or timed out (asyncio.wait_for): run the pipeline's cleanup now, so state
-        # such as a trade-key check in progress is released before the next call.
-        effects.close()
-
-
-def forget_locals(exc: BaseException) -> None:
-    """Clear the local variables of the finished frames an escaping error passed through.
-
-    Tracebacks rendered with their locals (``pytest --showlocals``, error trackers such as
-    Sentry, ``TracebackException(capture_locals=True)``) would otherwise show what the pipeline
-    held: signed headers, the query string carrying a signature, a passphrase. Line numbers
-    stay; only the variables go. Chained errors (``__cause__``, ``__context__``) too.
-    """
-    import traceback  # only failures pay for it
-
-    pending: list[BaseException] = [exc]
-    seen: set[int] = set()
-    while pending:
-        err = pending.pop()
-        if id(err) in seen:
-            continue
-        seen.add(id(err))
-        traceback.clear_frames(err.__traceback__)
-        pending.extend(e for e in (err.__cause__, err.__context__) if e is not None)
 
 
 def _operation(flow: Flow[Any]) -> str:

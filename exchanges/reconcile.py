@@ -23,8 +23,8 @@ from collections.abc import Callable
 
 import attrs
 
+from exchanges.effects import SHAPE_ERRORS, Flow, Pause
 from exchanges.errors import BadResponse, DuplicateOrderId, ExchangeError, OutcomeUnknown
-from exchanges.flow import SHAPE_ERRORS, Flow, Pause
 from exchanges.models import Order
 from exchanges.wire import Request, Response
 

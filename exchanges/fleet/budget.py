@@ -34,14 +34,14 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from exchanges.effects import Shared
 from exchanges.fleet.link import DOWN, Link, Script
-from exchanges.flow import Shared
 from exchanges.ratelimit import Limit, RateLimiter, RouteBlocked
 
 if TYPE_CHECKING:
+    from exchanges.effects import Effects
     from exchanges.fleet.keys import Keys
     from exchanges.fleet.ledger import Claim
-    from exchanges.flow import Effects
     from exchanges.wire import Request
 
 __all__ = ["CORRECT", "MARGIN", "RESERVE", "SETTLED_MAX", "Booking", "Budget", "ShareLimiter"]

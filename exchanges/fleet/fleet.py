@@ -14,18 +14,19 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from exchanges.effects import Send, Shared
 from exchanges.errors import DuplicateOrderId, ExchangeError, OutcomeUnknown
 from exchanges.fleet import ledger
 from exchanges.fleet.budget import SETTLED_MAX, Booking
 from exchanges.fleet.policy import Fallback, unavailable
-from exchanges.flow import Send, Shared
 
 if TYPE_CHECKING:
     from exchanges.arguments import OrderArgs
+    from exchanges.effects import Effects, Flow
     from exchanges.fleet.budget import Budget
     from exchanges.fleet.keys import Keys
     from exchanges.fleet.link import Link, Operation
-    from exchanges.flow import Effects, Flow, Session
+    from exchanges.flow import Session
     from exchanges.models import Order
     from exchanges.wire import Request
 

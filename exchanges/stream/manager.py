@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import aiohttp
 
 from exchanges.errors import AuthenticationError, ExchangeError, NetworkError, StreamInterrupted
-from exchanges.stream.channels import StreamClosed
+from exchanges.stream.channels import Channel, StreamClosed
 from exchanges.stream.connection import WsConnection
 from exchanges.stream.dialect import FeedSpec
 from exchanges.stream.feeds import Feed, Select, Sink, make_feed
@@ -70,6 +70,8 @@ class Stream(Generic[T]):
         self._opener = opener
         self._what = what
         self._sink: Sink | None = None
+        #: The sinks of the spec's companion topics, sharing the first sink's channel.
+        self._extras: list[Sink] = []
         self._done = False
 
     def __repr__(self) -> str:
@@ -105,21 +107,34 @@ class Stream(Generic[T]):
                 raise StopAsyncIteration
             # Known to aclose() from now on, which ends the wait below.
             sink = self._sink = manager.join(spec, select, limit)
-            await manager.confirm(sink)
+            # Companion topics deliver into the same channel: one stream, in arrival order.
+            self._extras = [
+                manager.join(other, select, limit, channel=sink.channel)
+                for other in spec.companions
+            ]
+            for each in (sink, *self._extras):
+                await manager.confirm(each)
         except ExchangeError:
             self._done = True  # a stream that could not start is finished, not retried
-            self._sink = None
+            self._let_go()
             raise
         except BaseException:
             # Cancelled while starting: confirm() let go of the subscription; a later read may
             # start again.
-            self._sink = None
+            self._let_go()
             raise
-        if self._done or sink.feed is None:  # closed meanwhile: aclose() let go of it
-            self._sink = None
-            manager.detach(sink)
+        if self._done or any(s.feed is None for s in (sink, *self._extras)):
+            # Closed meanwhile: aclose() let go of it.
+            self._let_go()
             raise StopAsyncIteration
         return sink
+
+    def _let_go(self) -> None:
+        """Detach every sink of this stream now (idempotent)."""
+        sinks = [s for s in (self._sink, *self._extras) if s is not None]
+        self._sink, self._extras = None, []
+        for sink in sinks:
+            self._manager.detach(sink)
 
     async def __aenter__(self) -> Stream[T]:
         if self._sink is None and not self._done:
@@ -134,18 +149,19 @@ class Stream(Generic[T]):
     async def aclose(self) -> None:
         """End the subscription (the connection closes when nothing else uses it)."""
         self._done = True
-        sink, self._sink = self._sink, None
-        if sink is not None:
-            await self._manager.release(sink)
+        sinks = [s for s in (self._sink, *self._extras) if s is not None]
+        self._sink, self._extras = None, []
+        for sink in sinks:
+            self._manager.detach(sink)
+        if sinks:
+            await self._manager.settle()
 
     def __del__(self) -> None:
         # A stream dropped without aclose(): free its subscription as far as can be done now.
-        sink = self._sink
-        if sink is not None:
-            self._sink = None
+        if self._sink is not None or self._extras:
             # Nothing can be reported from a finaliser.
             with contextlib.suppress(Exception):
-                self._manager.detach(sink)
+                self._let_go()
 
     @property
     def pending(self) -> int:
@@ -221,7 +237,7 @@ class StreamManager:
 
     async def auth_frame(self) -> str:
         """An auth frame stamped with the server clock (resynced first when due)."""
-        from exchanges.flow import run_async
+        from exchanges.drivers import run_async
 
         client = self.client
         session = client.session
@@ -268,8 +284,16 @@ class StreamManager:
         await self.confirm(sink)
         return sink
 
-    def join(self, spec: FeedSpec, select: Select | None, limit: int | None) -> Sink:
-        """Add a consumer to ``spec``'s feed (subscribing it if new), without waiting."""
+    def join(
+        self,
+        spec: FeedSpec,
+        select: Select | None,
+        limit: int | None,
+        *,
+        channel: Channel[Any] | None = None,
+    ) -> Sink:
+        """Add a consumer to ``spec``'s feed (subscribing it if new), without waiting; with
+        ``channel``, it delivers into that one (a companion topic of another sink's stream)."""
         key = (spec.group, spec.topic)
         feed = self.feeds.get(key)
         if feed is None:
@@ -291,7 +315,7 @@ class StreamManager:
             )
             self.feeds[key] = feed
             self._connection_for(spec).add(feed)
-        sink = Sink(feed.new_channel(), select, limit)
+        sink = Sink(channel if channel is not None else feed.new_channel(), select, limit)
         feed.attach(sink)
         return sink
 
