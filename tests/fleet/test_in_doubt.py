@@ -137,3 +137,15 @@ async def test_the_async_client_records_and_settles_too(redis_url: str, store: r
             resolved = await ex.reconcile_in_doubt()
     assert [(r.client_order_id, r.status) for r in resolved] == [("doubt-a", "placed")]
     assert store.hlen(DOUBT) == 0
+
+
+def test_a_ledger_entry_reads_back_as_written_with_every_field() -> None:
+    import attrs
+
+    from exchanges.fleet.ledger import InDoubt
+
+    entry = InDoubt("cid-1", "BTC/USDT:USDT", 1_796_522_863_937, 1_796_522_833_917, "h", "sending")
+    text = entry.to_json()
+    assert set(json.loads(text)) == {f.name for f in attrs.fields(InDoubt)}
+    assert InDoubt.from_json("cid-1", text) == entry
+    assert InDoubt.from_json("cid-2", InDoubt("cid-2", "X", None, 5).to_json()).state == "unknown"

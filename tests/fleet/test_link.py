@@ -113,3 +113,30 @@ def test_a_cancelled_async_call_never_leaves_a_reply_for_the_next(
     # The next call read its own reply, not the cancelled script's "late".
     assert got == b"next"
     assert admin.get("k") == b"1"
+
+
+ARGS_BACK = "local out = {} for i = 1, #KEYS do out[#out + 1] = KEYS[i] end "
+ARGS_BACK += "for i = 1, #ARGV do out[#out + 1] = ARGV[i] end return out"
+#: Text with non-ASCII and JSON, integers (negative and beyond 32 bits), an empty string.
+SENT = ['é{"a":1}', 7, -3, 1_796_522_863_937, "", "1050.000"]
+
+
+def test_a_scripts_keys_and_arguments_arrive_as_sent_sync(redis_url: str) -> None:
+    link = Link(redis_url, asynchronous=False)
+    try:
+        got = Script(link, ARGS_BACK, ["k:{x}:1", "k:{x}:ü"], SENT).run()
+    finally:
+        link.close()
+    assert got == [b"k:{x}:1", "k:{x}:ü".encode()] + [str(v).encode() for v in SENT]
+
+
+def test_a_scripts_keys_and_arguments_arrive_as_sent_async(redis_url: str) -> None:
+    async def main() -> object:
+        link = Link(redis_url, asynchronous=True)
+        try:
+            return await Script(link, ARGS_BACK, ["k:{x}:1"], SENT).run_async()
+        finally:
+            await link.aclose()
+
+    got = asyncio.run(main())
+    assert got == [b"k:{x}:1"] + [str(v).encode() for v in SENT]
