@@ -129,7 +129,9 @@ class BinanceFrontEnd(BinanceTrading, BinanceAccount, BinanceMarket, BinanceBase
         self.routes.update(BinanceLeverage(self).routes())
         from adapters.binance.emulator_algo import BinanceAlgo
 
-        self.routes.update(BinanceAlgo(self).routes())  # before the modes' wrappers
+        #: The Algo Order API (conditional orders), whose rows the user stream also sends.
+        self.algo = BinanceAlgo(self)
+        self.routes.update(self.algo.routes())  # before the modes' wrappers
         self.routes.update(BinanceModes(self).routes())  # last: it wraps the order handlers
         # Each order of a batch through the single-order handlers as wrapped above.
         self.routes.update(BinanceBatch(self).routes())

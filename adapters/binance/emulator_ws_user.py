@@ -20,9 +20,9 @@ https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-
 Events, diffed from the engine on each publisher tick: spot ``executionReport`` (NEW, one TRADE
 per fill, CANCELED/EXPIRED; a cancel carries the cancel's id in ``c`` and the order's in ``C``)
 and ``outboundAccountPosition`` (changed assets of the spot wallet); USD-M
-``ORDER_TRADE_UPDATE`` (NEW, TRADE, CANCELED/EXPIRED, AMENDMENT), ``TRADE_LITE`` per fill, and
-``ACCOUNT_UPDATE`` when the USD-M wallet balance or a position changes (a resting order sends
-none, as on Binance).
+``ORDER_TRADE_UPDATE`` (NEW, TRADE, CANCELED/EXPIRED, AMENDMENT), ``TRADE_LITE`` per fill,
+``ALGO_UPDATE`` for conditional orders (``emulator_ws_algo.py``), and ``ACCOUNT_UPDATE`` when the
+USD-M wallet balance or a position changes (a resting order sends none, as on Binance).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from adapters.binance.emulator_base import (
     _verify,
     _w,
 )
+from adapters.binance.emulator_ws_algo import AlgoEvents
 from exchanges.emulator.engine import EngineError, FillView, OrderView
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class _Account:
         self.fills = len(self.engine.fills(uid))
         self.spot = self._wallet(SPOT_WALLET)
         self.usdm = self._usdm_state()
+        self.algos = AlgoEvents(front.algo, uid)
 
     @staticmethod
     def _print(o: OrderView) -> tuple[Any, ...]:
@@ -104,7 +106,8 @@ class _Account:
         by_order: dict[str, list[FillView]] = {}
         for fill in fresh:
             by_order.setdefault(fill.order_id, []).append(fill)
-        events: list[Event] = []
+        algos_before, algos_after = self.algos.poll(now)
+        events: list[Event] = [("usdm", event) for event in algos_before]
         for order in sorted(self._orders(), key=lambda o: o.updated_ms):
             before = self.orders.get(order.order_id)
             now_print = self._print(order)
@@ -112,6 +115,7 @@ class _Account:
                 continue
             self.orders[order.order_id] = now_print
             events += self._order_events(order, before, by_order.get(order.order_id, []), now)
+        events += [("usdm", event) for event in algos_after]
         spot = self._wallet(SPOT_WALLET)
         changed = [coin for coin, value in spot.items() if self.spot.get(coin) != value]
         self.spot = spot

@@ -28,7 +28,9 @@ Sources (Binance's docs, 2026):
   https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams):
   ``POST /fapi/v1/listenKey`` (60 min, returns the active key if there is one), ``PUT`` every
   30 min here, ``-1125`` when it is gone; ``/private/stream?listenKey=&events=`` where
-  ``events`` is an allow-list (``listenKeyExpired`` is named, or the expiry would go unseen).
+  ``events`` is an allow-list (``listenKeyExpired`` is named, or the expiry would go unseen;
+  ``ALGO_UPDATE``, a conditional order's status, rides the orders feed: "Event: Algo Order
+  Update", https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Algo-Order-Update).
   On ``listenKeyExpired`` (its ``E`` may be a string) the socket stays open and silent, so the
   connection is replaced with a fresh key: event consumers get ``StreamInterrupted`` once.
 
@@ -105,7 +107,7 @@ _USDM_HOSTS = {
     "testnet": "wss://fstream.binancefuture.com",  # UNVERIFIED (see the module docstring)
     "demo": "wss://fstream.binancefuture.com",
 }
-_USER_EVENTS = ("ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE", "listenKeyExpired")
+_USER_EVENTS = ("ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE", "ALGO_UPDATE", "listenKeyExpired")
 # Events that end a connection's usefulness: replace it now.
 _REPLACE = frozenset({"listenKeyExpired", "eventStreamTerminated", "serverShutdown"})
 _INTERVALS = frozenset(
@@ -143,11 +145,12 @@ class BinanceDialect(StreamDialect):
     name = "binance"
     ping_interval = 20.0
     # One order update carries both the order and its fill; one account update both balances
-    # and positions.
+    # and positions; a conditional order's ALGO_UPDATE goes to the USD-M orders feed.
     fanout: ClassVar[dict[str, tuple[str, ...]]] = {
         "executionReport": ("executionReport/fills",),
         "ORDER_TRADE_UPDATE": ("ORDER_TRADE_UPDATE/fills",),
         "ACCOUNT_UPDATE": ("ACCOUNT_UPDATE/positions",),
+        "ALGO_UPDATE": ("ORDER_TRADE_UPDATE",),
     }
 
     def __init__(self, adapter: Adapter) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from adapters.binance import parse
+from adapters.binance.algo import parse_algo
 from exchanges import parsing
 from exchanges.decimals import shown
 from exchanges.errors import BadResponse
@@ -171,8 +172,34 @@ def _order_item(event: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     }  # fmt: skip
 
 
+#: ``ALGO_UPDATE``'s short keys under the REST algo order's names ("Event: Algo Order Update",
+#: https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Algo-Order-Update).
+#: The example there shows no trailing fields: ``cr`` for ``callbackRate`` follows third-party
+#: clients, and a trailing order's ``tp`` is read as its activation price, as REST's
+#: ``triggerPrice`` is (UNVERIFIED).
+_ALGO_KEYS = {
+    "caid": "clientAlgoId", "aid": "algoId", "at": "algoType", "o": "orderType", "s": "symbol",
+    "S": "side", "ps": "positionSide", "f": "timeInForce", "q": "quantity", "X": "algoStatus",
+    "ai": "actualOrderId", "tp": "triggerPrice", "p": "price", "wt": "workingType",
+    "cp": "closePosition", "pP": "priceProtect", "R": "reduceOnly", "tt": "triggerTime",
+    "gtd": "goodTillDate", "cr": "callbackRate", "rm": "rejectReason",
+}  # fmt: skip
+
+
+def _algo_order(name: Namer, event: Mapping[str, Any]) -> Order:
+    """A USD-M ``ALGO_UPDATE`` (a conditional order's new status) as the REST algo parse reads
+    it: one status table, one set of fields."""
+    o = event["o"]
+    item = {rest: o[short] for short, rest in _ALGO_KEYS.items() if short in o}
+    if item.get("orderType") == "TRAILING_STOP_MARKET" and "triggerPrice" in item:
+        item["activatePrice"] = item["triggerPrice"]
+    item["updateTime"] = event.get("E")
+    return attrs.evolve(parse_algo(name(parsing.need_str(o, "s", _EX)), item), raw=event)
+
+
 class OrderDecoder:
-    """Order updates as ``Order``s (every execution type: new, trade, cancel, expiry...)."""
+    """Order updates as ``Order``s (every execution type: new, trade, cancel, expiry...), and
+    USD-M conditional orders' ``ALGO_UPDATE`` (``conditional`` set, as ``fetch_order`` has them)."""
 
     def __init__(self, name: Namer) -> None:
         self.name = name
@@ -180,6 +207,8 @@ class OrderDecoder:
     def decode(self, message: Any) -> Iterable[Order]:
         """The order after this update."""
         event = payload(message)
+        if event.get("e") == "ALGO_UPDATE":
+            return (_algo_order(self.name, event),)
         native, item = _order_item(event)
         return (attrs.evolve(parse.parse_order(self.name(native), item), raw=event),)
 

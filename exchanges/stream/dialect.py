@@ -112,6 +112,9 @@ class FeedSpec:
     #: Book feeds with a seed: fetch it as soon as the subscription is confirmed, not only when
     #: a delta arrives (streams that never push a snapshot: a quiet book still gets one).
     seed_at_start: bool = False
+    #: Event feeds: more topics, maybe of other groups (connections), whose values the same
+    #: stream delivers, in arrival order (OKX's algo orders ride another endpoint than orders).
+    companions: tuple[FeedSpec, ...] = ()
 
     @property
     def private(self) -> bool:

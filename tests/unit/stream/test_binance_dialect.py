@@ -9,10 +9,12 @@ import time
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 import exchanges
 from adapters.binance import stream as binance_stream
+from adapters.binance.algo import parse_algo
 from adapters.binance.adapter import BinanceAdapter
 from adapters.binance.stream import BinanceDialect, usdm_continuity
 from adapters.binance.stream_decoders import (
@@ -198,6 +200,44 @@ def test_trades_orders_and_fills() -> None:
         D("0.00001"),
         "mine",
     )
+
+
+def test_algo_updates_are_conditional_orders_read_as_rest_reads_them() -> None:
+    # "Event: Algo Order Update"'s example, then the REST row of the same order.
+    event = {
+        "e": "ALGO_UPDATE", "T": 1750515742297, "E": 1750515742303,
+        "o": {
+            "caid": "Q5xaq5EGKgXXa0fD7fs0Ip", "aid": 2148719, "at": "CONDITIONAL",
+            "o": "TAKE_PROFIT", "s": "BNBUSDT", "S": "SELL", "ps": "BOTH", "f": "GTC",
+            "q": "0.01", "X": "CANCELED", "ai": "", "ap": "0.00000", "aq": "0.00000",
+            "act": "0", "tp": "750", "p": "750", "V": "EXPIRE_MAKER", "wt": "CONTRACT_PRICE",
+            "pm": "NONE", "cp": False, "pP": False, "R": False, "tt": 0, "gtd": 0,
+            "rm": "Reduce Only reject",
+        },
+    }  # fmt: skip
+    decoder = OrderDecoder(lambda n: {"BNBUSDT": "BNB/USDT:USDT"}[n])
+    (order,) = decoder.decode({"stream": "key", "data": event})
+    row = {
+        "algoId": 2148719, "clientAlgoId": "Q5xaq5EGKgXXa0fD7fs0Ip", "orderType": "TAKE_PROFIT",
+        "side": "SELL", "timeInForce": "GTC", "quantity": "0.01", "algoStatus": "CANCELED",
+        "triggerPrice": "750", "price": "750", "workingType": "CONTRACT_PRICE",
+        "reduceOnly": False, "closePosition": False, "updateTime": 1750515742303,
+    }  # fmt: skip
+    assert order == attrs.evolve(parse_algo("BNB/USDT:USDT", row), raw=event)
+    assert (order.id, order.status, order.conditional) == ("2148719", "canceled", True)
+    assert (order.trigger_price, order.trigger_by, order.price) == (D(750), "last", D(750))
+    for status, unified in (("NEW", "open"), ("TRIGGERED", "closed"), ("EXPIRED", "canceled")):
+        pushed = {**event, "o": {**event["o"], "X": status, "wt": "MARK_PRICE"}}
+        (again,) = decoder.decode(pushed)
+        assert (again.status, again.trigger_by) == (unified, "mark")
+    trailing = {**event["o"], "o": "TRAILING_STOP_MARKET", "tp": "700", "cr": "1.5", "X": "NEW"}
+    (trail,) = decoder.decode({**event, "o": trailing})
+    assert (trail.trigger_price, trail.trailing_percent, trail.type) == (D(700), D("1.5"), "market")
+
+
+def test_the_usdm_user_stream_names_algo_updates_and_feeds_them_to_orders() -> None:
+    assert "ALGO_UPDATE" in binance_stream._USER_EVENTS
+    assert BinanceDialect.fanout["ALGO_UPDATE"] == ("ORDER_TRADE_UPDATE",)
 
 
 def test_balances_merge_into_the_snapshot() -> None:
