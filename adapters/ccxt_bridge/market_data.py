@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from adapters.ccxt_bridge import convert
+from adapters.ccxt_bridge import convert, okx_prices
 from adapters.ccxt_bridge.base import CcxtBase
 from adapters.ccxt_bridge.runner import ccxt_request
 from exchanges.adapter import FUNDING_HISTORY_LIMIT
@@ -126,6 +126,12 @@ class CcxtMarketData(CcxtBase):
             # ccxt's okx parser drops the answer's time; OKX sends it as ts (as the native
             # adapter reads it).
             rate = attrs.evolve(rate, timestamp=ms(info.get("ts")))
+        if self.family == "okx" and rate.mark_price is None and rate.index_price is None:
+            # OKX's funding-rate endpoint carries neither price: read them as the native
+            # adapter does, so a funding rate has the same fields on every venue.
+            mark = yield from okx_prices.price(market, "mark")
+            index = yield from okx_prices.price(market, "index")
+            rate = attrs.evolve(rate, mark_price=mark, index_price=index)
         return rate
 
     def fetch_funding_rate_history(

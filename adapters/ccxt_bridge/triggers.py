@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from adapters.ccxt_bridge import okx_prices
 from adapters.ccxt_bridge.base import CcxtBase
-from adapters.ccxt_bridge.conditional import decimal
 from adapters.ccxt_bridge.runner import ccxt_request
 from exchanges.decimals import to_wire
 from exchanges.errors import InvalidOrder, OrderNotFound
@@ -106,18 +106,7 @@ class CcxtTriggers(CcxtBase):
         """OKX takes no trigger direction: refuse a trigger its watched price has reached."""
         if self.family != "okx" or args.trigger_price is None:
             return
-        if args.trigger_by == "mark":
-            response = yield ccxt_request("fetch_mark_price", market.symbol)
-            now = decimal(response.data.get("markPrice"))
-        elif args.trigger_by == "index":
-            index = "-".join(market.id.split("-")[:2])
-            response = yield ccxt_request("public_get_market_index_tickers", {"instId": index})
-            rows = response.data.get("data") if isinstance(response.data, Mapping) else None
-            first = rows[0] if isinstance(rows, list) and rows else {}
-            now = decimal(first.get("idxPx") if isinstance(first, Mapping) else None)
-        else:
-            response = yield ccxt_request("fetch_ticker", market.symbol)
-            now = decimal(response.data.get("last"))
+        now = yield from okx_prices.price(market, args.trigger_by)
         if now is None:
             return
         reached = (

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from adapters.okx import parse
+from adapters.okx import parse, prices
 from exchanges.decimals import to_wire
 from exchanges.errors import InvalidOrder, OrderNotFound
 from exchanges.models import Order, OrderStatus, StopSpec, TradingStop, TriggerBy
@@ -111,23 +111,7 @@ def attach_fields(args: OrderArgs) -> dict[str, Any]:
 
 def _reference(build: RequestBuilder, market: Market, by: str) -> Flow[Decimal | None]:
     """The price a trigger on ``by`` watches now (None when OKX does not report it)."""
-    if by == "mark":
-        params = {"instType": market.category or "SWAP", "instId": market.id}
-        response = yield build.get("/api/v5/public/mark-price", params)
-        field = "markPx"
-    elif by == "index":
-        index = "-".join(market.id.split("-")[:2])
-        response = yield build.get("/api/v5/market/index-tickers", {"instId": index})
-        field = "idxPx"
-    else:
-        response = yield build.get("/api/v5/market/ticker", {"instId": market.id})
-        field = "last"
-    items = parse.data_list(response)
-    text = items[0].get(field) if items and isinstance(items[0], dict) else None
-    try:
-        return Decimal(str(text)) if text not in (None, "") else None
-    except ArithmeticError:
-        return None
+    return (yield from prices.price(build, market, by))
 
 
 def create(

@@ -5,8 +5,9 @@ https://www.okx.com/docs-v5/en/#public-data-rest-api-get-funding-rate): ``fundin
 forecast of the rate that settles at ``fundingTime`` (the next settlement); ``nextFundingTime``
 is the settlement after it, so their difference is the interval (OKX states it nowhere else);
 ``settFundingRate`` is the rate of the settlement before, ``ts`` the time of the answer. It
-carries no mark or index price (those are ``/api/v5/public/mark-price`` and
-``/api/v5/market/index-tickers``, not asked here: they are None).
+carries no mark or index price: ``rate`` reads them from ``/api/v5/public/mark-price`` and
+``/api/v5/market/index-tickers`` (``adapters.okx.prices``), so a funding rate has the same
+fields on OKX as on the exchanges whose funding endpoint carries them.
 
 ``GET /api/v5/public/funding-rate-history`` ("Get funding rate history",
 https://www.okx.com/docs-v5/en/#public-data-rest-api-get-funding-rate-history): ``instId``,
@@ -21,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from adapters.okx import parse
+import attrs
+
+from adapters.okx import parse, prices
 from exchanges import parsing
 from exchanges.models import FundingRate, FundingRecord, Market
 
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
     from exchanges.flow import Flow
     from exchanges.wire import Request
 
-__all__ = ["HISTORY_PAGE", "current", "history", "parse_funding_rate", "parse_records"]
+__all__ = ["HISTORY_PAGE", "current", "history", "parse_funding_rate", "parse_records", "rate"]
 
 _EX = "okx"
 #: The records one history request asks for.
@@ -41,6 +44,15 @@ _MAX_PAGES = 200
 def current(build: RequestBuilder, inst_id: str) -> Request:
     """``GET /api/v5/public/funding-rate`` of one swap."""
     return build.get("/api/v5/public/funding-rate", {"instId": inst_id}, inst_id=inst_id)
+
+
+def rate(build: RequestBuilder, market: Market) -> Flow[FundingRate]:
+    """The funding rate of one swap with its mark and index price (three public requests)."""
+    response = yield current(build, market.id)
+    funding = parse_funding_rate(market, parse.first(response))
+    mark = yield from prices.price(build, market, "mark")
+    index = yield from prices.price(build, market, "index")
+    return attrs.evolve(funding, mark_price=mark, index_price=index)
 
 
 def _history_request(build: RequestBuilder, inst_id: str, after: int | None) -> Request:

@@ -147,11 +147,10 @@ class OkxMarketData(OkxBase):
     # -- funding --------------------------------------------------------------------------
 
     def fetch_funding_rate(self, symbol: Symbol) -> Flow[FundingRate]:
-        """``/api/v5/public/funding-rate``: OKX's forecast for the next settlement of a swap."""
+        """OKX's forecast for the next settlement of a swap, with its mark and index price."""
         self.require_funding("fetch_funding_rate", symbol)
         market = yield from self.market(symbol)
-        response = yield funding.current(self.build, market.id)
-        return funding.parse_funding_rate(market, parse.first(response))
+        return (yield from funding.rate(self.build, market))
 
     def fetch_funding_rate_history(
         self, symbol: Symbol, since: int | None, limit: int | None
