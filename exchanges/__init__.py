@@ -8,7 +8,7 @@
 import logging
 
 from exchanges.async_client import AsyncExchange
-from exchanges.batch import BatchItem, BatchResult, OrderRequest
+from exchanges.batch_items import BatchItem, BatchResult, OrderRequest
 from exchanges.client import Exchange
 from exchanges.connect import connect, connect_async
 from exchanges.credentials import Credentials

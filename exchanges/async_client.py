@@ -7,9 +7,9 @@ import warnings
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from exchanges import arguments as args
-from exchanges import batch
+from exchanges import batch_arguments
 from exchanges.adapter import Adapter
-from exchanges.batch import BatchResult, OrderRequest
+from exchanges.batch_items import BatchResult, OrderRequest
 from exchanges.capabilities import intent_keys, order_keys, trailing_keys
 from exchanges.client import _audit_key, _Client, _fleet_of, _optional_symbol, _symbols, _timeframe
 from exchanges.drivers import run_async
@@ -260,7 +260,7 @@ class AsyncExchange(_Client):
         once, settled by its client order id when a request's outcome is unknown.
         ``NotSupported`` (nothing sent) where the exchange has no batch for a market type.
         """
-        items = batch.checked_orders(self, orders)
+        items = batch_arguments.checked_orders(self, orders)
         if not items:
             return BatchResult(())
         return await self._run(self.adapter.create_orders(items))
@@ -272,7 +272,7 @@ class AsyncExchange(_Client):
         the exchange does not know, or an order already filled or cancelled, is
         ``OrderNotFound``). Ids beyond the exchange's batch size go in further requests.
         """
-        order_ids = batch.checked_ids(ids)
+        order_ids = batch_arguments.checked_ids(ids)
         self._offers("cancel_orders", symbol=symbol)
         return await self._run(self.adapter.cancel_orders(args.check_symbol(symbol), order_ids))
 

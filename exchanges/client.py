@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from exchanges import arguments as args
-from exchanges import batch
+from exchanges import batch_arguments
 from exchanges.adapter import Adapter
 from exchanges.audit import audit_key_info
-from exchanges.batch import BatchResult, OrderRequest
+from exchanges.batch_items import BatchResult, OrderRequest
 from exchanges.capabilities import (
     Capabilities,
     intent_keys,
@@ -316,7 +316,7 @@ class Exchange(_Client):
         once, settled by its client order id when a request's outcome is unknown.
         ``NotSupported`` (nothing sent) where the exchange has no batch for a market type.
         """
-        items = batch.checked_orders(self, orders)
+        items = batch_arguments.checked_orders(self, orders)
         if not items:
             return BatchResult(())
         return self._run(self.adapter.create_orders(items))
@@ -328,7 +328,7 @@ class Exchange(_Client):
         the exchange does not know, or an order already filled or cancelled, is
         ``OrderNotFound``). Ids beyond the exchange's batch size go in further requests.
         """
-        order_ids = batch.checked_ids(ids)
+        order_ids = batch_arguments.checked_ids(ids)
         self._offers("cancel_orders", symbol=symbol)
         return self._run(self.adapter.cancel_orders(args.check_symbol(symbol), order_ids))
 
