@@ -123,7 +123,9 @@ class OkxFrontEnd(OkxMarket, OkxAccount, OkxTrading):
         self.routes.update(OkxLeverage(self).routes())
         from adapters.okx.emulator_algo import OkxAlgo
 
-        self.routes.update(OkxAlgo(self).routes())  # before the modes: they wrap its hook
+        #: The algo order endpoints, whose rows the orders-algo/algo-advance channels also push.
+        self.algo = OkxAlgo(self)
+        self.routes.update(self.algo.routes())  # before the modes: they wrap its hook
         self.routes.update(OkxModes(self).routes())  # last: it hooks order placement
 
     def register_routes(self, app: Any) -> None:

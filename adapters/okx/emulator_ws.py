@@ -15,7 +15,8 @@ As OKX documents them (https://www.okx.com/docs-v5/en/#overview-websocket-connec
   ``{"id"?,"event":"subscribe","arg":{...},"connId"}`` per arg, ``id`` echoed. Refusals
   ``{"id"?,"event":"error","code","msg","connId"}``: 60011 private channel before login,
   64001 a business channel (candles) off /business, 64002 a public channel on /business,
-  60018 an unknown channel or instId, or a private channel off /private, 64003 ``fills``
+  60018 an unknown channel or instId, a private channel off /private or an algo order channel
+  (``orders-algo``, ``algo-advance``: ``emulator_ws_algo.py``) off /business, 64003 ``fills``
   (VIP4 and above only: emulated accounts are below), 60012 a frame that is not a JSON
   request (no ``id``; the request embedded in ``msg``), 60019 an unknown op;
 * ``{"event":"notice","code":"64008",...}`` before a service upgrade closes the connection:
@@ -58,15 +59,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from adapters.okx.emulator_common import _BARS
 from adapters.okx.emulator_ws_channels import (
-    BUSINESS_PREFIX,
-    PRIVATE,
-    PUBLIC,
+    ACCOUNT,
     AccountChannels,
     BookChannel,
     Channel,
     make_channel,
+    refusal,
 )
 from exchanges.emulator.engine import EngineError
 from exchanges.emulator.keys import ApiKey
@@ -381,38 +380,7 @@ class OkxWebSockets:
         return "0", ""
 
     def _refusal(self, conn: _Conn, arg: dict[str, Any]) -> tuple[str, str] | None:
-        channel = arg.get("channel")
-        if not isinstance(channel, str) or not channel:
-            return "60013", "Invalid args"
-        inst_id = arg.get("instId")
-        missing = f"Wrong URL or channel:{channel},instId:{inst_id} doesn't exist."
-        if channel == "fills":
-            if conn.kind != "private":
-                return "60018", missing
-            if conn.key is None:
-                return "60011", "Please log in"
-            return (
-                "64003",
-                "Your trading fee tier doesn't meet the requirement to access this channel",
-            )
-        if channel in PRIVATE:
-            if conn.kind != "private":
-                return "60018", missing
-            if conn.key is None:
-                return "60011", "Please log in"
-            if channel != "account" and not isinstance(arg.get("instType"), str):
-                return "60013", "Invalid args"
-            return None
-        business = channel.startswith(BUSINESS_PREFIX) and channel[len(BUSINESS_PREFIX) :] in _BARS
-        if business and conn.kind != "business":
-            return "64001", f"{channel} channel has been migrated to the /business URL."
-        if channel in PUBLIC and conn.kind == "business":
-            return "64002", f"{channel} channel is not supported by business URL."
-        if not (business or channel in PUBLIC) or conn.kind == "private":
-            return "60018", missing
-        if not isinstance(inst_id, str) or inst_id not in self.front.instruments:
-            return "60018", missing
-        return None
+        return refusal(conn.kind, conn.key is not None, arg, self.front.instruments)
 
     def _ack(self, conn: _Conn, event: str, arg: dict[str, Any], req_id: Any) -> None:
         frame: dict[str, Any] = {"event": event, "arg": arg, "connId": conn.conn_id}
@@ -426,7 +394,7 @@ class OkxWebSockets:
         arg = {k: v for k, v in raw.items() if isinstance(v, str)}
         key = _key_of(arg)
         self.stats["subscribes"] += 1
-        if arg["channel"] in PRIVATE:
+        if arg["channel"] in ACCOUNT:
             assert conn.key is not None
             self._ack(conn, "subscribe", arg, req_id)
             conn.args.add(key)
@@ -466,7 +434,7 @@ class OkxWebSockets:
             if not channel.subscribers:
                 channel.close()
                 del self._channels[key]
-        private = any(dict(k).get("channel") in PRIVATE for k in conn.args)
+        private = any(dict(k).get("channel") in ACCOUNT for k in conn.args)
         for uid, account in list(self._accounts.items()):
             if conn in account.subscribers and not private:
                 account.subscribers.discard(conn)
@@ -595,7 +563,7 @@ class OkxWebSockets:
             chosen = [i for i in items if wanted in ("ANY", i.get("instType"))]
             if name == "account" or chosen:
                 frame: dict[str, Any] = {"arg": {**arg, "uid": uid}}
-                if name != "orders":
+                if name in ("account", "positions"):
                     frame["eventType"] = "event_update"
                 frame["data"] = items if name == "account" else chosen
                 self._send(conn, frame)

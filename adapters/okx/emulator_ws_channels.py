@@ -18,9 +18,11 @@ subscribing, split into pages of ``page_size`` items with ``curPage``/``lastPage
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from adapters.okx.emulator_common import _BARS, _numeric, _w
+from adapters.okx.emulator_ws_algo import ALGO_CHANNELS, AlgoChannels
 from exchanges.decimals import to_wire
 from exchanges.emulator.engine import EngineError
 
@@ -31,11 +33,13 @@ if TYPE_CHECKING:
     from exchanges.emulator.engine import CandleView, FillView, OrderView, PositionView
     from exchanges.emulator.keys import ApiKey
 
-__all__ = ["AccountChannels", "Channel", "make_channel"]
+__all__ = ["ACCOUNT", "AccountChannels", "Channel", "make_channel", "refusal"]
 
 PUBLIC = frozenset({"books", "trades", "tickers"})
 BUSINESS_PREFIX = "candle"
 PRIVATE = frozenset({"orders", "account", "positions"})
+#: The channels of an account: /private's and the algo order channels of /business.
+ACCOUNT = PRIVATE | ALGO_CHANNELS
 
 
 class Channel:
@@ -216,6 +220,51 @@ def make_channel(arg: dict[str, str], inst: Instrument, front: OkxFrontEnd) -> C
     return CandleChannel(arg, inst, front)
 
 
+def refusal(
+    kind: str, logged_in: bool, arg: dict[str, Any], instruments: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """Why a subscription on a connection of ``kind`` (public, business, private) is refused:
+    (code, message), or None when it is not."""
+    channel = arg.get("channel")
+    if not isinstance(channel, str) or not channel:
+        return "60013", "Invalid args"
+    inst_id = arg.get("instId")
+    missing = f"Wrong URL or channel:{channel},instId:{inst_id} doesn't exist."
+    if channel == "fills":
+        if kind != "private":
+            return "60018", missing
+        if not logged_in:
+            return "60011", "Please log in"
+        return (
+            "64003",
+            "Your trading fee tier doesn't meet the requirement to access this channel",
+        )
+    if channel in ALGO_CHANNELS:
+        if kind != "business":
+            return "60018", missing
+        if not logged_in:
+            return "60011", "Please log in"
+        return None if isinstance(arg.get("instType"), str) else ("60013", "Invalid args")
+    if channel in PRIVATE:
+        if kind != "private":
+            return "60018", missing
+        if not logged_in:
+            return "60011", "Please log in"
+        if channel != "account" and not isinstance(arg.get("instType"), str):
+            return "60013", "Invalid args"
+        return None
+    business = channel.startswith(BUSINESS_PREFIX) and channel[len(BUSINESS_PREFIX) :] in _BARS
+    if business and kind != "business":
+        return "64001", f"{channel} channel has been migrated to the /business URL."
+    if channel in PUBLIC and kind == "business":
+        return "64002", f"{channel} channel is not supported by business URL."
+    if not (business or channel in PUBLIC) or kind == "private":
+        return "60018", missing
+    if not isinstance(inst_id, str) or inst_id not in instruments:
+        return "60018", missing
+    return None
+
+
 # -- private -------------------------------------------------------------------------------------
 
 
@@ -241,6 +290,7 @@ class AccountChannels:
         self.fills = len(self.engine.fills(self.uid))
         self.positions = self._positions()
         self.wallet = self._wallet()
+        self.algos = AlgoChannels(front.algo, self.uid)
 
     def _orders(self) -> list[OrderView]:
         return self.engine.open_orders(self.uid) + self.engine.closed_orders(self.uid)
@@ -272,7 +322,10 @@ class AccountChannels:
         elif arg["channel"] == "positions":
             items = self.position_items()
         else:
-            return []
+            live = self.algos.snapshot(arg["channel"])
+            wanted = arg.get("instType", "ANY")
+            live = [i for i in live if wanted in ("ANY", i["instType"])]
+            return [{"arg": {**arg, "uid": str(self.uid)}, "data": live}] if live else []
         pages = [items[i : i + page_size] for i in range(0, len(items), page_size)] or [[]]
         return [
             {
@@ -286,8 +339,9 @@ class AccountChannels:
         ]
 
     def poll(self) -> dict[str, list[dict[str, Any]]]:
-        """Items per channel (``orders``, ``account``, ``positions``) since the last poll."""
-        out: dict[str, list[dict[str, Any]]] = {}
+        """Items per channel (``orders``, ``account``, ``positions``, the algo order channels)
+        since the last poll."""
+        out = self.algos.poll()
         orders = self._order_items()
         if orders:
             out["orders"] = orders

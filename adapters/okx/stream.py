@@ -21,6 +21,11 @@ Sources (OKX docs v5, https://www.okx.com/docs-v5/en/):
   then started from REST ``/api/v5/market/books`` (its ``seqId``), the buffered updates
   replayed on it (https://www.okx.com/docs-v5/log_en, "How to manage a local order book
   correctly"): this works whether the snapshot is pushed or not.
+* #order-book-trading-algo-trading-ws-algo-orders-channel and -advance-algo-orders-channel:
+  ``orders-algo`` (trigger, conditional and oco orders; nothing on subscribing) and
+  ``algo-advance`` (iceberg, TWAP and trailing ``move_order_stop`` orders; the live ones on
+  subscribing) on ``/ws/v5/business``, login required, by ``instType``; their items are the
+  REST algo order's. ``watch_orders`` subscribes to both next to ``orders``.
 * ``trades``, ``tickers``, ``candle<bar>`` (business) market channels; ``orders`` (every
   change, and each fill with ``fillSz``/``fillPx``/``tradeId``: ``fills`` is VIP4+ only, so
   ``watch_my_trades`` reads fills from ``orders``, on a second private connection since one
@@ -28,7 +33,7 @@ Sources (OKX docs v5, https://www.okx.com/docs-v5/en/):
   ``lastPage``, then ``event_update``) private channels.
 
 Amounts are Decimal and in unified units: contracts become base (or quote) units through
-``exchanges.units`` with the market's ``ctVal``, as the REST side does.
+``exchanges.units`` with the market's ``ctVal``, as the REST side does (``stream_decoders.py``).
 """
 
 from __future__ import annotations
@@ -37,15 +42,22 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from adapters.okx import parse
-from adapters.okx.adapter import _unified_order
 from adapters.okx.hosts import REGIONS, WS_DEMO, WS_LIVE
-from exchanges import parsing
+from adapters.okx.stream_decoders import (
+    AlgoDecoder,
+    BalanceDecoder,
+    BookDecoder,
+    CandleDecoder,
+    FillDecoder,
+    OrderDecoder,
+    PositionDecoder,
+    TickerDecoder,
+    TradeDecoder,
+)
 from exchanges.errors import (
     AuthenticationError,
     BadRequest,
@@ -55,10 +67,9 @@ from exchanges.errors import (
     InvalidApiKey,
     InvalidSignature,
 )
-from exchanges.models import Balances, Candle, Fill, Order, Position, Ticker, Trade
+from exchanges.models import Candle
 from exchanges.stream.book import BookMessage, OrderBookState, Verdict
 from exchanges.stream.dialect import Control, FeedSpec, StreamDialect
-from exchanges.stream.levels import LevelReader
 from exchanges.stream.options import StreamOptions
 from exchanges.units import unified
 
@@ -67,7 +78,7 @@ if TYPE_CHECKING:
     from exchanges.credentials import Credentials
     from exchanges.models import Market
 
-__all__ = ["OkxChain", "OkxDialect"]
+__all__ = ["ALGO_GROUP", "BookDecoder", "OkxChain", "OkxDialect", "PositionDecoder"]
 
 _EX = "okx"
 _BOOK_DEPTH = 400
@@ -82,6 +93,10 @@ _LOGIN_CODES = frozenset(
 )
 _CLOCK_CODES = frozenset({"60004", "60006", "63999"})
 _NOTICE = "64008"
+# Channels subscribed by instrument type rather than instrument.
+_BY_TYPE = frozenset({"orders", "positions", "orders-algo", "algo-advance"})
+#: The logged-in /business connection of the algo order channels.
+ALGO_GROUP = "private/business"
 
 
 def _dumps(value: Any) -> str:
@@ -93,7 +108,7 @@ def _arg(topic: str) -> dict[str, str]:
     channel, _, target = topic.partition(":")
     if not target:
         return {"channel": channel}
-    if channel in ("orders", "positions"):
+    if channel in _BY_TYPE:
         return {"channel": channel, "instType": target}
     return {"channel": channel, "instId": target}
 
@@ -151,7 +166,10 @@ class OkxDialect(StreamDialect):
     # -- connections ----------------------------------------------------------------------
 
     def url(self, group: str) -> str:
-        """``<host>/ws/v5/public|business|private`` (``private/fills`` is a second private)."""
+        """``<host>/ws/v5/public|business|private`` (``private/fills`` is a second private,
+        ``private/business`` the logged-in business one)."""
+        if group == ALGO_GROUP:
+            return f"{self._base()}/business"
         kind = "private" if group.startswith("private") else group
         return f"{self._base()}/{kind}"
 
@@ -362,8 +380,15 @@ class OkxDialect(StreamDialect):
         )
 
     def orders(self) -> FeedSpec:
-        """``orders`` of every instrument type."""
-        return FeedSpec("private", "orders:ANY", "events", lambda: OrderDecoder(self))
+        """``orders`` of every instrument type, with the conditional orders: ``orders-algo``
+        (trigger, conditional, oco) and ``algo-advance`` (move_order_stop), on /business."""
+        algos = tuple(
+            FeedSpec(ALGO_GROUP, f"{channel}:ANY", "events", lambda: AlgoDecoder(self))
+            for channel in ("orders-algo", "algo-advance")
+        )
+        return FeedSpec(
+            "private", "orders:ANY", "events", lambda: OrderDecoder(self), companions=algos
+        )
 
     def my_trades(self) -> FeedSpec:
         """Fills from ``orders`` (``fills`` is VIP4+), on a second private connection."""
@@ -395,192 +420,3 @@ _loads = StreamDialect.loads
 
 def _candle_start(candle: Candle) -> int:
     return candle.timestamp
-
-
-# -- decoders ----------------------------------------------------------------------------------
-
-
-class TickerDecoder:
-    """``tickers`` items as ``Ticker``s."""
-
-    def __init__(self, market: Market) -> None:
-        self.market = market
-
-    def decode(self, message: Any) -> Iterable[Ticker]:
-        """One ticker per item."""
-        return [unified(parse.parse_ticker(self.market, i), self.market) for i in message["data"]]
-
-    def reset(self) -> None:
-        """Stateless."""
-
-
-class BookDecoder:
-    """``books`` pushes as ``BookMessage``s (sizes in unified units; checksum ignored)."""
-
-    def __init__(self, market: Market) -> None:
-        self.size = market.contract_size if market.counts_contracts else None
-        self.levels = LevelReader(_EX).read
-
-    def decode(self, message: Any) -> BookMessage:
-        """``action`` snapshot or update; ``seqId`` the sequence, ``prevSeqId`` the link."""
-        item = message["data"][0]
-        bids = self.levels(item["bids"])
-        asks = self.levels(item["asks"])
-        size = self.size
-        if size is not None:
-            bids = tuple([(p, q * size) for p, q in bids])
-            asks = tuple([(p, q * size) for p, q in asks])
-        seq, prev = item["seqId"], item.get("prevSeqId")
-        if seq.__class__ is not int or (prev is not None and prev.__class__ is not int):
-            raise BadResponse("an OKX book push without integer seqIds", exchange=_EX)
-        snapshot = message.get("action") == "snapshot"
-        return BookMessage(
-            snapshot=snapshot,
-            bids=bids,
-            asks=asks,
-            sequence=seq,
-            timestamp=parsing.ms(item.get("ts")),
-            prev=None if snapshot or prev == -1 else prev,
-            raw=message,
-        )
-
-    def reset(self) -> None:
-        """Stateless."""
-
-
-class TradeDecoder:
-    """``trades`` items as ``Trade``s."""
-
-    def __init__(self, market: Market) -> None:
-        self.market = market
-
-    def decode(self, message: Any) -> Iterable[Trade]:
-        """Every trade of the message."""
-        market = self.market
-        return [unified(parse.parse_trade(market.symbol, i), market) for i in message["data"]]
-
-    def reset(self) -> None:
-        """Stateless."""
-
-
-class CandleDecoder:
-    """``candle<bar>`` rows as ``Candle``s (base volume, as over REST)."""
-
-    def __init__(self, market: Market) -> None:
-        self.market = market
-
-    def decode(self, message: Any) -> Iterable[Candle]:
-        """Every candle of the message."""
-        return parse.parse_candles(self.market, message["data"])
-
-    def reset(self) -> None:
-        """Stateless."""
-
-
-class OrderDecoder:
-    """``orders`` items as ``Order``s (every state change, fills included)."""
-
-    def __init__(self, dialect: OkxDialect) -> None:
-        self.dialect = dialect
-
-    def decode(self, message: Any) -> Iterable[Order]:
-        """Every order update of the message."""
-        orders = []
-        for item in message["data"]:
-            inst_id = item.get("instId")
-            order = parse.parse_order(
-                self.dialect._symbol(inst_id), item, spot=item.get("instType") == "SPOT"
-            )
-            market = self.dialect.market_of(inst_id)
-            orders.append(order if market is None else _unified_order(order, market))
-        return orders
-
-    def reset(self) -> None:
-        """Stateless."""
-
-
-class FillDecoder:
-    """The fills ``orders`` items carry (``tradeId``, ``fillSz``, ``fillPx``, ``fillFee``)."""
-
-    def __init__(self, dialect: OkxDialect) -> None:
-        self.dialect = dialect
-
-    def decode(self, message: Any) -> Iterable[Fill]:
-        """One fill per item that reports one; other order updates are skipped."""
-        fills = []
-        for item in message["data"]:
-            if not item.get("tradeId") or not item.get("fillSz"):
-                continue
-            # The fill fields of an orders item describe this update only.
-            row = {**item, "fee": item.get("fillFee", ""), "feeCcy": item.get("fillFeeCcy", "")}
-            fill = parse.parse_fill(self.dialect._symbol(item.get("instId")), row)
-            fills.append(self.dialect._unified(fill, item.get("instId")))
-        return fills
-
-    def reset(self) -> None:
-        """Stateless."""
-
-
-class PositionDecoder:
-    """``positions`` pushes merged into the open positions (a paged snapshot replaces them)."""
-
-    def __init__(self, dialect: OkxDialect) -> None:
-        self.dialect = dialect
-        self.positions: dict[str, Position] = {}
-        self._pages: dict[str, Position] | None = None
-
-    def seed(self, value: list[Position]) -> None:
-        """Start from ``fetch_positions``."""
-        self.positions = {p.symbol: p for p in value}
-
-    def decode(self, message: Any) -> Iterable[list[Position]]:
-        """The open positions after this message (after the last page of a snapshot)."""
-        snapshot = message.get("eventType") == "snapshot"
-        target = self.positions
-        if snapshot:
-            if self._pages is None or message.get("curPage") in (1, None):
-                self._pages = {}
-            target = self._pages
-        for item in message["data"]:
-            symbol = self.dialect._symbol(item.get("instId"))
-            position = parse.parse_position(symbol, item)
-            if position is None:
-                target.pop(symbol, None)
-            else:
-                target[symbol] = self.dialect._unified(position, item.get("instId"))
-        if snapshot:
-            if message.get("lastPage") is False:
-                return ()
-            self.positions, self._pages = target, None
-        return ([self.positions[k] for k in sorted(self.positions)],)
-
-    def reset(self) -> None:
-        """Forget: the next subscription starts from REST again."""
-        self.positions = {}
-        self._pages = None
-
-
-class BalanceDecoder:
-    """``account`` pushes merged into the balances (currencies not pushed keep their value)."""
-
-    def __init__(self) -> None:
-        self.balances: Balances | None = None
-
-    def seed(self, value: Balances) -> None:
-        """Start from ``fetch_balance``."""
-        self.balances = value
-
-    def decode(self, message: Any) -> Iterable[Balances]:
-        """The balances after this message."""
-        out = []
-        for item in message["data"]:
-            pushed = parse.parse_balances(item)
-            merged = dict(self.balances.by_currency) if self.balances is not None else {}
-            merged.update(pushed.by_currency)
-            self.balances = attrs.evolve(pushed, by_currency=merged)
-            out.append(self.balances)
-        return out
-
-    def reset(self) -> None:
-        """Forget: the next subscription starts from REST again."""
-        self.balances = None

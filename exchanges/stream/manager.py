@@ -107,13 +107,15 @@ class Stream(Generic[T]):
                 raise StopAsyncIteration
             # Known to aclose() from now on, which ends the wait below.
             sink = self._sink = manager.join(spec, select, limit)
+            await manager.confirm(sink)
             # Companion topics deliver into the same channel: one stream, in arrival order.
+            # Joined once the first topic stands, so that a refused login is tried once.
             self._extras = [
                 manager.join(other, select, limit, channel=sink.channel)
                 for other in spec.companions
             ]
-            for each in (sink, *self._extras):
-                await manager.confirm(each)
+            for extra in self._extras:
+                await manager.confirm(extra)
         except ExchangeError:
             self._done = True  # a stream that could not start is finished, not retried
             self._let_go()

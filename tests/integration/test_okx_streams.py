@@ -241,7 +241,9 @@ async def test_private_streams(ex: exchanges.AsyncExchange) -> None:
         assert moved["USDT"].total <= start["USDT"].total
         await ex.create_order(PERP, "market", "sell", Decimal("0.05"), reduce_only=True)
         assert await until(positions, lambda ps: not ps) == []
-        assert len(streams_of(ex).connections) == 2  # orders and fills ride two logins
+        # Orders and fills ride two logins on /private; the algo orders a third, on /business.
+        groups = sorted(c.group for c in streams_of(ex).connections)
+        assert groups == ["private", "private/business", "private/fills"]
 
 
 async def test_login_refused_with_a_wrong_secret(emulator: Emulator) -> None:

@@ -14,8 +14,8 @@ import pytest
 
 import exchanges
 from adapters.binance import stream as binance_stream
-from adapters.binance.algo import parse_algo
 from adapters.binance.adapter import BinanceAdapter
+from adapters.binance.algo import parse_algo
 from adapters.binance.stream import BinanceDialect, usdm_continuity
 from adapters.binance.stream_decoders import (
     BalanceDecoder,

@@ -210,3 +210,46 @@ async def test_a_pushed_snapshot_supersedes_the_rest_one() -> None:
 class _Passthrough:
     def decode(self, message: BookMessage) -> BookMessage:
         return message
+
+
+def test_watch_orders_adds_the_algo_order_channels_on_a_logged_in_business_connection() -> None:
+    okx = dialect()
+    spec = okx.orders()
+    assert (spec.group, spec.topic) == ("private", "orders:ANY")
+    companions = [(c.group, c.topic, c.mode) for c in spec.companions]
+    assert companions == [
+        ("private/business", "orders-algo:ANY", "events"),
+        ("private/business", "algo-advance:ANY", "events"),
+    ]
+    assert all(c.private for c in spec.companions)
+    assert okx.url("private/business") == "wss://ws.okx.com:443/ws/v5/business"
+    assert json.loads(okx.subscribe(["orders-algo:ANY"], "9"))["args"] == [
+        {"channel": "orders-algo", "instType": "ANY"}
+    ]
+    assert okx.topic_of({"arg": {"channel": "algo-advance", "instType": "ANY"}, "data": []}) == (
+        "algo-advance:ANY"
+    )
+
+
+def test_algo_order_pushes_read_as_the_rest_algo_orders_in_unified_units() -> None:
+    okx = dialect()
+    okx.adapter._by_id = {"BTC-USDT-SWAP": swap()}  # type: ignore[attr-defined]
+    item = {
+        "instType": "SWAP", "instId": "BTC-USDT-SWAP", "algoId": "581878926302093312",
+        "algoClOrdId": "mine", "ordType": "trigger", "side": "buy", "sz": "3", "state": "live",
+        "triggerPx": "65100", "triggerPxType": "mark", "ordPx": "-1", "reduceOnly": "false",
+        "cTime": "1685002746818", "uTime": "1708679675245", "attachAlgoOrds": [],
+    }  # fmt: skip
+    decoder = okx.orders().companions[0].decoder()
+    (order,) = decoder.decode(
+        {"arg": {"channel": "orders-algo", "instType": "ANY"}, "data": [item]}
+    )
+    assert (order.id, order.client_order_id, order.status) == ("581878926302093312", "mine", "open")
+    assert (order.conditional, order.trigger_price, order.trigger_by) == (True, D(65100), "mark")
+    assert (order.type, order.amount, order.symbol) == ("market", D("0.03"), "BTC/USDT:USDT")
+    done = {**item, "state": "effective", "ordIdList": ["98192973880283"]}
+    (fired,) = decoder.decode({"arg": {"channel": "orders-algo"}, "data": [done]})
+    assert fired.status == "closed"
+    trailing = {**item, "ordType": "move_order_stop", "callbackRatio": "0.015", "activePx": "64000"}
+    (trail,) = decoder.decode({"arg": {"channel": "algo-advance"}, "data": [trailing]})
+    assert (trail.trailing_percent, trail.trigger_price) == (D("1.5"), D(64000))
