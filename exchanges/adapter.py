@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from exchanges import results
 from exchanges.batch import Batching
 from exchanges.capabilities import UNDECLARED, Capabilities, funding_market, market_type
-from exchanges.errors import BadSymbol, ExchangeError, NotSupported
+from exchanges.errors import BadSymbol, ExchangeError, NotSupported, OrderNotFound
 from exchanges.preflight import check_order
 from exchanges.symbols import Symbol
 from exchanges.wire import Prepared
@@ -349,7 +349,31 @@ class Adapter(Batching, abc.ABC):
         return results.placed(order, args)
 
     def _amend(self, args: AmendArgs) -> Flow[Order]:
-        return results.amended((yield from self.amend_order(args)), args)
+        try:
+            order = yield from self.amend_order(args)
+        except OrderNotFound as missing:
+            # Conditional orders live apart on some exchanges (algo orders), where the amend
+            # endpoint does not know them: say so rather than call an open order missing.
+            if (yield from self._is_conditional(args)):
+                raise NotSupported(
+                    f"{self.name} did not amend conditional order "
+                    f"{args.ref.id or args.ref.client_order_id}: its amend endpoint answered "
+                    f"that it has no such order ({missing.message}); conditional orders are "
+                    "kept apart there",
+                    exchange=self.name,
+                    code=missing.code,
+                    hint="Cancel the conditional order and place it again with the new values.",
+                ) from None
+            raise
+        return results.amended(order, args)
+
+    def _is_conditional(self, args: AmendArgs) -> Flow[bool]:
+        """Whether the order ``args`` names is an open conditional order (False if unknown)."""
+        try:
+            order = yield from self.fetch_order(args.ref)
+        except ExchangeError:
+            return False
+        return order.conditional and order.status == "open"
 
     def _cancel(self, ref: OrderRef) -> Flow[Order]:
         return results.canceled((yield from self.cancel_order(ref)))

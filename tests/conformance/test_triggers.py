@@ -25,7 +25,7 @@ import pytest
 
 import exchanges
 from exchanges.emulator import DEFAULT_UID
-from exchanges.errors import InvalidOrder, NotSupported
+from exchanges.errors import InvalidOrder, NotSupported, OrderNotFound
 from exchanges.models import Order, StopSpec, TradingStop
 from tests.conformance.conftest import CREDENTIALS, LINEAR, SPOT, Venue
 
@@ -106,6 +106,29 @@ def test_a_trigger_order_rests_listed_as_conditional_and_cancels(venue: Venue) -
     assert ex.fetch_open_orders(LINEAR) == []
     assert waiting(venue) == []
     assert position_size(venue) == 0
+
+
+def test_amending_a_conditional_order_is_refused_and_leaves_it_as_it_was(venue: Venue) -> None:
+    ex = venue.ex
+    trigger = last_price(venue) + 100
+    price = trigger + 50
+    place = lambda: ex.create_order(  # noqa: E731
+        LINEAR, "limit", "buy", AMOUNT, price, trigger_price=trigger
+    )
+    if not offered(venue, "order.trigger", place):
+        return
+    order = place()
+    # Not "order not found": the order is open, the amend endpoint just does not know it.
+    with pytest.raises(NotSupported) as refused_amend:
+        ex.amend_order(order.id, LINEAR, amount=AMOUNT * 2, price=price + 10)
+    assert "conditional order" in str(refused_amend.value)
+    [listed] = ex.fetch_open_orders(LINEAR)
+    assert (listed.id, listed.amount, listed.price) == (order.id, AMOUNT, price)
+    assert listed.trigger_price == trigger
+    ex.cancel_order(order.id, LINEAR)
+    # An id that names no open order is still OrderNotFound.
+    with pytest.raises(OrderNotFound):
+        ex.amend_order(order.id, LINEAR, amount=AMOUNT * 2, price=price + 10)
 
 
 @pytest.mark.parametrize("trigger_by", ["last", "mark"])
