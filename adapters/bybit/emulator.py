@@ -72,7 +72,9 @@ class BybitFrontEnd(BybitTrading, BybitAccount, BybitMarket, BybitBase):
         self.funding = BybitFunding(self)
         self.routes.update(self.funding.routes())
         self.routes.update(BybitLeverage(self).routes())
-        self.routes.update(BybitTriggers(self).routes())  # before the modes' wrappers
+        #: Conditional orders, whose rows the private ``order`` topic also pushes.
+        self.trigger_api = BybitTriggers(self)
+        self.routes.update(self.trigger_api.routes())  # before the modes' wrappers
         self.routes.update(BybitModes(self).routes())  # last: it wraps the order handlers
         # Each order of a batch through the single-order handlers as wrapped above.
         self.routes.update(BybitBatch(self).routes())

@@ -3,6 +3,9 @@
 Shapes as on Bybit (https://bybit-exchange.github.io/docs/v5/websocket/private/order "Order",
 .../private/execution "Execution", .../private/position "Position", .../private/wallet "Wallet").
 Bybit sends no private snapshot: an account's poll returns what changed since the last one.
+Conditional orders ride ``order`` as REST lists them (``orderStatus`` Untriggered, Triggered,
+Deactivated or Cancelled, ``stopOrderType``, ``triggerPrice``), then as the active order they
+become, under the same ``orderId``, with their trigger fields (``emulator_triggers.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from exchanges.emulator.engine import (
     PositionView,
 )
 from exchanges.emulator.keys import ApiKey
+from exchanges.emulator.triggers import TriggerView
 
 __all__ = ["Account"]
 
@@ -50,6 +54,7 @@ class Account:
         self.uid = key.uid
         self.subscribers: set[Subscriber] = set()
         self.orders = {o.order_id: _order_fingerprint(o) for o in self._orders()}
+        self.triggers = {v.trigger_id: v.status for v in self._triggers()}
         self.fills = len(self.engine.fills(self.uid))
         self.positions = {
             (p.category, p.symbol): _position_fingerprint(p)
@@ -61,6 +66,10 @@ class Account:
     def _orders(self) -> list[OrderView]:
         return self.engine.open_orders(self.uid) + self.engine.closed_orders(self.uid)
 
+    def _triggers(self) -> list[TriggerView]:
+        views = self.engine.triggers(self.uid, open_only=False)
+        return sorted(views, key=lambda v: v.updated_ms)
+
     def _wallet(self) -> tuple[Any, ...]:
         return tuple(
             (coin, b.total, b.locked) for coin, b in self.engine.balances(self.uid).items()
@@ -70,6 +79,12 @@ class Account:
         """Items per topic (``order``, ``execution``, ``position``, ``wallet``)."""
         out: dict[str, list[dict[str, Any]]] = {}
         orders = []
+        # A conditional order's own status first: Triggered comes before its order's fills.
+        api = self.front.trigger_api
+        for trigger in self._triggers():
+            if self.triggers.get(trigger.trigger_id) != trigger.status:
+                self.triggers[trigger.trigger_id] = trigger.status
+                orders.append(self._categorised(api._trigger_json(trigger), trigger.category))
         for order in sorted(self._orders(), key=lambda o: o.updated_ms):
             fingerprint = _order_fingerprint(order)
             if self.orders.get(order.order_id) != fingerprint:
@@ -116,10 +131,17 @@ class Account:
         )
 
     def _order_item(self, order: OrderView) -> dict[str, Any]:
-        item = self.front._order_json(order)
-        item["category"] = order.category
-        item["closedPnl"] = "0"
+        trigger = self.engine.trigger_of_order(order.order_id)
+        item = self.front.trigger_api._active_json(order, trigger)
+        item = self._categorised(item, order.category)
         item["feeCurrency"] = (order.fee_currency or "") if order.category == "spot" else ""
+        return item
+
+    @staticmethod
+    def _categorised(item: dict[str, Any], category: str) -> dict[str, Any]:
+        item["category"] = category
+        item["closedPnl"] = "0"
+        item.setdefault("feeCurrency", "")
         return item
 
     def _fill_item(self, fill: FillView) -> dict[str, Any]:

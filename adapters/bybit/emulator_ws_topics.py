@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
@@ -25,6 +25,9 @@ from exchanges.emulator.engine import (
 )
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
+
+if TYPE_CHECKING:
+    from adapters.bybit.emulator_triggers import BybitTriggers
 
 __all__ = [
     "INTERVALS",
@@ -55,6 +58,7 @@ class RestSide(Protocol):
 
     state: EmulatorState
     engine: Engine
+    trigger_api: BybitTriggers
 
     def handle(self, request: Incoming) -> Outgoing | None:
         """Answer one REST request (the WebSocket side serves REST on the same port)."""
