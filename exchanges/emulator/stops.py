@@ -23,10 +23,10 @@ import attrs
 from exchanges.emulator.accounts import ZERO, Account
 from exchanges.emulator.book import Order
 from exchanges.emulator.instruments import EngineError, InstrumentKey, InstrumentSpec
-from exchanges.emulator.triggers import TRIGGER_BY, StopLevel, TriggerView, _crossed
+from exchanges.emulator.trigger_records import TRIGGER_BY, StopLevel, TriggerView, crossed
 
 if TYPE_CHECKING:
-    from exchanges.emulator.triggers import _Trigger
+    from exchanges.emulator.trigger_records import Trigger
 
 __all__ = ["StopsMixin"]
 
@@ -70,10 +70,10 @@ class StopsMixin:
             """The price a trigger watches (``TriggersMixin.reference_price``)."""
             raise NotImplementedError
 
-        def _open_triggers(self, uid: int | None = None) -> Iterator[_Trigger]:
+        def _open_triggers(self, uid: int | None = None) -> Iterator[Trigger]:
             raise NotImplementedError
 
-        def _cancel_trigger(self, trigger: _Trigger, reason: str) -> None:
+        def _cancel_trigger(self, trigger: Trigger, reason: str) -> None:
             raise NotImplementedError
 
         def link_oco(self, first: str, second: str) -> None:
@@ -121,7 +121,7 @@ class StopsMixin:
                 raise EngineError("invalid_request", f"trigger_by {stop.trigger_by}")
             reference = self.reference_price(spec, stop.trigger_by)
             direction = _stop_direction(side, profit)
-            if _crossed(direction, reference, stop.trigger_price):
+            if crossed(direction, reference, stop.trigger_price):
                 name = "TakeProfit" if profit else "StopLoss"
                 where = "higher" if direction == "rise" else "lower"
                 position = "Buy" if side == "buy" else "Sell"
@@ -178,7 +178,7 @@ class StopsMixin:
         if trail_amount is not None:
             reference = self.reference_price(spec, "last")
             starts = "rise" if closing == "sell" else "fall"
-            if activation is not None and _crossed(starts, reference, activation):
+            if activation is not None and crossed(starts, reference, activation):
                 raise EngineError("trigger_would_fire", f"activation {activation} is reached")
         created: list[TriggerView] = []
         with self.order_leg(leg or None):

@@ -32,6 +32,9 @@ none fires; a trigger that fires may move the price and fire others.
   ``activation`` (at once without one), then tracks the best price since and fires when the
   price comes back by the distance: a sell at ``highest - amount`` (or ``highest × (1 -
   ratio)``), a buy at ``lowest + amount``.
+
+What the engine keeps of a trigger (``Trigger``, ``TriggerView``, ``StopLevel``) is in
+``exchanges.emulator.trigger_records``.
 """
 
 from __future__ import annotations
@@ -39,8 +42,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-
-import attrs
 
 from exchanges.emulator.accounts import ZERO, Account
 from exchanges.emulator.book import Market, Order
@@ -51,140 +52,21 @@ from exchanges.emulator.instruments import (
     OrderView,
     check_order,
 )
+from exchanges.emulator.trigger_records import (
+    DIRECTIONS,
+    KINDS,
+    TRIGGER_BY,
+    StopLevel,
+    Trigger,
+    TriggerView,
+    crossed,
+)
 
 __all__ = ["TRIGGER_BY", "StopLevel", "TriggerView", "TriggersMixin"]
 
-TRIGGER_BY = ("last", "mark", "index")
-DIRECTIONS = ("rise", "fall")
-KINDS = ("trigger", "take_profit", "stop_loss", "trailing")
 #: Rounds of evaluation after one change before the engine stops (a safety net: each round
 #: fires at least one trigger, and a fired trigger never waits again).
 _MAX_ROUNDS = 1000
-
-
-@attrs.frozen
-class StopLevel:
-    """A stop-loss or take-profit: its trigger, the price it watches and its limit price (None:
-    market)."""
-
-    trigger_price: Decimal
-    trigger_by: str = "last"
-    price: Decimal | None = None
-
-
-@attrs.frozen
-class TriggerView:
-    """A snapshot of one conditional order."""
-
-    trigger_id: str
-    client_order_id: str | None
-    uid: int
-    symbol: str
-    category: str
-    side: str
-    type: str
-    qty: Decimal
-    price: Decimal | None
-    trigger_price: Decimal | None
-    trigger_by: str
-    direction: str
-    time_in_force: str
-    reduce_only: bool
-    kind: str
-    close_position: bool
-    #: ``untriggered``, ``triggered``, ``cancelled`` or ``rejected``.
-    status: str
-    cancel_reason: str | None
-    reject_reason: str | None
-    order_id: str | None
-    created_ms: int
-    updated_ms: int
-    leg: str
-    take_profit: StopLevel | None
-    stop_loss: StopLevel | None
-    trail_amount: Decimal | None
-    trail_ratio: Decimal | None
-    activation: Decimal | None
-    oco: str | None
-    #: What the front-end asked to keep with it (its native order type, flags).
-    native: Mapping[str, Any]
-
-    @property
-    def is_open(self) -> bool:
-        """True while it waits for its trigger."""
-        return self.status == "untriggered"
-
-
-@attrs.define(eq=False)
-class _Trigger:
-    trigger_id: str
-    uid: int
-    spec: InstrumentSpec
-    side: str
-    type: str
-    qty: Decimal
-    price: Decimal | None
-    trigger_price: Decimal | None
-    trigger_by: str
-    direction: str
-    time_in_force: str
-    reduce_only: bool
-    client_order_id: str | None
-    kind: str
-    close_position: bool
-    created_ms: int
-    updated_ms: int
-    seq: int
-    leg: str = ""
-    inherit_client_id: bool = False  # and its id: the order it places is the same order
-    take_profit: StopLevel | None = None
-    stop_loss: StopLevel | None = None
-    whole: bool = True
-    trail_amount: Decimal | None = None
-    trail_ratio: Decimal | None = None
-    activation: Decimal | None = None
-    activated: bool = True
-    extreme: Decimal | None = None
-    oco: str | None = None
-    native: dict[str, Any] = attrs.Factory(dict)
-    status: str = "untriggered"
-    cancel_reason: str | None = None
-    reject_reason: str | None = None
-    order_id: str | None = None
-
-    def view(self) -> TriggerView:
-        return TriggerView(
-            trigger_id=self.trigger_id,
-            client_order_id=self.client_order_id,
-            uid=self.uid,
-            symbol=self.spec.symbol,
-            category=self.spec.category,
-            side=self.side,
-            type=self.type,
-            qty=self.qty,
-            price=self.price,
-            trigger_price=self.trigger_price,
-            trigger_by=self.trigger_by,
-            direction=self.direction,
-            time_in_force=self.time_in_force,
-            reduce_only=self.reduce_only,
-            kind=self.kind,
-            close_position=self.close_position,
-            status=self.status,
-            cancel_reason=self.cancel_reason,
-            reject_reason=self.reject_reason,
-            order_id=self.order_id,
-            created_ms=self.created_ms,
-            updated_ms=self.updated_ms,
-            leg=self.leg,
-            take_profit=self.take_profit,
-            stop_loss=self.stop_loss,
-            trail_amount=self.trail_amount,
-            trail_ratio=self.trail_ratio,
-            activation=self.activation,
-            oco=self.oco,
-            native=dict(self.native),
-        )
 
 
 class TriggersMixin:
@@ -194,8 +76,8 @@ class TriggersMixin:
     _accounts: dict[int, Account]
     _orders: dict[str, Order]
     _client_ids: dict[int, dict[str, Order]]
-    _triggers: dict[str, _Trigger]
-    _trigger_ids: dict[int, dict[str, _Trigger]]
+    _triggers: dict[str, Trigger]
+    _trigger_ids: dict[int, dict[str, Trigger]]
     _trigger_of_order: dict[str, str]
     _trigger_seq: int
     _evaluating: bool
@@ -347,7 +229,7 @@ class TriggersMixin:
             if activation is not None:
                 # A sell trails a rise: it starts once the price is up at its activation price.
                 starts = "rise" if side == "sell" else "fall"
-                if _crossed(starts, reference, activation):
+                if crossed(starts, reference, activation):
                     raise EngineError(
                         "trigger_would_fire", f"activation {activation} is already reached"
                     )
@@ -362,7 +244,7 @@ class TriggersMixin:
                 direction = "rise" if trigger_price > reference else "fall"
             if direction not in DIRECTIONS:
                 raise EngineError("invalid_request", f"direction must be rise or fall: {direction}")
-            if not may_fire and _crossed(direction, reference, trigger_price):
+            if not may_fire and crossed(direction, reference, trigger_price):
                 raise EngineError(
                     "trigger_would_fire",
                     f"expect {'Rising' if direction == 'rise' else 'Falling'}, but "
@@ -374,7 +256,7 @@ class TriggersMixin:
                 raise EngineError("invalid_request", f"{name} trigger_by {stop.trigger_by}")
         now = self._now()
         self._trigger_seq += 1
-        trigger = _Trigger(
+        trigger = Trigger(
             trigger_id=self._new_id(),
             uid=uid,
             spec=spec,
@@ -410,7 +292,7 @@ class TriggersMixin:
             self._dirty.add(spec.key)
         return trigger.view()
 
-    def _store(self, trigger: _Trigger) -> None:
+    def _store(self, trigger: Trigger) -> None:
         self._triggers[trigger.trigger_id] = trigger
         if trigger.client_order_id is not None:
             self._trigger_ids.setdefault(trigger.uid, {})[trigger.client_order_id] = trigger
@@ -518,7 +400,7 @@ class TriggersMixin:
         client_order_id: str | None,
         symbol: str | None,
         category: str | None,
-    ) -> _Trigger:
+    ) -> Trigger:
         if trigger_id is None and client_order_id is None:
             raise EngineError("invalid_request", "give order_id or client_order_id")
         if trigger_id is not None:
@@ -535,12 +417,12 @@ class TriggersMixin:
             raise EngineError("order_not_found", f"no order {trigger_id or client_order_id!r}")
         return found
 
-    def _open_triggers(self, uid: int | None = None) -> Iterator[_Trigger]:
+    def _open_triggers(self, uid: int | None = None) -> Iterator[Trigger]:
         for trigger in list(self._triggers.values()):
             if trigger.status == "untriggered" and (uid is None or trigger.uid == uid):
                 yield trigger
 
-    def _cancel_trigger(self, trigger: _Trigger, reason: str) -> None:
+    def _cancel_trigger(self, trigger: Trigger, reason: str) -> None:
         trigger.status = "cancelled"
         trigger.cancel_reason = reason
         trigger.updated_ms = self._now()
@@ -572,7 +454,7 @@ class TriggersMixin:
         finally:
             self._evaluating = False
 
-    def _due(self, key: InstrumentKey) -> list[_Trigger]:
+    def _due(self, key: InstrumentKey) -> list[Trigger]:
         due = []
         waiting = sorted(
             (t for t in self._open_triggers() if t.spec.key == key), key=lambda t: t.seq
@@ -582,18 +464,18 @@ class TriggersMixin:
             if trigger.kind == "trailing":
                 if self._trail(trigger, reference):
                     due.append(trigger)
-            elif trigger.trigger_price is not None and _crossed(
+            elif trigger.trigger_price is not None and crossed(
                 trigger.direction, reference, trigger.trigger_price
             ):
                 due.append(trigger)
         return due
 
-    def _trail(self, trigger: _Trigger, reference: Decimal) -> bool:
+    def _trail(self, trigger: Trigger, reference: Decimal) -> bool:
         """Move a trailing stop with the price; True when it fires."""
         selling = trigger.side == "sell"
         if not trigger.activated:
             assert trigger.activation is not None
-            if not _crossed("rise" if selling else "fall", reference, trigger.activation):
+            if not crossed("rise" if selling else "fall", reference, trigger.activation):
                 return False
             trigger.activated, trigger.extreme = True, reference
         extreme = trigger.extreme if trigger.extreme is not None else reference
@@ -605,9 +487,9 @@ class TriggersMixin:
             assert trigger.trail_ratio is not None
             distance = extreme * trigger.trail_ratio
         trigger.trigger_price = extreme - distance if selling else extreme + distance
-        return _crossed(trigger.direction, reference, trigger.trigger_price)
+        return crossed(trigger.direction, reference, trigger.trigger_price)
 
-    def _fire(self, trigger: _Trigger) -> None:
+    def _fire(self, trigger: Trigger) -> None:
         now = self._now()
         trigger.status, trigger.updated_ms = "triggered", now
         if trigger.oco is not None:
@@ -646,8 +528,3 @@ class TriggersMixin:
                 {"parent": trigger.trigger_id},
             )  # fmt: skip
             self._dirty.add(trigger.spec.key)
-
-
-def _crossed(direction: str, reference: Decimal, trigger: Decimal) -> bool:
-    """True when ``reference`` has reached ``trigger`` moving in ``direction``."""
-    return reference >= trigger if direction == "rise" else reference <= trigger
