@@ -23,7 +23,8 @@ from exchanges.errors import AuthenticationError, ExchangeError, NetworkError, S
 from exchanges.stream.channels import Channel, StreamClosed
 from exchanges.stream.connection import WsConnection
 from exchanges.stream.dialect import FeedSpec
-from exchanges.stream.feeds import Feed, Select, Sink, make_feed
+from exchanges.stream.feed_base import Feed, Select, Sink
+from exchanges.stream.feeds import make_feed
 from exchanges.stream.options import StreamOptions
 
 if TYPE_CHECKING:
