@@ -105,8 +105,10 @@ ENVIRONMENTS = ("mainnet", "testnet", "demo")
 #: Conditional orders and stops: a trigger order (``create_order(trigger_price=...)``), a
 #: trigger on the mark or index price (``trigger_by``), a stop-loss and a take-profit attached
 #: to an order, a trailing stop order (``create_trailing_stop``) by a percentage or a price
-#: amount, and stops on an open position (``set_trading_stop``), trailing included. Each may
-#: differ per market type (``order.trigger.spot``).
+#: amount, and stops on an open position (``set_trading_stop``), trailing included; and
+#: ``order.streamed``: conditional orders reported on ``watch_orders`` (placed, triggered,
+#: cancelled), whatever channel the exchange pushes them on. Each may differ per market type
+#: (``order.trigger.spot``).
 ORDER_INTENTS = (
     "order.trigger",
     "order.trigger_by.mark",
@@ -117,6 +119,7 @@ ORDER_INTENTS = (
     "order.trailing_amount",
     "position.trading_stop",
     "position.trailing_stop",
+    "order.streamed",
 )
 
 _GROUPS = {

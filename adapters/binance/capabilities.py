@@ -128,6 +128,10 @@ _SPECIAL.update(
         "position.trailing_stop": no(
             "Binance has no trailing stop on a position (closePosition takes no trailing type)",
         ),
+        "order.streamed": yes(
+            "USD-M: ALGO_UPDATE on the listenKey stream, with the orders",
+            markets={"spot": _SPOT_STOPS},
+        ),
     }
 )
 

@@ -124,6 +124,10 @@ _SPECIAL.update(
             "trailingStop: a price distance, from activePrice when given",
             markets=_POSITION_STOP,
         ),
+        "order.streamed": yes(
+            "the order topic: Untriggered, Triggered, then the active order",
+            markets={"option": _NO_OPTION_STOPS},
+        ),
     }
 )
 

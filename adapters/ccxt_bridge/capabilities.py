@@ -323,7 +323,9 @@ def _intents(name: str, family: str | None, has: Mapping[str, Any]) -> dict[str,
     mapped = _FAMILY_INTENTS.get(family or "", {})
     found: dict[str, Support] = {}
     for intent in ORDER_INTENTS:
-        if intent.startswith("order.trailing") and intent not in mapped:
+        if intent == "order.streamed":
+            found[intent] = _NO_STREAMS
+        elif intent.startswith("order.trailing") and intent not in mapped:
             found[intent] = _NO_TRAILING_ORDER
         elif not has.get("createOrder"):
             found[intent] = no(f"ccxt's {name} does not offer createOrder")

@@ -110,6 +110,10 @@ _SPECIAL.update(
         "position.trailing_stop": no(
             "OKX trails with move_order_stop orders of an amount, not a position's stop",
         ),
+        "order.streamed": yes(
+            "orders-algo and algo-advance (trailing) on a logged-in /ws/v5/business connection",
+            markets={"option": _NO_OPTION_ALGOS},
+        ),
     }
 )
 
