@@ -17,7 +17,7 @@ from exchanges.emulator.accounts import (
     apply_fill,
     reservation,
 )
-from exchanges.emulator.book import MARKET_MAKER_UID, Market, Order, Plan
+from exchanges.emulator.book import Market
 from exchanges.emulator.instruments import (
     EngineError,
     FillView,
@@ -26,6 +26,7 @@ from exchanges.emulator.instruments import (
     PublicTradeView,
 )
 from exchanges.emulator.modes import LEGS
+from exchanges.emulator.orders import MARKET_MAKER_UID, Order, Plan
 
 __all__ = ["ExecutionMixin"]
 

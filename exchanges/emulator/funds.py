@@ -18,7 +18,6 @@ from exchanges.emulator.accounts import (
     reservation,
     settle_value,
 )
-from exchanges.emulator.book import MARKET_MAKER_UID, Order
 from exchanges.emulator.instruments import (
     CATEGORIES,
     EngineError,
@@ -27,6 +26,7 @@ from exchanges.emulator.instruments import (
     to_amount,
 )
 from exchanges.emulator.modes import LEGS
+from exchanges.emulator.orders import MARKET_MAKER_UID, Order
 
 __all__ = ["MAIN_WALLET", "AccountsMixin"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from exchanges.emulator.book import MINUTE_MS, Market
+from exchanges.emulator.book import Market
 from exchanges.emulator.funding import (
     INTERVAL_MS as FUNDING_INTERVAL_MS,
 )
@@ -15,6 +15,7 @@ from exchanges.emulator.funding import (
     next_settlement,
     settlements,
 )
+from exchanges.emulator.history import MINUTE_MS
 from exchanges.emulator.instruments import (
     BookView,
     CandleView,

@@ -25,7 +25,7 @@ from exchanges.emulator.instruments import EngineError, InstrumentKey, Instrumen
 
 if TYPE_CHECKING:
     from exchanges.emulator.accounts import Account
-    from exchanges.emulator.book import Order
+    from exchanges.emulator.orders import Order
 
 __all__ = ["LEGS", "MARGIN_MODES", "ModesMixin"]
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from exchanges.emulator.accounts import Account, apply_fill
-from exchanges.emulator.book import MARKET_MAKER_UID, Market, Order
+from exchanges.emulator.book import Market
 from exchanges.emulator.instruments import (
     EngineError,
     FillView,
@@ -26,6 +26,7 @@ from exchanges.emulator.instruments import (
     PublicTradeView,
     check_price,
 )
+from exchanges.emulator.orders import MARKET_MAKER_UID, Order
 
 __all__ = ["PricesMixin"]
 
@@ -128,7 +129,7 @@ class PricesMixin:
 
     def _fill_maker(self, market: Market, maker: Order, taker_side: str, now: int) -> None:
         """Fill a crossed user order in full at its own price, as the sweep's maker."""
-        from exchanges.emulator.book import Match
+        from exchanges.emulator.orders import Match
 
         spec = market.spec
         assert maker.price is not None

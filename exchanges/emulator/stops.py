@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from exchanges.emulator.accounts import ZERO, Account
-from exchanges.emulator.book import Order
 from exchanges.emulator.instruments import EngineError, InstrumentKey, InstrumentSpec
+from exchanges.emulator.orders import Order
 from exchanges.emulator.trigger_records import TRIGGER_BY, StopLevel, TriggerView, crossed
 
 if TYPE_CHECKING:

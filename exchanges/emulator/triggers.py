@@ -44,7 +44,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from exchanges.emulator.accounts import ZERO, Account
-from exchanges.emulator.book import Market, Order
+from exchanges.emulator.book import Market
 from exchanges.emulator.instruments import (
     EngineError,
     InstrumentKey,
@@ -52,6 +52,7 @@ from exchanges.emulator.instruments import (
     OrderView,
     check_order,
 )
+from exchanges.emulator.orders import Order
 from exchanges.emulator.trigger_records import (
     DIRECTIONS,
     KINDS,
