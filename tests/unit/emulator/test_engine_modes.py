@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from exchanges.emulator.engine import Engine, EngineError
-from tests.unit.emulator.test_engine import PERP, funded, make
+from tests.unit.emulator.engine_helpers import PERP, funded, make
 
 D = Decimal
 USER, OTHER = 1, 2

@@ -9,7 +9,7 @@ import pytest
 
 from exchanges.emulator.engine import Engine, EngineError
 from exchanges.emulator.triggers import StopLevel
-from tests.unit.emulator.test_engine import funded, make
+from tests.unit.emulator.engine_helpers import funded, make
 
 D = Decimal
 USER, OTHER = 1, 2
