@@ -4,7 +4,8 @@ Each scenario says how the emulator is set up (keys, faults, clock), which calls
 makes, and what must come out: a model checked by the scenario itself, or an error whose class,
 native code and hint are asserted. The same code runs while recording (against the emulator)
 and while replaying (against the cassette, with no emulator), with the sync and async clients.
-The scenarios themselves are in ``bybit_cases.py``, ``binance_cases.py`` and ``okx_cases.py``.
+The scenarios themselves are in ``bybit_cases.py`` (with ``bybit_error_cases.py``),
+``binance_cases.py`` and ``okx_cases.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Every recorded conversation, of every exchange: one scenario per cassette.
 
-    cassettes/bybit/emulator/<name>.yaml    <- tests/cassette/bybit_cases.py
+    cassettes/bybit/emulator/<name>.yaml    <- tests/cassette/bybit_cases.py,
+                                               tests/cassette/bybit_error_cases.py
     cassettes/binance/emulator/<name>.yaml  <- tests/cassette/binance_cases.py
     cassettes/okx/emulator/<name>.yaml      <- tests/cassette/okx_cases.py
 
@@ -10,7 +11,7 @@ How a scenario is set up and played is in ``harness.py``; this module only gathe
 from __future__ import annotations
 
 # Importing the case modules registers their scenarios, in this order.
-from tests.cassette import binance_cases, bybit_cases, okx_cases  # noqa: F401
+from tests.cassette import binance_cases, bybit_cases, bybit_error_cases, okx_cases  # noqa: F401
 from tests.cassette.harness import (
     SCENARIOS,
     Caller,
