@@ -28,7 +28,7 @@ from typing import Generic, TypeVar
 
 from exchanges.errors import StreamInterrupted, StreamOverflow
 
-__all__ = ["Buffer", "Channel", "Latest", "StreamClosed", "StreamOverflow"]
+__all__ = ["Buffer", "Channel", "Latest", "StreamClosed", "StreamOverflow", "merged"]
 
 T = TypeVar("T")
 
@@ -230,6 +230,19 @@ class Buffer(Channel[T]):
     def pending(self) -> int:
         """How many events (and interruptions) wait."""
         return len(self._items)
+
+    def pull_interruptions(self) -> list[StreamInterrupted]:
+        """Take out every interruption waiting, wherever it is in line: a stream reading several
+        topics reports their reconnects as one (the events stay, in order)."""
+        found = [item.error for item in self._items if isinstance(item, _Interruption)]
+        if found:
+            self._items = deque(i for i in self._items if not isinstance(i, _Interruption))
+        return found
+
+
+def merged(first: StreamInterrupted, second: StreamInterrupted) -> StreamInterrupted:
+    """One interruption spanning both windows."""
+    return _merged(first, second)
 
 
 def _merged(first: StreamInterrupted, second: StreamInterrupted) -> StreamInterrupted:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import aiohttp
 
 from exchanges.errors import AuthenticationError, ExchangeError, NetworkError, StreamInterrupted
-from exchanges.stream.channels import Channel, StreamClosed
+from exchanges.stream.channels import Buffer, Channel, StreamClosed, merged
 from exchanges.stream.connection import WsConnection
 from exchanges.stream.dialect import FeedSpec
 from exchanges.stream.feed_base import Feed, Select, Sink
@@ -93,8 +93,11 @@ class Stream(Generic[T]):
         except StreamClosed:
             await self.aclose()
             raise StopAsyncIteration from None
-        except StreamInterrupted:
-            raise  # not an end: the next read goes on after the reconnect
+        except StreamInterrupted as interrupted:
+            # Not an end: the next read goes on after the reconnect.
+            if self._extras:
+                raise await self._one_interruption(interrupted) from None
+            raise
         except ExchangeError:
             await self.aclose()
             raise
@@ -131,6 +134,22 @@ class Stream(Generic[T]):
             self._let_go()
             raise StopAsyncIteration
         return sink
+
+    async def _one_interruption(self, first: StreamInterrupted) -> StreamInterrupted:
+        """A stream of several topics (companions) reports one reconnect once: it waits until
+        every topic is back (at most the confirmation timeout), then merges the interruptions
+        the other topics queued meanwhile into this one."""
+        sinks = [s for s in (self._sink, *self._extras) if s is not None]
+        feeds = [s.feed for s in sinks if s.feed is not None and not s.feed.closed]
+        if feeds:
+            waits = asyncio.gather(*(feed.confirmed.wait() for feed in feeds))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waits, self._manager._confirm_timeout())
+        channel = sinks[0].channel if sinks else None
+        if isinstance(channel, Buffer):
+            for later in channel.pull_interruptions():
+                first = merged(first, later)
+        return first
 
     def _let_go(self) -> None:
         """Detach every sink of this stream now (idempotent)."""

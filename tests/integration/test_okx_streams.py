@@ -286,6 +286,27 @@ async def test_drop_reconnects_and_interrupts_events_once(
         await same_as_rest(ex, books, SPOT)
 
 
+async def test_algo_orders_ride_business_and_a_drop_there_interrupts_watch_orders_once(
+    ex: exchanges.AsyncExchange, sockets: OkxWebSockets
+) -> None:
+    async with ex.watch_orders(PERP) as orders:
+        last = (await ex.fetch_ticker(PERP)).last
+        assert last is not None
+        sockets.drop("/ws/v5/business")
+        with pytest.raises(StreamInterrupted):
+            await nxt(orders)
+        placed = await ex.create_order(
+            PERP, "market", "buy", Decimal("0.05"), trigger_price=last + 100
+        )
+        seen = await until(orders, lambda o: o.id == placed.id)
+        assert (seen.conditional, seen.status, seen.amount) == (True, "open", Decimal("0.05"))
+        assert placed.id is not None
+        await ex.cancel_order(placed.id, PERP)
+        gone = await until(orders, lambda o: o.id == placed.id and o.status != "open")
+        assert gone.status == "canceled"
+    await eventually(lambda: sockets.connections("/ws/v5/business") == 0)  # went with the stream
+
+
 async def test_silence_reconnects(ex: exchanges.AsyncExchange, sockets: OkxWebSockets) -> None:
     async with ex.watch_orders() as orders:
         connection = streams_of(ex).connections[0]

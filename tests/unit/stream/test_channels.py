@@ -7,8 +7,8 @@ import pickle
 
 import pytest
 
-from exchanges.errors import ExchangeError
-from exchanges.stream.channels import Buffer, Latest, StreamClosed, StreamOverflow
+from exchanges.errors import ExchangeError, StreamInterrupted
+from exchanges.stream.channels import Buffer, Latest, StreamClosed, StreamOverflow, merged
 from exchanges.stream.options import StreamOptions
 
 
@@ -95,3 +95,18 @@ def test_stream_options_are_read_and_checked() -> None:
         StreamOptions.from_options({"ws_max_buffer": 0})
     with pytest.raises(ValueError, match="must exceed"):
         StreamOptions.from_options({"ws_ping_interval": 5, "ws_silence_timeout": 5})
+
+
+async def test_interruptions_are_pulled_out_of_line_and_merged_events_kept_in_order() -> None:
+    buffer: Buffer[int] = Buffer(10)
+    first = StreamInterrupted("a", exchange="x", down_from=1.0, down_until=2.0)
+    second = StreamInterrupted("b", exchange="x", down_from=1.5, down_until=3.0)
+    buffer.push(1)
+    buffer.interrupt(first)
+    buffer.push(2)
+    buffer.interrupt(second)
+    assert buffer.pull_interruptions() == [first, second]
+    assert buffer.pull_interruptions() == []
+    assert [await buffer.get(), await buffer.get()] == [1, 2]
+    both = merged(first, second)
+    assert (both.down_from, both.down_until) == (1.0, 3.0)
