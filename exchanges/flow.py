@@ -28,6 +28,7 @@ from exchanges.clock import ClockSample, ServerClock
 from exchanges.drivers import forget_locals, run_async, run_sync
 from exchanges.effects import (
     SHAPE_ERRORS,
+    Effect,
     Effects,
     Flow,
     Pause,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SHAPE_ERRORS",
+    "Effect",
     "Effects",
     "Flow",
     "Pause",
