@@ -260,6 +260,24 @@ async def test_usdm_private_streams(fut: exchanges.AsyncExchange) -> None:
         assert balance["USDT"].total > 0
 
 
+async def test_usdm_position_stops_stream_as_algo_updates_and_expire_with_the_position(
+    fut: exchanges.AsyncExchange,
+) -> None:
+    async with fut.watch_orders(PERP) as orders:
+        await fut.create_order(PERP, "market", "buy", Decimal("0.01"))
+        last = (await fut.fetch_ticker(PERP)).last
+        assert last is not None
+        await fut.set_trading_stop(PERP, stop_loss=last - 1000)
+        stop = await until(orders, lambda o: o.conditional)
+        assert (stop.status, stop.trigger_price, stop.reduce_only) == ("open", last - 1000, True)
+        assert stop.raw["e"] == "ALGO_UPDATE" and stop.raw["o"]["cp"] is True
+        await fut.create_order(PERP, "market", "sell", Decimal("0.01"), reduce_only=True)
+        gone = await until(orders, lambda o: o.id == stop.id and o.status != "open")
+        # EXPIRED: Binance cancels a closePosition stop when its position goes.
+        assert (gone.status, gone.raw["o"]["X"]) == ("canceled", "EXPIRED")
+        assert [o for o in await fut.fetch_open_orders(PERP) if o.conditional] == []
+
+
 async def test_usdm_listen_key_expiry_reconnects_and_says_so(
     fut: exchanges.AsyncExchange, emu: Emulator
 ) -> None:
