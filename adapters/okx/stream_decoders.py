@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from adapters.okx import parse
-from adapters.okx.adapter import _unified_order
 from adapters.okx.algo import parse_algo
+from adapters.okx.base import unified_order as _unified_order
 from exchanges import parsing
 from exchanges.errors import BadResponse
 from exchanges.models import Balances, Candle, Fill, Order, Position, Ticker, Trade
