@@ -353,17 +353,15 @@ class Adapter(Batching, abc.ABC):
             order = yield from self.amend_order(args)
         except OrderNotFound as missing:
             # Conditional orders live apart on some exchanges (algo orders), where the amend
-            # endpoint does not know them: say so rather than call an open order missing.
-            if (yield from self._is_conditional(args)):
-                raise NotSupported(
-                    f"{self.name} did not amend conditional order "
-                    f"{args.ref.id or args.ref.client_order_id}: its amend endpoint answered "
-                    f"that it has no such order ({missing.message}); conditional orders are "
-                    "kept apart there",
-                    exchange=self.name,
-                    code=missing.code,
-                    hint="Cancel the conditional order and place it again with the new values.",
-                ) from None
+            # endpoint does not know them: where amending them is not offered, say so rather
+            # than call an open order missing.
+            market = market_type(args.ref.symbol)
+            if not self.capabilities.supports("order.amend", market=market, env=self.env) and (
+                yield from self._is_conditional(args)
+            ):
+                raise self.capabilities.error(
+                    "order.amend", market=market, env=self.env, subject=_order_name(args)
+                ) from missing
             raise
         return results.amended(order, args)
 
@@ -482,6 +480,10 @@ class Adapter(Batching, abc.ABC):
         self.capabilities.require(
             operation, market=market, env=self.env, subject=str(symbol or operation)
         )
+
+
+def _order_name(args: AmendArgs) -> str:
+    return f"conditional order {args.ref.id or args.ref.client_order_id}"
 
 
 def _named(flow: Flow[T], name: str) -> Flow[T]:

@@ -105,7 +105,8 @@ ENVIRONMENTS = ("mainnet", "testnet", "demo")
 #: Conditional orders and stops: a trigger order (``create_order(trigger_price=...)``), a
 #: trigger on the mark or index price (``trigger_by``), a stop-loss and a take-profit attached
 #: to an order, a trailing stop order (``create_trailing_stop``) by a percentage or a price
-#: amount, and stops on an open position (``set_trading_stop``), trailing included; and
+#: amount, and stops on an open position (``set_trading_stop``), trailing included;
+#: ``order.amend``: ``amend_order`` changing a waiting conditional order's amount and price; and
 #: ``order.streamed``: conditional orders reported on ``watch_orders`` (placed, triggered,
 #: cancelled), whatever channel the exchange pushes them on. Each may differ per market type
 #: (``order.trigger.spot``).
@@ -113,6 +114,7 @@ ORDER_INTENTS = (
     "order.trigger",
     "order.trigger_by.mark",
     "order.trigger_by.index",
+    "order.amend",
     "order.stop_loss",
     "order.take_profit",
     "order.trailing_percent",

@@ -111,6 +111,11 @@ _SPECIAL.update(
         ),
         "order.trigger_by.mark": yes("workingType MARK_PRICE", markets={"spot": _SPOT_STOPS}),
         "order.trigger_by.index": no("Binance triggers on the last or the mark price only"),
+        "order.amend": no(
+            "Binance's algo orders cannot be amended (PUT /fapi/v1/order knows ordinary orders "
+            "only)",
+            hint="Cancel the conditional order and place it again with the new values.",
+        ),
         "order.stop_loss": _NO_ATTACHED,
         "order.take_profit": _NO_ATTACHED,
         "order.trailing_percent": yes(

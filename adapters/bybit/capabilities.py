@@ -113,6 +113,10 @@ _SPECIAL.update(
         ),
         "order.trigger_by.mark": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_STOPS}),
         "order.trigger_by.index": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_STOPS}),
+        "order.amend": yes(
+            "/v5/order/amend changes a waiting conditional order's qty and price",
+            markets={"option": _NO_OPTION_STOPS},
+        ),
         "order.stop_loss": _ATTACHED,
         "order.take_profit": _ATTACHED,
         "order.trailing_percent": _TRAILING_ORDER,

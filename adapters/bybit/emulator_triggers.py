@@ -85,11 +85,13 @@ class BybitTriggers:
         table = self.front.routes
         create = table[("POST", "/v5/order/create")][0]
         cancel = table[("POST", "/v5/order/cancel")][0]
+        amend = table[("POST", "/v5/order/amend")][0]
         cancel_all = table[("POST", "/v5/order/cancel-all")][0]
         positions = table[("GET", "/v5/position/list")][0]
         return {
             ("POST", "/v5/order/create"): (self._order_create(create), "trade"),
             ("POST", "/v5/order/cancel"): (self._order_cancel(cancel), "trade"),
+            ("POST", "/v5/order/amend"): (self._order_amend(amend), "trade"),
             ("POST", "/v5/order/cancel-all"): (self._cancel_all(cancel_all), "trade"),
             ("GET", "/v5/order/realtime"): (self.order_realtime, "read"),
             ("GET", "/v5/order/history"): (self.order_history, "read"),
@@ -218,6 +220,28 @@ class BybitTriggers:
             return {"orderId": view.trigger_id, "orderLinkId": view.client_order_id or ""}
 
         return order_cancel
+
+    def _order_amend(self, original: Handler) -> Handler:
+        def order_amend(params: Mapping[str, Any], key: ApiKey) -> Any:
+            """``/v5/order/amend``: a waiting conditional order's ``qty`` and ``price`` too
+            ("Amend Order": unfilled or partially filled orders, conditional ones included)."""
+            found = self.engine.find_trigger(
+                key.uid,
+                trigger_id=params.get("orderId") or None,
+                client_order_id=None if params.get("orderId") else params.get("orderLinkId"),
+            )
+            if found is None or not found.is_open:
+                return original(params, key)
+            front = self.front
+            view = self.engine.amend_trigger(
+                key.uid,
+                trigger_id=found.trigger_id,
+                qty=front._decimal(params, "qty"),
+                price=front._decimal(params, "price"),
+            )
+            return {"orderId": view.trigger_id, "orderLinkId": view.client_order_id or ""}
+
+        return order_amend
 
     def _cancel_all(self, original: Handler) -> Handler:
         def cancel_all(params: Mapping[str, Any], key: ApiKey) -> Any:

@@ -269,6 +269,7 @@ _FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
         "order.trigger": yes("triggerPrice, triggerDirection", markets=_NO_SPOT_STOPS),
         "order.trigger_by.mark": yes(markets=_NO_SPOT_STOPS),
         "order.trigger_by.index": yes(markets=_NO_SPOT_STOPS),
+        "order.amend": yes("ccxt's editOrder: /v5/order/amend", markets=_NO_SPOT_STOPS),
         "order.stop_loss": yes("ccxt's stopLoss dict", markets=_NO_SPOT_STOPS),
         "order.take_profit": yes("ccxt's takeProfit dict", markets=_NO_SPOT_STOPS),
         "position.trading_stop": yes("ccxt's tradingStopEndpoint (Full mode)", markets=_NO_SPOT),
@@ -287,6 +288,10 @@ _FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
         ),
         "order.trigger_by.mark": yes("workingType MARK_PRICE", markets=_NO_SPOT_STOPS),
         "order.trigger_by.index": no("Binance triggers on the last or the mark price only"),
+        "order.amend": no(
+            "Binance's algo orders cannot be amended",
+            hint="Cancel the conditional order and place it again with the new values.",
+        ),
         "order.stop_loss": no(
             "Binance has no stop-loss or take-profit attached to an order (nor does ccxt's Binance)"
         ),
@@ -307,6 +312,10 @@ _FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
         ),
         "order.trigger_by.mark": yes(markets=_NO_SPOT_STOPS),
         "order.trigger_by.index": yes(markets=_NO_SPOT_STOPS),
+        "order.amend": no(
+            "the bridge does not map OKX's amend-algos (ccxt's editOrder with an algo type)",
+            hint="Cancel the conditional order and place it again with the new values.",
+        ),
         "order.stop_loss": yes("attachAlgoOrds (ccxt's stopLoss dict)", markets=_NO_SPOT_STOPS),
         "order.take_profit": yes("attachAlgoOrds (ccxt's takeProfit dict)", markets=_NO_SPOT_STOPS),
         "position.trading_stop": yes(

@@ -95,6 +95,11 @@ _SPECIAL.update(
         ),
         "order.trigger_by.mark": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_ALGOS}),
         "order.trigger_by.index": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_ALGOS}),
+        "order.amend": no(
+            "OKX amends algo orders with /api/v5/trade/amend-algos, which is not mapped here "
+            "(/api/v5/trade/amend-order knows ordinary orders only)",
+            hint="Cancel the conditional order and place it again with the new values.",
+        ),
         "order.stop_loss": _ATTACHED,
         "order.take_profit": _ATTACHED,
         "order.trailing_percent": yes(

@@ -51,6 +51,8 @@ from exchanges.emulator.instruments import (
     InstrumentSpec,
     OrderView,
     check_order,
+    check_price,
+    check_qty,
 )
 from exchanges.emulator.orders import Order
 from exchanges.emulator.trigger_records import (
@@ -378,6 +380,37 @@ class TriggersMixin:
         if trigger.status != "untriggered":
             raise EngineError("order_closed", f"order {trigger.trigger_id} is {trigger.status}")
         self._cancel_trigger(trigger, "user")
+        return trigger.view()
+
+    def amend_trigger(
+        self,
+        uid: int,
+        *,
+        trigger_id: str,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+    ) -> TriggerView:
+        """Change a waiting conditional order's qty and/or limit price (its trigger stays).
+
+        ``order_closed`` when it no longer waits; a trailing or position-closing order, or a
+        price for a market one, is ``invalid_request``. Nothing changes on a refusal.
+        """
+        self._account(uid)
+        trigger = self._find_trigger(uid, trigger_id, None, None, None)
+        if trigger.status != "untriggered":
+            raise EngineError("order_closed", f"order {trigger.trigger_id} is {trigger.status}")
+        if trigger.kind == "trailing" or trigger.close_position:
+            raise EngineError("invalid_request", f"a {trigger.kind} order cannot be amended")
+        if qty is None and price is None:
+            raise EngineError("invalid_request", "nothing to amend: give qty and/or price")
+        if price is not None and trigger.price is None:
+            raise EngineError("invalid_request", "a market conditional order has no price")
+        new_qty = trigger.qty if qty is None else check_qty(trigger.spec, qty)
+        new_price = trigger.price if price is None else check_price(trigger.spec, price)
+        if new_qty == trigger.qty and new_price == trigger.price:
+            raise EngineError("invalid_request", "the amendment changes nothing")
+        trigger.qty, trigger.price = new_qty, new_price
+        trigger.updated_ms = self._now()
         return trigger.view()
 
     def cancel_triggers(

@@ -186,3 +186,47 @@ def test_reset_forgets_triggers_and_price_moves() -> None:
     funded(engine, USER)
     assert engine.triggers(USER) == []
     assert engine.ticker("TSTPERP").last == D(100)
+
+
+def test_a_waiting_trigger_amends_its_qty_and_price_then_places_the_new_order() -> None:
+    engine = engine_with_book()
+    view = engine.place_trigger(
+        USER, "TSTPERP", "buy", "limit", D(2), price=D(107), trigger_price=D(105),
+        direction="rise",
+    )  # fmt: skip
+    amended = engine.amend_trigger(USER, trigger_id=view.trigger_id, qty=D(3), price=D(108))
+    assert (amended.qty, amended.price, amended.trigger_price) == (D(3), D(108), D(105))
+    for refused_kind, changes in (
+        ("invalid_request", {}),
+        ("invalid_request", {"qty": D(3), "price": D(108)}),
+        ("invalid_qty", {"qty": D("0.0001")}),
+    ):
+        with pytest.raises(EngineError) as refused:
+            engine.amend_trigger(USER, trigger_id=view.trigger_id, **changes)
+        assert refused.value.kind == refused_kind
+    engine.move_price("TSTPERP", last=D(106))
+    fired = engine.get_trigger(USER, trigger_id=view.trigger_id)
+    assert fired.order_id is not None
+    placed = engine.get_order(USER, order_id=fired.order_id)
+    assert (placed.qty, placed.price) == (D(3), D(108))
+    with pytest.raises(EngineError) as closed:
+        engine.amend_trigger(USER, trigger_id=view.trigger_id, qty=D(4))
+    assert closed.value.kind == "order_closed"
+
+
+def test_market_and_trailing_triggers_refuse_what_they_cannot_change() -> None:
+    engine = engine_with_book()
+    market = engine.place_trigger(
+        USER, "TSTPERP", "buy", "market", D(1), trigger_price=D(105), direction="rise"
+    )
+    with pytest.raises(EngineError) as no_price:
+        engine.amend_trigger(USER, trigger_id=market.trigger_id, price=D(106))
+    assert no_price.value.kind == "invalid_request"
+    trailing = engine.place_trigger(
+        USER, "TSTPERP", "sell", "market", D(1), trigger_price=None, direction=None,
+        kind="trailing", trail_amount=D(2),
+    )  # fmt: skip
+    with pytest.raises(EngineError) as no_trailing:
+        engine.amend_trigger(USER, trigger_id=trailing.trigger_id, qty=D(2))
+    assert no_trailing.value.kind == "invalid_request"
+    assert engine.get_trigger(USER, trigger_id=trailing.trigger_id).qty == D(1)
