@@ -19,16 +19,12 @@ from typing import ClassVar
 
 from adapters.okx import algo as algo_api
 from adapters.okx.account import OkxAccount
-from adapters.okx.base import unified_order
 from adapters.okx.capabilities import CAPABILITIES
 from adapters.okx.hosts import ENVIRONMENTS
 from adapters.okx.market_data import TIMEFRAMES, OkxMarketData
 from adapters.okx.orders import CLIENT_ORDER_ID, OkxOrders
 
 __all__ = ["CLIENT_ORDER_ID", "TIMEFRAMES", "OkxAdapter"]
-
-# The stream dialect (stream.py) imports the order helper under its former name from here.
-_unified_order = unified_order
 
 
 class OkxAdapter(OkxOrders, OkxAccount, OkxMarketData):

@@ -14,7 +14,7 @@ import attrs
 
 from adapters.okx import parse
 from adapters.okx.algo import parse_algo
-from adapters.okx.base import unified_order as _unified_order
+from adapters.okx.base import unified_order
 from exchanges import parsing
 from exchanges.errors import BadResponse
 from exchanges.models import Balances, Candle, Fill, Order, Position, Ticker, Trade
@@ -133,7 +133,7 @@ class OrderDecoder:
                 self.dialect._symbol(inst_id), item, spot=item.get("instType") == "SPOT"
             )
             market = self.dialect.market_of(inst_id)
-            orders.append(order if market is None else _unified_order(order, market))
+            orders.append(order if market is None else unified_order(order, market))
         return orders
 
     def reset(self) -> None:
@@ -158,7 +158,7 @@ class AlgoDecoder:
             inst_id = item.get("instId")
             order = parse_algo(self.dialect._symbol(inst_id), item)
             market = self.dialect.market_of(inst_id)
-            orders.append(order if market is None else _unified_order(order, market))
+            orders.append(order if market is None else unified_order(order, market))
         return orders
 
     def reset(self) -> None:
