@@ -27,7 +27,10 @@ How a batch runs (one flow for both clients; the adapter supplies the requests):
   ``OrderImmediatelyFillable`` / ``OrderNotFillable``, as for a single order.
 
 Cancels: ``cancel_orders(ids, symbol)`` cancels the listed orders of one symbol; an id the
-exchange does not know (or an order already gone) is that item's ``OrderNotFound``. A cancel
+exchange does not know (or an order already gone) is that item's ``OrderNotFound``. Where the
+cancel batch does not know conditional orders (kept apart, as Binance's and OKX's algo orders
+are), an item it calls unknown is cancelled once more alone as a conditional order (the hook
+``cancel_conditional``): an id nobody issued costs that one request more. A cancel
 batch whose outcome is unknown is settled by looking at each order: cancelled is success, open
 is cancelled again once.
 
@@ -118,6 +121,11 @@ class Batching:
         error, aligned with ``ids``. Raises ``OutcomeUnknown`` when that is unknown."""
         raise self._no_batch("cancel_orders")
         yield  # type: ignore[unreachable]
+
+    def cancel_conditional(self, market: Market, order_id: str) -> Flow[Order] | None:
+        """The flow cancelling ``order_id`` alone as a conditional order, where ``market``'s
+        cancel batch does not know those (kept apart: algo orders); None where it does."""
+        return None
 
     def _no_batch(self, operation: str) -> NotSupported:
         name = getattr(self, "name", "this exchange")

@@ -219,6 +219,7 @@ def cancel_orders(adapter: Any, symbol: Symbol, ids: Sequence[str]) -> Flow[Batc
     for start in range(0, len(ids), limit):
         chunk = list(ids[start : start + limit])
         answers = yield from _cancel_chunk(adapter, market, chunk)
+        answers = yield from _cancel_conditional(adapter, market, chunk, answers)
         outcomes.update((start + i, answer) for i, answer in enumerate(answers))
     items = []
     for index, order_id in enumerate(ids):
@@ -248,6 +249,29 @@ def _cancel_chunk(
         )
         return (yield from _settle_cancels(adapter, market, ids, miscount))
     return answers
+
+
+def _cancel_conditional(
+    adapter: Any, market: Market, ids: list[str], answers: list[Order | ExchangeError]
+) -> Flow[list[Order | ExchangeError]]:
+    """Each item the batch called unknown, cancelled once more alone as a conditional order
+    where the batch does not know those: cancelled, or kept ``OrderNotFound`` when that path
+    has no such order either (one request more for an id nobody issued)."""
+    outcomes = list(answers)
+    for i, (order_id, answer) in enumerate(zip(ids, answers, strict=True)):
+        if not isinstance(answer, OrderNotFound):
+            continue
+        flow = adapter.cancel_conditional(market, order_id)
+        if flow is None:
+            continue
+        try:
+            outcomes[i] = yield from flow
+        except OrderNotFound:
+            continue
+        except ExchangeError as err:
+            # The batch's "not found" no longer holds: what the conditional path said does.
+            outcomes[i] = err
+    return outcomes
 
 
 def _settle_cancels(

@@ -6,7 +6,9 @@ exactly once per order, are ``exchanges.batch``'s).
 ``batchOrders`` is a JSON list of at most 5 orders, each the single order's parameters as
 strings; the answer is a list in the order sent, each item the order or a ``{code, msg}``
 error; the orders are processed concurrently. Conditional types are refused there (-4120: they
-live in the Algo Order API, which has no batch). "Cancel Multiple Orders (TRADE)"
+live in the Algo Order API, which has no batch), and a cancel batch answers an algo id -2011:
+the shared flow then cancels it alone with ``DELETE /fapi/v1/algoOrder``
+(``cancel_conditional``). "Cancel Multiple Orders (TRADE)"
 (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Cancel-Multiple-Orders):
 ``symbol`` and ``orderIdList``, a JSON list of at most 10 ids; each item the cancelled order or
 ``{code, msg}`` (-2011 for an unknown id). Spot has neither: ``create_orders`` and
@@ -20,11 +22,14 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from adapters.binance import algo as algo_api
 from adapters.binance import parse
 from adapters.binance.errors import error_for_code
 from adapters.binance.requests import wire_value
+from exchanges.arguments import OrderRef
 from exchanges.batch import Batching
 from exchanges.errors import BadResponse, ExchangeError, OrderNotFound
+from exchanges.symbols import parse_symbol
 
 if TYPE_CHECKING:
     from adapters.binance.requests import RequestBuilder
@@ -122,6 +127,14 @@ class BinanceBatches(Batching):
                         err.args = (err.message,)
                     found[i] = err or parse.parse_order(market.symbol, item)
         return [outcome for outcome in found if outcome is not None]
+
+    def cancel_conditional(self, market: Market, order_id: str) -> Flow[Order] | None:
+        """``batchOrders`` knows no algo order: USD-M ``DELETE /fapi/v1/algoOrder`` by
+        ``algoId`` (algo.py); None for spot and for an id that is no integer."""
+        if self._group(market) != "usdm" or not (order_id.isascii() and order_id.isdigit()):
+            return None
+        ref = OrderRef(parse_symbol(market.symbol), order_id, None)
+        return algo_api.cancel(self.build, market, ref)
 
     def _answers(
         self, response: Any, count: int, endpoint: str

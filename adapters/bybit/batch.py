@@ -21,9 +21,11 @@ from adapters.bybit import parse
 from adapters.bybit.errors import item_errors
 from adapters.bybit.limits import IP_KEY, route_key
 from adapters.bybit.requests import json_body
+from exchanges.arguments import OrderRef
 from exchanges.batch import Batching
 from exchanges.decimals import to_wire
 from exchanges.errors import BadResponse, ExchangeError
+from exchanges.symbols import parse_symbol
 from exchanges.wire import Request
 
 if TYPE_CHECKING:
@@ -90,6 +92,10 @@ class BybitBatches(Batching):
 
         def _find(self, market: Market, ids: dict[str, str]) -> Flow[Order | None]: ...
 
+        def _cancel_request(
+            self, market: Market, ref: OrderRef, body: dict[str, Any]
+        ) -> Flow[Order]: ...
+
     def batch_key(self, market: Market) -> str:
         """One category per request."""
         return market.category or "spot"
@@ -155,6 +161,15 @@ class BybitBatches(Batching):
             else:
                 found.append(parse.parse_ack_item(market.symbol, item, at, status="canceled"))
         return found
+
+    def cancel_conditional(self, market: Market, order_id: str) -> Flow[Order] | None:
+        """A spot conditional order is cancelled with ``orderFilter=StopOrder``, which
+        ``cancel-batch`` does not take: ``/v5/order/cancel`` alone; contracts' batch knows them."""
+        if (market.category or "spot") != "spot":
+            return None
+        ref = OrderRef(parse_symbol(market.symbol), order_id, None)
+        body = {"category": "spot", "symbol": market.id, "orderId": order_id}
+        return self._cancel_request(market, ref, {**body, "orderFilter": "StopOrder"})
 
 
 def _aligned(

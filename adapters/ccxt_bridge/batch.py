@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.ccxt_bridge.errors import item_error
 from adapters.ccxt_bridge.runner import ccxt_request
+from exchanges.arguments import OrderRef
 from exchanges.batch import Batching
 from exchanges.errors import BadResponse, ExchangeError, NotSupported, OrderNotFound
+from exchanges.symbols import parse_symbol
 from exchanges.units import native_amount
 
 if TYPE_CHECKING:
@@ -86,6 +88,12 @@ class CcxtBatches(Batching):
         def _order(self, default: str, item: Any) -> Order: ...
 
         def _order_params(self, market: Market, args: OrderArgs) -> dict[str, Any]: ...
+
+        def conditional_fallback(  # noqa: D102
+            self, method: str, ref: OrderRef, market: Market
+        ) -> Flow[Any]: ...
+
+        def _cancelled(self, symbol: str, data: Any, known: Mapping[str, Any]) -> Order: ...
 
     def order_ids_unique(self) -> bool:
         """Bybit refuses a client order id seen before, through ccxt too."""
@@ -198,6 +206,18 @@ class CcxtBatches(Batching):
                 order = self._order(market.symbol, item)
                 found.append(order if order.id is not None else OrderNotFound(order_id))
         return found
+
+    def cancel_conditional(self, market: Market, order_id: str) -> Flow[Order] | None:
+        """ccxt's Binance and OKX batch cancels know no algo order: ccxt's ``cancel_order``
+        with its ``trigger`` param (triggers.py), contracts only as the bridge maps them."""
+        if self.family not in ("binance", "okx") or market.spot:
+            return None
+        return self._cancel_trigger(market, order_id)
+
+    def _cancel_trigger(self, market: Market, order_id: str) -> Flow[Order]:
+        ref = OrderRef(parse_symbol(market.symbol), order_id, None)
+        response = yield from self.conditional_fallback("cancel_order", ref, market)
+        return self._cancelled(market.symbol, response.data, {"id": order_id})
 
     def _exact(self) -> Mapping[str, Any] | None:
         exceptions = getattr(self.client, "exceptions", None)

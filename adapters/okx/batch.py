@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from adapters.okx import algo as algo_api
 from adapters.okx import parse
 from adapters.okx.errors import item_errors
+from exchanges.arguments import OrderRef
 from exchanges.batch import Batching
 from exchanges.decimals import to_wire
 from exchanges.errors import BadResponse, ExchangeError
+from exchanges.symbols import parse_symbol
 from exchanges.units import native_amount
 
 if TYPE_CHECKING:
@@ -142,6 +145,13 @@ class OkxBatches(Batching):
             else:
                 found.append(parse.parse_ack(market.symbol, item, status="canceled"))
         return found
+
+    def cancel_conditional(self, market: Market, order_id: str) -> Flow[Order] | None:
+        """``cancel-batch-orders`` knows no algo order: ``/api/v5/trade/cancel-algos`` of this
+        ``algoId`` (algo.py)."""
+        return algo_api.cancel(
+            self.build, market, OrderRef(parse_symbol(market.symbol), order_id, None)
+        )
 
 
 def _aligned(
