@@ -37,18 +37,13 @@ A FaultInjector rule is written ``drop_before@/v5/public/linear*1`` (path before
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import itertools
 import logging
-import threading
-import time
-import weakref
-from typing import Any
+from typing import Any, ClassVar
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from adapters.bybit.emulator_ws_account import Account
 from adapters.bybit.emulator_ws_topics import (
@@ -69,6 +64,7 @@ from exchanges.emulator.engine import (
 from exchanges.emulator.inputs import BadInput, json_body
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming
+from exchanges.emulator.ws_server import WebSocketServer
 
 __all__ = ["BybitWebSockets", "sockets_of"]
 
@@ -77,133 +73,40 @@ log = logging.getLogger("exchanges.emulator.bybit.ws")
 _CATEGORIES = ("spot", "linear", "inverse", "option")
 _PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
 _MAX_ARGS_CHARS = 21_000
-_DROP_KINDS = frozenset({"drop_before", "drop_after"})
-# Fault kinds the stream endpoints act on: drops (at the handshake and on publisher ticks), and
-# a refused handshake (``html_403``).
-_STREAM_KINDS = frozenset({*_DROP_KINDS, "html_403"})
-
-_REGISTRY: weakref.WeakKeyDictionary[EmulatorState, BybitWebSockets] = weakref.WeakKeyDictionary()
 
 
 def sockets_of(state: EmulatorState) -> BybitWebSockets:
     """The WebSocket front-end serving ``state`` (an ``Emulator``'s ``.state``)."""
-    sockets = _REGISTRY.get(state)
-    if sockets is None:
-        raise LookupError("this emulator serves no Bybit WebSockets (is it a bybit emulator?)")
-    return sockets
+    return BybitWebSockets.serving(state)
 
 
-# -- public topics -------------------------------------------------------------------------------
-
-
-class BybitWebSockets:
+class BybitWebSockets(WebSocketServer[Subscriber]):
     """Bybit's public and private WebSocket endpoints over the emulator's state."""
 
+    fault_prefixes = ("/v5/public", "/v5/private")
+    missing = "this emulator serves no Bybit WebSockets (is it a bybit emulator?)"
+    log: ClassVar[logging.Logger] = log
+
     def __init__(self, front: RestSide, *, interval: float = 0.05) -> None:
+        super().__init__(front.state, interval=interval)
         self.front = front
-        self.state = front.state
         self.engine = front.engine
-        self.interval = interval
-        self._conns: set[Subscriber] = set()
         self._public: dict[tuple[str, str], Topic] = {}
         self._accounts: dict[int, Account] = {}
         self._ids = itertools.count(1)
-        self._controls: list[tuple[str, str, float]] = []
-        self._controls_lock = threading.Lock()
-        self._ticker: asyncio.Task[None] | None = None
-        #: Seconds every frame waits before it is sent, like a network's latency. Clients that
-        #: race their own bookkeeping against the answer (pybit registers a subscription after
-        #: sending it) need some, as they have on a real network.
-        self.latency = 0.0
-        #: Counters for tests: connections, auth refusals, deltas skipped, connections dropped.
-        self.stats: dict[str, int] = {
-            "connections": 0,
-            "auth_failures": 0,
-            "gaps_injected": 0,
-            "drops": 0,
-            "subscribes": 0,
-        }
-        _REGISTRY[self.state] = self
+        self.stats["auth_failures"] = 0
 
     def register(self, app: web.Application) -> None:
         """Add the routes and the publisher's lifecycle to ``app``."""
         for category in _CATEGORIES:
             app.router.add_get(f"/v5/public/{category}", self._handle)
         app.router.add_get("/v5/private", self._handle)
-        app.on_startup.append(self._start)
-        app.on_shutdown.append(self._shutdown)
+        self.add_lifecycle(app)
 
-    # -- fault controls (thread-safe: applied by the publisher on its next tick) -----------
+    def _connect(self, ws: web.WebSocketResponse, request: web.Request) -> Subscriber:
+        return Subscriber(ws, request, f"emu-{next(self._ids)}")
 
-    def _control(self, kind: str, path: str, value: float) -> None:
-        with self._controls_lock:
-            self._controls.append((kind, path, value))
-
-    def drop(self, path: str = "/v5") -> None:
-        """Reset every connection under ``path``."""
-        self._control("drop", path, 0)
-
-    def inject_gap(self, path: str = "/v5/public", count: int = 1) -> None:
-        """Skip the next ``count`` book deltas to each connection under ``path``."""
-        self._control("gap", path, count)
-
-    def silence(self, path: str = "/v5", seconds: float = 3600.0) -> None:
-        """Send nothing (not even pongs) to connections under ``path`` for ``seconds``."""
-        self._control("silence", path, seconds)
-
-    def connections(self, path: str = "/v5") -> int:
-        """How many connections under ``path`` are open."""
-        return sum(1 for conn in list(self._conns) if conn.path.startswith(path))
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    async def _start(self, app: web.Application) -> None:
-        self._ticker = asyncio.get_running_loop().create_task(self._publish())
-
-    async def _shutdown(self, app: web.Application) -> None:
-        ticker, self._ticker = self._ticker, None
-        if ticker is not None:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
-        for conn in list(self._conns):
-            await conn.ws.close(code=1001, message=b"server shutdown")
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
-        if not ws.can_prepare(request).ok:
-            return await self._rest(request)
-        fault = self._stream_fault(request.path)
-        if fault in _DROP_KINDS:
-            transport = request.transport
-            if transport is not None:
-                transport.abort()
-            return web.Response(status=599)
-        if fault == "html_403":
-            # What a WAF or a geo-block answers the handshake with.
-            return web.Response(
-                status=403, text="<html><body>403 Forbidden</body></html>", content_type="text/html"
-            )
-        await ws.prepare(request)
-        conn = Subscriber(ws, request, f"emu-{next(self._ids)}")
-        self.stats["connections"] += 1
-        self._conns.add(conn)
-        writer = asyncio.get_running_loop().create_task(self._write(conn))
-        try:
-            async for message in ws:
-                if message.type is WSMsgType.TEXT:
-                    with self.state.lock:
-                        self._on_frame(conn, message.data)
-        finally:
-            self._conns.discard(conn)
-            with self.state.lock:
-                self._forget(conn)
-            conn.queue.put_nowait(None)
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await writer
-        return ws
-
-    async def _rest(self, request: web.Request) -> web.Response:
+    async def _plain_http(self, request: web.Request) -> web.StreamResponse:
         # A plain HTTP request to a stream path is answered as the REST API answers it.
         raw = request.raw_path
         path, _, query = raw.partition("?")
@@ -217,22 +120,6 @@ class BybitWebSockets:
             status=out.status, body=out.body, headers=out.headers, content_type=out.content_type
         )
 
-    async def _write(self, conn: Subscriber) -> None:
-        while True:
-            text = await conn.queue.get()
-            if text is None:
-                return
-            if self.latency > 0:
-                await asyncio.sleep(self.latency)
-            try:
-                await conn.ws.send_str(text)
-            except (ConnectionError, RuntimeError):
-                return
-
-    def _send(self, conn: Subscriber, frame: Any) -> None:
-        if not conn.silent:
-            conn.queue.put_nowait(frame if isinstance(frame, str) else dumps(frame))
-
     # -- requests -----------------------------------------------------------------------------
 
     def _reply(
@@ -244,7 +131,7 @@ class BybitWebSockets:
         reply["op"] = op
         if extra:
             reply.update(extra)
-        self._send(conn, reply)
+        conn.send(reply)
 
     def _on_frame(self, conn: Subscriber, text: str) -> None:
         try:
@@ -267,7 +154,7 @@ class BybitWebSockets:
         if op == "ping":
             if conn.private:
                 pong = {"op": "pong", "args": [str(self.state.now_ms())], "conn_id": conn.conn_id}
-                self._send(conn, {"req_id": req_id, **pong} if req_id is not None else pong)
+                conn.send({"req_id": req_id, **pong} if req_id is not None else pong)
             else:
                 self._reply(conn, "ping", True, "pong", req_id)
         elif op == "auth":
@@ -357,7 +244,7 @@ class BybitWebSockets:
             state.subscribers.add(conn)
             conn.topics.add(topic)
             for frame in state.initial(now):
-                self._send(conn, frame)
+                conn.send(frame)
 
     def _public_topic(self, category: str, topic: str, *, create: bool) -> Topic | None:
         found = self._public.get((category, topic))
@@ -434,47 +321,7 @@ class BybitWebSockets:
 
     # -- publishing -----------------------------------------------------------------------------
 
-    async def _publish(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                self._tick()
-            except Exception:
-                # The publisher must outlive a bad tick; the next one diffs from where it was.
-                log.exception("the WebSocket publisher failed a tick")
-
-    def _stream_fault(self, path: str, kinds: frozenset[str] = _STREAM_KINDS) -> str | None:
-        faults = self.state.faults
-        paths = ("/v5/public", "/v5/private")
-        if not any(r.kind in kinds and r.path.startswith(paths) for r in faults.rules):
-            return None
-        rule = faults.choose("GET", path)
-        return rule.kind if rule is not None and rule.kind in kinds else None
-
-    def _drop_fault(self, path: str) -> bool:
-        return self._stream_fault(path, _DROP_KINDS) is not None
-
-    def _apply_controls(self) -> None:
-        with self._controls_lock:
-            controls, self._controls = self._controls, []
-        for kind, path, value in controls:
-            for conn in list(self._conns):
-                if not conn.path.startswith(path):
-                    continue
-                if kind == "drop":
-                    self.stats["drops"] += 1
-                    conn.abort()
-                elif kind == "gap":
-                    conn.gaps += int(value)
-                elif kind == "silence":
-                    conn.silent_until = time.monotonic() + value
-
-    def _tick(self) -> None:
-        self._apply_controls()
-        for conn in list(self._conns):
-            if self._drop_fault(conn.path):
-                self.stats["drops"] += 1
-                conn.abort()
+    def _poll(self) -> None:
         if not self._public and not self._accounts:
             return
         with self.state.lock:
@@ -484,11 +331,9 @@ class BybitWebSockets:
                     text = dumps(frame)
                     delta = frame.get("type") == "delta" and isinstance(state, BookTopic)
                     for conn in list(state.subscribers):
-                        if delta and conn.gaps > 0:
-                            conn.gaps -= 1
-                            self.stats["gaps_injected"] += 1
+                        if delta and self._skip_gap(conn):
                             continue
-                        self._send(conn, text)
+                        conn.send(text)
             for uid, account in list(self._accounts.items()):
                 try:
                     changes = account.poll()
@@ -504,10 +349,10 @@ class BybitWebSockets:
         self, conn: Subscriber, account: Account, topic: str, items: list[dict[str, Any]], now: int
     ) -> None:
         if topic in conn.topics:
-            self._send(conn, account.frame(topic, items, now))
+            conn.send(account.frame(topic, items, now))
         for category in _CATEGORIES:
             name = f"{topic}.{category}"
             if name in conn.topics:
                 chosen = [i for i in items if i.get("category") == category]
                 if chosen:
-                    self._send(conn, account.frame(name, chosen, now))
+                    conn.send(account.frame(name, chosen, now))

@@ -7,9 +7,6 @@ what it last sent and, polled, returns the frames that bring a subscriber up to 
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +22,7 @@ from exchanges.emulator.engine import (
 )
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
+from exchanges.emulator.ws_server import Connection, dumps
 
 if TYPE_CHECKING:
     from adapters.bybit.emulator_triggers import BybitTriggers
@@ -73,42 +71,21 @@ class RestSide(Protocol):
         """``/v5/account/wallet-balance``'s result."""
 
 
-def dumps(value: Any) -> str:
-    """Compact JSON text, as Bybit sends it."""
-    return json.dumps(value, separators=(",", ":"))
-
-
 def wire(value: Decimal | None) -> str:
     """A decimal as Bybit writes it (plain digits), ``""`` for none."""
     return "" if value is None else to_wire(value)
 
 
-class Subscriber:
-    """One client's WebSocket connection: its socket, key, topics and outgoing queue."""
+class Subscriber(Connection):
+    """One client's WebSocket connection: its key and topics besides the shared record."""
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, conn_id: str) -> None:
-        self.ws = ws
-        self.request = request
-        self.path = request.path
+        super().__init__(ws, request)
         self.private = self.path == "/v5/private"
         self.category = None if self.private else self.path.rsplit("/", 1)[1]
         self.conn_id = conn_id
         self.key: ApiKey | None = None
         self.topics: set[str] = set()
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self.gaps = 0
-        self.silent_until = 0.0
-
-    @property
-    def silent(self) -> bool:
-        """True while a ``silence`` fault holds this connection's frames."""
-        return time.monotonic() < self.silent_until
-
-    def abort(self) -> None:
-        """Cut the TCP connection without a close frame (a dropped network)."""
-        transport = self.request.transport
-        if transport is not None:
-            transport.abort()
 
 
 class Topic:
