@@ -35,25 +35,20 @@ them, e.g. ``/private/``, not ``/private``).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
-import json
 import logging
 import re
-import threading
 import time
-import weakref
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 
 from adapters.binance.emulator_base import BinanceError
 from adapters.binance.emulator_ws_topics import Topic, make_topic, stream_kind
-from exchanges.emulator.faults import FaultRule
 from exchanges.emulator.inputs import BadInput, json_body
 from exchanges.emulator.server import EmulatorState
+from exchanges.emulator.ws_server import DROP_KINDS, Connection, ReorderingServer, dumps
 
 if TYPE_CHECKING:
     from adapters.binance.emulator import BinanceFrontEnd
@@ -62,41 +57,27 @@ __all__ = ["BinanceWebSockets", "sockets_of"]
 
 log = logging.getLogger("exchanges.emulator.binance.ws")
 
-_PREFIXES = ("/ws", "/stream", "/public/", "/market/", "/private/", "/ws-api/")
-_DROP_KINDS = frozenset({"drop_before", "drop_after"})
-_STREAM_KINDS = frozenset({*_DROP_KINDS, "html_403", "http_5xx"})
 _METHODS = "SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY"
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 _MAX_STREAMS = 1024
-_REGISTRY: weakref.WeakKeyDictionary[EmulatorState, BinanceWebSockets] = weakref.WeakKeyDictionary()
 
 
 def sockets_of(state: EmulatorState) -> BinanceWebSockets:
     """The WebSocket front-end serving ``state`` (an ``Emulator``'s ``.state``)."""
-    sockets = _REGISTRY.get(state)
-    if sockets is None:
-        raise LookupError("this emulator serves no Binance WebSockets (is it a binance one?)")
-    return sockets
+    return BinanceWebSockets.serving(state)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-class _Conn:
-    """One client connection and the faults applied to it."""
+class _Conn(Connection):
+    """One client connection: its kind, streams, timers and user data besides the shared record."""
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request) -> None:
-        self.ws = ws
-        self.request = request
-        self.path = request.path
+        super().__init__(ws, request)
         head = self.path.split("/")[1]
         #: "spot", "public", "market", "private" (USD-M kinds) or "api" (spot WS API).
         self.kind = {"ws": "spot", "stream": "spot", "ws-api": "api"}.get(head, head)
         self.category = "spot" if self.kind in ("spot", "api") else "linear"
         self.combined = self.path.endswith("/stream") or "/stream/" in self.path
         self.streams: set[str] = set()
-        self.queue: asyncio.Queue[tuple[str, Any] | None] = asyncio.Queue()
         self.opened = time.monotonic()
         self.last_ping = self.opened
         #: When the oldest ping still unanswered was sent (None: all answered).
@@ -106,50 +87,30 @@ class _Conn:
         self.events: set[str] | None = None
         self.subscriptions: dict[int, int] = {}  # WS API: subscription id -> uid
         self.next_subscription = itertools.count()
-        self.gaps = self.duplicates = self.reorders = 0
-        self.held: str | None = None
-        self.silent_until = 0.0
-
-    def send(self, payload: Any) -> None:
-        """Queue a frame (nothing while silenced)."""
-        if time.monotonic() >= self.silent_until:
-            text = payload if isinstance(payload, str) else _dumps(payload)
-            self.queue.put_nowait(("text", text))
-
-    def close(self, code: int, message: str) -> None:
-        """Close after what is queued."""
-        self.queue.put_nowait(("close", (code, message)))
-
-    def abort(self) -> None:
-        """Reset the TCP connection."""
-        transport = self.request.transport
-        if transport is not None:
-            transport.abort()
 
 
-class BinanceWebSockets:
+class BinanceWebSockets(ReorderingServer[_Conn]):
     """Binance's WebSocket endpoints over the emulator's state."""
 
+    fault_prefixes = ("/ws", "/stream", "/public/", "/market/", "/private/", "/ws-api/")
+    stream_kinds = frozenset({*DROP_KINDS, "html_403", "http_5xx"})
+    # Binance answers pings itself here: the pongs the client sends are counted by hand.
+    autoping = False
+    not_websocket = "not a WebSocket request"
+    missing = "this emulator serves no Binance WebSockets (is it a binance one?)"
+    log: ClassVar[logging.Logger] = log
+
     def __init__(self, front: BinanceFrontEnd, *, interval: float = 0.05) -> None:
+        super().__init__(front.state, interval=interval)
         self.front = front
-        self.state = front.state
-        self.interval = interval
         self.user = front.user_data
-        self._conns: set[_Conn] = set()
         self._topics: dict[tuple[str, str], Topic] = {}
-        self._controls: list[tuple[str, str, float]] = []
-        self._controls_lock = threading.Lock()
-        self._ticker: asyncio.Task[None] | None = None
         #: Timers per kind of endpoint, in seconds (Binance's documented values).
         self.ping_interval = {"spot": 20.0, "api": 20.0, "usdm": 180.0}
         self.pong_timeout = {"spot": 60.0, "api": 60.0, "usdm": 600.0}
         self.max_rate = {"spot": 5, "api": 1000, "usdm": 10}
         self.max_lifetime = 86_400.0
-        #: Counters for tests.
-        self.stats: dict[str, int] = dict.fromkeys(
-            ("connections", "drops", "gaps_injected", "subscribes", "pongs", "rate_closes"), 0
-        )
-        _REGISTRY[self.state] = self
+        self.stats.update(pongs=0, rate_closes=0)
 
     def register(self, app: web.Application) -> None:
         """Add the routes and the publisher's lifecycle to ``app``."""
@@ -160,34 +121,9 @@ class BinanceWebSockets:
                 app.router.add_get(f"/{kind}/{mode}", self._handle)
                 app.router.add_get(f"/{kind}/{mode}/{{streams:.*}}", self._handle)
         app.router.add_route("*", "/api/v3/userDataStream", self._gone)
-        app.on_startup.append(self._start)
-        app.on_shutdown.append(self._shutdown)
+        self.add_lifecycle(app)
 
     # -- fault controls (thread-safe: applied by the publisher on its next tick) -------------
-
-    def _control(self, kind: str, path: str, value: float = 0) -> None:
-        with self._controls_lock:
-            self._controls.append((kind, path, value))
-
-    def drop(self, path: str = "/") -> None:
-        """Reset every connection under ``path``."""
-        self._control("drop", path)
-
-    def inject_gap(self, path: str = "/", count: int = 1) -> None:
-        """Skip the next ``count`` depth events to each connection under ``path``."""
-        self._control("gap", path, count)
-
-    def duplicate(self, path: str = "/", count: int = 1) -> None:
-        """Send each of the next ``count`` depth events twice."""
-        self._control("duplicate", path, count)
-
-    def reorder(self, path: str = "/", count: int = 1) -> None:
-        """Hold each of the next ``count`` depth events back and send it after the next one."""
-        self._control("reorder", path, count)
-
-    def silence(self, path: str = "/", seconds: float = 3600.0) -> None:
-        """Send nothing (no data, no answers, no pings) to connections under ``path``."""
-        self._control("silence", path, seconds)
 
     def shutdown(self, path: str = "/") -> None:
         """``serverShutdown``, then close (Binance's notice before maintenance)."""
@@ -198,23 +134,18 @@ class BinanceWebSockets:
         with self.state.lock:
             self.user.expire_all()
 
-    def connections(self, path: str = "/") -> int:
-        """How many connections under ``path`` are open."""
-        return sum(1 for conn in list(self._conns) if conn.path.startswith(path))
+    def _control_kind(self, conn: _Conn, kind: str, value: float) -> None:
+        if kind == "shutdown":
+            event = {"e": "serverShutdown", "E": self.state.now_ms()}
+            if conn.kind == "api":
+                conn.send({"event": event})
+            elif conn.combined:
+                conn.send({"stream": "!serverShutdown", "data": event})
+            else:
+                conn.send(event)
+            conn.close(1000, "server shutdown")
 
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    async def _start(self, app: web.Application) -> None:
-        self._ticker = asyncio.get_running_loop().create_task(self._publish())
-
-    async def _shutdown(self, app: web.Application) -> None:
-        ticker, self._ticker = self._ticker, None
-        if ticker is not None:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
-        for conn in list(self._conns):
-            await conn.ws.close(code=1001, message=b"server shutdown")
+    # -- connections ------------------------------------------------------------------------------
 
     @staticmethod
     async def _gone(request: web.Request) -> web.Response:
@@ -222,64 +153,30 @@ class BinanceWebSockets:
         body = "<html><head><title>410 Gone</title></head><body><h1>410 Gone</h1></body></html>"
         return web.Response(status=410, text=body, content_type="text/html")
 
-    def _stream_fault(self, path: str, kinds: frozenset[str] = _STREAM_KINDS) -> FaultRule | None:
-        faults = self.state.faults
-        if not any(r.kind in kinds and r.path.startswith(_PREFIXES) for r in faults.rules):
-            return None
-        rule = faults.choose("GET", path)
-        return rule if rule is not None and rule.kind in kinds else None
+    def _connect(self, ws: web.WebSocketResponse, request: web.Request) -> _Conn:
+        return _Conn(ws, request)
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        # Binance answers pings itself here: the pongs the client sends are counted by hand.
-        ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20)
-        if not ws.can_prepare(request).ok:
-            return web.Response(status=400, text="not a WebSocket request")
-        rule = self._stream_fault(request.path)
-        fault = rule.kind if rule is not None else None
-        if fault in _DROP_KINDS:
-            if request.transport is not None:
-                request.transport.abort()
-            return web.Response(status=599)
-        if fault == "html_403":
-            return web.Response(
-                status=403, text="<html><body>403 Forbidden</body></html>", content_type="text/html"
-            )
-        if rule is not None and fault == "http_5xx":  # a gateway in front, not Binance
-            status = rule.param or 502
-            page = f"<html><body><h1>{status}</h1>upstream unavailable</body></html>"
-            return web.Response(status=status, text=page, content_type="text/html")
-        await ws.prepare(request)
-        conn = _Conn(ws, request)
-        self.stats["connections"] += 1
-        with self.state.lock:
-            self._open(conn, request)
-        self._conns.add(conn)
-        writer = asyncio.get_running_loop().create_task(self._write(conn))
-        try:
-            async for message in ws:
-                if self._over_rate(conn):
-                    self.stats["rate_closes"] += 1
-                    await ws.close(code=1008, message=b"Too many requests")
-                    break
-                if message.type is WSMsgType.TEXT:
-                    with self.state.lock:
-                        self._on_frame(conn, message.data)
-                elif message.type is WSMsgType.PING:
-                    await ws.pong(message.data)
-                elif message.type is WSMsgType.PONG:
-                    conn.unanswered = None
-                    self.stats["pongs"] += 1
-        finally:
-            self._conns.discard(conn)
+    async def _on_message(self, conn: _Conn, message: WSMessage) -> bool:
+        if self._over_rate(conn):
+            self.stats["rate_closes"] += 1
+            await conn.ws.close(code=1008, message=b"Too many requests")
+            return False
+        if message.type is WSMsgType.TEXT:
             with self.state.lock:
-                self._release(conn)
-            conn.queue.put_nowait(None)
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await writer
-        return ws
+                self._on_frame(conn, message.data)
+        elif message.type is WSMsgType.PING:
+            await conn.ws.pong(message.data)
+        elif message.type is WSMsgType.PONG:
+            conn.unanswered = None
+            self.stats["pongs"] += 1
+        return True
 
-    def _open(self, conn: _Conn, request: web.Request) -> None:
+    def _forget(self, conn: _Conn) -> None:
+        self._release(conn)
+
+    def _opened(self, conn: _Conn) -> None:
         """Streams named in the URL; the listenKey and ``events`` of a private connection."""
+        request = conn.request
         tail = request.match_info.get("streams", "")
         names = [n for n in tail.split("/") if n] if conn.kind != "private" else []
         if conn.combined:
@@ -300,23 +197,6 @@ class BinanceWebSockets:
             arrivals.popleft()
         limit = self.max_rate["usdm" if conn.category == "linear" else conn.kind]
         return len(arrivals) > limit
-
-    async def _write(self, conn: _Conn) -> None:
-        while True:
-            item = await conn.queue.get()
-            if item is None:
-                return
-            kind, value = item
-            try:
-                if kind == "text":
-                    await conn.ws.send_str(value)
-                elif kind == "ping":
-                    await conn.ws.ping(value)
-                else:
-                    await conn.ws.close(code=value[0], message=value[1].encode())
-                    return
-            except (ConnectionError, RuntimeError):
-                return
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -463,43 +343,6 @@ class BinanceWebSockets:
 
     # -- publishing -------------------------------------------------------------------------------
 
-    async def _publish(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                self._tick()
-            except Exception:
-                # The publisher must outlive a bad tick; the next one diffs from where it was.
-                log.exception("the Binance WebSocket publisher failed a tick")
-
-    def _apply_controls(self) -> None:
-        with self._controls_lock:
-            controls, self._controls = self._controls, []
-        for kind, path, value in controls:
-            for conn in list(self._conns):
-                if not conn.path.startswith(path):
-                    continue
-                if kind == "drop":
-                    self.stats["drops"] += 1
-                    conn.abort()
-                elif kind == "gap":
-                    conn.gaps += int(value)
-                elif kind == "duplicate":
-                    conn.duplicates += int(value)
-                elif kind == "reorder":
-                    conn.reorders += int(value)
-                elif kind == "silence":
-                    conn.silent_until = time.monotonic() + value
-                elif kind == "shutdown":
-                    event = {"e": "serverShutdown", "E": self.state.now_ms()}
-                    if conn.kind == "api":
-                        conn.send({"event": event})
-                    elif conn.combined:
-                        conn.send({"stream": "!serverShutdown", "data": event})
-                    else:
-                        conn.send(event)
-                    conn.close(1000, "server shutdown")
-
     def _liveness(self, conn: _Conn) -> None:
         """Server pings, the pong deadline, the connection's lifetime."""
         now = time.monotonic()
@@ -512,17 +355,9 @@ class BinanceWebSockets:
             conn.last_ping = now
             if conn.unanswered is None:
                 conn.unanswered = now
-            if now >= conn.silent_until:
-                conn.queue.put_nowait(("ping", str(self.state.now_ms()).encode()))
+            conn.ping(str(self.state.now_ms()).encode())
 
-    def _tick(self) -> None:
-        self._apply_controls()
-        for conn in list(self._conns):
-            if self._stream_fault(conn.path, _DROP_KINDS) is not None:
-                self.stats["drops"] += 1
-                conn.abort()
-            else:
-                self._liveness(conn)
+    def _poll(self) -> None:
         with self.state.lock:
             now = self.state.now_ms()
             for topic in list(self._topics.values()):
@@ -533,10 +368,8 @@ class BinanceWebSockets:
             self._user_events(now)
 
     def _deliver(self, conn: _Conn, name: str, event: Any, depth: bool) -> None:
-        text = _dumps({"stream": name, "data": event} if conn.combined else event)
-        if depth and conn.gaps > 0:
-            conn.gaps -= 1
-            self.stats["gaps_injected"] += 1
+        text = dumps({"stream": name, "data": event} if conn.combined else event)
+        if depth and self._skip_gap(conn):
             return
         if depth and conn.reorders > 0 and conn.held is None:
             conn.reorders -= 1
