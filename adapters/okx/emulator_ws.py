@@ -44,20 +44,16 @@ wspap.okx.com; its WS error code for a key of the other environment is not docum
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import logging
-import threading
 import time
-import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from adapters.okx.emulator_ws_channels import (
     ACCOUNT,
@@ -70,6 +66,7 @@ from adapters.okx.emulator_ws_channels import (
 from exchanges.emulator.engine import EngineError
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState
+from exchanges.emulator.ws_server import Connection, ReorderingServer, dumps
 
 if TYPE_CHECKING:
     from adapters.okx.emulator import OkxFrontEnd
@@ -80,127 +77,68 @@ log = logging.getLogger("exchanges.emulator.okx.ws")
 
 PATHS = ("/ws/v5/public", "/ws/v5/business", "/ws/v5/private")
 _LOGIN_WINDOW_S = 30  # "the request will expire 30 seconds after the timestamp"
-_DROP_KINDS = frozenset({"drop_before", "drop_after"})
-_STREAM_KINDS = frozenset({*_DROP_KINDS, "html_403"})
-
-_REGISTRY: weakref.WeakKeyDictionary[EmulatorState, OkxWebSockets] = weakref.WeakKeyDictionary()
 
 
 def okx_sockets_of(state: EmulatorState) -> OkxWebSockets:
     """The OKX WebSocket side serving ``state`` (an ``Emulator``'s ``.state``)."""
-    sockets = _REGISTRY.get(state)
-    if sockets is None:
-        raise LookupError("this emulator serves no OKX WebSockets (is it an okx emulator?)")
-    return sockets
+    return OkxWebSockets.serving(state)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-class _Conn:
-    """One client connection and its faults."""
+class _Conn(Connection):
+    """One client connection: its kind, login, subscriptions and timers besides the record."""
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, conn_id: str) -> None:
-        self.ws = ws
-        self.request = request
-        self.path = request.path
+        super().__init__(ws, request)
         self.kind = self.path.rsplit("/", 1)[1]  # public, business, private
         self.conn_id = conn_id
         self.key: ApiKey | None = None
         self.args: set[tuple[tuple[str, str], ...]] = set()
-        self.queue: asyncio.Queue[str | tuple[int, str] | None] = asyncio.Queue()
-        self.gaps = 0
-        self.dups = 0
-        self.swaps = 0
-        self.held: str | None = None  # a book update held back to be sent after the next one
-        self.silent_until = 0.0
         self.last_sent = time.monotonic()
         self.close_at: float | None = None
 
-    @property
-    def silent(self) -> bool:
-        return time.monotonic() < self.silent_until
-
-    def abort(self) -> None:
-        transport = self.request.transport
-        if transport is not None:
-            transport.abort()
+    def send(self, frame: Any) -> bool:
+        """Queue a text frame and note when (the idle timer); nothing while silenced."""
+        if not super().send(frame):
+            return False
+        self.last_sent = time.monotonic()
+        return True
 
 
 def _key_of(arg: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(arg.items()))
 
 
-class OkxWebSockets:
+class OkxWebSockets(ReorderingServer[_Conn]):
     """OKX's public, business and private WebSocket endpoints over the emulator's state."""
 
+    fault_prefixes = ("/ws/v5",)
+    missing = "this emulator serves no OKX WebSockets (is it an okx emulator?)"
+    log: ClassVar[logging.Logger] = log
+
     def __init__(self, front: OkxFrontEnd, *, interval: float = 0.05) -> None:
+        super().__init__(front.state, interval=interval)
         self.front = front
-        self.state = front.state
         self.engine = front.engine
-        self.interval = interval
-        self._conns: set[_Conn] = set()
         self._channels: dict[tuple[tuple[str, str], ...], Channel] = {}
         self._accounts: dict[int, AccountChannels] = {}
         self._ids = itertools.count(1)
-        self._controls: list[tuple[str, str, float]] = []
-        self._controls_lock = threading.Lock()
-        self._ticker: asyncio.Task[None] | None = None
-        #: Seconds every frame waits before it is sent, like a network's latency.
-        self.latency = 0.0
         #: False: books send no initial snapshot (clients start from the REST book).
         self.push_snapshot = True
         #: Close a connection (4004) after this long with no subscription or nothing sent.
         self.idle_timeout = 30.0
         #: Items per page of the positions snapshot (``curPage``/``lastPage``).
         self.page_size = 50
-        #: Counters for tests.
-        self.stats: dict[str, int] = {
-            "connections": 0,
-            "login_failures": 0,
-            "gaps_injected": 0,
-            "duplicates_sent": 0,
-            "reordered": 0,
-            "drops": 0,
-            "notices": 0,
-            "subscribes": 0,
-            "idle_closes": 0,
-        }
-        _REGISTRY[self.state] = self
+        self.stats.update(
+            login_failures=0, duplicates_sent=0, reordered=0, notices=0, idle_closes=0
+        )
 
     def register(self, app: web.Application) -> None:
         """Add the three endpoints and the publisher's lifecycle to ``app``."""
         for path in PATHS:
             app.router.add_get(path, self._handle)
-        app.on_startup.append(self._start)
-        app.on_shutdown.append(self._shutdown)
+        self.add_lifecycle(app)
 
     # -- fault controls (thread-safe: applied by the publisher on its next tick) -----------
-
-    def _control(self, kind: str, path: str, value: float) -> None:
-        with self._controls_lock:
-            self._controls.append((kind, path, value))
-
-    def drop(self, path: str = "/ws/v5") -> None:
-        """Reset every connection under ``path``."""
-        self._control("drop", path, 0)
-
-    def inject_gap(self, path: str = "/ws/v5/public", count: int = 1) -> None:
-        """Skip the next ``count`` book updates to each connection under ``path``."""
-        self._control("gap", path, count)
-
-    def duplicate(self, path: str = "/ws/v5/public", count: int = 1) -> None:
-        """Send each of the next ``count`` book updates twice."""
-        self._control("dup", path, count)
-
-    def reorder(self, path: str = "/ws/v5/public", count: int = 1) -> None:
-        """Swap the next ``count`` pairs of consecutive book updates."""
-        self._control("swap", path, count)
-
-    def silence(self, path: str = "/ws/v5", seconds: float = 3600.0) -> None:
-        """Send nothing (not even pongs) to connections under ``path`` for ``seconds``."""
-        self._control("silence", path, seconds)
 
     def notice(self, path: str = "/ws/v5", close_after: float = 60.0) -> None:
         """Send the 64008 service-upgrade notice, then close after ``close_after`` seconds."""
@@ -211,80 +149,21 @@ class OkxWebSockets:
         with self.state.lock:
             self.front.book_sequence(self.front.instruments[inst_id]).reset_sequence()
 
-    def connections(self, path: str = "/ws/v5") -> int:
-        """How many connections under ``path`` are open."""
-        return sum(1 for conn in list(self._conns) if conn.path.startswith(path))
+    def _control_kind(self, conn: _Conn, kind: str, value: float) -> None:
+        if kind == "notice":
+            self.stats["notices"] += 1
+            text = "The connection will soon be closed for a service upgrade."
+            conn.send({"event": "notice", "code": "64008", "msg": text, "connId": conn.conn_id})
+            conn.close_at = time.monotonic() + value
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- connections ----------------------------------------------------------------------------
 
-    async def _start(self, app: web.Application) -> None:
-        self._ticker = asyncio.get_running_loop().create_task(self._publish())
+    def _connect(self, ws: web.WebSocketResponse, request: web.Request) -> _Conn:
+        return _Conn(ws, request, f"{next(self._ids):08x}")
 
-    async def _shutdown(self, app: web.Application) -> None:
-        ticker, self._ticker = self._ticker, None
-        if ticker is not None:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
-        for conn in list(self._conns):
-            await conn.ws.close(code=1001, message=b"server shutdown")
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
-        if not ws.can_prepare(request).ok:
-            return web.Response(status=400, text="WebSocket only")
-        fault = self._stream_fault(request.path)
-        if fault in _DROP_KINDS:
-            transport = request.transport
-            if transport is not None:
-                transport.abort()
-            return web.Response(status=599)
-        if fault == "html_403":
-            return web.Response(
-                status=403, text="<html><body>403 Forbidden</body></html>", content_type="text/html"
-            )
-        await ws.prepare(request)
-        conn = _Conn(ws, request, f"{next(self._ids):08x}")
-        self.stats["connections"] += 1
-        self._conns.add(conn)
-        writer = asyncio.get_running_loop().create_task(self._write(conn))
-        try:
-            async for message in ws:
-                if message.type is WSMsgType.TEXT:
-                    with self.state.lock:
-                        self._on_frame(conn, message.data)
-        finally:
-            self._conns.discard(conn)
-            with self.state.lock:
-                conn.args.clear()
-                self._release(conn)
-            conn.queue.put_nowait(None)
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await writer
-        return ws
-
-    async def _write(self, conn: _Conn) -> None:
-        while True:
-            item = await conn.queue.get()
-            if item is None:
-                return
-            if self.latency > 0:
-                await asyncio.sleep(self.latency)
-            try:
-                if isinstance(item, tuple):
-                    await conn.ws.close(code=item[0], message=item[1].encode())
-                    return
-                await conn.ws.send_str(item)
-            except (ConnectionError, RuntimeError):
-                return
-
-    def _send(self, conn: _Conn, frame: Any) -> None:
-        if not conn.silent:
-            conn.last_sent = time.monotonic()
-            conn.queue.put_nowait(frame if isinstance(frame, str) else _dumps(frame))
-
-    def _close(self, conn: _Conn, code: int, reason: str) -> None:
-        conn.queue.put_nowait((code, reason))
+    def _forget(self, conn: _Conn) -> None:
+        conn.args.clear()
+        self._release(conn)
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -292,11 +171,11 @@ class OkxWebSockets:
         frame: dict[str, Any] = {"event": "error", "code": code, "msg": text}
         if req_id is not None:
             frame = {"id": req_id, **frame}
-        self._send(conn, {**frame, "connId": conn.conn_id})
+        conn.send({**frame, "connId": conn.conn_id})
 
     def _on_frame(self, conn: _Conn, text: str) -> None:
         if text == "ping":
-            self._send(conn, "pong")
+            conn.send("pong")
             return
         try:
             self._on_text(conn, text)
@@ -332,11 +211,11 @@ class OkxWebSockets:
     def _login(self, conn: _Conn, args: Any) -> None:
         code, text = self._check_login(conn, args)
         if code == "0":
-            self._send(conn, {"event": "login", "code": "0", "msg": "", "connId": conn.conn_id})
+            conn.send({"event": "login", "code": "0", "msg": "", "connId": conn.conn_id})
             return
         self.stats["login_failures"] += 1
         self._error(conn, code, text)
-        self._close(conn, 4001, "Login failed.")
+        conn.close(4001, "Login failed.")
 
     def _check_login(self, conn: _Conn, args: Any) -> tuple[str, str]:
         if conn.key is not None:
@@ -384,7 +263,7 @@ class OkxWebSockets:
 
     def _ack(self, conn: _Conn, event: str, arg: dict[str, Any], req_id: Any) -> None:
         frame: dict[str, Any] = {"event": event, "arg": arg, "connId": conn.conn_id}
-        self._send(conn, {"id": req_id, **frame} if req_id is not None else frame)
+        conn.send({"id": req_id, **frame} if req_id is not None else frame)
 
     def _subscribe(self, conn: _Conn, raw: dict[str, Any], req_id: Any) -> None:
         refusal = self._refusal(conn, raw)
@@ -403,7 +282,7 @@ class OkxWebSockets:
                 account = self._accounts[conn.key.uid] = AccountChannels(self.front, conn.key)
             account.subscribers.add(conn)
             for frame in account.snapshot(arg, self.page_size):
-                self._send(conn, frame)
+                conn.send(frame)
             return
         now = self.state.now_ms()
         channel = self._channels.get(key)
@@ -419,7 +298,7 @@ class OkxWebSockets:
         conn.args.add(key)
         channel.subscribers.add(conn)
         for frame in channel.initial(now):
-            self._send(conn, frame)
+            conn.send(frame)
 
     def _unsubscribe(self, conn: _Conn, raw: dict[str, Any], req_id: Any) -> None:
         arg = {k: v for k, v in raw.items() if isinstance(v, str)}
@@ -443,67 +322,18 @@ class OkxWebSockets:
 
     # -- publishing -----------------------------------------------------------------------------
 
-    async def _publish(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                self._tick()
-            except Exception:
-                # The publisher must outlive a bad tick; the next one diffs from where it was.
-                log.exception("the OKX WebSocket publisher failed a tick")
-
-    def _stream_fault(self, path: str, kinds: frozenset[str] = _STREAM_KINDS) -> str | None:
-        faults = self.state.faults
-        if not any(r.kind in kinds and r.path.startswith("/ws/v5") for r in faults.rules):
-            return None
-        rule = faults.choose("GET", path)
-        return rule.kind if rule is not None and rule.kind in kinds else None
-
-    def _apply_controls(self) -> None:
-        with self._controls_lock:
-            controls, self._controls = self._controls, []
-        for kind, path, value in controls:
-            for conn in list(self._conns):
-                if not conn.path.startswith(path):
-                    continue
-                if kind == "drop":
-                    self.stats["drops"] += 1
-                    conn.abort()
-                elif kind == "gap":
-                    conn.gaps += int(value)
-                elif kind == "dup":
-                    conn.dups += int(value)
-                elif kind == "swap":
-                    conn.swaps += int(value)
-                elif kind == "silence":
-                    conn.silent_until = time.monotonic() + value
-                elif kind == "notice":
-                    self.stats["notices"] += 1
-                    text = "The connection will soon be closed for a service upgrade."
-                    self._send(
-                        conn,
-                        {"event": "notice", "code": "64008", "msg": text, "connId": conn.conn_id},
-                    )
-                    conn.close_at = time.monotonic() + value
-
-    def _housekeeping(self) -> None:
+    def _liveness(self, conn: _Conn) -> None:
         now = time.monotonic()
-        for conn in list(self._conns):
-            if self._stream_fault(conn.path, _DROP_KINDS) is not None:
-                self.stats["drops"] += 1
-                conn.abort()
-            elif conn.close_at is not None and now >= conn.close_at:
-                conn.close_at = None
-                self._close(conn, 1001, "service upgrade")
-            elif now - conn.last_sent >= self.idle_timeout and not conn.silent:
-                # "No data received in 30s": nothing subscribed or nothing pushed for that long.
-                self.stats["idle_closes"] += 1
-                conn.last_sent = now
-                self._close(conn, 4004, "No data received in 30s.")
+        if conn.close_at is not None and now >= conn.close_at:
+            conn.close_at = None
+            conn.close(1001, "service upgrade")
+        elif now - conn.last_sent >= self.idle_timeout and not conn.silent:
+            # "No data received in 30s": nothing subscribed or nothing pushed for that long.
+            self.stats["idle_closes"] += 1
+            conn.last_sent = now
+            conn.close(4004, "No data received in 30s.")
 
-    def _tick(self) -> None:
-        self._apply_controls()
-        self._housekeeping()
+    def _poll(self) -> None:
         if not self._channels and not self._accounts:
             return
         with self.state.lock:
@@ -523,33 +353,31 @@ class OkxWebSockets:
     def _broadcast(self, channel: Channel, frames: list[dict[str, Any]]) -> None:
         book = isinstance(channel, BookChannel)
         for frame in frames:
-            text = _dumps(frame)
+            text = dumps(frame)
             for conn in list(channel.subscribers):
                 if book:
                     self._send_update(conn, text)
                 else:
-                    self._send(conn, text)
+                    conn.send(text)
 
     def _send_update(self, conn: _Conn, text: str) -> None:
-        if conn.gaps > 0:
-            conn.gaps -= 1
-            self.stats["gaps_injected"] += 1
+        if self._skip_gap(conn):
             return
         if conn.held is not None:
             held, conn.held = conn.held, None
-            self._send(conn, text)
-            self._send(conn, held)
+            conn.send(text)
+            conn.send(held)
             return
-        if conn.swaps > 0:
-            conn.swaps -= 1
+        if conn.reorders > 0:
+            conn.reorders -= 1
             self.stats["reordered"] += 1
             conn.held = text
             return
-        self._send(conn, text)
-        if conn.dups > 0:
-            conn.dups -= 1
+        conn.send(text)
+        if conn.duplicates > 0:
+            conn.duplicates -= 1
             self.stats["duplicates_sent"] += 1
-            self._send(conn, text)
+            conn.send(text)
 
     def _push_private(
         self, conn: _Conn, account: AccountChannels, name: str, items: list[dict[str, Any]]
@@ -566,4 +394,4 @@ class OkxWebSockets:
                 if name in ("account", "positions"):
                     frame["eventType"] = "event_update"
                 frame["data"] = items if name == "account" else chosen
-                self._send(conn, frame)
+                conn.send(frame)

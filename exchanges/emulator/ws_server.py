@@ -247,7 +247,7 @@ class WebSocketServer(Generic[C]):
         for conn in list(self._conns):
             await conn.ws.close(code=1001, message=b"server shutdown")
 
-    def _refusal(self, request: web.Request) -> web.StreamResponse | None:
+    def _handshake_refusal(self, request: web.Request) -> web.StreamResponse | None:
         """The answer to a handshake a fault rule refuses, or None to accept it."""
         rule = self._stream_fault(request.path)
         if rule is None:
@@ -271,7 +271,7 @@ class WebSocketServer(Generic[C]):
         ws = web.WebSocketResponse(autoping=self.autoping, max_msg_size=1 << 20)
         if not ws.can_prepare(request).ok:
             return await self._plain_http(request)
-        refused = self._refusal(request)
+        refused = self._handshake_refusal(request)
         if refused is not None:
             return refused
         await ws.prepare(request)
