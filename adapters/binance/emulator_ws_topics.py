@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.binance.emulator_base import _INTERVALS, _f8, _w
 from exchanges.emulator.engine import CandleView, InstrumentSpec
+from exchanges.emulator.trade_cursor import TradeCursor
 
 if TYPE_CHECKING:
     from adapters.binance.emulator import BinanceFrontEnd
@@ -110,27 +111,16 @@ class TradeTopic(Topic):
     ) -> None:
         super().__init__(name, spec, front)
         self.aggregate = aggregate
-        recent = self.engine.public_trades(spec.symbol, 1, category=spec.category)
-        self.last_id = recent[0].trade_id if recent else None
+        self.trades = TradeCursor(self.engine, spec)
 
     def poll(self, now: int) -> list[dict[str, Any]]:
         """One event per new trade, oldest first."""
-        spec, limit = self.spec, 50
-        while True:
-            recent = self.engine.public_trades(spec.symbol, limit, category=spec.category)
-            ids = [t.trade_id for t in recent]
-            if self.last_id in ids:
-                fresh = recent[: ids.index(self.last_id)]
-                break
-            if len(recent) < limit or limit >= 100_000:
-                fresh = recent
-                break
-            limit *= 4
+        spec = self.spec
+        fresh = self.trades.fresh()
         if not fresh:
             return []
-        self.last_id = fresh[0].trade_id
         events, fmt = [], self.fmt
-        for trade in reversed(fresh):
+        for trade in fresh:
             number = self.front._trade_ids.of(trade.trade_id)
             price, qty = fmt(trade.price.quantize(spec.tick_size)), fmt(trade.qty)
             maker = trade.side == "sell"  # the buyer was the maker: the taker sold

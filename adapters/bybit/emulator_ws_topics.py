@@ -22,6 +22,7 @@ from exchanges.emulator.engine import (
 )
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
+from exchanges.emulator.trade_cursor import TradeCursor
 from exchanges.emulator.ws_server import Connection, dumps
 
 if TYPE_CHECKING:
@@ -271,29 +272,17 @@ class TradeTopic(Topic):
     def __init__(self, topic: str, spec: InstrumentSpec, engine: Engine) -> None:
         super().__init__(topic, spec)
         self.engine = engine
-        recent = engine.public_trades(spec.symbol, 1, category=spec.category)
-        self.last_id = recent[0].trade_id if recent else None
+        self.trades = TradeCursor(engine, spec)
         self.seq = 0
 
     def poll(self, now: int) -> list[dict[str, Any]]:
         """The frames of what changed since the last poll."""
         spec = self.spec
-        limit = 50
-        while True:
-            recent = self.engine.public_trades(spec.symbol, limit, category=spec.category)
-            ids = [t.trade_id for t in recent]
-            if self.last_id in ids:
-                fresh = recent[: ids.index(self.last_id)]
-                break
-            if len(recent) < limit or limit >= 100_000:
-                fresh = recent
-                break
-            limit *= 4
+        fresh = self.trades.fresh()
         if not fresh:
             return []
-        self.last_id = fresh[0].trade_id
         items = []
-        for trade in reversed(fresh):
+        for trade in fresh:
             self.seq += 1
             item = {
                 "T": trade.time_ms,
