@@ -26,6 +26,7 @@ from exchanges.decimals import shown
 from exchanges.errors import BadResponse
 from exchanges.models import Balance, Balances, Candle, Fill, Order, Position, Ticker, Trade
 from exchanges.stream.book import BookMessage
+from exchanges.stream.dialect import Stateless
 from exchanges.stream.levels import LevelReader
 
 __all__ = [
@@ -62,7 +63,7 @@ def _id(value: Any) -> int:
     raise BadResponse(f"a Binance depth event's update id is not one: {shown(value)}", exchange=_EX)
 
 
-class TickerDecoder:
+class TickerDecoder(Stateless):
     """``24hrTicker`` events as ``Ticker``s (USD-M's carry no best bid/ask)."""
 
     def __init__(self, symbol: str) -> None:
@@ -81,11 +82,8 @@ class TickerDecoder:
         ticker = parse.parse_ticker(self.symbol, item)
         return (attrs.evolve(ticker, raw=d),)
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class BookDecoder:
+class BookDecoder(Stateless):
     """``depthUpdate`` events as deltas: ``[U, u]`` the ids covered, ``pu`` (USD-M) the last."""
 
     def __init__(self) -> None:
@@ -107,11 +105,8 @@ class BookDecoder:
             raw=message,
         )
 
-    def reset(self) -> None:
-        """Nothing to forget: the book state lives in the feed."""
 
-
-class TradeDecoder:
+class TradeDecoder(Stateless):
     """``trade`` (spot) and ``aggTrade`` (USD-M) events as ``Trade``s."""
 
     def __init__(self, symbol: str) -> None:
@@ -133,11 +128,8 @@ class TradeDecoder:
             ),
         )
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class CandleDecoder:
+class CandleDecoder(Stateless):
     """``kline`` events as ``Candle``s (the newest value per start time is kept)."""
 
     def decode(self, message: Any) -> Iterable[Candle]:
@@ -145,9 +137,6 @@ class CandleDecoder:
         k = payload(message)["k"]
         prices = (k["o"], k["h"], k["l"], k["c"])
         return (parsing.candle(k["t"], prices, k["v"], k["q"], exchange=_EX, raw=k),)
-
-    def reset(self) -> None:
-        """Stateless."""
 
 
 def _order_item(event: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -197,7 +186,7 @@ def _algo_order(name: Namer, event: Mapping[str, Any]) -> Order:
     return attrs.evolve(parse_algo(name(parsing.need_str(o, "s", _EX)), item), raw=event)
 
 
-class OrderDecoder:
+class OrderDecoder(Stateless):
     """Order updates as ``Order``s (every execution type: new, trade, cancel, expiry...), and
     USD-M conditional orders' ``ALGO_UPDATE`` (``conditional`` set, as ``fetch_order`` has them)."""
 
@@ -212,11 +201,8 @@ class OrderDecoder:
         native, item = _order_item(event)
         return (attrs.evolve(parse.parse_order(self.name(native), item), raw=event),)
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class FillDecoder:
+class FillDecoder(Stateless):
     """The fills of order updates (execution type ``TRADE``) as ``Fill``s."""
 
     def __init__(self, name: Namer) -> None:
@@ -236,9 +222,6 @@ class FillDecoder:
         fill = parse.parse_fill(self.name(parsing.need_str(d, "s", _EX)), item)
         client_id = d.get("c")
         return (attrs.evolve(fill, client_order_id=client_id or None, raw=event),)
-
-    def reset(self) -> None:
-        """Stateless."""
 
 
 class BalanceDecoder:

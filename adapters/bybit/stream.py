@@ -70,7 +70,7 @@ from exchanges.errors import (
 from exchanges.models import Balances, Candle, Fill, Order, Position, Ticker, Trade
 from exchanges.signing import KeyCache
 from exchanges.stream.book import BookMessage, consecutive
-from exchanges.stream.dialect import Control, FeedSpec, StreamDialect
+from exchanges.stream.dialect import Control, FeedSpec, Stateless, StreamDialect
 from exchanges.stream.levels import LevelReader
 from exchanges.stream.options import StreamOptions
 
@@ -409,7 +409,7 @@ class TickerDecoder:
         self.fields = {}
 
 
-class BookDecoder:
+class BookDecoder(Stateless):
     """``orderbook.*`` messages as ``BookMessage``s."""
 
     def __init__(self) -> None:
@@ -431,11 +431,8 @@ class BookDecoder:
             raw=message,
         )
 
-    def reset(self) -> None:
-        """Nothing to forget: the book state lives in the feed."""
 
-
-class TradeDecoder:
+class TradeDecoder(Stateless):
     """``publicTrade.*`` items as ``Trade``s."""
 
     def __init__(self, dialect: BybitDialect, category: str) -> None:
@@ -461,11 +458,8 @@ class TradeDecoder:
             )
         return trades
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class CandleDecoder:
+class CandleDecoder(Stateless):
     """``kline.*`` items as ``Candle``s (inverse volumes swapped as over REST)."""
 
     def __init__(self, category: str) -> None:
@@ -485,11 +479,8 @@ class CandleDecoder:
             )
         return candles
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class OrderDecoder:
+class OrderDecoder(Stateless):
     """``order`` items as ``Order``s."""
 
     def __init__(self, dialect: BybitDialect) -> None:
@@ -509,11 +500,8 @@ class OrderDecoder:
             orders.append(order)
         return orders
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class FillDecoder:
+class FillDecoder(Stateless):
     """``execution`` items as ``Fill``s (trades only, as ``fetch_my_trades``)."""
 
     def __init__(self, dialect: BybitDialect) -> None:
@@ -531,9 +519,6 @@ class FillDecoder:
             for item in message["data"]
             if item.get("execType", "Trade") in _TRADE_EXEC_TYPES
         ]
-
-    def reset(self) -> None:
-        """Stateless."""
 
 
 class PositionDecoder:

@@ -19,6 +19,7 @@ from exchanges import parsing
 from exchanges.errors import BadResponse
 from exchanges.models import Balances, Candle, Fill, Order, Position, Ticker, Trade
 from exchanges.stream.book import BookMessage
+from exchanges.stream.dialect import Stateless
 from exchanges.stream.levels import LevelReader
 from exchanges.units import unified
 
@@ -41,7 +42,7 @@ __all__ = [
 _EX = "okx"
 
 
-class TickerDecoder:
+class TickerDecoder(Stateless):
     """``tickers`` items as ``Ticker``s."""
 
     def __init__(self, market: Market) -> None:
@@ -51,11 +52,8 @@ class TickerDecoder:
         """One ticker per item."""
         return [unified(parse.parse_ticker(self.market, i), self.market) for i in message["data"]]
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class BookDecoder:
+class BookDecoder(Stateless):
     """``books`` pushes as ``BookMessage``s (sizes in unified units; checksum ignored)."""
 
     def __init__(self, market: Market) -> None:
@@ -85,11 +83,8 @@ class BookDecoder:
             raw=message,
         )
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class TradeDecoder:
+class TradeDecoder(Stateless):
     """``trades`` items as ``Trade``s."""
 
     def __init__(self, market: Market) -> None:
@@ -100,11 +95,8 @@ class TradeDecoder:
         market = self.market
         return [unified(parse.parse_trade(market.symbol, i), market) for i in message["data"]]
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class CandleDecoder:
+class CandleDecoder(Stateless):
     """``candle<bar>`` rows as ``Candle``s (base volume, as over REST)."""
 
     def __init__(self, market: Market) -> None:
@@ -114,11 +106,8 @@ class CandleDecoder:
         """Every candle of the message."""
         return parse.parse_candles(self.market, message["data"])
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class OrderDecoder:
+class OrderDecoder(Stateless):
     """``orders`` items as ``Order``s (every state change, fills included)."""
 
     def __init__(self, dialect: OkxDialect) -> None:
@@ -136,11 +125,8 @@ class OrderDecoder:
             orders.append(order if market is None else unified_order(order, market))
         return orders
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class AlgoDecoder:
+class AlgoDecoder(Stateless):
     """``orders-algo`` and ``algo-advance`` items as conditional ``Order``s, read by the REST
     algo parse (the same fields, states and units as ``fetch_order``).
 
@@ -161,11 +147,8 @@ class AlgoDecoder:
             orders.append(order if market is None else unified_order(order, market))
         return orders
 
-    def reset(self) -> None:
-        """Stateless."""
 
-
-class FillDecoder:
+class FillDecoder(Stateless):
     """The fills ``orders`` items carry (``tradeId``, ``fillSz``, ``fillPx``, ``fillFee``)."""
 
     def __init__(self, dialect: OkxDialect) -> None:
@@ -182,9 +165,6 @@ class FillDecoder:
             fill = parse.parse_fill(self.dialect._symbol(item.get("instId")), row)
             fills.append(self.dialect._unified(fill, item.get("instId")))
         return fills
-
-    def reset(self) -> None:
-        """Stateless."""
 
 
 class PositionDecoder:

@@ -71,6 +71,13 @@ class Decoder(Protocol[T_co]):
         ...
 
 
+class Stateless:
+    """A decoder's ``reset`` where it keeps nothing between messages."""
+
+    def reset(self) -> None:
+        """Nothing to forget: each message stands alone (a book's state lives in its feed)."""
+
+
 class StateDecoder(Decoder[T], Protocol[T]):
     """A decoder whose messages update a state that starts from a REST snapshot."""
 
