@@ -75,6 +75,7 @@ from exchanges.errors import (
 )
 from exchanges.signing import KeyCache
 from exchanges.stream.book import BookMessage, OrderBookState, Verdict, spanning
+from exchanges.stream.book_feed import rest_book_seed
 from exchanges.stream.dialect import Control, FeedSpec, StreamDialect
 from exchanges.stream.options import StreamOptions
 from exchanges.wire import Request
@@ -390,13 +391,6 @@ class BinanceDialect(StreamDialect):
                 hint=f"Pass limit <= {_BOOK_SNAPSHOT}.",
             )
         symbol = market.symbol
-
-        async def snapshot(client: Any) -> BookMessage:
-            book = await client.fetch_order_book(symbol, _BOOK_SNAPSHOT)
-            if book.sequence is None:
-                raise BadResponse("Binance's depth snapshot has no lastUpdateId", exchange=_EX)
-            return BookMessage(True, book.bids, book.asks, book.sequence, book.timestamp)
-
         return FeedSpec(
             group=group,
             topic=f"{market.id.lower()}@depth@100ms",
@@ -405,7 +399,12 @@ class BinanceDialect(StreamDialect):
             continuity=usdm_continuity if usdm else spanning,
             depth=_BOOK_SNAPSHOT,
             symbol=symbol,
-            seed=snapshot,
+            seed=rest_book_seed(
+                symbol,
+                _BOOK_SNAPSHOT,
+                exchange=_EX,
+                unsequenced="Binance's depth snapshot has no lastUpdateId",
+            ),
             seed_at_start=True,
         )
 

@@ -61,7 +61,6 @@ from adapters.okx.stream_decoders import (
 from exchanges.errors import (
     AuthenticationError,
     BadRequest,
-    BadResponse,
     BadSymbol,
     ExchangeError,
     InvalidApiKey,
@@ -69,6 +68,7 @@ from exchanges.errors import (
 )
 from exchanges.models import Candle
 from exchanges.stream.book import BookMessage, OrderBookState, Verdict
+from exchanges.stream.book_feed import rest_book_seed
 from exchanges.stream.dialect import Control, FeedSpec, StreamDialect
 from exchanges.stream.options import StreamOptions
 from exchanges.units import unified
@@ -337,13 +337,6 @@ class OkxDialect(StreamDialect):
                 hint=f"Pass limit <= {_BOOK_DEPTH}.",
             )
         symbol = market.symbol
-
-        async def seed(client: Any) -> BookMessage:
-            book = await client.fetch_order_book(symbol, _BOOK_DEPTH)
-            if book.sequence is None:
-                raise BadResponse("OKX's REST order book carries no seqId", exchange=_EX)
-            return BookMessage(True, book.bids, book.asks, book.sequence, book.timestamp)
-
         return FeedSpec(
             group="public",
             topic=f"books:{market.id}",
@@ -352,7 +345,12 @@ class OkxDialect(StreamDialect):
             continuity=OkxChain(),
             depth=_BOOK_DEPTH,
             symbol=symbol,
-            seed=seed,
+            seed=rest_book_seed(
+                symbol,
+                _BOOK_DEPTH,
+                exchange=_EX,
+                unsequenced="OKX's REST order book carries no seqId",
+            ),
             # Without a pushed snapshot a quiet book would show nothing until it changes; the
             # REST fetch is cancelled when the stream's own snapshot comes first.
             seed_at_start=True,

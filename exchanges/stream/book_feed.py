@@ -8,7 +8,7 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from exchanges.errors import BadResponse
@@ -17,13 +17,31 @@ from exchanges.stream.channels import Latest
 from exchanges.stream.dialect import FeedSpec
 from exchanges.stream.feed_base import DECODE_ERRORS, Feed, Sink
 
-__all__ = ["RESYNC_LIMIT", "RESYNC_WINDOW", "SEED_ATTEMPTS", "BookFeed"]
+__all__ = ["RESYNC_LIMIT", "RESYNC_WINDOW", "SEED_ATTEMPTS", "BookFeed", "rest_book_seed"]
 
 #: A book that needs more resyncs than this within ``RESYNC_WINDOW`` seconds fails.
 RESYNC_LIMIT = 5
 RESYNC_WINDOW = 60.0
 #: Book feeds with a seed: REST snapshots fetched in a row before a resync is asked for.
 SEED_ATTEMPTS = 3
+
+
+def rest_book_seed(
+    symbol: str, depth: int, *, exchange: str, unsequenced: str
+) -> Callable[[Any], Awaitable[BookMessage]]:
+    """A book ``FeedSpec.seed``: the client's REST book of ``depth`` levels as a snapshot.
+
+    Deltas are chained to the snapshot by its sequence, so a REST book without one is a
+    ``BadResponse`` (``unsequenced`` says so in the exchange's terms).
+    """
+
+    async def seed(client: Any) -> BookMessage:
+        book = await client.fetch_order_book(symbol, depth)
+        if book.sequence is None:
+            raise BadResponse(unsequenced, exchange=exchange)
+        return BookMessage(True, book.bids, book.asks, book.sequence, book.timestamp)
+
+    return seed
 
 
 class BookFeed(Feed):
