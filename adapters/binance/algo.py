@@ -6,8 +6,9 @@ CONDITIONAL); ``/fapi/v1/order`` answers them -4120 ("Change Log",
 https://developers.binance.com/docs/derivatives/change-log, 2025-11-06; "New Algo Order",
 https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order).
 They have an ``algoId`` of their own, are listed by ``GET /fapi/v1/openAlgoOrders`` (not by
-``openOrders``), read with ``GET /fapi/v1/algoOrder`` and cancelled with ``DELETE
-/fapi/v1/algoOrder``. So the adapter lists both kinds in ``fetch_open_orders`` and, given an id
+``openOrders``) and, finished too, by ``GET /fapi/v1/allAlgoOrders`` (not by ``allOrders``),
+read with ``GET /fapi/v1/algoOrder`` and cancelled with ``DELETE /fapi/v1/algoOrder``. So the
+adapter lists both kinds in ``fetch_open_orders`` and ``fetch_closed_orders`` and, given an id
 that ``/fapi/v1/order`` does not know (-2013/-2011), tries it as an algo id (client ids as
 ``clientAlgoId``).
 
@@ -48,6 +49,7 @@ __all__ = [
     "cancel_open",
     "create",
     "fetch",
+    "history",
     "open_orders",
     "parse_algo",
     "set_trading_stop",
@@ -202,6 +204,16 @@ def open_orders(build: RequestBuilder, native: str | None) -> Flow[list[Any]]:
     data = response.data
     rows = data.get("orders") if isinstance(data, Mapping) else data
     return list(rows) if isinstance(rows, list) else []
+
+
+def history(build: RequestBuilder, native: str, since: int | None, limit: int) -> Flow[list[Any]]:
+    """The rows of ``GET /fapi/v1/allAlgoOrders`` of one symbol, any status ("Query All Algo
+    Orders": the symbol is required, ``limit`` at most 1000, a window under 7 days, the last 7
+    without ``startTime``; cancelled ones without fills are kept 3 days, any 90)."""
+    params = {"symbol": native, "startTime": since, "limit": limit}
+    response = yield _call(build, "GET", "/fapi/v1/allAlgoOrders", params, write=False)
+    data = response.data
+    return list(data) if isinstance(data, list) else []
 
 
 def cancel_open(build: RequestBuilder, native: str) -> Request:

@@ -22,7 +22,10 @@ https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-
 
 ``DELETE /fapi/v1/algoOrder`` (``algoId`` or ``clientAlgoId``), ``DELETE
 /fapi/v1/algoOpenOrders`` (a symbol's), ``GET /fapi/v1/openAlgoOrders`` (NEW ones only here),
-``GET /fapi/v1/algoOrder`` (any status). Algo ids are integers of their own sequence.
+``GET /fapi/v1/algoOrder`` (any status), ``GET /fapi/v1/allAlgoOrders`` (a symbol's, any
+status: "Query All Algo Orders",
+https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Query-All-Algo-Orders).
+Algo ids are integers of their own sequence.
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ class BinanceAlgo:
             ("GET", "/fapi/v1/algoOrder"): (self.query_algo_order, "USER_DATA", "usdm"),
             ("GET", "/fapi/v1/openAlgoOrders"): (self.open_algo_orders, "USER_DATA", "usdm"),
             ("DELETE", "/fapi/v1/algoOpenOrders"): (self.cancel_algo_open, "TRADE", "usdm"),
+            ("GET", "/fapi/v1/allAlgoOrders"): (self.all_algo_orders, "USER_DATA", "usdm"),
         }
 
     def _refuse_conditional(self, original: Handler) -> Handler:
@@ -238,6 +242,27 @@ class BinanceAlgo:
             key.uid, symbol=spec.symbol if spec else None, category="linear"
         )
         return [self._row(v) for v in reversed(views)]
+
+    def all_algo_orders(self, params: Mapping[str, str], key: ApiKey) -> list[dict[str, Any]]:
+        """``GET /fapi/v1/allAlgoOrders``: one symbol's conditional orders, any status, oldest
+        first; ``startTime``/``endTime`` on the creation time, ``algoId`` the first id, at most
+        ``limit`` (500, up to 1000): the first ones from a start, else the latest."""
+        spec = self.front._need_spec(params, "usdm")
+        views = self.engine.triggers(
+            key.uid, symbol=spec.symbol, category="linear", open_only=False
+        )
+        start, end = self.front._int(params, "startTime"), self.front._int(params, "endTime")
+        first_id = self.front._int(params, "algoId")
+        chosen = [
+            v
+            for v in reversed(views)
+            if (start is None or v.created_ms >= start)
+            and (end is None or v.created_ms <= end)
+            and (first_id is None or self._algo_ids.of(v.trigger_id) >= first_id)
+        ]
+        limit = self.front._limit(params, 500, 1000)
+        chosen = chosen[:limit] if start is not None or first_id is not None else chosen[-limit:]
+        return [self._row(v) for v in chosen]
 
     def cancel_algo_open(self, params: Mapping[str, str], key: ApiKey) -> dict[str, Any]:
         """``DELETE /fapi/v1/algoOpenOrders``: every waiting one of a symbol."""

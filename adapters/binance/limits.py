@@ -180,6 +180,8 @@ _USDM_WEIGHTS: Mapping[tuple[str, str], int | _Rule] = MappingProxyType(
         ("GET", "/fapi/v1/algoOrder"): 1,
         ("GET", "/fapi/v1/openAlgoOrders"): lambda p: 1 if "symbol" in p else 40,
         ("DELETE", "/fapi/v1/algoOpenOrders"): 1,
+        # "Query All Algo Orders": 5.
+        ("GET", "/fapi/v1/allAlgoOrders"): 5,
     }
 )
 

@@ -1,7 +1,8 @@
 """The Binance adapter's orders: placing exactly once, amending, cancelling, looking up and
 listing, and fills.
 
-Conditional orders are USD-M algo orders (``algo.py``); batches are ``batch.py``'s.
+Conditional orders are USD-M algo orders (``algo.py``) and spot orders of a stop type
+(``spot_stops.py``); batches are ``batch.py``'s.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import attrs
 
 from adapters.binance import algo as algo_api
-from adapters.binance import parse
+from adapters.binance import parse, spot_stops
 from adapters.binance.base import BinanceBase
 from adapters.binance.batch import BinanceBatches
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
@@ -94,10 +95,15 @@ class BinanceOrders(BinanceBatches, BinanceBase):
         """
         market = yield from self.order_market(args.symbol, args.amount, args.price)
         group = self._group(market)
-        if args.conditional:
+        if args.conditional and group != "spot":
             # The Algo Order API (algo.py): /fapi/v1/order refuses conditional types (-4120).
             return (yield from algo_api.create(self.build, market, args))
-        request = self.build.new_order(group, self._order_params(group, market, args))
+        if args.conditional:
+            # Spot stops are ordinary orders of a stop type (spot_stops.py).
+            params = spot_stops.order_params(market, args)
+        else:
+            params = self._order_params(group, market, args)
+        request = self.build.new_order(group, params)
         return (
             yield from place_once(
                 request,
@@ -269,13 +275,23 @@ class BinanceOrders(BinanceBatches, BinanceBase):
     def fetch_closed_orders(
         self, symbol: Symbol | None, since: int | None, limit: int | None
     ) -> Flow[list[Order]]:
-        """``allOrders`` of one symbol (Binance has no account-wide history), newest first."""
+        """``allOrders`` of one symbol (Binance has no account-wide history), newest first; on
+        USD-M with ``allAlgoOrders``, the conditional orders, listed apart (algo.py).
+
+        A triggered conditional order is listed ``closed`` as ``fetch_order`` reports it, and
+        the order it placed (``actualOrderId``) as an ordinary order of its own. Both endpoints
+        take the same window (under 7 days from ``since``, else the last 7).
+        """
         self._need_symbol(symbol, "orders", "/api/v3/allOrders and /fapi/v1/allOrders")
         assert symbol is not None
         market = yield from self.market(symbol)
-        response = yield self.build.all_orders(self._group(market), market.id, since, _ORDERS_MAX)
+        group = self._group(market)
+        response = yield self.build.all_orders(group, market.id, since, _ORDERS_MAX)
         rows = response.data if isinstance(response.data, list) else []
         orders = [parse.parse_order(market.symbol, item) for item in rows]
+        if group == "usdm":
+            algos = yield from algo_api.history(self.build, market.id, since, _ORDERS_MAX)
+            orders.extend(algo_api.parse_algo(market.symbol, row) for row in algos)
         closed = [o for o in orders if o.status in _CLOSED]
         closed.sort(key=lambda o: o.updated or o.timestamp or 0, reverse=True)
         return closed[:limit] if limit is not None else closed

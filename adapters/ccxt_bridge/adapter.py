@@ -406,7 +406,8 @@ class CcxtAdapter(CcxtTriggers, CcxtBatches, CcxtMarketData):
     def fetch_closed_orders(
         self, symbol: Symbol | None, since: int | None, limit: int | None
     ) -> Flow[list[Order]]:
-        """Closed, cancelled, rejected and expired orders, newest first."""
+        """Closed, cancelled, rejected and expired orders, newest first, finished conditional
+        orders included (where they live apart: ``closed_conditional``)."""
         name = yield from self._scope(symbol)
         if self._has("fetchCanceledAndClosedOrders"):
             methods = ["fetch_canceled_and_closed_orders"]
@@ -421,6 +422,9 @@ class CcxtAdapter(CcxtTriggers, CcxtBatches, CcxtMarketData):
             for order in self._orders(name or "", response.data):
                 if order.status in _TERMINAL:
                     found.setdefault(order.id or order.client_order_id or str(len(found)), order)
+        for order in (yield from self.closed_conditional(name, since, limit)):  # triggers.py
+            if order.status in _TERMINAL:
+                found.setdefault(f"{order.id} conditional", order)
         closed = sorted(found.values(), key=lambda o: o.updated or o.timestamp or 0, reverse=True)
         return closed[:limit] if limit is not None else closed
 

@@ -87,8 +87,13 @@ def order_fields(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def cleaned(item: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``item`` without the -1 OKX algo orders carry as their price for "at market"."""
+    """``item`` without the -1 OKX algo orders carry as their price for "at market", and
+    without the fill ccxt infers for a finished OKX algo order (the amount, as if filled, and
+    a cost from that price): the order it placed reports its own fill."""
     info = item.get("info")
-    if isinstance(info, Mapping) and info.get("algoId") and str(item.get("price")) == "-1":
-        return {**item, "price": None}
-    return item
+    if not isinstance(info, Mapping) or not info.get("algoId") or "accFillSz" in info:
+        return item
+    out = {**item, "filled": None, "cost": None} if info.get("state") else dict(item)
+    if str(item.get("price")) == "-1":
+        out["price"] = None
+    return out

@@ -8,8 +8,9 @@ a trigger the price must fall to for a buy, or rise to for a sell, is ccxt's
 ``takeProfitPrice``, since ccxt makes ``triggerPrice`` a STOP, with ``workingType``),
 ``stopLoss``/``takeProfit`` dicts (``triggerPrice``, ``type``, ``price``; OKX's
 ``triggerPriceType``, Bybit's ``slTriggerBy``/``tpTriggerBy``). Conditional orders that live
-apart (Binance algo orders, OKX algo orders) are listed, fetched and cancelled with ccxt's
-``trigger`` param (OKX: one ``ordType`` per call); Bybit's open-order list has every kind.
+apart (Binance algo orders, OKX algo orders) are listed (open and finished), fetched and
+cancelled with ccxt's ``trigger`` param (OKX: one ``ordType`` per call); Bybit's lists have
+every kind.
 
 Position stops (``set_trading_stop``), each exchange's own mechanism through ccxt: Bybit
 ``stopLossPrice``/``takeProfitPrice`` with ``tradingStopEndpoint`` (ccxt sends
@@ -48,6 +49,8 @@ _BYBIT_BY = {"last": "LastPrice", "mark": "MarkPrice", "index": "IndexPrice"}
 _BINANCE_BY = {"last": "CONTRACT_PRICE", "mark": "MARK_PRICE"}
 #: OKX lists algo orders one ordType per call (ccxt maps each to orders-algo-pending).
 _OKX_ALGO_TYPES = ("trigger", "conditional", "oco", "move_order_stop")
+#: OKX's algo history takes one ordType, or conditional and oco together.
+_OKX_HISTORY_TYPES = ("trigger", "conditional,oco", "move_order_stop")
 
 
 def _wire(value: Decimal) -> str:
@@ -149,6 +152,38 @@ class CcxtTriggers(CcxtBase):
             response = yield ccxt_request("fetch_open_orders", name, None, None, params)
             found.extend(self._orders(name or "", response.data))
         return [o for o in found if o.status in (None, "open")]
+
+    def closed_conditional(
+        self, name: str | None, since: int | None, limit: int | None
+    ) -> Flow[list[Order]]:
+        """The finished conditional orders a plain closed list leaves out: Binance's
+        ``allAlgoOrders`` (one symbol) through ccxt's ``trigger`` param; OKX's
+        ``orders-algo-history``, one call per ``ordType`` group and state (triggered,
+        cancelled, and ``order_failed`` through OKX's own ``state``), contracts only."""
+        market = self.markets.get(name) if name is not None else None
+        if market is not None and market.spot:
+            return []  # the bridge maps conditional orders of contracts only
+        calls: list[tuple[str, dict[str, Any]]] = []
+        if self.family == "binance" and name is not None:
+            calls = [("fetch_canceled_and_closed_orders", {"trigger": True})]
+        elif self.family == "okx":
+            scopes = [{}] if name is not None else self._contract_scopes()
+            for scope in scopes:
+                for kind in _OKX_HISTORY_TYPES:
+                    params = {**scope, "trigger": True, "ordType": kind}
+                    calls.append(("fetch_closed_orders", params))
+                    calls.append(("fetch_canceled_orders", params))
+                    calls.append(("fetch_closed_orders", {**params, "state": "order_failed"}))
+        found: list[Order] = []
+        for method, params in calls:
+            response = yield ccxt_request(method, name, since, limit, params)
+            found.extend(self._orders(name or "", response.data))
+        return found
+
+    def _contract_scopes(self) -> list[dict[str, Any]]:
+        """ccxt's ``type`` of each kind of contract loaded (swaps, futures)."""
+        kinds = sorted({m.type for m in self.markets.values() if m.type in ("swap", "future")})
+        return [{"type": kind} for kind in kinds]
 
     def conditional_fallback(self, method: str, ref: OrderRef, market: Market) -> Flow[Any]:
         """``fetch_order``/``cancel_order`` of an id only the conditional endpoints know."""

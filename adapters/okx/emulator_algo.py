@@ -408,8 +408,20 @@ class OkxAlgo:
         return self._listed(params, key, live=True)
 
     def orders_algo_history(self, params: Mapping[str, Any], key: ApiKey) -> Any:
-        """``GET /api/v5/trade/orders-algo-history``: finished algo orders of ``ordType``."""
-        return self._listed(params, key, live=False)
+        """``GET /api/v5/trade/orders-algo-history``: finished algo orders of ``ordType``, of
+        one ``state`` or ``algoId`` (one is required), newest first, ``after``/``before`` by
+        ``algoId``, ``limit`` up to 100."""
+        state, algo_id = _text(params.get("state")), _text(params.get("algoId"))
+        if not state and not algo_id:
+            raise OkxError("50014", "Parameter state can not be empty.")
+        if state and state not in ("effective", "canceled", "order_failed"):
+            raise OkxError("51000", "Parameter state error")
+        rows = [
+            r
+            for r in self._listed(params, key, live=False)
+            if (not state or r["state"] == state) and (not algo_id or r["algoId"] == algo_id)
+        ]
+        return self.front._page(rows, params, "algoId")
 
     def cancel_algos(self, params: Any, key: ApiKey) -> tuple[str, str, list[dict[str, Any]]]:
         """``POST /api/v5/trade/cancel-algos``: up to 10, each with its sCode."""

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from adapters.okx import algo as algo_api
-from adapters.okx import parse
+from adapters.okx import algo_history, parse
 from adapters.okx.base import MAX_PAGES, OkxBase, unified_order
 from adapters.okx.batch import OkxBatches
 from adapters.okx.errors import item_errors
@@ -317,7 +317,9 @@ class OkxOrders(OkxBatches, OkxBase):
     def fetch_closed_orders(
         self, symbol: Symbol | None, since: int | None, limit: int | None
     ) -> Flow[list[Order]]:
-        """``/api/v5/trade/orders-history`` (last 7 days; ``instType`` is required), newest first.
+        """``/api/v5/trade/orders-history`` (last 7 days; ``instType`` is required), newest first,
+        with the finished algo (conditional) orders of ``orders-algo-history`` (last 3 months;
+        algo_history.py).
 
         OKX keeps unfilled cancelled orders in this history for 2 hours only ("Get order history
         (last 7 days)":
@@ -330,6 +332,11 @@ class OkxOrders(OkxBatches, OkxBase):
                 (yield from self._pages("/api/v5/trade/orders-history", params, "ordId", limit))
             )
         closed = [o for o in (yield from self._orders(items)) if o.status in _CLOSED]
+        inst_id = None if symbol is None else (yield from self.market(symbol)).id
+        for row in (yield from algo_history.history_rows(self.build, inst_id, since, limit)):
+            market = yield from self._market_of(row)
+            order = algo_api.parse_algo(self._symbol(row.get("instId")), row)
+            closed.append(order if market is None else unified_order(order, market))
         closed.sort(key=lambda o: o.updated or o.timestamp or 0, reverse=True)
         return closed[:limit] if limit is not None else closed
 
