@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.binance.emulator_base import _INTERVALS, _f8, _w
 from exchanges.emulator.engine import CandleView, InstrumentSpec
-from exchanges.emulator.trade_cursor import TradeCursor
+from exchanges.emulator.stream_cursors import CandleCursor, TradeCursor
 
 if TYPE_CHECKING:
     from adapters.binance.emulator import BinanceFrontEnd
@@ -148,14 +148,9 @@ class KlineTopic(Topic):
         super().__init__(name, spec, front)
         self.interval = interval
         self.interval_ms = _INTERVALS[interval] * 60_000
+        self.candles = CandleCursor(self.engine, spec, self.interval_ms)
         self.last: CandleView | None = None
         self.sent_ms = 0
-
-    def _current(self) -> CandleView:
-        spec = self.spec
-        return self.engine.klines(spec.symbol, self.interval_ms, limit=1, category=spec.category)[
-            -1
-        ]
 
     def _event(self, c: CandleView, closed: bool, now: int) -> dict[str, Any]:
         fmt, zero = self.fmt, Decimal(0)
@@ -167,7 +162,7 @@ class KlineTopic(Topic):
 
     def poll(self, now: int) -> list[dict[str, Any]]:
         """The current candle on the first poll and whenever it changes."""
-        current, last = self._current(), self.last
+        current, last = self.candles.current(), self.last
         # Binance pushes the current candle every 2 s, changed or not (a new subscriber of a
         # quiet market still gets one).
         if current == last and now - self.sent_ms < _KLINE_EVERY_MS:
@@ -175,15 +170,7 @@ class KlineTopic(Topic):
         self.sent_ms = now
         events = []
         if last is not None and current.start_ms != last.start_ms:
-            spec = self.spec
-            closed = self.engine.klines(
-                spec.symbol,
-                self.interval_ms,
-                start_ms=last.start_ms,
-                end_ms=last.start_ms,
-                category=spec.category,
-            )
-            events.append(self._event(closed[-1] if closed else last, True, now))
+            events.append(self._event(self.candles.final(last), True, now))
         events.append(self._event(current, False, now))
         self.last = current
         return events

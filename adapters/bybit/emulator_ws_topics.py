@@ -22,7 +22,7 @@ from exchanges.emulator.engine import (
 )
 from exchanges.emulator.keys import ApiKey
 from exchanges.emulator.server import EmulatorState, Incoming, Outgoing
-from exchanges.emulator.trade_cursor import TradeCursor
+from exchanges.emulator.stream_cursors import CandleCursor, TradeCursor
 from exchanges.emulator.ws_server import Connection, dumps
 
 if TYPE_CHECKING:
@@ -214,13 +214,8 @@ class KlineTopic(Topic):
         self.engine = engine
         self.interval = interval
         self.interval_ms = INTERVALS[interval] * 60_000
-        self.last = self._current()
-
-    def _current(self) -> CandleView:
-        spec = self.spec
-        return self.engine.klines(spec.symbol, self.interval_ms, limit=1, category=spec.category)[
-            -1
-        ]
+        self.candles = CandleCursor(engine, spec, self.interval_ms)
+        self.last = self.candles.current()
 
     def _item(self, candle: CandleView, confirm: bool, now: int) -> dict[str, Any]:
         return {
@@ -246,21 +241,13 @@ class KlineTopic(Topic):
 
     def poll(self, now: int) -> list[dict[str, Any]]:
         """The frames of what changed since the last poll."""
-        current = self._current()
+        current = self.candles.current()
         last = self.last
         if current == last:
             return []
         items = []
         if current.start_ms != last.start_ms:
-            spec = self.spec
-            closed = self.engine.klines(
-                spec.symbol,
-                self.interval_ms,
-                start_ms=last.start_ms,
-                end_ms=last.start_ms,
-                category=spec.category,
-            )
-            items.append(self._item(closed[-1] if closed else last, True, now))
+            items.append(self._item(self.candles.final(last), True, now))
         items.append(self._item(current, False, now))
         self.last = current
         return [self._frame(items, now)]

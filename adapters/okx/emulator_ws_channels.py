@@ -25,6 +25,7 @@ from adapters.okx.emulator_common import _BARS, _numeric, _w
 from adapters.okx.emulator_ws_algo import ALGO_CHANNELS, AlgoChannels
 from exchanges.decimals import to_wire
 from exchanges.emulator.engine import EngineError
+from exchanges.emulator.stream_cursors import CandleCursor
 
 if TYPE_CHECKING:
     from adapters.okx.emulator import OkxFrontEnd
@@ -169,12 +170,8 @@ class CandleChannel(Channel):
     def __init__(self, arg: dict[str, str], inst: Instrument, front: OkxFrontEnd) -> None:
         super().__init__(arg, inst, front)
         self.interval = _BARS[arg["channel"][len(BUSINESS_PREFIX) :]] * 60_000
-        self.last = self._current()
-
-    def _current(self) -> CandleView:
-        spec = self.inst.spec
-        engine = self.front.engine
-        return engine.klines(spec.symbol, self.interval, limit=1, category=spec.category)[-1]
+        self.candles = CandleCursor(front.engine, inst.spec, self.interval)
+        self.last = self.candles.current()
 
     def _frame(self, candle: CandleView, now: int, closed: bool = False) -> dict[str, Any]:
         row = self.front.candle_row(self.inst, candle, self.interval, now)
@@ -188,21 +185,13 @@ class CandleChannel(Channel):
 
     def poll(self, now: int) -> list[dict[str, Any]]:
         """The closed candle (``confirm`` "1") when a new one starts, then the current one."""
-        current = self._current()
+        current = self.candles.current()
         last = self.last
         if current == last:
             return []
         frames = []
         if current.start_ms != last.start_ms:
-            spec = self.inst.spec
-            closed = self.front.engine.klines(
-                spec.symbol,
-                self.interval,
-                start_ms=last.start_ms,
-                end_ms=last.start_ms,
-                category=spec.category,
-            )
-            frames.append(self._frame(closed[-1] if closed else last, now, closed=True))
+            frames.append(self._frame(self.candles.final(last), now, closed=True))
         frames.append(self._frame(current, now))
         self.last = current
         return frames

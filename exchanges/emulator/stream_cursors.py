@@ -1,10 +1,10 @@
-"""Which of the engine's public trades a stream has not published yet."""
+"""Where an emulated stream stands in the engine's trades and candles: what it has not sent yet."""
 
 from __future__ import annotations
 
-from exchanges.emulator.engine import Engine, InstrumentSpec, PublicTradeView
+from exchanges.emulator.engine import CandleView, Engine, InstrumentSpec, PublicTradeView
 
-__all__ = ["TradeCursor"]
+__all__ = ["CandleCursor", "TradeCursor"]
 
 _FIRST_LOOK = 50
 _MOST = 100_000
@@ -36,3 +36,31 @@ class TradeCursor:
         if fresh:
             self.last_id = fresh[0].trade_id
         return fresh[::-1]
+
+
+class CandleCursor:
+    """The current candle of one instrument and interval, and how an earlier one closed."""
+
+    def __init__(self, engine: Engine, spec: InstrumentSpec, interval_ms: int) -> None:
+        self.engine = engine
+        self.spec = spec
+        self.interval_ms = interval_ms
+
+    def current(self) -> CandleView:
+        """The candle being built now."""
+        spec = self.spec
+        return self.engine.klines(spec.symbol, self.interval_ms, limit=1, category=spec.category)[
+            -1
+        ]
+
+    def final(self, candle: CandleView) -> CandleView:
+        """``candle`` as it closed (as last seen, if the engine no longer has it)."""
+        spec = self.spec
+        closed = self.engine.klines(
+            spec.symbol,
+            self.interval_ms,
+            start_ms=candle.start_ms,
+            end_ms=candle.start_ms,
+            category=spec.category,
+        )
+        return closed[-1] if closed else candle
