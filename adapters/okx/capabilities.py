@@ -61,7 +61,7 @@ _SPECIAL: dict[str, Support] = {
     "cancel_all_orders": yes(
         "batch-cancels the open orders, 20 a request (OKX has no cancel-all for regular orders)"
     ),
-    "fetch_closed_orders": yes("the last 7 days"),
+    "fetch_closed_orders": yes("the last 7 days; finished conditional (algo) orders 3 months"),
     "fetch_my_trades": yes("the last 3 days"),
 }
 
