@@ -118,15 +118,16 @@ class OrderDecoder(Stateless):
         orders = []
         for item in message["data"]:
             inst_id = item.get("instId")
-            order = parse.parse_order(
-                self.dialect._symbol(inst_id), item, spot=item.get("instType") == "SPOT"
-            )
+            order = self._parse(self.dialect._symbol(inst_id), item)
             market = self.dialect.market_of(inst_id)
             orders.append(order if market is None else unified_order(order, market))
         return orders
 
+    def _parse(self, symbol: str, item: Any) -> Order:
+        return parse.parse_order(symbol, item, spot=item.get("instType") == "SPOT")
 
-class AlgoDecoder(Stateless):
+
+class AlgoDecoder(OrderDecoder):
     """``orders-algo`` and ``algo-advance`` items as conditional ``Order``s, read by the REST
     algo parse (the same fields, states and units as ``fetch_order``).
 
@@ -134,18 +135,8 @@ class AlgoDecoder(Stateless):
     they are conditional orders without a trigger here.
     """
 
-    def __init__(self, dialect: OkxDialect) -> None:
-        self.dialect = dialect
-
-    def decode(self, message: Any) -> Iterable[Order]:
-        """Every algo order update of the message."""
-        orders = []
-        for item in message["data"]:
-            inst_id = item.get("instId")
-            order = parse_algo(self.dialect._symbol(inst_id), item)
-            market = self.dialect.market_of(inst_id)
-            orders.append(order if market is None else unified_order(order, market))
-        return orders
+    def _parse(self, symbol: str, item: Any) -> Order:
+        return parse_algo(symbol, item)
 
 
 class FillDecoder(Stateless):
