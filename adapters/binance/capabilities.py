@@ -96,9 +96,21 @@ _SPECIAL.update(
 
 #: Conditional orders and stops: USD-M's Algo Order API ("New Algo Order",
 #: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/New-Algo-Order;
-#: adapters/binance/algo.py). Spot's stop types (STOP_LOSS, TAKE_PROFIT with stopPrice on
-#: /api/v3/order) are not mapped.
-_SPOT_STOPS = no("Binance spot's stop orders (STOP_LOSS/TAKE_PROFIT types) are not mapped here")
+#: adapters/binance/algo.py); spot's stop types on /api/v3/order ("New order (TRADE)",
+#: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/trading-endpoints;
+#: adapters/binance/spot_stops.py), which trigger on the last price only.
+_SPOT_STOPS = {
+    "spot": yes("STOP_LOSS/TAKE_PROFIT(_LIMIT) with stopPrice, type from side and direction")
+}
+_SPOT_LAST = no("Binance spot stops trigger on the last trade price only")
+_SPOT_TRAILING = no(
+    "Binance spot trails by trailingDelta (basis points from the best price since placement), "
+    "which is not mapped here",
+    hint="Place a stop with trigger_price=... and move it yourself.",
+)
+_SPOT_STREAMED = no(
+    "the spot user stream's executionReport of a stop order is not mapped as conditional here"
+)
 _NO_ATTACHED = no(
     "Binance has no stop-loss or take-profit attached to an order (nor does ccxt's Binance)",
     hint="Place the entry, then set_trading_stop(symbol, stop_loss=..., take_profit=...).",
@@ -107,9 +119,9 @@ _SPECIAL.update(
     {
         "order.trigger": yes(
             "algo orders (/fapi/v1/algoOrder), STOP or TAKE_PROFIT by direction; ids are algoIds",
-            markets={"spot": _SPOT_STOPS},
+            markets=_SPOT_STOPS,
         ),
-        "order.trigger_by.mark": yes("workingType MARK_PRICE", markets={"spot": _SPOT_STOPS}),
+        "order.trigger_by.mark": yes("workingType MARK_PRICE", markets={"spot": _SPOT_LAST}),
         "order.trigger_by.index": no("Binance triggers on the last or the mark price only"),
         "order.amend": no(
             "Binance's algo orders cannot be amended (PUT /fapi/v1/order knows ordinary orders "
@@ -120,7 +132,7 @@ _SPECIAL.update(
         "order.take_profit": _NO_ATTACHED,
         "order.trailing_percent": yes(
             "TRAILING_STOP_MARKET algo order: callbackRate, a percentage 0.1-20",
-            markets={"spot": _SPOT_STOPS},
+            markets={"spot": _SPOT_TRAILING},
         ),
         "order.trailing_amount": no(
             "Binance trails by a percentage only (callbackRate, 0.1-20)",
@@ -135,7 +147,7 @@ _SPECIAL.update(
         ),
         "order.streamed": yes(
             "USD-M: ALGO_UPDATE on the listenKey stream, with the orders",
-            markets={"spot": _SPOT_STOPS},
+            markets={"spot": _SPOT_STREAMED},
         ),
     }
 )

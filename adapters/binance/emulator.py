@@ -2,7 +2,8 @@
 
 The routes live in files by area behind this front-end, which keeps the route table and the
 checks every request goes through: ``emulator_market.py`` (market data), ``emulator_account.py``
-(balances, fees, positions), ``emulator_trading.py`` (orders and fills), ``emulator_assets.py``,
+(balances, fees, positions), ``emulator_trading.py`` (orders and fills, with spot's stop types
+in ``emulator_spot_stops.py``), ``emulator_assets.py``,
 ``emulator_funding.py``, ``emulator_leverage.py``, over ``emulator_base.py`` (errors, checks).
 
 Requests are checked as Binance's docs say they are checked (spot: "Request Security"
@@ -132,6 +133,10 @@ class BinanceFrontEnd(BinanceTrading, BinanceAccount, BinanceMarket, BinanceBase
         #: The Algo Order API (conditional orders), whose rows the user stream also sends.
         self.algo = BinanceAlgo(self)
         self.routes.update(self.algo.routes())  # before the modes' wrappers
+        from adapters.binance.emulator_spot_stops import BinanceSpotStops
+
+        # Spot stop types on the spot order endpoints (conditional orders of spot).
+        self.routes.update(BinanceSpotStops(self).routes())
         self.routes.update(BinanceModes(self).routes())  # last: it wraps the order handlers
         # Each order of a batch through the single-order handlers as wrapped above.
         self.routes.update(BinanceBatch(self).routes())

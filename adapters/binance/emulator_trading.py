@@ -22,6 +22,7 @@ from adapters.binance.emulator_base import (
 from adapters.binance.emulator_gtd import GoodTill
 from exchanges.emulator.engine import EngineError, InstrumentSpec, OrderView
 from exchanges.emulator.keys import ApiKey
+from exchanges.emulator.triggers import TriggerView
 
 __all__ = ["BinanceTrading"]
 
@@ -42,12 +43,18 @@ class BinanceTrading(BinanceBase):
         n = 1
         while True:
             internal = cid if n == 1 else f"{cid}#{n}"
-            try:
-                self.engine.get_order(uid, client_order_id=internal)
-            except EngineError:
+            if self._holder(uid, internal) is None:
                 return found
             found.append(internal)
             n += 1
+
+    def _holder(self, uid: int, internal: str) -> OrderView | TriggerView | None:
+        """The order holding engine client id ``internal``, else the spot stop order still
+        waiting (or cancelled before it fired) that holds it (``emulator_spot_stops``)."""
+        try:
+            return self.engine.get_order(uid, client_order_id=internal)
+        except EngineError:
+            return self.engine.find_trigger(uid, client_order_id=internal)
 
     def _client_id(self, order: OrderView) -> str:
         return (order.client_order_id or "").split("#", 1)[0]
@@ -67,8 +74,13 @@ class BinanceTrading(BinanceBase):
             )
         category = self._category(market)
         for internal in self._internal_ids(uid, cid):
-            order = self.engine.get_order(uid, client_order_id=internal)
-            if order.category == category and order.status in ("new", "partially_filled"):
+            order = self._holder(uid, internal)
+            assert order is not None
+            if order.category == category and order.status in (
+                "new",
+                "partially_filled",
+                "untriggered",
+            ):
                 if market == "spot":
                     raise BinanceError(-2010, "Duplicate order sent.")
                 raise BinanceError(-4116, "ClientOrderId is duplicated.")
@@ -101,7 +113,9 @@ class BinanceTrading(BinanceBase):
         else:
             assert cid is not None
             for internal in reversed(self._internal_ids(key.uid, cid)):
-                candidate = self.engine.get_order(key.uid, client_order_id=internal)
+                candidate = self._holder(key.uid, internal)
+                if not isinstance(candidate, OrderView):
+                    continue  # a spot stop that never fired: emulator_spot_stops finds those
                 if candidate.symbol == spec.symbol and candidate.category == spec.category:
                     view = candidate
                     break

@@ -227,7 +227,13 @@ _BY_MESSAGE: tuple[tuple[str, type[e.ExchangeError], str | None], ...] = (
         "The post-only (LIMIT_MAKER) order would have taken liquidity: move the price away "
         "from the other side of the book.",
     ),
-    ("would trigger immediately", e.InvalidOrder, "The order would trigger immediately."),
+    (
+        "would trigger immediately",
+        e.InvalidOrder,
+        "The last price has already reached the stop price: a stop that fires as the price "
+        "rises must be above the last price, one that fires as it falls below it (check "
+        "trigger_direction).",
+    ),
     ("market is closed", e.InvalidOrder, "The market is closed; wait until it trades again."),
     (
         "not permitted for this account",

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
-from adapters.binance import modes
+from adapters.binance import modes, spot_stops
 from adapters.binance.errors import MarketKind, error_for_code, error_for_http
 from exchanges import parsing
 from exchanges.decimals import ZERO, dec, shown
@@ -417,13 +417,18 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
 
     A cancel answer's ``clientOrderId`` names the cancel request; the order's own id is then
     ``origClientOrderId``. Spot post-only orders are type ``LIMIT_MAKER``, USD-M ones have
-    ``timeInForce`` ``GTX``.
+    ``timeInForce`` ``GTX``; spot stop types are conditional (``spot_stops.py``).
     """
     native_type = _text(item.get("type")) or ""
     tif = item.get("timeInForce")
     post_only = native_type == "LIMIT_MAKER" or tif == "GTX"
+    # Spot STOP_LOSS and TAKE_PROFIT place a market order when they trigger.
     order_type: OrderType | None = (
-        "market" if native_type == "MARKET" else "limit" if "LIMIT" in native_type else None
+        "market"
+        if native_type in ("MARKET", "STOP_LOSS", "TAKE_PROFIT")
+        else "limit"
+        if "LIMIT" in native_type
+        else None
     )
     amount = _opt_amount(item, "origQty", _EX)
     filled = _opt_amount(item, "executedQty", _EX)
@@ -466,6 +471,7 @@ def parse_order(symbol: str, item: Mapping[str, Any]) -> Order:
         updated=_ms(item.get("updateTime") or item.get("transactTime")) or created,
         cost=cost,
         good_till=good_till or None,
+        **spot_stops.parse_stop(item),
         raw=item,
     )
 

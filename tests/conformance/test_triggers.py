@@ -174,8 +174,8 @@ def test_a_trigger_order_fires_when_its_price_crosses_and_fills(
 
 
 def test_a_spot_trigger_order(venue: Venue) -> None:
-    """Bybit (orderFilter=StopOrder, cancelled with it) and OKX (an algo order) take spot
-    conditional orders; Binance spot's stop types are not mapped."""
+    """Bybit (orderFilter=StopOrder, cancelled with it), Binance (a STOP_LOSS order, an
+    ordinary order of a stop type) and OKX (an algo order) take spot conditional orders."""
     ex = venue.ex
     last = ex.fetch_ticker(SPOT).last
     assert last is not None
@@ -192,6 +192,33 @@ def test_a_spot_trigger_order(venue: Venue) -> None:
     assert ex.cancel_order(order.id, SPOT).status == "canceled"
     assert ex.fetch_open_orders(SPOT) == []
     assert venue.emu.state.engine.triggers(DEFAULT_UID) == []
+
+
+def test_a_spot_stop_fires_when_the_last_price_falls_through_it_and_sells(venue: Venue) -> None:
+    """A spot sell that triggers as the price falls (Binance: STOP_LOSS) waits without filling,
+    then sells at market once the last price crosses it."""
+    ex = venue.ex
+    last = ex.fetch_ticker(SPOT).last
+    assert last is not None
+    amount = Decimal("0.001")
+
+    def place(trigger: Decimal) -> Order:
+        return ex.create_order(SPOT, "market", "sell", amount, trigger_price=trigger)
+
+    if not offered(venue, "order.trigger", lambda: place(last - 100), market="spot"):
+        return
+    order = place(last - 100)
+    assert (order.conditional, order.trigger_price, order.trigger_by) == (True, last - 100, "last")
+    sells = lambda: [f for f in ex.fetch_my_trades(SPOT) if f.side == "sell"]  # noqa: E731
+    before = sells()
+    venue.emu.move_price(ENGINE_ID[0], category="spot", last=last - 50)  # not yet
+    assert len(waiting(venue)) == 1
+    assert sells() == before
+    venue.emu.move_price(ENGINE_ID[0], category="spot", last=last - 200)
+    assert waiting(venue) == []
+    assert conditional(ex.fetch_open_orders(SPOT)) == []
+    assert sum(f.amount for f in sells()) - sum(f.amount for f in before) == amount
+    assert venue.emu.state.engine.audit() == []
 
 
 def test_a_trigger_on_the_wrong_side_of_the_price_is_refused(venue: Venue) -> None:
