@@ -217,7 +217,8 @@ def connect(
     exchange's default tier, corrected from its headers), a number that scales every limit
     (a VIP tier), or ``"off"`` for one's own test servers (``exchanges.ratepolicy``).
 
-    ``fleet="redis://host:port/db"`` (or ``rediss://``, or a ``redis.Redis``) makes this client
+    ``fleet="redis://host:port/db"`` (or ``rediss://``, or a ``redis.Redis`` or
+    ``redis.RedisCluster``) makes this client
     one of a fleet sharing the account's rate budget, client order ids and orders in doubt
     through Redis (``exchanges.fleet``, needs ``pip install 'exchanges[fleet]'``):
     ``fleet_size`` is how many processes share the budget when Redis is away (each then takes
@@ -284,7 +285,7 @@ def connect_async(
 ) -> AsyncExchange:
     """Like ``connect`` but returns an ``AsyncExchange`` whose methods are coroutines.
 
-    ``fleet=`` takes a Redis URL or a ``redis.asyncio.Redis``.
+    ``fleet=`` takes a Redis URL, a ``redis.asyncio.Redis`` or a ``redis.asyncio.RedisCluster``.
     """
     if any(key.startswith("ws_") for key in options):
         from exchanges.stream.options import StreamOptions

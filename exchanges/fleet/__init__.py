@@ -1,7 +1,8 @@
 """Fleets: many clients of one account, in many processes or machines, sharing one Redis.
 
 ``connect(..., fleet="redis://host:port/db")`` (also ``rediss://``, ``unix://``, or a ready
-``redis.Redis``; ``connect_async`` takes a URL or a ``redis.asyncio.Redis``) makes every client
+``redis.Redis`` or ``redis.RedisCluster``; ``connect_async`` takes a URL, a
+``redis.asyncio.Redis`` or a ``redis.asyncio.RedisCluster``) makes every client
 that names the same Redis and the same account (exchange, environment and API key, hashed:
 ``keys.account_id``) one fleet:
 

@@ -63,7 +63,12 @@ def _where(target: str) -> str:
 
 
 class Link:
-    """One fleet's Redis: a URL (``redis://``, ``rediss://``, ``unix://``) or a ready client."""
+    """One fleet's Redis: a URL (``redis://``, ``rediss://``, ``unix://``) or a ready client.
+
+    A ready client may be a Redis Cluster client (``redis.RedisCluster``, or
+    ``redis.asyncio.RedisCluster``): every key of an account carries one hash tag, so its
+    scripts and transactions run on the one node that owns the account's slot.
+    """
 
     def __init__(self, target: Any, *, asynchronous: bool) -> None:
         redis = _redis()
@@ -80,21 +85,22 @@ class Link:
                 )
             self._url = target
             self.where = _where(target)
-        elif isinstance(target, redis.asyncio.Redis):
+        elif isinstance(target, (redis.asyncio.Redis, redis.asyncio.RedisCluster)):
             if not asynchronous:
                 raise TypeError(
-                    "fleet= on connect() takes a URL or a redis.Redis, not an asyncio one"
+                    "fleet= on connect() takes a URL, a redis.Redis or a redis.RedisCluster, "
+                    "not an asyncio one"
                 )
             self._async = target
-            self.where = "a redis.asyncio.Redis client"
-        elif isinstance(target, redis.Redis):
+            self.where = f"a redis.asyncio.{type(target).__name__} client"
+        elif isinstance(target, (redis.Redis, redis.RedisCluster)):
             if asynchronous:
                 raise TypeError(
-                    "fleet= on connect_async() takes a URL or a redis.asyncio.Redis: a blocking "
-                    "client would block the event loop"
+                    "fleet= on connect_async() takes a URL, a redis.asyncio.Redis or a "
+                    "redis.asyncio.RedisCluster: a blocking client would block the event loop"
                 )
             self._sync = target
-            self.where = "a redis.Redis client"
+            self.where = f"a redis.{type(target).__name__} client"
         else:
             raise TypeError(
                 f"fleet= takes a Redis URL or a redis client, not {type(target).__name__}"

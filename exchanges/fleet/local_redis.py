@@ -2,6 +2,8 @@
 
 It runs the real server binary (``apt-get install -y redis-server``, ``brew install redis``),
 without persistence, bound to 127.0.0.1, and stops it on ``stop()`` or at the end of a ``with``.
+``LocalCluster`` starts three of them as one Redis Cluster (each a master of a third of the
+16384 hash slots, no replicas), formed with ``CLUSTER ADDSLOTSRANGE`` and ``CLUSTER MEET``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["RedisServer", "find_binary", "free_port", "ping"]
+__all__ = ["LocalCluster", "RedisServer", "command", "find_binary", "free_port", "ping"]
 
 #: How long a starting server may take to answer PING.
 START_TIMEOUT = 10.0
@@ -38,10 +40,34 @@ def ping(port: int) -> bool:
         return False
 
 
+def command(port: int, *args: str | int) -> bytes:
+    """Send one command to the server on ``port`` (raw RESP) and return its reply's payload.
+
+    For setting servers up without a client library: a simple string or integer reply comes back
+    as its text, a bulk string as its bytes; an error reply raises ``RuntimeError``.
+    """
+    parts = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        data = str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        sock.sendall(b"".join(parts))
+        reply = sock.makefile("rb")
+        line = reply.readline()
+        if line.startswith(b"-"):
+            raise RuntimeError(line[1:].strip().decode(errors="replace"))
+        if line.startswith(b"$"):
+            size = int(line[1:])
+            return reply.read(size + 2)[:size] if size >= 0 else b""
+        return line[1:].rstrip(b"\r\n")
+
+
 class RedisServer:
     """One ``redis-server`` process on 127.0.0.1: started, stopped and restarted on its port."""
 
-    def __init__(self, binary: str | None = None, directory: Path | None = None) -> None:
+    def __init__(
+        self, binary: str | None = None, directory: Path | None = None, *, cluster: bool = False
+    ) -> None:
         found = binary or find_binary()
         if found is None:
             raise FileNotFoundError(
@@ -55,6 +81,9 @@ class RedisServer:
             directory = Path(self._scratch.name)
         self.directory = directory
         self.port = free_port()
+        self.cluster = cluster
+        #: A cluster node's bus port: by default port + 10000, which may be taken or past 65535.
+        self.bus_port = free_port() if cluster else None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -73,6 +102,12 @@ class RedisServer:
             "--dir", str(self.directory),
             "--protected-mode", "yes",
         ]  # fmt: skip
+        if self.cluster:
+            command += [
+                "--cluster-enabled", "yes",
+                "--cluster-config-file", f"nodes-{self.port}.conf",
+                "--cluster-port", str(self.bus_port),
+            ]  # fmt: skip
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -117,6 +152,67 @@ class RedisServer:
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
             sock.sendall(b"FLUSHALL\r\n")
             assert sock.recv(64).startswith(b"+OK")
+
+
+class LocalCluster:
+    """Three ``redis-server`` masters on 127.0.0.1 forming one Redis Cluster."""
+
+    def __init__(self, binary: str | None = None, nodes: int = 3) -> None:
+        self._scratch = tempfile.TemporaryDirectory(prefix="exchanges-redis-cluster-")
+        directory = Path(self._scratch.name)
+        self.nodes = [RedisServer(binary, directory, cluster=True) for _ in range(nodes)]
+
+    @property
+    def ports(self) -> list[int]:
+        """The nodes' ports."""
+        return [node.port for node in self.nodes]
+
+    def start(self) -> None:
+        """Start the nodes, share the slots out, join them and wait (bounded) for ``ok``."""
+        try:
+            for node in self.nodes:
+                node.start()
+            step = 16384 // len(self.nodes)
+            for index, node in enumerate(self.nodes):
+                last = 16383 if index == len(self.nodes) - 1 else (index + 1) * step - 1
+                command(node.port, "CLUSTER", "ADDSLOTSRANGE", index * step, last)
+            for node in self.nodes[1:]:
+                assert node.bus_port is not None
+                meet = ("CLUSTER", "MEET", "127.0.0.1", node.port, node.bus_port)
+                command(self.nodes[0].port, *meet)
+            deadline = time.monotonic() + START_TIMEOUT
+            while not all(
+                b"cluster_state:ok" in command(port, "CLUSTER", "INFO") for port in self.ports
+            ):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the cluster did not form within {START_TIMEOUT:.0f} s")
+                time.sleep(0.05)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop every node."""
+        for node in self.nodes:
+            node.stop()
+
+    def __enter__(self) -> LocalCluster:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+        self._scratch.cleanup()
+
+    def flush(self) -> None:
+        """Empty every node."""
+        for port in self.ports:
+            command(port, "FLUSHALL")
 
 
 def find_binary() -> str | None:
