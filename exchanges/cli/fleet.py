@@ -42,17 +42,22 @@ def _age(ms: int) -> str:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     """Read the fleet's Redis and print (or dump as JSON) what it holds."""
-    from exchanges.fleet.link import Link
+    from exchanges.fleet.link import Link, cluster_client
     from exchanges.fleet.policy import FleetUnavailable
     from exchanges.fleet.status import read_status
 
     account = args.account
     if args.exchange is not None:
         account = _account_of(args.exchange, args.env)
+    cluster = None
     try:
-        link = Link(args.fleet, asynchronous=False)
+        if args.cluster:
+            cluster = cluster_client(args.fleet)
+        link = Link(cluster or args.fleet, asynchronous=False)
     except (TypeError, ValueError) as err:
         raise UsageError(str(err)) from None
+    except OSError as err:
+        raise FleetUnavailable(str(err)) from None
     try:
         accounts = read_status(link.sync_client(), account)
     except link.errors as err:
@@ -61,6 +66,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         ) from None
     finally:
         link.close()
+        if cluster is not None:
+            cluster.close()
     if args.json:
         out.json([_as_dict(a) for a in accounts])
         return 0
@@ -150,6 +157,11 @@ def add_parser(commands: Any) -> None:
     )
     status.add_argument(
         "--env", choices=("mainnet", "testnet", "demo"), default="mainnet", help="with --exchange"
+    )
+    status.add_argument(
+        "--cluster",
+        action="store_true",
+        help="the URL names one node of a Redis Cluster (fleet=redis.RedisCluster(...))",
     )
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(handler=run)

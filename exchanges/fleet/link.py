@@ -20,7 +20,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["DOWN", "REST", "TIMEOUT", "Down", "Link", "Operation", "Script"]
+__all__ = ["DOWN", "REST", "TIMEOUT", "Down", "Link", "Operation", "Script", "cluster_client"]
 
 #: Socket connect and read timeout of the clients this module creates, seconds.
 TIMEOUT = 0.5
@@ -60,6 +60,25 @@ def _where(target: str) -> str:
     port = f":{parts.port}" if parts.port else ""
     db = parts.path if parts.hostname and parts.path not in ("", "/") else ""
     return f"{parts.scheme}://{host}{port}{db}"
+
+
+def cluster_client(url: str) -> Any:
+    """A blocking ``redis.RedisCluster`` reached through one node's ``redis://``/``rediss://`` URL,
+    with this module's timeouts (the caller closes it); ``OSError`` when it cannot be reached."""
+    redis = _redis()
+    if urlsplit(url).scheme not in ("redis", "rediss"):
+        raise ValueError(
+            f"{_where(url)!r} is not a node's URL: pass redis://host:port or rediss://"
+        )
+    try:
+        return redis.RedisCluster.from_url(
+            url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT
+        )
+    # It reads the slots at once; an unreachable cluster is not a RedisError there.
+    except (redis.RedisError, redis.exceptions.RedisClusterException, OSError) as err:
+        raise OSError(
+            f"the Redis Cluster at {_where(url)} is unreachable ({type(err).__name__})"
+        ) from None
 
 
 class Link:
@@ -105,7 +124,12 @@ class Link:
             raise TypeError(
                 f"fleet= takes a Redis URL or a redis client, not {type(target).__name__}"
             )
-        self.errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        # A cluster client's "no node answers" is a RedisClusterException, not a RedisError.
+        self.errors: tuple[type[BaseException], ...] = (
+            redis.RedisError,
+            redis.exceptions.RedisClusterException,
+            OSError,
+        )
         self._scripts: dict[tuple[int, str], Any] = {}
         self.pinned = _Pinned()
         self._rest_until = 0.0

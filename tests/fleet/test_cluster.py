@@ -8,6 +8,7 @@ write-ahead) and transactions run on the one node owning its slot; a cluster cli
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -17,10 +18,12 @@ import redis
 import redis.asyncio
 
 import exchanges
+from exchanges.cli import main
 from exchanges.emulator import Emulator
+from exchanges.fleet import FleetUnavailable
 from exchanges.fleet.budget import RESERVE
 from exchanges.fleet.keys import Keys, account_id
-from exchanges.fleet.local_redis import LocalCluster, command, find_binary
+from exchanges.fleet.local_redis import LocalCluster, command, find_binary, free_port
 from tests.fleet.test_budget import book
 from tests.fleet.test_in_doubt import FAULTS, QUICK
 
@@ -180,3 +183,37 @@ def test_four_threads_on_two_nodes_never_exceed_the_limit(
     for i, stamp in enumerate(stamps):
         inside = [s for s in stamps[: i + 1] if s > stamp - period_ms]
         assert len(inside) <= limit, (i, inside)
+
+
+def test_fleet_status_reads_a_cluster(
+    cluster: LocalCluster, client: redis.RedisCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Emulator("bybit", seed=7) as emu, _connect(emu, client) as ex:
+        ex.create_order(SYMBOL, "limit", "buy", Decimal("0.001"), _price(ex))
+    url = f"redis://127.0.0.1:{cluster.ports[2]}"
+    assert main(["fleet", "status", "--fleet", url, "--cluster", "--json"]) == 0
+    [account] = json.loads(capsys.readouterr().out)
+    assert account["account"] == KEYS.account and account["reserved_ids"] == 1
+    assert any(b["key"] == "bybit:ip" and b["used"] >= 1 for b in account["budgets"])
+    # A node nobody listens on: the fleet's own error, not a traceback.
+    assert main(["fleet", "status", "--fleet", f"redis://127.0.0.1:{free_port()}", "--cluster"])
+    assert "unreachable" in capsys.readouterr().err
+
+
+def test_a_cluster_going_away_is_redis_failing(capsys: pytest.CaptureFixture[str]) -> None:
+    binary = find_binary()
+    assert binary is not None
+    with LocalCluster(binary) as private, Emulator("bybit", seed=7) as emu:
+        shared = redis.RedisCluster(host="127.0.0.1", port=private.ports[0], socket_timeout=0.5)
+        try:
+            with _connect(emu, shared) as ex:
+                price = _price(ex)
+                private.stop()
+                # Reads go on with this process's share of the budget; new orders are refused
+                # with the fleet's own error, nothing sent.
+                assert ex.fetch_time() > 0
+                with pytest.raises(FleetUnavailable):
+                    ex.create_order(SYMBOL, "limit", "buy", Decimal("0.001"), price)
+        finally:
+            shared.close()
+        assert emu.ledger() == []
