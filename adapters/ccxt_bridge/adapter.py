@@ -162,7 +162,7 @@ class CcxtAdapter(CcxtTriggers, CcxtBatches, CcxtMarketData):
         if self.family == "okx" and market.symbol in self.margin_modes:
             params["marginMode"] = self.margin_modes[market.symbol]
         if args.conditional or args.attached:
-            params.update(order_params(self.family, args))  # triggers.py
+            params.update(order_params(self.family, args, spot=market.spot))  # triggers.py
         params.update(_plain_params(args.params))
         return params
 

@@ -284,9 +284,17 @@ _FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
     "binance": {
         "order.trigger": yes(
             "algo orders: ccxt's triggerPrice (STOP) or takeProfitPrice (TAKE_PROFIT)",
-            markets=_NO_SPOT_STOPS,
+            markets={
+                "spot": yes(
+                    "ccxt's triggerPrice (STOP_LOSS) or takeProfitPrice (TAKE_PROFIT), "
+                    "_LIMIT with a price"
+                )
+            },
         ),
-        "order.trigger_by.mark": yes("workingType MARK_PRICE", markets=_NO_SPOT_STOPS),
+        "order.trigger_by.mark": yes(
+            "workingType MARK_PRICE",
+            markets={"spot": no("Binance spot stops trigger on the last trade price only")},
+        ),
         "order.trigger_by.index": no("Binance triggers on the last or the mark price only"),
         "order.amend": no(
             "Binance's algo orders cannot be amended",
@@ -302,7 +310,15 @@ _FAMILY_INTENTS: Mapping[str, Mapping[str, Support]] = {
             "STOP_MARKET/TAKE_PROFIT_MARKET with closePosition", markets=_NO_SPOT
         ),
         "position.trailing_stop": no("Binance has no trailing stop on a position"),
-        "order.trailing_percent": yes("ccxt's trailingPercent: TRAILING_STOP_MARKET"),
+        "order.trailing_percent": yes(
+            "ccxt's trailingPercent: TRAILING_STOP_MARKET",
+            markets={
+                "spot": no(
+                    "Binance spot trails by trailingDelta, which ccxt sends only with its own "
+                    "stopLossOrTakeProfit param; not mapped here"
+                )
+            },
+        ),
         "order.trailing_amount": no("Binance trails by a percentage only (callbackRate)"),
     },
     "okx": {

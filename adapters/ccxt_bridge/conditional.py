@@ -13,6 +13,11 @@ from exchanges.models import StopSpec, TriggerBy
 
 __all__ = ["BY_IN", "cleaned", "decimal", "order_fields"]
 
+#: Binance spot's stop order types (a row's ``type``), which trigger on the last price.
+_BINANCE_SPOT_STOPS = frozenset(
+    {"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"}
+)
+
 BY_IN: dict[str, TriggerBy] = {
     "LastPrice": "last",
     "MarkPrice": "mark",
@@ -83,6 +88,8 @@ def order_fields(item: Mapping[str, Any]) -> dict[str, Any]:
         fields["trigger_price"] = trigger
         # None where the row does not say (an acknowledgement): the request fills it in.
         fields["trigger_by"] = BY_IN.get(by_text)
+        if info.get("type") in _BINANCE_SPOT_STOPS:
+            fields["trigger_by"] = "last"  # Binance spot stops watch the last price only
     return fields
 
 

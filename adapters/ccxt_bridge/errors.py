@@ -248,6 +248,16 @@ _BINANCE_BY_MESSAGE: tuple[tuple[str, Entry], ...] = (
     ("insufficient balance", (e.InsufficientFunds, None)),
     ("unknown order", (e.OrderNotFound, None)),
     ("would immediately match and take", (e.OrderImmediatelyFillable, None)),
+    # Spot's stop already reached (ccxt calls it OrderImmediatelyFillable, a post-only word).
+    (
+        "would trigger immediately",
+        (
+            e.InvalidOrder,
+            "The last price has already reached the stop price: a stop that fires as the price "
+            "rises must be above the last price, one that fires as it falls below it (check "
+            "trigger_direction).",
+        ),
+    ),
     # USD-M's -2022 REDUCE_ONLY_REJECT (spot's -2022 is a cancel-replace failure: by message).
     (
         "reduceonly order is rejected",

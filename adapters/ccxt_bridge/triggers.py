@@ -5,7 +5,9 @@ The interface's arguments become ccxt's unified params ("Order structure" and ``
 params, https://docs.ccxt.com/#/README?id=placing-orders): ``triggerPrice`` (with Bybit's
 ``triggerDirection`` ascending/descending and ``triggerBy``, OKX's ``triggerPxType``; on Binance
 a trigger the price must fall to for a buy, or rise to for a sell, is ccxt's
-``takeProfitPrice``, since ccxt makes ``triggerPrice`` a STOP, with ``workingType``),
+``takeProfitPrice``, since ccxt makes ``triggerPrice`` a STOP, with ``workingType``; on Binance
+spot the same two make STOP_LOSS(_LIMIT) and TAKE_PROFIT(_LIMIT), ordinary orders on the last
+price, without ``workingType``),
 ``stopLoss``/``takeProfit`` dicts (``triggerPrice``, ``type``, ``price``; OKX's
 ``triggerPriceType``, Bybit's ``slTriggerBy``/``tpTriggerBy``). Conditional orders that live
 apart (Binance algo orders, OKX algo orders) are listed (open and finished), fetched and
@@ -57,15 +59,19 @@ def _wire(value: Decimal) -> str:
     return to_wire(value)
 
 
-def order_params(family: str | None, args: OrderArgs) -> dict[str, Any]:
-    """ccxt's params of a conditional order and of attached stops."""
+def order_params(family: str | None, args: OrderArgs, *, spot: bool = False) -> dict[str, Any]:
+    """ccxt's params of a conditional order and of attached stops (``spot``: of a spot
+    market)."""
     params: dict[str, Any] = {}
     if args.trigger_price is not None:
         rising = args.trigger_direction == "rise"
         if family == "binance":
+            # The same on spot, where ccxt makes them STOP_LOSS(_LIMIT)/TAKE_PROFIT(_LIMIT).
             stop_type = (args.side == "buy") == rising
             params["triggerPrice" if stop_type else "takeProfitPrice"] = _wire(args.trigger_price)
-            params["workingType"] = _BINANCE_BY[args.trigger_by]
+            if not spot:
+                # Spot triggers on the last price and takes no workingType.
+                params["workingType"] = _BINANCE_BY[args.trigger_by]
         else:
             params["triggerPrice"] = _wire(args.trigger_price)
             if family == "okx":
@@ -128,7 +134,8 @@ class CcxtTriggers(CcxtBase):
     def conditional_lookup(self, market: Market, client_order_id: str) -> Flow[Order | None]:
         """After an unknown outcome: a conditional order by client id (algo orders apart)."""
         params: dict[str, Any] = {"clientOrderId": client_order_id}
-        if self.family in ("binance", "okx"):
+        if self.family in ("binance", "okx") and not market.spot:
+            # Binance spot stops are ordinary orders (and OKX spot's are not mapped).
             params["trigger"] = True
         try:
             response = yield ccxt_request("fetch_order", None, market.symbol, params)
@@ -140,7 +147,9 @@ class CcxtTriggers(CcxtBase):
         """The conditional orders a plain ``fetch_open_orders`` leaves out (Binance, OKX)."""
         market = self.markets.get(name) if name is not None else None
         if market is not None and market.spot:
-            return []  # the bridge maps conditional orders of contracts only
+            # Binance spot stops are ordinary orders, listed with them; other spot
+            # conditional orders are not mapped.
+            return []
         if self.family == "binance":
             calls: list[dict[str, Any]] = [{"trigger": True}]
         elif self.family == "okx":
