@@ -25,6 +25,7 @@ from exchanges import parsing
 from exchanges.decimals import shown
 from exchanges.errors import BadResponse
 from exchanges.models import Balance, Balances, Candle, Fill, Order, Position, Ticker, Trade
+from exchanges.stream.account_state import BalancesState, PositionsState
 from exchanges.stream.book import BookMessage
 from exchanges.stream.dialect import Stateless
 from exchanges.stream.levels import LevelReader
@@ -224,24 +225,17 @@ class FillDecoder(Stateless):
         return (attrs.evolve(fill, client_order_id=client_id or None, raw=event),)
 
 
-class BalanceDecoder:
+class BalanceDecoder(BalancesState):
     """Balance pushes merged into the REST snapshot (assets not pushed keep their value).
 
     Spot ``outboundAccountPosition`` carries free and locked; USD-M ``ACCOUNT_UPDATE`` carries
     the wallet balance only, so what open orders hold stays as last read and the rest is free.
     """
 
-    def __init__(self) -> None:
-        self.balances: Balances | None = None
-
-    def seed(self, value: Balances) -> None:
-        """Start from ``fetch_balance``."""
-        self.balances = value
-
     def decode(self, message: Any) -> Iterable[Balances]:
         """The balances after this push."""
         event = payload(message)
-        merged = dict(self.balances.by_currency) if self.balances is not None else {}
+        merged = self.known()
         if event.get("e") == "ACCOUNT_UPDATE":
             for entry in event["a"]["B"]:
                 asset = parsing.need_str(entry, "a", _EX)
@@ -261,27 +255,18 @@ class BalanceDecoder:
         self.balances = Balances(merged, timestamp=parsing.ms(event.get("E")), raw=event)
         return (self.balances,)
 
-    def reset(self) -> None:
-        """Forget: the next subscription starts from REST again."""
-        self.balances = None
 
-
-class PositionDecoder:
+class PositionDecoder(PositionsState[tuple[str, str]]):
     """USD-M ``ACCOUNT_UPDATE`` positions merged into the REST snapshot (by symbol and side)."""
 
     def __init__(self, name: Namer) -> None:
+        super().__init__()
         self.name = name
-        self.positions: dict[tuple[str, str], Position] = {}
 
-    @staticmethod
-    def _key(position: Position) -> tuple[str, str]:
+    def _key(self, position: Position) -> tuple[str, str]:
         raw = position.raw if isinstance(position.raw, dict) else {}
         side = raw.get("positionSide", raw.get("ps", "BOTH"))
         return position.symbol, side if isinstance(side, str) else "BOTH"
-
-    def seed(self, value: list[Position]) -> None:
-        """Start from ``fetch_positions``."""
-        self.positions = {self._key(p): p for p in value}
 
     def decode(self, message: Any) -> Iterable[list[Position]]:
         """The open positions after this push (none pushed: unchanged)."""
@@ -311,8 +296,4 @@ class PositionDecoder:
                 )
             else:
                 self.positions[key] = attrs.evolve(fresh, raw=p)
-        return ([self.positions[k] for k in sorted(self.positions)],)
-
-    def reset(self) -> None:
-        """Forget: the next subscription starts from REST again."""
-        self.positions = {}
+        return (self.open_positions(),)

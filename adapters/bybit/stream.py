@@ -69,6 +69,7 @@ from exchanges.errors import (
 )
 from exchanges.models import Balances, Candle, Fill, Order, Position, Ticker, Trade
 from exchanges.signing import KeyCache
+from exchanges.stream.account_state import BalancesState, PositionsState
 from exchanges.stream.book import BookMessage, consecutive
 from exchanges.stream.dialect import Control, FeedSpec, Stateless, StreamDialect
 from exchanges.stream.levels import LevelReader
@@ -521,22 +522,17 @@ class FillDecoder(Stateless):
         ]
 
 
-class PositionDecoder:
+class PositionDecoder(PositionsState[tuple[str, int]]):
     """``position`` items merged into the open positions (by symbol and position index)."""
 
     def __init__(self, dialect: BybitDialect) -> None:
+        super().__init__()
         self.dialect = dialect
-        self.positions: dict[tuple[str, int], Position] = {}
 
-    @staticmethod
-    def _key(position: Position) -> tuple[str, int]:
+    def _key(self, position: Position) -> tuple[str, int]:
         raw = position.raw if isinstance(position.raw, dict) else {}
         index = raw.get("positionIdx", 0)
         return position.symbol, index if isinstance(index, int) else 0
-
-    def seed(self, value: list[Position]) -> None:
-        """Start from ``fetch_positions``."""
-        self.positions = {self._key(p): p for p in value}
 
     def decode(self, message: Any) -> Iterable[list[Position]]:
         """The open positions after this message."""
@@ -553,31 +549,16 @@ class PositionDecoder:
                 self.positions.pop(key, None)
             else:
                 self.positions[key] = position
-        return ([self.positions[k] for k in sorted(self.positions)],)
-
-    def reset(self) -> None:
-        """Forget: the next subscription starts from REST again."""
-        self.positions = {}
+        return (self.open_positions(),)
 
 
-class BalanceDecoder:
+class BalanceDecoder(BalancesState):
     """``wallet`` pushes merged into the balances (coins not in a push keep their value)."""
-
-    def __init__(self) -> None:
-        self.balances: Balances | None = None
-
-    def seed(self, value: Balances) -> None:
-        """Start from ``fetch_balance``."""
-        self.balances = value
 
     def decode(self, message: Any) -> Iterable[Balances]:
         """The balances after this message."""
         pushed = parse.parse_balances(message["data"], parsing.ms(message.get("creationTime")))
-        merged = dict(self.balances.by_currency) if self.balances is not None else {}
+        merged = self.known()
         merged.update(pushed.by_currency)
         self.balances = Balances(merged, timestamp=pushed.timestamp, raw=pushed.raw)
         return (self.balances,)
-
-    def reset(self) -> None:
-        """Forget: the next subscription starts from REST again."""
-        self.balances = None

@@ -18,6 +18,7 @@ from adapters.okx.base import unified_order
 from exchanges import parsing
 from exchanges.errors import BadResponse
 from exchanges.models import Balances, Candle, Fill, Order, Position, Ticker, Trade
+from exchanges.stream.account_state import BalancesState, PositionsState
 from exchanges.stream.book import BookMessage
 from exchanges.stream.dialect import Stateless
 from exchanges.stream.levels import LevelReader
@@ -158,17 +159,16 @@ class FillDecoder(Stateless):
         return fills
 
 
-class PositionDecoder:
+class PositionDecoder(PositionsState[str]):
     """``positions`` pushes merged into the open positions (a paged snapshot replaces them)."""
 
     def __init__(self, dialect: OkxDialect) -> None:
+        super().__init__()
         self.dialect = dialect
-        self.positions: dict[str, Position] = {}
         self._pages: dict[str, Position] | None = None
 
-    def seed(self, value: list[Position]) -> None:
-        """Start from ``fetch_positions``."""
-        self.positions = {p.symbol: p for p in value}
+    def _key(self, position: Position) -> str:
+        return position.symbol
 
     def decode(self, message: Any) -> Iterable[list[Position]]:
         """The open positions after this message (after the last page of a snapshot)."""
@@ -189,35 +189,24 @@ class PositionDecoder:
             if message.get("lastPage") is False:
                 return ()
             self.positions, self._pages = target, None
-        return ([self.positions[k] for k in sorted(self.positions)],)
+        return (self.open_positions(),)
 
     def reset(self) -> None:
         """Forget: the next subscription starts from REST again."""
-        self.positions = {}
+        super().reset()
         self._pages = None
 
 
-class BalanceDecoder:
+class BalanceDecoder(BalancesState):
     """``account`` pushes merged into the balances (currencies not pushed keep their value)."""
-
-    def __init__(self) -> None:
-        self.balances: Balances | None = None
-
-    def seed(self, value: Balances) -> None:
-        """Start from ``fetch_balance``."""
-        self.balances = value
 
     def decode(self, message: Any) -> Iterable[Balances]:
         """The balances after this message."""
         out = []
         for item in message["data"]:
             pushed = parse.parse_balances(item)
-            merged = dict(self.balances.by_currency) if self.balances is not None else {}
+            merged = self.known()
             merged.update(pushed.by_currency)
             self.balances = attrs.evolve(pushed, by_currency=merged)
             out.append(self.balances)
         return out
-
-    def reset(self) -> None:
-        """Forget: the next subscription starts from REST again."""
-        self.balances = None
