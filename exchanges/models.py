@@ -319,7 +319,7 @@ class Order:
     #: True for a conditional order, one that waits for its trigger (a trigger order, a stop,
     #: a take-profit, a trailing stop, a position's stop set by ``set_trading_stop``). It is
     #: ``open`` while it waits; what it places once triggered is an order of its own on
-    #: Binance and OKX (algo orders), the same order on Bybit.
+    #: Binance USD-M and OKX (algo orders), the same order on Bybit and Binance spot.
     conditional: bool = False
     #: The price that triggers it (a trailing stop's activation price, when it has one).
     trigger_price: Decimal | None = None
