@@ -202,15 +202,16 @@ def test_a_stop_already_reached_is_an_invalid_order_with_a_hint(
     assert waiting(emu) == []
 
 
-def test_a_spot_stop_is_placed_once_when_the_answer_is_lost(
-    client: exchanges.Exchange, emu: Emulator
-) -> None:
-    price = last(client)
-    client.fetch_key_info()
-    emu.set_faults("drop_after:1.0@/api/v3/order*1")
-    order = client.create_order(
-        "BTC/USDT", "market", "sell", D("0.001"), trigger_price=price - 100, client_order_id="sl-2"
-    )
+@pytest.mark.parametrize("name", ["binance", "ccxt:binance"])
+def test_a_spot_stop_is_placed_once_when_the_answer_is_lost(emu: Emulator, name: str) -> None:
+    with exchanges.connect(name, base_url=emu.base_url, credentials=CREDS) as client:
+        price = last(client)
+        client.fetch_balance()
+        emu.set_faults("drop_after:1.0@/api/v3/order*1")
+        order = client.create_order(
+            "BTC/USDT", "market", "sell", D("0.001"), trigger_price=price - 100,
+            client_order_id="sl-2",
+        )  # fmt: skip
     # Learnt from the lookup by origClientOrderId, not from the lost answer.
     assert (order.client_order_id, order.status, order.conditional) == ("sl-2", "open", True)
     assert len(waiting(emu)) == 1 and emu.stats()["faults_injected"]
