@@ -3,7 +3,8 @@
 It runs the real server binary (``apt-get install -y redis-server``, ``brew install redis``),
 without persistence, bound to 127.0.0.1, and stops it on ``stop()`` or at the end of a ``with``.
 ``LocalCluster`` starts three of them as one Redis Cluster (each a master of a third of the
-16384 hash slots, no replicas), formed with ``CLUSTER ADDSLOTSRANGE`` and ``CLUSTER MEET``.
+16384 hash slots, no replicas), formed with ``CLUSTER ADDSLOTS`` and ``CLUSTER MEET`` (commands
+and flags of Redis 6 as well as 7, so it runs on whatever ``redis-server`` the system has).
 """
 
 from __future__ import annotations
@@ -28,6 +29,21 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _free_pair() -> int:
+    """A free port whose cluster bus port (+10000) is free too."""
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free pair of ports (port, port + 10000) on 127.0.0.1")
 
 
 def ping(port: int) -> bool:
@@ -80,10 +96,9 @@ class RedisServer:
             self._scratch = tempfile.TemporaryDirectory(prefix="exchanges-redis-")
             directory = Path(self._scratch.name)
         self.directory = directory
-        self.port = free_port()
+        # A cluster node also listens on its bus port, port + 10000: both must be free.
+        self.port = _free_pair() if cluster else free_port()
         self.cluster = cluster
-        #: A cluster node's bus port: by default port + 10000, which may be taken or past 65535.
-        self.bus_port = free_port() if cluster else None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -106,7 +121,6 @@ class RedisServer:
             command += [
                 "--cluster-enabled", "yes",
                 "--cluster-config-file", f"nodes-{self.port}.conf",
-                "--cluster-port", str(self.bus_port),
             ]  # fmt: skip
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -175,11 +189,9 @@ class LocalCluster:
             step = 16384 // len(self.nodes)
             for index, node in enumerate(self.nodes):
                 last = 16383 if index == len(self.nodes) - 1 else (index + 1) * step - 1
-                command(node.port, "CLUSTER", "ADDSLOTSRANGE", index * step, last)
+                command(node.port, "CLUSTER", "ADDSLOTS", *range(index * step, last + 1))
             for node in self.nodes[1:]:
-                assert node.bus_port is not None
-                meet = ("CLUSTER", "MEET", "127.0.0.1", node.port, node.bus_port)
-                command(self.nodes[0].port, *meet)
+                command(self.nodes[0].port, "CLUSTER", "MEET", "127.0.0.1", node.port)
             deadline = time.monotonic() + START_TIMEOUT
             while not all(
                 b"cluster_state:ok" in command(port, "CLUSTER", "INFO") for port in self.ports
