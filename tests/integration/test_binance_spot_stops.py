@@ -227,3 +227,18 @@ def test_cancel_all_orders_cancels_waiting_stops(client: exchanges.Exchange, emu
         (True, "canceled"),
     ]
     assert waiting(emu) == [] and client.fetch_open_orders("BTC/USDT") == []
+
+
+def test_finished_stops_are_listed_closed_and_cancelled(
+    client: exchanges.Exchange, emu: Emulator
+) -> None:
+    price = last(client)
+    fired = client.create_order("BTC/USDT", "market", "sell", D("0.001"), trigger_price=price - 100)
+    kept = client.create_order("BTC/USDT", "market", "buy", D("0.001"), trigger_price=price + 500)
+    assert kept.id is not None
+    client.cancel_order(kept.id, "BTC/USDT")
+    move(emu, price - 200)
+    closed = client.fetch_closed_orders("BTC/USDT")
+    assert sorted((o.id, o.status, o.conditional, o.trigger_price) for o in closed) == sorted(
+        [(fired.id, "closed", True, price - 100), (kept.id, "canceled", True, price + 500)]
+    )
