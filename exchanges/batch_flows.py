@@ -10,10 +10,13 @@ from exchanges import results
 from exchanges.batch_items import BatchItem, BatchResult
 from exchanges.effects import SHAPE_ERRORS
 from exchanges.errors import (
+    BadRequest,
     BadResponse,
     ClockSkew,
     DuplicateOrderId,
     ExchangeError,
+    InvalidOrder,
+    NotSupported,
     OrderNotFound,
     OutcomeUnknown,
     RateLimitExceeded,
@@ -256,7 +259,7 @@ def _cancel_conditional(
 ) -> Flow[list[Order | ExchangeError]]:
     """Each item the batch called unknown, cancelled once more alone as a conditional order
     where the batch does not know those: cancelled, or kept ``OrderNotFound`` when that path
-    has no such order either (one request more for an id nobody issued)."""
+    has no such order either or refuses the id (one request more for an id nobody issued)."""
     outcomes = list(answers)
     for i, (order_id, answer) in enumerate(zip(ids, answers, strict=True)):
         if not isinstance(answer, OrderNotFound):
@@ -266,10 +269,11 @@ def _cancel_conditional(
             continue
         try:
             outcomes[i] = yield from flow
-        except OrderNotFound:
-            continue
+        except (InvalidOrder, BadRequest, NotSupported):
+            continue  # not a conditional order's id there either (OrderNotFound included)
         except ExchangeError as err:
-            # The batch's "not found" no longer holds: what the conditional path said does.
+            # Whether it was a conditional order is unknown (rate limit, network, lost
+            # answer): "not found" would claim too much; what the conditional path said stands.
             outcomes[i] = err
     return outcomes
 
