@@ -408,7 +408,56 @@ def test_closed_orders_follow_the_after_cursor_across_pages() -> None:
 
     fake = FakeOkx()
     fake.handlers[("GET", "/api/v5/trade/orders-history")] = orders_history
+    fake.handlers[("GET", "/api/v5/trade/orders-algo-history")] = lambda p: envelope([])
     closed = client(fake).fetch_closed_orders("BTC/USDT")
     assert [o.id for o in closed] == [o["ordId"] for o in history]
     assert [p.get("after") for p in seen] == [None, "901"]
     assert len(closed) == 105
+
+
+def test_finished_algo_orders_follow_their_own_cursor_and_stop_at_since() -> None:
+    # "Get algo order history": one ordType (or conditional,oco) and one state a call, at most
+    # 100 a page, older pages by after=<algoId>, no time filter: since bounds cTime here
+    # (https://www.okx.com/docs-v5/en/#order-book-trading-algo-trading-get-algo-order-history).
+    rows = [
+        {
+            "instType": "SPOT",
+            "instId": "BTC-USDT",
+            "algoId": str(5000 - n),
+            "ordType": "trigger",
+            "state": "canceled",
+            "side": "buy",
+            "sz": "0.001",
+            "triggerPx": "50000",
+            "ordPx": "-1",
+            "cTime": str(NOW - n * 1000),
+            "uTime": str(NOW - n * 1000),
+        }
+        for n in range(150)
+    ]
+    seen: list[dict[str, str]] = []
+
+    def algo_history(prepared: Prepared) -> bytes:
+        params = FakeOkx.params(prepared)
+        seen.append(params)
+        if (params["ordType"], params["state"]) != ("trigger", "canceled"):
+            return envelope([])
+        after = params.get("after")
+        start = 0 if not after else next(i for i, r in enumerate(rows) if r["algoId"] == after) + 1
+        return envelope(rows[start : start + int(params["limit"])])
+
+    fake = FakeOkx()
+    fake.handlers[("GET", "/api/v5/trade/orders-history")] = lambda p: envelope([])
+    fake.handlers[("GET", "/api/v5/trade/orders-algo-history")] = algo_history
+    closed = client(fake).fetch_closed_orders("BTC/USDT", since=NOW - 120_000)
+    assert [o.id for o in closed] == [r["algoId"] for r in rows[:121]]
+    assert {(o.status, o.conditional, o.trigger_price) for o in closed} == {
+        ("canceled", True, Decimal(50000))
+    }
+    asked = [p.get("after") for p in seen if (p["ordType"], p["state"]) == ("trigger", "canceled")]
+    assert asked == [None, "4901"]
+    assert {(p["ordType"], p["state"], p["instId"]) for p in seen} == {
+        (kind, state, "BTC-USDT")
+        for kind in ("trigger", "conditional,oco", "move_order_stop")
+        for state in ("effective", "canceled", "order_failed")
+    }
