@@ -108,9 +108,6 @@ _SPOT_TRAILING = no(
     "which is not mapped here",
     hint="Place a stop with trigger_price=... and move it yourself.",
 )
-_SPOT_STREAMED = no(
-    "the spot user stream's executionReport of a stop order is not mapped as conditional here"
-)
 _NO_ATTACHED = no(
     "Binance has no stop-loss or take-profit attached to an order (nor does ccxt's Binance)",
     hint="Place the entry, then set_trading_stop(symbol, stop_loss=..., take_profit=...).",
@@ -147,7 +144,7 @@ _SPECIAL.update(
         ),
         "order.streamed": yes(
             "USD-M: ALGO_UPDATE on the listenKey stream, with the orders",
-            markets={"spot": _SPOT_STREAMED},
+            markets={"spot": yes("executionReport, as any spot order")},
         ),
     }
 )

@@ -18,8 +18,9 @@ https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-
 (``E`` a string, as seen in the wild) and then nothing more while they stay open.
 
 Events, diffed from the engine on each publisher tick: spot ``executionReport`` (NEW, one TRADE
-per fill, CANCELED/EXPIRED; a cancel carries the cancel's id in ``c`` and the order's in ``C``)
-and ``outboundAccountPosition`` (changed assets of the spot wallet); USD-M
+per fill, CANCELED/EXPIRED; a cancel carries the cancel's id in ``c`` and the order's in ``C``;
+stop orders too, ``emulator_ws_spot_stops.py``) and ``outboundAccountPosition`` (changed
+assets of the spot wallet); USD-M
 ``ORDER_TRADE_UPDATE`` (NEW, TRADE, CANCELED/EXPIRED, AMENDMENT), ``TRADE_LITE`` per fill,
 ``ALGO_UPDATE`` for conditional orders (``emulator_ws_algo.py``), and ``ACCOUNT_UPDATE`` when the
 USD-M wallet balance or a position changes (a resting order sends none, as on Binance).
@@ -41,6 +42,7 @@ from adapters.binance.emulator_base import (
     _w,
 )
 from adapters.binance.emulator_ws_algo import AlgoEvents
+from adapters.binance.emulator_ws_spot_stops import SpotStopEvents
 from exchanges.emulator.engine import EngineError, FillView, OrderView
 
 if TYPE_CHECKING:
@@ -76,6 +78,7 @@ class _Account:
         self.spot = self._wallet(SPOT_WALLET)
         self.usdm = self._usdm_state()
         self.algos = AlgoEvents(front.algo, uid)
+        self.stops = SpotStopEvents(front, uid)
 
     @staticmethod
     def _print(o: OrderView) -> tuple[Any, ...]:
@@ -108,6 +111,8 @@ class _Account:
             by_order.setdefault(fill.order_id, []).append(fill)
         algos_before, algos_after = self.algos.poll(now)
         events: list[Event] = [("usdm", event) for event in algos_before]
+        # A spot stop's placement comes before the events of the order it places as it fires.
+        events += [("spot", event) for event in self.stops.poll(now)]
         for order in sorted(self._orders(), key=lambda o: o.updated_ms):
             before = self.orders.get(order.order_id)
             now_print = self._print(order)
@@ -177,7 +182,7 @@ class _Account:
             canceled = kind == "CANCELED"
             if o.post_only:
                 order_type = "LIMIT_MAKER"
-            return {
+            report = {
                 "e": "executionReport", "E": now, "s": o.symbol,
                 # A cancel's own id (here generated, as when none is given) and the order's.
                 "c": f"emucancel{order_id}" if canceled else client_id,
@@ -192,6 +197,7 @@ class _Account:
                 "O": o.created_ms, "Z": _f8(quote), "Y": _f8(last_qty * last_px),
                 "Q": _f8(_ZERO), "W": o.created_ms, "V": "EXPIRE_MAKER",
             }  # fmt: skip
+            return self.stops.decorate(o, report)
         average = quote / cum if cum else _ZERO
         item = {
             "s": o.symbol, "c": client_id, "S": o.side.upper(), "o": order_type, "f": tif,

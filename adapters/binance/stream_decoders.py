@@ -159,6 +159,8 @@ def _order_item(event: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         "origQty": event["q"], "price": event["p"], "executedQty": event["z"],
         "cummulativeQuoteQty": event["Z"], "status": event["X"], "time": event.get("O"),
         "updateTime": event.get("E"),
+        # A stop type's ``P`` makes it conditional, as REST's stopPrice does (spot_stops.py).
+        "stopPrice": event.get("P"),
     }  # fmt: skip
 
 
@@ -189,7 +191,8 @@ def _algo_order(name: Namer, event: Mapping[str, Any]) -> Order:
 
 class OrderDecoder(Stateless):
     """Order updates as ``Order``s (every execution type: new, trade, cancel, expiry...), and
-    USD-M conditional orders' ``ALGO_UPDATE`` (``conditional`` set, as ``fetch_order`` has them)."""
+    USD-M conditional orders' ``ALGO_UPDATE`` (``conditional`` set, as ``fetch_order`` has them;
+    spot stops are ``executionReport``s of a stop type)."""
 
     def __init__(self, name: Namer) -> None:
         self.name = name

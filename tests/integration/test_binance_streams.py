@@ -229,6 +229,74 @@ async def test_spot_private_streams(ex: exchanges.AsyncExchange) -> None:
         )  # the order's own, not the cancel's
 
 
+async def test_spot_stops_stream_as_execution_reports_under_one_order_id(
+    ex: exchanges.AsyncExchange, emu: Emulator
+) -> None:
+    amount = Decimal("0.001")
+    async with ex.watch_orders(SPOT) as orders:
+        last = (await ex.fetch_ticker(SPOT)).last
+        assert last is not None
+        stop = last + 100
+        placed = await ex.create_order(
+            SPOT, "limit", "buy", amount, price=stop + 50, trigger_price=stop
+        )
+        new = await until(orders, lambda o: o.id == placed.id)
+        raw = new.raw
+        # Waiting: NEW, not on the book (no working time), its type and stop price.
+        assert (raw["x"], raw["X"], raw["o"], Decimal(raw["P"]), raw["w"]) == (
+            "NEW",
+            "NEW",
+            "STOP_LOSS_LIMIT",
+            stop,
+            False,
+        )
+        assert "W" not in raw and raw["c"] == placed.client_order_id
+        assert (new.conditional, new.trigger_price, new.status) == (True, stop, "open")
+
+        emu.move_price("BTCUSDT", category="spot", last=stop + 20)
+        seen: list[Any] = []
+
+        def filled(order: Any) -> bool:
+            seen.append(order)
+            return bool(order.status == "closed")
+
+        await until(orders, filled)
+        # Fired: the order it placed works and trades under the same orderId, client id, type
+        # and stop price; the working NEW first.
+        assert {o.id for o in seen} == {placed.id}
+        reports = [o.raw for o in seen]
+        assert (reports[0]["x"], reports[0]["w"]) == ("NEW", True)
+        assert reports[0]["W"] >= reports[0]["O"]
+        assert [r["x"] for r in reports[1:]] == ["TRADE"] * (len(reports) - 1)
+        for report in reports:
+            assert (report["c"], report["o"], Decimal(report["P"])) == (
+                placed.client_order_id,
+                "STOP_LOSS_LIMIT",
+                stop,
+            )
+        assert all(o.conditional and o.trigger_price == stop for o in seen)
+        assert seen[-1].filled == amount
+
+        below = stop - 500
+        sell = await ex.create_order(SPOT, "market", "sell", amount, trigger_price=below)
+        await until(orders, lambda o: o.id == sell.id and o.status == "open")
+        assert sell.id is not None
+        await ex.cancel_order(sell.id, SPOT)
+        gone = await until(orders, lambda o: o.id == sell.id and o.status != "open")
+        assert (gone.raw["x"], gone.raw["o"], Decimal(gone.raw["P"])) == (
+            "CANCELED",
+            "STOP_LOSS",
+            below,
+        )
+        # The cancel's id in ``c``, the order's own in ``C``: the order keeps its client id.
+        assert gone.raw["C"] == sell.client_order_id != gone.raw["c"]
+        assert (gone.status, gone.conditional, gone.client_order_id) == (
+            "canceled",
+            True,
+            sell.client_order_id,
+        )
+
+
 async def test_a_bad_secret_is_refused(emu: Emulator) -> None:
     bad = exchanges.Credentials(TEST_KEY, "not-the-secret")
     async with exchanges.connect_async(

@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 import exchanges
+from adapters.binance import parse
 from adapters.binance import stream as binance_stream
 from adapters.binance.adapter import BinanceAdapter
 from adapters.binance.algo import parse_algo
@@ -200,6 +201,40 @@ def test_trades_orders_and_fills() -> None:
         D("0.00001"),
         "mine",
     )
+
+
+def test_spot_stop_execution_reports_are_conditional_orders_as_rest_reads_them() -> None:
+    # "Order Update" (spot user data stream): a stop type's ``P`` is its stop price.
+    report = {
+        "e": "executionReport", "E": 9, "s": "BTCUSDT", "c": "sl-1", "S": "SELL",
+        "o": "STOP_LOSS_LIMIT", "f": "GTC", "q": "0.01000000", "p": "94.00000000",
+        "P": "95.00000000", "C": "", "x": "NEW", "X": "NEW", "i": 42, "l": "0", "z": "0",
+        "L": "0", "n": "0", "N": None, "T": 9, "t": -1, "w": False, "m": False, "O": 1,
+        "Z": "0",
+    }  # fmt: skip
+    decoder = OrderDecoder(lambda n: "BTC/USDT")
+    (order,) = decoder.decode({"subscriptionId": 0, "event": report})
+    row = {
+        "symbol": "BTCUSDT", "orderId": 42, "clientOrderId": "sl-1", "price": "94.00000000",
+        "origQty": "0.01000000", "executedQty": "0", "cummulativeQuoteQty": "0",
+        "status": "NEW", "timeInForce": "GTC", "type": "STOP_LOSS_LIMIT", "side": "SELL",
+        "stopPrice": "95.00000000", "time": 1, "updateTime": 9,
+    }  # fmt: skip
+    rest = parse.parse_order("BTC/USDT", row)
+    assert attrs.evolve(order, raw=None) == attrs.evolve(rest, raw=None)
+    assert (order.conditional, order.trigger_price, order.trigger_by) == (True, D(95), "last")
+    assert (order.type, order.price, order.status) == ("limit", D(94), "open")
+    fired = {**report, "o": "STOP_LOSS", "p": "0.00000000", "x": "TRADE", "X": "FILLED"}
+    (done,) = decoder.decode({"event": {**fired, "z": "0.01", "Z": "0.95", "w": True}})
+    assert (done.conditional, done.trigger_price, done.type, done.status) == (
+        True,
+        D(95),
+        "market",
+        "closed",
+    )
+    # Any other type's ``P`` is "0.00000000": an ordinary order.
+    (plain,) = decoder.decode({"event": {**report, "o": "LIMIT", "P": "0.00000000"}})
+    assert (plain.conditional, plain.trigger_price) == (False, None)
 
 
 def test_algo_updates_are_conditional_orders_read_as_rest_reads_them() -> None:
