@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import exchanges
+from adapters.binance.emulator_ws import sockets_of
 from exchanges.emulator import DEFAULT_UID, Emulator
 from exchanges.errors import InvalidOrder
 from tests.integration.test_binance_emulator import signed
@@ -242,3 +243,43 @@ def test_finished_stops_are_listed_closed_and_cancelled(
     assert sorted((o.id, o.status, o.conditional, o.trigger_price) for o in closed) == sorted(
         [(fired.id, "closed", True, price - 100), (kept.id, "canceled", True, price + 500)]
     )
+
+
+def test_the_user_stream_reports_a_stop_placed_and_fired_within_one_tick_in_order(
+    client: exchanges.Exchange, emu: Emulator
+) -> None:
+    user = sockets_of(emu.state).user
+    user.track(DEFAULT_UID)
+    price = last(client)
+    order = f"symbol=BTCUSDT&side=BUY&type=STOP_LOSS&quantity=0.001&stopPrice={price + 100}"
+    _, ack = signed(emu, "POST", "/api/v3/order", order + "&newClientOrderId=sl-up")
+    move(emu, price + 150)
+    events = user.poll(emu.state.now_ms(), {DEFAULT_UID})[DEFAULT_UID]
+    reports = [e for market, e in events if e["e"] == "executionReport"]
+    assert all(market == "spot" for market, _ in events)
+    # The stop's placement, then the order it placed: NEW working, its trades, FILLED last.
+    assert [(r["x"], r["w"]) for r in reports[:2]] == [("NEW", False), ("NEW", True)]
+    assert {r["x"] for r in reports[2:]} == {"TRADE"} and reports[-1]["X"] == "FILLED"
+    assert {(r["i"], r["c"], r["o"], D(r["P"])) for r in reports} == {
+        (ack["orderId"], "sl-up", "STOP_LOSS", price + 100)
+    }
+    assert "W" not in reports[0] and reports[1]["W"] >= reports[1]["O"] == reports[0]["O"]
+
+
+def test_the_user_stream_reports_a_stop_that_cannot_be_placed_as_it_fires_expired(
+    client: exchanges.Exchange, emu: Emulator
+) -> None:
+    user = sockets_of(emu.state).user
+    user.track(DEFAULT_UID)
+    price = last(client)
+    # A waiting stop reserves nothing; when it fires the wallet (2 BTC) cannot pay for it.
+    order = f"symbol=BTCUSDT&side=SELL&type=STOP_LOSS&quantity=50&stopPrice={price - 100}"
+    status, ack = signed(emu, "POST", "/api/v3/order", order + "&newClientOrderId=sl-big")
+    assert status == 200
+    move(emu, price - 150)
+    events = user.poll(emu.state.now_ms(), {DEFAULT_UID})[DEFAULT_UID]
+    mine = [e for _, e in events if e["e"] == "executionReport" and e["i"] == ack["orderId"]]
+    assert [(r["x"], r["X"]) for r in mine] == [("NEW", "NEW"), ("EXPIRED", "EXPIRED")]
+    assert (mine[-1]["c"], mine[-1]["o"], D(mine[-1]["P"])) == ("sl-big", "STOP_LOSS", price - 100)
+    (row,) = signed(emu, "GET", "/api/v3/allOrders", "symbol=BTCUSDT")[1]
+    assert (row["orderId"], row["status"]) == (ack["orderId"], "EXPIRED")
