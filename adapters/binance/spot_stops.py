@@ -74,7 +74,8 @@ def order_params(market: Market, args: OrderArgs) -> dict[str, Any]:
 
 
 def parse_stop(item: Mapping[str, Any]) -> dict[str, Any]:
-    """The conditional fields of a spot order row (none unless its type is a stop type)."""
+    """The conditional fields of a spot order row, or of an ``executionReport`` read under
+    REST's names (``P`` as ``stopPrice``); none unless its type is a stop type."""
     if item.get("type") not in STOP_TYPES:
         return {}
     text = item.get("stopPrice")
