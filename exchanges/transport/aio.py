@@ -8,19 +8,22 @@ import time
 from typing import Any
 
 import aiohttp
-from aiohttp import hdrs
 from yarl import URL
 
-from exchanges.errors import ExchangeError, NetworkError, RequestTimeout
+from exchanges.errors import ExchangeError, RequestTimeout
 from exchanges.transport.base import describe
-from exchanges.transport.limits import MAX_BODY_BYTES, decoded, too_large
+from exchanges.transport.limits import MAX_BODY_BYTES, too_large
+from exchanges.transport.outcomes import (
+    PIECE,
+    network_error,
+    no_connection_within,
+    no_response_within,
+    response,
+)
 from exchanges.wire import Prepared, Response
 
 __all__ = ["AioTransport"]
 
-# A body of unknown length (chunked, or read to the close) is read in pieces of at most this
-# size, so counting it against the cap never holds more than one piece ahead.
-_PIECE = 64 * 1024
 # Compressed answers save bandwidth; these two are the ones the body cap can inflate safely
 # (aiohttp would also offer br and zstd whenever their modules happen to be installed).
 _ACCEPT_ENCODING = "gzip, deflate"
@@ -183,65 +186,27 @@ class AioTransport:
                 raise
             return self._timed_out(prepared, started)
         except aiohttp.ConnectionTimeoutError:
-            return RequestTimeout(
-                f"could not connect within {self._connect} s",
-                exchange=self._exchange,
-                endpoint=prepared.request.endpoint,
-                request_sent=False,
-            )
+            return no_connection_within(self._connect, prepared, self._exchange)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             return self._timed_out(prepared, started)
         except aiohttp.ClientConnectorError as exc:
-            return NetworkError(
-                describe(exc, prepared, "before it was sent"),
-                exchange=self._exchange,
-                endpoint=prepared.request.endpoint,
-                request_sent=False,
-            )
+            message = describe(exc, prepared, "before it was sent")
+            return network_error(message, prepared, self._exchange, sent=False)
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
-            return NetworkError(
-                describe(exc, prepared, "after the request may have been sent"),
-                exchange=self._exchange,
-                endpoint=prepared.request.endpoint,
-                request_sent=True,
-            )
+            message = describe(exc, prepared, "after the request may have been sent")
+            return network_error(message, prepared, self._exchange, sent=True)
         finally:
             watched.discard(task)
             if deadlines.expired:  # rare: only just after some deadline passed
                 deadlines.forget(task)
         if not isinstance(body, bytes):
             return body
-        headers = raw.headers
-        status = raw.status
-        coding = headers.get(hdrs.CONTENT_ENCODING)
-        if coding is not None:
-            inflated = decoded(
-                body,
-                coding,
-                self._max_body,
-                exchange=self._exchange,
-                endpoint=prepared.request.endpoint,
-                status=status,
-            )
-            if not isinstance(inflated, bytes):
-                return inflated
-            body = inflated
-        return Response(
-            status,
-            headers,
-            body,
-            prepared.request,
-            _perf_counter() - started,
+        return response(
+            raw.status, raw.headers, body, prepared, started, self._max_body, self._exchange
         )
 
     def _timed_out(self, prepared: Prepared, started: float) -> RequestTimeout:
-        return RequestTimeout(
-            f"no complete response within {self._total} s "
-            f"(waited {_perf_counter() - started:.1f} s)",
-            exchange=self._exchange,
-            endpoint=prepared.request.endpoint,
-            request_sent=True,
-        )
+        return no_response_within(self._total, started, prepared, self._exchange, sent=True)
 
     async def _read(
         self, raw: aiohttp.ClientResponse, prepared: Prepared, length: int | None
@@ -261,7 +226,7 @@ class AioTransport:
         # Chunked, or delimited by the close: counted as it arrives, and dropped at the cap.
         pieces: list[bytes] = []
         size = 0
-        while piece := await raw.content.read(_PIECE):
+        while piece := await raw.content.read(PIECE):
             size += len(piece)
             if size > limit:
                 raw.close()

@@ -20,12 +20,14 @@ from urllib.parse import urlsplit
 
 from exchanges.errors import ExchangeError, NetworkError, RequestTimeout
 from exchanges.transport.base import describe
-from exchanges.transport.limits import (
-    MAX_BODY_BYTES,
-    ResponseWithin,
-    decoded,
-    too_large,
-    wait_at_most,
+from exchanges.transport.limits import MAX_BODY_BYTES, ResponseWithin, too_large, wait_at_most
+from exchanges.transport.outcomes import (
+    SendsAttempts,
+    network_error,
+    no_connection_within,
+    no_response_within,
+    read_pieces,
+    response,
 )
 from exchanges.wire import Prepared, Response
 
@@ -34,9 +36,6 @@ __all__ = ["StdlibTransport"]
 # A pooled connection idle longer than this is not trusted with a request: servers close idle
 # keep-alive connections, and a write that meets a closed connection has an unknown outcome.
 _MAX_IDLE = 30.0
-# A body of unknown length (chunked, or read to the close) is read in pieces this large, so
-# counting it against the cap never allocates more than one piece ahead.
-_PIECE = 64 * 1024
 
 
 class _Origin:
@@ -63,7 +62,7 @@ def _dropped(conn: http.client.HTTPConnection) -> bool:
     return bool(readable)
 
 
-class StdlibTransport:
+class StdlibTransport(SendsAttempts):
     """Sends ``Prepared`` requests over pooled ``http.client`` connections."""
 
     def __init__(
@@ -120,18 +119,6 @@ class StdlibTransport:
                 origin.idle.append((conn, time.monotonic()))
                 return
         conn.close()
-
-    def send(self, prepared: Prepared) -> Response:
-        """Send the exact bytes of ``prepared``; raise ``NetworkError`` when no response came."""
-        outcome = self._attempt(prepared)
-        if isinstance(outcome, Response):
-            return outcome
-        # Raised here, outside any except block, so nothing low-level is chained to it; and this
-        # frame keeps no secret for a traceback printed with its locals (pytest --showlocals,
-        # Sentry): the I/O ran in helpers that have returned, and Prepared's repr shows the URL,
-        # query string included, where Binance puts its signature.
-        del prepared
-        raise outcome
 
     def _attempt(self, prepared: Prepared) -> Response | ExchangeError:
         started = time.perf_counter()
@@ -200,12 +187,7 @@ class StdlibTransport:
         except TimeoutError:
             conn.close()
             if stage == "connect":
-                return RequestTimeout(
-                    f"could not connect within {self._connect_timeout} s",
-                    exchange=self._exchange,
-                    endpoint=prepared.request.endpoint,
-                    request_sent=False,
-                )
+                return no_connection_within(self._connect_timeout, prepared, self._exchange)
             return self._timed_out(prepared, started, sent=True)
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
@@ -219,22 +201,11 @@ class StdlibTransport:
             conn.close()
         else:
             self._checkin(origin, conn)
+        # http.client never asks for a compressed body, but a server may send one anyway.
         headers = cast("Mapping[str, str]", raw.headers)
-        coding = headers.get("Content-Encoding")
-        if coding is not None:
-            # http.client never asks for a compressed body, but a server may send one anyway.
-            inflated = decoded(
-                body,
-                coding,
-                self._max_body,
-                exchange=self._exchange,
-                endpoint=prepared.request.endpoint,
-                status=raw.status,
-            )
-            if not isinstance(inflated, bytes):
-                return inflated
-            body = inflated
-        return Response(raw.status, headers, body, prepared.request, time.perf_counter() - started)
+        return response(
+            raw.status, headers, body, prepared, started, self._max_body, self._exchange
+        )
 
     def _read(self, raw: http.client.HTTPResponse, prepared: Prepared) -> bytes | ExchangeError:
         limit = self._max_body
@@ -251,36 +222,21 @@ class StdlibTransport:
                 )
             return raw.read()
         # Chunked, or delimited by the close: counted as it arrives, and dropped at the cap.
-        pieces: list[bytes] = []
-        size = 0
-        while piece := raw.read(_PIECE):
-            size += len(piece)
-            if size > limit:
-                return too_large(
-                    limit,
-                    exchange=self._exchange,
-                    endpoint=prepared.request.endpoint,
-                    status=raw.status,
-                )
-            pieces.append(piece)
-        return b"".join(pieces)
+        body = read_pieces(raw.read, limit)
+        if body is None:
+            return too_large(
+                limit,
+                exchange=self._exchange,
+                endpoint=prepared.request.endpoint,
+                status=raw.status,
+            )
+        return body
 
     def _timed_out(self, prepared: Prepared, started: float, *, sent: bool) -> RequestTimeout:
-        return RequestTimeout(
-            f"no complete response within {self._timeout} s "
-            f"(waited {time.perf_counter() - started:.1f} s)",
-            exchange=self._exchange,
-            endpoint=prepared.request.endpoint,
-            request_sent=sent,
-        )
+        return no_response_within(self._timeout, started, prepared, self._exchange, sent=sent)
 
     def _error(self, prepared: Prepared, message: str, *, sent: bool) -> NetworkError:
-        return NetworkError(
-            message,
-            exchange=self._exchange,
-            endpoint=prepared.request.endpoint,
-            request_sent=sent,
-        )
+        return network_error(message, prepared, self._exchange, sent=sent)
 
     def __del__(self) -> None:
         # A client dropped without close() still releases its sockets, quietly.

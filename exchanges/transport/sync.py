@@ -21,14 +21,16 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from exchanges.errors import ExchangeError, NetworkError, RequestTimeout
+from exchanges.errors import ExchangeError, NetworkError
 from exchanges.transport.base import describe
-from exchanges.transport.limits import (
-    MAX_BODY_BYTES,
-    ResponseWithin,
-    decoded,
-    too_large,
-    wait_at_most,
+from exchanges.transport.limits import MAX_BODY_BYTES, ResponseWithin, too_large, wait_at_most
+from exchanges.transport.outcomes import (
+    SendsAttempts,
+    network_error,
+    no_connection_within,
+    no_response_within,
+    read_pieces,
+    response,
 )
 from exchanges.wire import Prepared, Response
 
@@ -52,11 +54,6 @@ class _RedactSignatures(logging.Filter):
 _POOL_LOGGER = logging.getLogger("urllib3.connectionpool")
 if not any(isinstance(f, _RedactSignatures) for f in _POOL_LOGGER.filters):
     _POOL_LOGGER.addFilter(_RedactSignatures())
-
-
-# A body of unknown length (chunked, or read to the close) is read in pieces this large, so
-# counting it against the cap never allocates more than one piece ahead.
-_PIECE = 64 * 1024
 
 # urllib3 builds, sends on and reads from its connections deep inside urlopen; the send running
 # on this thread leaves its deadline here for them, and they note when a byte may have left.
@@ -156,7 +153,7 @@ class _HTTPSPool(urllib3.HTTPSConnectionPool):
         return _bounded(urllib3.HTTPSConnectionPool.ConnectionCls)
 
 
-class SyncTransport:
+class SyncTransport(SendsAttempts):
     """Sends ``Prepared`` requests over pooled urllib3 connections."""
 
     def __init__(
@@ -192,18 +189,6 @@ class SyncTransport:
             self._pools[origin] = pool
         return pool, target
 
-    def send(self, prepared: Prepared) -> Response:
-        """Send the exact bytes of ``prepared``; raise ``NetworkError`` when no response came."""
-        outcome = self._attempt(prepared)
-        if isinstance(outcome, Response):
-            return outcome
-        # Raised here, outside any except block, so nothing low-level is chained to it; and this
-        # frame keeps no secret for a traceback printed with its locals (pytest --showlocals,
-        # Sentry): the I/O ran in helpers that have returned, and Prepared's repr shows the URL,
-        # query string included, where Binance puts its signature.
-        del prepared
-        raise outcome
-
     def _attempt(self, prepared: Prepared) -> Response | ExchangeError:
         pool, target = self._pool(prepared.url)
         started = time.perf_counter()
@@ -237,23 +222,10 @@ class SyncTransport:
             call.deadline = None
         if not isinstance(body, bytes):
             return body
-        coding = raw.headers.get("Content-Encoding")
-        if coding is not None:
-            # Asked for "identity"; a server may compress anyway, and urllib3 would inflate it
-            # without a bound.
-            inflated = decoded(
-                body,
-                coding,
-                self._max_body,
-                exchange=self._exchange,
-                endpoint=prepared.request.endpoint,
-                status=raw.status,
-            )
-            if not isinstance(inflated, bytes):
-                return inflated
-            body = inflated
-        return Response(
-            raw.status, raw.headers, body, prepared.request, time.perf_counter() - started
+        # Asked for "identity"; a server may compress anyway, and urllib3 would inflate it
+        # without a bound (decode_content=False): inflated here, under the cap.
+        return response(
+            raw.status, raw.headers, body, prepared, started, self._max_body, self._exchange
         )
 
     def _read(self, raw: Any, prepared: Prepared) -> bytes | ExchangeError:
@@ -274,22 +246,18 @@ class SyncTransport:
             raw.release_conn()  # urllib3 does when it sees the end; an empty body it may not
             return data
         # Chunked, or delimited by the close: counted as it arrives, and dropped at the cap.
-        pieces: list[bytes] = []
-        size = 0
-        while piece := raw.read(_PIECE):
-            size += len(piece)
-            if size > limit:
-                raw.close()
-                raw.release_conn()
-                return too_large(
-                    limit,
-                    exchange=self._exchange,
-                    endpoint=prepared.request.endpoint,
-                    status=raw.status,
-                )
-            pieces.append(piece)
+        body = read_pieces(raw.read, limit)
+        if body is None:
+            raw.close()
+            raw.release_conn()
+            return too_large(
+                limit,
+                exchange=self._exchange,
+                endpoint=prepared.request.endpoint,
+                status=raw.status,
+            )
         raw.release_conn()
-        return b"".join(pieces)
+        return body
 
     def _failure(self, exc: Exception, prepared: Prepared, started: float) -> NetworkError | None:
         if isinstance(exc, MaxRetryError) and exc.reason is not None:
@@ -303,19 +271,9 @@ class SyncTransport:
             if sent is None:
                 sent = not isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
             if not sent and isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
-                return RequestTimeout(
-                    f"could not connect within {self._timeout.connect_timeout} s",
-                    exchange=self._exchange,
-                    endpoint=prepared.request.endpoint,
-                    request_sent=False,
-                )
-            return RequestTimeout(
-                f"no complete response within {self._total} s "
-                f"(waited {time.perf_counter() - started:.1f} s)",
-                exchange=self._exchange,
-                endpoint=prepared.request.endpoint,
-                request_sent=sent,
-            )
+                seconds: Any = self._timeout.connect_timeout
+                return no_connection_within(seconds, prepared, self._exchange)
+            return no_response_within(self._total, started, prepared, self._exchange, sent=sent)
         if isinstance(
             exc, ProtocolError | SSLError | HTTPError | OSError | http.client.HTTPException
         ):
@@ -325,12 +283,7 @@ class SyncTransport:
         return None
 
     def _error(self, prepared: Prepared, message: str, *, sent: bool) -> NetworkError:
-        return NetworkError(
-            message,
-            exchange=self._exchange,
-            endpoint=prepared.request.endpoint,
-            request_sent=sent,
-        )
+        return network_error(message, prepared, self._exchange, sent=sent)
 
     def close(self) -> None:
         """Close every pooled connection."""
