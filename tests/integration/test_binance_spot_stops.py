@@ -13,6 +13,7 @@ import pytest
 
 import exchanges
 from adapters.binance.emulator_ws import sockets_of
+from adapters.binance.emulator_ws_user import UserData
 from exchanges.emulator import DEFAULT_UID, Emulator
 from exchanges.errors import InvalidOrder
 from tests.integration.test_binance_emulator import signed
@@ -245,11 +246,18 @@ def test_finished_stops_are_listed_closed_and_cancelled(
     )
 
 
+def own_user_data(emu: Emulator) -> UserData:
+    """A user-data differ of the account that the emulator's publisher does not poll (it
+    forgets accounts nobody subscribed to), so each ``poll`` sees everything since the last."""
+    user = UserData(sockets_of(emu.state).user.front)
+    user.track(DEFAULT_UID)
+    return user
+
+
 def test_the_user_stream_reports_a_stop_placed_and_fired_within_one_tick_in_order(
     client: exchanges.Exchange, emu: Emulator
 ) -> None:
-    user = sockets_of(emu.state).user
-    user.track(DEFAULT_UID)
+    user = own_user_data(emu)
     price = last(client)
     order = f"symbol=BTCUSDT&side=BUY&type=STOP_LOSS&quantity=0.001&stopPrice={price + 100}"
     _, ack = signed(emu, "POST", "/api/v3/order", order + "&newClientOrderId=sl-up")
@@ -269,8 +277,7 @@ def test_the_user_stream_reports_a_stop_placed_and_fired_within_one_tick_in_orde
 def test_the_user_stream_reports_a_stop_that_cannot_be_placed_as_it_fires_expired(
     client: exchanges.Exchange, emu: Emulator
 ) -> None:
-    user = sockets_of(emu.state).user
-    user.track(DEFAULT_UID)
+    user = own_user_data(emu)
     price = last(client)
     # A waiting stop reserves nothing; when it fires the wallet (2 BTC) cannot pay for it.
     order = f"symbol=BTCUSDT&side=SELL&type=STOP_LOSS&quantity=50&stopPrice={price - 100}"
