@@ -264,6 +264,13 @@ class CcxtAdapter(CcxtTriggers, CcxtBatches, CcxtMarketData):
         self.capabilities.require("amend_order", market=market_type(args.ref.symbol))
         market = yield from self.order_market(args.ref.symbol, args.amount, args.price)
         current = yield from self.fetch_order(args.ref)
+        if current.conditional and current.status == "open":
+            # Known before sending: where conditional orders do not amend, say so now.
+            self.capabilities.require(
+                "order.amend",
+                market=market_type(args.ref.symbol),
+                subject=f"conditional order {current.id}",
+            )
         amount = args.amount if args.amount is not None else current.amount
         price = args.price if args.price is not None else current.price
         request = ccxt_request(

@@ -37,20 +37,23 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from adapters.okx import parse, prices
+from exchanges.arguments import OrderRef
 from exchanges.decimals import to_wire
-from exchanges.errors import InvalidOrder, OrderNotFound
+from exchanges.errors import InvalidOrder, NotSupported, OrderNotFound
 from exchanges.models import Order, OrderStatus, StopSpec, TradingStop, TriggerBy
 from exchanges.reconcile import place_once
+from exchanges.units import native_amount
 
 if TYPE_CHECKING:
     from adapters.okx.requests import RequestBuilder
-    from exchanges.arguments import OrderArgs, OrderRef, TradingStopArgs
+    from exchanges.arguments import AmendArgs, OrderArgs, TradingStopArgs
     from exchanges.flow import Flow
     from exchanges.models import Market
 
 __all__ = [
     "ALGO_TYPES",
     "RESERVED",
+    "amend",
     "attach_fields",
     "cancel",
     "create",
@@ -255,6 +258,37 @@ def cancel(build: RequestBuilder, market: Market, ref: OrderRef) -> Flow[Order]:
     response = yield request
     order = _placed(market.symbol, parse.first(response))
     return attrs.evolve(order, status="canceled", remaining=Decimal(0))
+
+
+def amend(build: RequestBuilder, market: Market, args: AmendArgs) -> Flow[Order]:
+    """``POST /api/v5/trade/amend-algos`` of a waiting trigger order ("Amend algo order",
+    https://www.okx.com/docs-v5/en/#order-book-trading-algo-trading-post-amend-algo-order):
+    ``newSz`` (the total, in contracts for derivatives) and ``newOrdPx``; then read back.
+
+    OKX amends a stop (conditional, oco) by its legs' trigger and order prices, and no trailing
+    order at all, so those raise ``NotSupported``; ``OrderNotFound`` when no algo order has the
+    id, or it no longer waits.
+    """
+    found = yield from fetch(build, market, args.ref)
+    kind = found.raw.get("ordType") if isinstance(found.raw, Mapping) else None
+    if found.status != "open":
+        raise OrderNotFound(
+            f"OKX algo order {found.id} is {found.status}, not waiting", exchange="okx"
+        )
+    if kind != "trigger":
+        raise NotSupported(
+            f"OKX amends a {kind} algo order's legs or nothing, not its amount or price",
+            exchange="okx",
+            hint="Use set_trading_stop to move a position's stops, or cancel the order and "
+            "place it again.",
+        )
+    body: dict[str, Any] = {"instId": market.id, "algoId": found.id}
+    if args.amount is not None:
+        body["newSz"] = to_wire(native_amount(market, args.amount, exchange="okx"))
+    if args.price is not None:
+        body["newOrdPx"] = to_wire(args.price)
+    yield build.post("/api/v5/trade/amend-algos", body, write=True, inst_id=market.id)
+    return (yield from fetch(build, market, OrderRef(args.ref.symbol, found.id, None)))
 
 
 def open_rows(build: RequestBuilder, inst_id: str | None) -> Flow[list[Any]]:

@@ -95,10 +95,10 @@ _SPECIAL.update(
         ),
         "order.trigger_by.mark": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_ALGOS}),
         "order.trigger_by.index": yes(markets={"spot": _SPOT_LAST, "option": _NO_OPTION_ALGOS}),
-        "order.amend": no(
-            "OKX amends algo orders with /api/v5/trade/amend-algos, which is not mapped here "
-            "(/api/v5/trade/amend-order knows ordinary orders only)",
-            hint="Cancel the conditional order and place it again with the new values.",
+        "order.amend": yes(
+            "trigger orders through /api/v5/trade/amend-algos (newSz, newOrdPx); a stop or "
+            "trailing order is not amended (NotSupported)",
+            markets={"option": _NO_OPTION_ALGOS},
         ),
         "order.stop_loss": _ATTACHED,
         "order.take_profit": _ATTACHED,

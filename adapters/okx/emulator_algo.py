@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from adapters.okx.emulator_algo_amend import amend_algos
 from adapters.okx.emulator_common import ItemError, OkxError, _numeric, _text, _w
 from exchanges.emulator.engine import EngineError
 from exchanges.emulator.triggers import StopLevel, TriggerView
@@ -80,6 +81,7 @@ class OkxAlgo:
             ("GET", "/api/v5/trade/orders-algo-pending"): (self.orders_algo_pending, "read"),
             ("GET", "/api/v5/trade/orders-algo-history"): (self.orders_algo_history, "read"),
             ("POST", "/api/v5/trade/cancel-algos"): (self.cancel_algos, "trade"),
+            ("POST", "/api/v5/trade/amend-algos"): (self.amend_algos, "trade"),
             ("GET", "/api/v5/public/mark-price"): (self.mark_price, None),
             ("GET", "/api/v5/market/index-tickers"): (self.index_tickers, None),
         }
@@ -448,6 +450,10 @@ class OkxAlgo:
             return "0", "", items
         return ("1", "All operations failed", items) if failed == len(items) else (
             "2", "Bulk operation partially succeeded.", items)  # fmt: skip
+
+    def amend_algos(self, params: Any, key: ApiKey) -> tuple[str, str, list[dict[str, Any]]]:
+        """``POST /api/v5/trade/amend-algos`` (``emulator_algo_amend``)."""
+        return amend_algos(self, params, key)
 
     def _json(self, algo_id: str, legs: list[TriggerView]) -> dict[str, Any]:
         first = legs[0]

@@ -28,6 +28,8 @@ RULES: MappingProxyType[str, tuple[int, str]] = MappingProxyType(
         # Algo orders ("Algo trading" section): 20 per 2 s per user and instrument.
         "POST /api/v5/trade/order-algo": (20, "inst"),
         "POST /api/v5/trade/cancel-algos": (20, "uid"),
+        # Paced per user (not per instrument): the stricter of the two rules OKX uses here.
+        "POST /api/v5/trade/amend-algos": (20, "uid"),
         "GET /api/v5/trade/order-algo": (20, "uid"),
         "GET /api/v5/trade/orders-algo-pending": (20, "uid"),
         "GET /api/v5/public/mark-price": (10, "ip"),

@@ -148,6 +148,13 @@ class OkxOrders(OkxBatches, OkxBase):
             body["newPx"] = to_wire(args.price)
         try:
             response = yield self.build.amend_order(body, market.id)
+        except OrderNotFound as missing:
+            # Not an order: maybe a waiting trigger (algo) order, amended on its own path.
+            try:
+                amended = yield from algo_api.amend(self.build, market, args)
+            except OrderNotFound:
+                raise missing from None
+            return unified_order(amended, market)
         except OutcomeUnknown as unknown:
             current = yield from self._settle(args.ref, unknown)
             if (args.price is None or current.price == args.price) and (
