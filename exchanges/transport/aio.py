@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import aiohttp
+from aiohttp import hdrs
 from yarl import URL
 
 from exchanges.errors import ExchangeError, RequestTimeout
@@ -201,8 +202,10 @@ class AioTransport:
                 deadlines.forget(task)
         if not isinstance(body, bytes):
             return body
+        headers = raw.headers
+        coding = headers.get(hdrs.CONTENT_ENCODING)  # an istr: no case folding per lookup
         return response(
-            raw.status, raw.headers, body, prepared, started, self._max_body, self._exchange
+            raw.status, headers, coding, body, prepared, started, self._max_body, self._exchange
         )
 
     def _timed_out(self, prepared: Prepared, started: float) -> RequestTimeout:

@@ -96,14 +96,14 @@ def read_pieces(read: Callable[[int], bytes], limit: int) -> bytes | None:
 def response(
     status: int,
     headers: Mapping[str, str],
+    coding: str | None,
     body: bytes,
     prepared: Prepared,
     started: float,
     limit: int,
     exchange: str | None,
 ) -> Response | ExchangeError:
-    """The ``Response`` for a body read whole, inflated first if the server compressed it."""
-    coding = headers.get("Content-Encoding")
+    """The ``Response`` for a body read whole, inflated first per its ``coding`` (if any)."""
     if coding is not None:
         inflated = decoded(
             body,

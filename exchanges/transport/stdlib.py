@@ -203,8 +203,9 @@ class StdlibTransport(SendsAttempts):
             self._checkin(origin, conn)
         # http.client never asks for a compressed body, but a server may send one anyway.
         headers = cast("Mapping[str, str]", raw.headers)
+        coding = headers.get("Content-Encoding")
         return response(
-            raw.status, headers, body, prepared, started, self._max_body, self._exchange
+            raw.status, headers, coding, body, prepared, started, self._max_body, self._exchange
         )
 
     def _read(self, raw: http.client.HTTPResponse, prepared: Prepared) -> bytes | ExchangeError:

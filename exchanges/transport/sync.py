@@ -224,8 +224,10 @@ class SyncTransport(SendsAttempts):
             return body
         # Asked for "identity"; a server may compress anyway, and urllib3 would inflate it
         # without a bound (decode_content=False): inflated here, under the cap.
+        headers = raw.headers
+        coding = headers.get("Content-Encoding")
         return response(
-            raw.status, raw.headers, body, prepared, started, self._max_body, self._exchange
+            raw.status, headers, coding, body, prepared, started, self._max_body, self._exchange
         )
 
     def _read(self, raw: Any, prepared: Prepared) -> bytes | ExchangeError:
