@@ -18,13 +18,13 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from exchanges import errors as e
+from exchanges.error_codes import Entry, listed_code, unlisted_code
 
 __all__ = ["FUTURES", "SHARED", "SPOT", "MarketKind", "error_for_code", "error_for_http"]
 
 MarketKind = Literal["spot", "usdm"]
 
 # code -> (class, hint or None for the class default, retryable override or None)
-Entry = tuple[type[e.ExchangeError], str | None, bool | None]
 
 _UNKNOWN_OUTCOME = (
     "Binance says the execution status is unknown: reads are retried; an order is looked up by "
@@ -319,17 +319,28 @@ def error_for_code(
         return _rate_limited(message, http_status, retry_after, common)
     entry = _lookup(code, message, market)
     if entry is None:
-        return e.ExchangeError(
+        return unlisted_code(
             message,
-            hint="This Binance code is not in the library's table; the message is Binance's own.",
-            **common,
+            exchange="binance",
+            venue="Binance",
+            code=code,
+            http_status=http_status,
+            endpoint=endpoint,
         )
     cls, hint, retryable = entry
     if code == -2015:
         hint = _key_hint(env)
-    if issubclass(cls, e.RateLimitExceeded):
-        return cls(message, hint=hint, retryable=retryable, retry_after=retry_after, **common)
-    return cls(message, hint=hint, retryable=retryable, **common)
+    return listed_code(
+        cls,
+        message,
+        exchange="binance",
+        code=code,
+        hint=hint,
+        retryable=retryable,
+        http_status=http_status,
+        endpoint=endpoint,
+        retry_after=retry_after,
+    )
 
 
 def _rate_limited(

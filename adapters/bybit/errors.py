@@ -13,10 +13,9 @@ from types import MappingProxyType
 from typing import Any
 
 from exchanges import errors as e
+from exchanges.error_codes import Entry, listed_code, unlisted_code
 
 __all__ = ["CODES", "error_for_code", "error_for_http", "item_errors"]
-
-Entry = tuple[type[e.ExchangeError], str | None, bool | None]
 
 # code -> (class, hint or None for the class default, retryable override or None)
 CODES: MappingProxyType[int, Entry] = MappingProxyType(
@@ -197,28 +196,28 @@ def error_for_code(
     """The normalised error for a non-zero retCode (unknown codes keep code and message)."""
     entry = CODES.get(code)
     if entry is None:
-        return e.ExchangeError(
+        return unlisted_code(
             message,
             exchange="bybit",
+            venue="Bybit",
             code=code,
             http_status=http_status,
             endpoint=endpoint,
-            hint="This Bybit code is not in the library's table; the message is Bybit's own.",
         )
     cls, hint, retryable = entry
     if code == 10001:
         cls, hint = _params_error(message, cls, hint)
-    kwargs: dict[str, Any] = {
-        "exchange": "bybit",
-        "code": code,
-        "hint": _hint(code, hint, env),
-        "retryable": retryable,
-        "http_status": http_status,
-        "endpoint": endpoint,
-    }
-    if issubclass(cls, e.RateLimitExceeded):
-        kwargs["retry_after"] = retry_after
-    return cls(message, **kwargs)
+    return listed_code(
+        cls,
+        message,
+        exchange="bybit",
+        code=code,
+        hint=_hint(code, hint, env),
+        retryable=retryable,
+        http_status=http_status,
+        endpoint=endpoint,
+        retry_after=retry_after,
+    )
 
 
 # 10001 is Bybit's generic "params error"; its message names what was wrong. These fragments

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from exchanges import errors as e
+from exchanges.error_codes import Entry, listed_code, unlisted_code
 
 __all__ = [
     "CODES",
@@ -32,7 +33,6 @@ __all__ = [
     "retry_after_seconds",
 ]
 
-Entry = tuple[type[e.ExchangeError], str | None, bool | None]
 
 _UNKNOWN_OUTCOME = (
     "OKX says the request timed out and that this does not mean it failed: the order may "
@@ -236,28 +236,28 @@ def error_for_code(
     text = f"{message} (subCode {sub_code})" if sub_code else message
     entry = CODES.get(code)
     if entry is None:
-        return e.ExchangeError(
+        return unlisted_code(
             text,
             exchange="okx",
+            venue="OKX",
             code=code,
             http_status=http_status,
             endpoint=endpoint,
-            hint="This OKX code is not in the library's table; the message is OKX's own.",
         )
     cls, hint, retryable = entry
     if code == "51000":
         cls, hint = _params_error(message, cls, hint)
-    kwargs: dict[str, Any] = {
-        "exchange": "okx",
-        "code": code,
-        "hint": _hint(code, hint, env),
-        "retryable": retryable,
-        "http_status": http_status,
-        "endpoint": endpoint,
-    }
-    if issubclass(cls, e.RateLimitExceeded):
-        kwargs["retry_after"] = retry_after
-    return cls(text, **kwargs)
+    return listed_code(
+        cls,
+        text,
+        exchange="okx",
+        code=code,
+        hint=_hint(code, hint, env),
+        retryable=retryable,
+        http_status=http_status,
+        endpoint=endpoint,
+        retry_after=retry_after,
+    )
 
 
 # 51000 "Parameter {0} error" names the parameter: an order's own fields make it a refused
