@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from exchanges import results
 from exchanges.batch import Batching
 from exchanges.capabilities import UNDECLARED, Capabilities, funding_market, market_type
-from exchanges.errors import BadSymbol, ExchangeError, NotSupported, OrderNotFound
+from exchanges.errors import BadSymbol, ExchangeError, InvalidOrder, NotSupported, OrderNotFound
 from exchanges.preflight import check_order
 from exchanges.symbols import Symbol
 from exchanges.wire import Prepared
@@ -442,6 +442,20 @@ class Adapter(Batching, abc.ABC):
     def set_trading_stop(self, args: TradingStopArgs) -> Flow[TradingStop]:
         """Stop-loss, take-profit and/or trailing stop of an open position."""
         return self._nope("position.trading_stop")
+
+    def position_to_stop(self, args: TradingStopArgs) -> Flow[tuple[Market, Position]]:
+        """The market and open position (of ``args.side``, if given) that ``args`` sets stops on."""
+        market = yield from self.market(args.symbol)
+        held = yield from self.fetch_positions([args.symbol])
+        if args.side is not None:
+            held = [p for p in held if p.side == args.side]
+        if not held:
+            raise InvalidOrder(
+                f"there is no open {market.symbol} position to set stops on",
+                exchange=self.name,
+                hint="Open the position first.",
+            )
+        return market, held[0]
 
     def require_intents(self, args: OrderArgs) -> None:
         """``NotSupported`` for an intent of ``args`` (``ORDER_INTENTS``) that ``args.symbol``'s

@@ -12,7 +12,7 @@ from adapters.binance import parse
 from adapters.binance.base import BinanceBase
 from adapters.binance.hosts import sapi_unsupported_reason
 from exchanges.arguments import TradingStopArgs
-from exchanges.errors import BadRequest, InvalidOrder
+from exchanges.errors import BadRequest
 from exchanges.flow import Flow
 from exchanges.models import (
     Balances,
@@ -87,17 +87,7 @@ class BinanceAccount(BinanceBase):
 
     def set_trading_stop(self, args: TradingStopArgs) -> Flow[TradingStop]:
         """Algo STOP_MARKET / TAKE_PROFIT_MARKET orders with ``closePosition`` (``algo.py``)."""
-        market = yield from self.market(args.symbol)
-        held = yield from self.fetch_positions([args.symbol])
-        if args.side is not None:
-            held = [p for p in held if p.side == args.side]
-        if not held:
-            raise InvalidOrder(
-                f"there is no open {market.symbol} position to set stops on",
-                exchange=self.name,
-                hint="Open the position first.",
-            )
-        position = held[0]
+        market, position = yield from self.position_to_stop(args)
         return (
             yield from algo_api.set_trading_stop(
                 self.build, market, args, position.side, position.hedged

@@ -11,7 +11,7 @@ from adapters.okx import modes as modes_api
 from adapters.okx import parse
 from adapters.okx.base import OkxBase
 from exchanges.arguments import TradingStopArgs
-from exchanges.errors import BadRequest, InvalidOrder
+from exchanges.errors import BadRequest
 from exchanges.flow import Flow
 from exchanges.models import (
     Balances,
@@ -84,20 +84,11 @@ class OkxAccount(OkxBase):
 
     def set_trading_stop(self, args: TradingStopArgs) -> Flow[TradingStop]:
         """A ``closeFraction`` conditional/oco algo order on the position (``algo.py``)."""
-        market = yield from self.market(args.symbol)
-        held = yield from self.fetch_positions([args.symbol])
-        if args.side is not None:
-            held = [p for p in held if p.side == args.side]
-        if not held:
-            raise InvalidOrder(
-                f"there is no open {market.symbol} position to set stops on",
-                exchange=self.name,
-                hint="Open the position first.",
-            )
+        market, position = yield from self.position_to_stop(args)
         mode = self._margin_modes.get(market.symbol, "cross")
         return (
             yield from algo_api.set_trading_stop(
-                self.build, market, args, held[0].side, held[0].hedged, mode
+                self.build, market, args, position.side, position.hedged, mode
             )
         )
 
