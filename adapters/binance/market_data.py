@@ -7,6 +7,7 @@ from typing import Any
 from adapters.binance import funding, parse
 from adapters.binance.base import BinanceBase
 from exchanges.adapter import FUNDING_HISTORY_LIMIT
+from exchanges.candles import add_fresh, kept
 from exchanges.errors import BadRequest
 from exchanges.flow import Flow
 from exchanges.models import Candle, FundingRate, FundingRecord, Market, OrderBook, Ticker, Trade
@@ -140,16 +141,14 @@ class BinanceMarketData(BinanceBase):
             size = min(page, want - len(candles))
             request = self.build.klines(group, market.id, timeframe, start, end, size)
             batch = parse.parse_candles((yield request).data)
-            fresh = [c for c in batch if c.timestamp not in candles]
-            candles.update((c.timestamp, c) for c in fresh)
+            fresh = add_fresh(candles, batch)
             if len(candles) >= want or len(batch) < size or not fresh or not step:
                 break
             if since is not None:
                 start = batch[-1].timestamp + step
             else:
                 end = batch[0].timestamp - 1
-        ordered = sorted(candles.values(), key=lambda c: c.timestamp)
-        return ordered[:want] if since is not None else ordered[-want:]
+        return kept(candles, want, since)
 
     # -- funding --------------------------------------------------------------------------
 

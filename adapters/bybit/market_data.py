@@ -5,6 +5,7 @@ from __future__ import annotations
 from adapters.bybit import funding, parse
 from adapters.bybit.base import MAX_PAGES, BybitBase, category_of
 from exchanges.adapter import FUNDING_HISTORY_LIMIT
+from exchanges.candles import add_fresh, kept
 from exchanges.capabilities import market_type
 from exchanges.errors import BadRequest, BadResponse, BadSymbol
 from exchanges.flow import Flow
@@ -130,17 +131,14 @@ class BybitMarketData(BybitBase):
             if not isinstance(rows, list):
                 raise BadResponse("kline result.list is missing", exchange=self.name)
             batch = parse.parse_candles(category, rows)
-            fresh = [c for c in batch if c.timestamp not in candles]
-            for candle in fresh:
-                candles[candle.timestamp] = candle
+            fresh = add_fresh(candles, batch)
             if not fresh or not step:
                 break
             if start is not None:
                 start = batch[-1].timestamp + step
             else:
                 end = batch[0].timestamp - 1
-        ordered = sorted(candles.values(), key=lambda c: c.timestamp)
-        return ordered[:want] if since is not None else ordered[-want:]
+        return kept(candles, want, since)
 
     def fetch_funding_rate(self, symbol: Symbol) -> Flow[FundingRate]:
         """``/v5/market/tickers`` of a perpetual swap: the next settlement's rate."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from adapters.okx import funding, parse
 from adapters.okx.base import MARKET_GROUPS, MAX_PAGES, OkxBase
 from exchanges.adapter import FUNDING_HISTORY_LIMIT
+from exchanges.candles import add_fresh, kept
 from exchanges.errors import BadRequest
 from exchanges.flow import Flow
 from exchanges.models import Candle, FundingRate, FundingRecord, OrderBook, Ticker, Trade
@@ -132,17 +133,14 @@ class OkxMarketData(OkxBase):
                 )
             response = yield request
             batch = parse.parse_candles(market, parse.data_list(response))
-            fresh = [c for c in batch if c.timestamp not in candles]
-            for candle in fresh:
-                candles[candle.timestamp] = candle
+            fresh = add_fresh(candles, batch)
             if not fresh or (start is not None and not step):
                 break
             if start is not None:
                 start = batch[-1].timestamp + step
             else:
                 older_than = batch[0].timestamp
-        ordered = sorted(candles.values(), key=lambda c: c.timestamp)
-        return ordered[:want] if since is not None else ordered[-want:]
+        return kept(candles, want, since)
 
     # -- funding --------------------------------------------------------------------------
 
