@@ -6,6 +6,8 @@ or from a code the table lacks, is the same for every exchange.
 
 from __future__ import annotations
 
+from typing import Any
+
 from exchanges.errors import ExchangeError, RateLimitExceeded
 
 __all__ = ["Entry", "listed_code", "unlisted_code"]
@@ -47,23 +49,14 @@ def listed_code(
     retry_after: float | None,
 ) -> ExchangeError:
     """The error of a table entry's class; a rate limit also carries ``retry_after``."""
+    kwargs: dict[str, Any] = {
+        "exchange": exchange,
+        "code": code,
+        "hint": hint,
+        "retryable": retryable,
+        "http_status": http_status,
+        "endpoint": endpoint,
+    }
     if issubclass(cls, RateLimitExceeded):
-        return cls(
-            message,
-            exchange=exchange,
-            code=code,
-            hint=hint,
-            retryable=retryable,
-            http_status=http_status,
-            endpoint=endpoint,
-            retry_after=retry_after,
-        )
-    return cls(
-        message,
-        exchange=exchange,
-        code=code,
-        hint=hint,
-        retryable=retryable,
-        http_status=http_status,
-        endpoint=endpoint,
-    )
+        kwargs["retry_after"] = retry_after
+    return cls(message, **kwargs)
