@@ -44,6 +44,20 @@ def _settled(order: Order, changes: dict[str, Any]) -> Order:
     return attrs.evolve(order, **changes) if changes else order
 
 
+def requested(args: OrderArgs, *, time_in_force: str | None = None) -> dict[str, Any]:
+    """What a new order's request says of it: the fields an acknowledgement carrying only ids
+    is completed from (``time_in_force`` when the exchange reports another one than asked)."""
+    return {
+        "type": args.type,
+        "side": args.side,
+        "price": args.price,
+        "amount": args.amount,
+        "time_in_force": time_in_force or ("PO" if args.post_only else args.time_in_force or "GTC"),
+        "post_only": args.post_only,
+        "reduce_only": args.reduce_only,
+    }
+
+
 def placed(order: Order, args: OrderArgs) -> Order:
     """A new order's result, completed from its request; ``open`` when no status came."""
     changes = _missing(

@@ -21,6 +21,7 @@ from adapters.bybit import parse
 from adapters.bybit.errors import item_errors
 from adapters.bybit.limits import IP_KEY, route_key
 from adapters.bybit.requests import json_body
+from exchanges import results
 from exchanges.arguments import OrderRef
 from exchanges.batch import Batching
 from exchanges.decimals import to_wire
@@ -67,15 +68,7 @@ def order_fields(args: OrderArgs, market: Market, category: str) -> dict[str, An
 
 def known_fields(args: OrderArgs) -> dict[str, Any]:
     """What the request itself says of the order (Bybit acknowledges with its ids only)."""
-    return {
-        "type": args.type,
-        "side": args.side,
-        "price": args.price,
-        "amount": args.amount,
-        "time_in_force": "PO" if args.post_only else args.time_in_force or "GTC",
-        "post_only": args.post_only,
-        "reduce_only": args.reduce_only,
-    }
+    return results.requested(args)
 
 
 class BybitBatches(Batching):

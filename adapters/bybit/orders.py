@@ -13,6 +13,7 @@ from adapters.bybit import parse
 from adapters.bybit import triggers as triggers_api
 from adapters.bybit.base import BybitBase, category_of
 from adapters.bybit.batch import BybitBatches, order_fields
+from exchanges import results
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
 from exchanges.decimals import to_wire
 from exchanges.errors import OrderNotFound
@@ -55,15 +56,7 @@ class BybitOrders(BybitBatches, BybitBase):
             body.update(triggers_api.order_fields(args, category))
         body.update(args.params)
         request = self.build.create_order(body, category)
-        known = {
-            "type": args.type,
-            "side": args.side,
-            "price": args.price,
-            "amount": args.amount,
-            "time_in_force": "PO" if args.post_only else args.time_in_force or "GTC",
-            "post_only": args.post_only,
-            "reduce_only": args.reduce_only,
-        }
+        known = results.requested(args)
         return (
             yield from place_once(
                 request,

@@ -41,6 +41,7 @@ from adapters.ccxt_bridge.batch import CcxtBatches
 from adapters.ccxt_bridge.market_data import CcxtMarketData
 from adapters.ccxt_bridge.runner import ccxt_request
 from adapters.ccxt_bridge.triggers import CcxtTriggers, order_params
+from exchanges import results
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
 from exchanges.capabilities import market_type
 from exchanges.errors import (
@@ -125,13 +126,7 @@ class CcxtAdapter(CcxtTriggers, CcxtBatches, CcxtMarketData):
         )
         known: dict[str, Any] = {
             "client_order_id": args.client_order_id,
-            "type": args.type,
-            "side": args.side,
-            "price": args.price,
-            "amount": args.amount,
-            "time_in_force": "PO" if args.post_only else args.time_in_force or "GTC",
-            "post_only": args.post_only,
-            "reduce_only": args.reduce_only,
+            **results.requested(args),
         }
         return (
             yield from place_once(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.ccxt_bridge.errors import item_error
 from adapters.ccxt_bridge.runner import ccxt_request
+from exchanges import results
 from exchanges.arguments import OrderRef
 from exchanges.batch import Batching
 from exchanges.errors import BadResponse, ExchangeError, NotSupported, OrderNotFound
@@ -164,16 +165,7 @@ class CcxtBatches(Batching):
             if err is not None:
                 found.append(err)
                 continue
-            known = {
-                "client_order_id": args.client_order_id,
-                "type": args.type,
-                "side": args.side,
-                "price": args.price,
-                "amount": args.amount,
-                "time_in_force": "PO" if args.post_only else args.time_in_force or "GTC",
-                "post_only": args.post_only,
-                "reduce_only": args.reduce_only,
-            }
+            known = {"client_order_id": args.client_order_id, **results.requested(args)}
             found.append(self._ack(market.symbol, item, known))
         return found
 

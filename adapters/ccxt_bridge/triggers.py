@@ -204,17 +204,7 @@ class CcxtTriggers(CcxtBase):
 
     def set_trading_stop(self, args: TradingStopArgs) -> Flow[TradingStop]:
         """Each exchange's position stops through ccxt (see the module's text)."""
-        market = yield from self.market(args.symbol)
-        held = yield from self.fetch_positions([args.symbol])
-        if args.side is not None:
-            held = [p for p in held if p.side == args.side]
-        if not held:
-            raise InvalidOrder(
-                f"there is no open {market.symbol} position to set stops on",
-                exchange=self.name,
-                hint="Open the position first.",
-            )
-        position = held[0]
+        market, position = yield from self.position_to_stop(args)
         closing = "sell" if position.side == "long" else "buy"
         params: dict[str, Any] = {}
         if position.hedged:

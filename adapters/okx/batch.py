@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.okx import algo as algo_api
 from adapters.okx import parse
 from adapters.okx.errors import item_errors
+from exchanges import results
 from exchanges.arguments import OrderRef
 from exchanges.batch import Batching
 from exchanges.decimals import to_wire
@@ -118,15 +119,7 @@ class OkxBatches(Batching):
             for (i, market, args), (item, err) in zip(
                 sent, _aligned(response, len(sent), self.env, self.name), strict=True
             ):
-                known = {
-                    "type": args.type,
-                    "side": args.side,
-                    "price": args.price,
-                    "amount": args.amount,
-                    "time_in_force": self._time_in_force(args),
-                    "post_only": args.post_only,
-                    "reduce_only": args.reduce_only,
-                }
+                known = results.requested(args, time_in_force=self._time_in_force(args))
                 found[i] = err or parse.parse_ack(market.symbol, item, **known)
         return [outcome for outcome in found if outcome is not None]
 

@@ -15,6 +15,7 @@ from adapters.okx import algo_history, parse
 from adapters.okx.base import MAX_PAGES, OkxBase, unified_order
 from adapters.okx.batch import OkxBatches
 from adapters.okx.errors import item_errors
+from exchanges import results
 from exchanges.arguments import AmendArgs, OrderArgs, OrderRef
 from exchanges.decimals import ZERO, to_wire
 from exchanges.errors import BadRequest, BadResponse, ExchangeError, OrderNotFound, OutcomeUnknown
@@ -87,15 +88,7 @@ class OkxOrders(OkxBatches, OkxBase):
             # An algo order (algo.py); attached TP/SL ride on it.
             order = yield from algo_api.create(self.build, market, args, body)
             return unified_order(order, market)
-        known = {
-            "type": args.type,
-            "side": args.side,
-            "price": args.price,
-            "amount": args.amount,
-            "time_in_force": self._time_in_force(args),
-            "post_only": args.post_only,
-            "reduce_only": args.reduce_only,
-        }
+        known = results.requested(args, time_in_force=self._time_in_force(args))
         request = self.build.place_order(body, market.id)
         cid = args.client_order_id
         return (
@@ -226,13 +219,13 @@ class OkxOrders(OkxBatches, OkxBase):
                 response = yield request
             except OutcomeUnknown:
                 response = yield request
-            results = parse.data_list(response)
+            rows = parse.data_list(response)
             errors = item_errors(
-                results, env=self.env, http_status=response.status, endpoint=request.endpoint
+                rows, env=self.env, http_status=response.status, endpoint=request.endpoint
             )
             by_id = {
                 str(r.get("ordId")): (r, err)
-                for r, err in zip(results, errors, strict=False)
+                for r, err in zip(rows, errors, strict=False)
                 if isinstance(r, dict)
             }
             for order in chunk:
