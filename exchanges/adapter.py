@@ -461,6 +461,8 @@ class Adapter(Batching, abc.ABC):
         """``NotSupported`` for an intent of ``args`` (``ORDER_INTENTS``) that ``args.symbol``'s
         market type does not offer here (the clients check them too; this serves callers of
         the adapter and the market types the declarations name)."""
+        if not (args.conditional or args.attached):
+            return
         from exchanges.capabilities import intent_keys, trailing_keys
 
         keys = intent_keys(

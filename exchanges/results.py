@@ -60,28 +60,31 @@ def requested(args: OrderArgs, *, time_in_force: str | None = None) -> dict[str,
 
 def placed(order: Order, args: OrderArgs) -> Order:
     """A new order's result, completed from its request; ``open`` when no status came."""
-    changes = _missing(
-        order,
-        {
-            "client_order_id": args.client_order_id,
-            "type": args.type,
-            "side": args.side,
-            "amount": args.amount,
-            "price": args.price if args.type == "limit" else None,
-            "time_in_force": "PO" if args.post_only else args.time_in_force or "GTC",
-            "post_only": args.post_only,
-            "reduce_only": args.reduce_only,
-            "status": "open",
-            "trigger_price": args.trigger_price or args.activation_price,
-            "trigger_by": args.trigger_by if args.conditional else None,
-            "stop_loss": args.stop_loss,
-            "take_profit": args.take_profit,
-            "trailing_percent": args.trailing_percent,
-            "trailing_amount": args.trailing_amount,
-            "good_till": args.good_till,
-        },
-    )
-    if args.conditional and not order.conditional:
+    values = {
+        "client_order_id": args.client_order_id,
+        "type": args.type,
+        "side": args.side,
+        "amount": args.amount,
+        "price": args.price if args.type == "limit" else None,
+        "time_in_force": "PO" if args.post_only else args.time_in_force or "GTC",
+        "post_only": args.post_only,
+        "reduce_only": args.reduce_only,
+        "status": "open",
+        "good_till": args.good_till,
+    }
+    conditional = args.conditional
+    # Most orders carry no intent: their fields are only looked at when there is one.
+    if conditional or args.attached:
+        values.update(
+            trigger_price=args.trigger_price or args.activation_price,
+            trigger_by=args.trigger_by if conditional else None,
+            stop_loss=args.stop_loss,
+            take_profit=args.take_profit,
+            trailing_percent=args.trailing_percent,
+            trailing_amount=args.trailing_amount,
+        )
+    changes = _missing(order, values)
+    if conditional and not order.conditional:
         changes["conditional"] = True
     return _settled(order, changes)
 
