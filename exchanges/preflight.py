@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from exchanges.errors import InvalidOrder
 from exchanges.models import Market
 
-__all__ = ["check_amount", "check_order", "check_price"]
+__all__ = ["check_amount", "check_order", "check_price", "check_trigger_ahead"]
 
 
 def _plain(value: Decimal) -> str:
@@ -119,3 +119,25 @@ def _notional(market: Market, amount: Decimal, price: Decimal) -> Decimal | None
     if market.inverse:
         return None
     return amount * price
+
+
+def check_trigger_ahead(
+    trigger_price: Decimal,
+    direction: str | None,
+    watched: Decimal | None,
+    *,
+    trigger_by: str,
+    exchange: str,
+) -> None:
+    """``InvalidOrder`` when the watched price has already reached a trigger expected to come
+    by ``direction`` (``rise`` or ``fall``), for an exchange that takes no direction and would
+    fire it at once; nothing when the price is unknown (None)."""
+    if watched is None:
+        return
+    if watched >= trigger_price if direction == "rise" else watched <= trigger_price:
+        raise InvalidOrder(
+            f"the {trigger_by} price {watched} has already reached the trigger "
+            f"{trigger_price} ({direction} expected); {exchange} would trigger it at once",
+            exchange=exchange,
+            hint="Put a rising trigger above the price and a falling one below it.",
+        )

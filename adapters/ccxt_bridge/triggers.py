@@ -37,6 +37,7 @@ from adapters.ccxt_bridge.runner import ccxt_request
 from exchanges.decimals import to_wire
 from exchanges.errors import InvalidOrder, OrderNotFound
 from exchanges.models import Order, TradingStop
+from exchanges.preflight import check_trigger_ahead
 
 if TYPE_CHECKING:
     from exchanges.arguments import OrderArgs, OrderRef, TradingStopArgs
@@ -115,21 +116,13 @@ class CcxtTriggers(CcxtBase):
         """OKX takes no trigger direction: refuse a trigger its watched price has reached."""
         if self.family != "okx" or args.trigger_price is None:
             return
-        now = yield from okx_prices.price(market, args.trigger_by)
-        if now is None:
-            return
-        reached = (
-            now >= args.trigger_price
-            if args.trigger_direction == "rise"
-            else now <= args.trigger_price
+        check_trigger_ahead(
+            args.trigger_price,
+            args.trigger_direction,
+            (yield from okx_prices.price(market, args.trigger_by)),
+            trigger_by=args.trigger_by,
+            exchange=self.name,
         )
-        if reached:
-            raise InvalidOrder(
-                f"the {args.trigger_by} price {now} has already reached the trigger "
-                f"{args.trigger_price}; OKX would trigger it at once",
-                exchange=self.name,
-                hint="Put a rising trigger above the price and a falling one below it.",
-            )
 
     def conditional_lookup(self, market: Market, client_order_id: str) -> Flow[Order | None]:
         """After an unknown outcome: a conditional order by client id (algo orders apart)."""

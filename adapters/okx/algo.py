@@ -39,8 +39,9 @@ import attrs
 from adapters.okx import parse, prices
 from exchanges.arguments import OrderRef
 from exchanges.decimals import to_wire
-from exchanges.errors import InvalidOrder, NotSupported, OrderNotFound
+from exchanges.errors import NotSupported, OrderNotFound
 from exchanges.models import Order, OrderStatus, StopSpec, TradingStop, TriggerBy
+from exchanges.preflight import check_trigger_ahead
 from exchanges.reconcile import place_once
 from exchanges.units import native_amount
 
@@ -128,17 +129,13 @@ def create(
     if args.trailing:
         return (yield from _trailing(build, market, args, body))
     assert args.trigger_price is not None
-    now = yield from _reference(build, market, args.trigger_by)
-    if now is not None and (
-        now >= args.trigger_price if args.trigger_direction == "rise" else now <= args.trigger_price
-    ):
-        raise InvalidOrder(
-            f"the {args.trigger_by} price {now} has already reached the trigger "
-            f"{args.trigger_price} ({args.trigger_direction} expected); OKX would trigger it "
-            "at once",
-            exchange="okx",
-            hint="Put a rising trigger above the price and a falling one below it.",
-        )
+    check_trigger_ahead(
+        args.trigger_price,
+        args.trigger_direction,
+        (yield from _reference(build, market, args.trigger_by)),
+        trigger_by=args.trigger_by,
+        exchange="okx",
+    )
     algo = {k: v for k, v in body.items() if k not in ("ordType", "px", "clOrdId", "tgtCcy")}
     algo.update(
         {
