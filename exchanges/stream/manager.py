@@ -171,11 +171,8 @@ class Stream(Generic[T]):
     async def aclose(self) -> None:
         """End the subscription (the connection closes when nothing else uses it)."""
         self._done = True
-        sinks = [s for s in (self._sink, *self._extras) if s is not None]
-        self._sink, self._extras = None, []
-        for sink in sinks:
-            self._manager.detach(sink)
-        if sinks:
+        if self._sink is not None or self._extras:
+            self._let_go()
             await self._manager.settle()
 
     def __del__(self) -> None:
