@@ -113,11 +113,6 @@ def attach_fields(args: OrderArgs) -> dict[str, Any]:
     return {"attachAlgoOrds": [entry]} if entry else {}
 
 
-def _reference(build: RequestBuilder, market: Market, by: str) -> Flow[Decimal | None]:
-    """The price a trigger on ``by`` watches now (None when OKX does not report it)."""
-    return (yield from prices.price(build, market, by))
-
-
 def create(
     build: RequestBuilder, market: Market, args: OrderArgs, body: dict[str, Any]
 ) -> Flow[Order]:
@@ -132,7 +127,7 @@ def create(
     check_trigger_ahead(
         args.trigger_price,
         args.trigger_direction,
-        (yield from _reference(build, market, args.trigger_by)),
+        (yield from prices.price(build, market, args.trigger_by)),
         trigger_by=args.trigger_by,
         exchange="okx",
     )
